@@ -1,0 +1,28 @@
+import { decodeBinaryEnvelope, isBinaryEnvelope } from './binary-envelope.ts'
+import { decodeJsonEnvelope } from './json-envelope.ts'
+import { type EnvelopeMeta, type InvalidReason, runTag } from './metadata.ts'
+
+/** Decoded metadata in either encoding; `run` is absent for binary, `tag` always present. */
+export interface DecodedMeta extends Omit<EnvelopeMeta, 'run'> {
+  run: string | undefined
+  tag: number
+}
+
+/** Outcome of `decodeEnvelope`. */
+export type DecodeResult = { ok: true; meta: DecodedMeta } | { ok: false; reason: InvalidReason }
+
+/**
+ * Decodes either envelope, detected by the binary magic. Never throws: anything unusable is an
+ * `invalid` reason, never a zero latency.
+ */
+export function decodeEnvelope(payload: Uint8Array): DecodeResult {
+  if (isBinaryEnvelope(payload)) {
+    const r = decodeBinaryEnvelope(payload)
+    if (!r.ok) return r
+    const { runTag: tag, ...rest } = r.meta
+    return { ok: true, meta: { ...rest, run: undefined, tag } }
+  }
+  const r = decodeJsonEnvelope(payload)
+  if (!r.ok) return r
+  return { ok: true, meta: { ...r.meta, tag: runTag(r.meta.run) } }
+}

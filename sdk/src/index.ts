@@ -1,0 +1,63 @@
+export { monoUs, nowUs } from './clock.ts'
+export { type AuthConfig, authSchema } from './config/auth.ts'
+export { loadTlsMaterial, type TlsConfig, type TlsMaterial, tlsSchema } from './config/tls.ts'
+export {
+  appendBinaryHop,
+  BINARY_HEADER_BYTES,
+  BINARY_HOP_BYTES,
+  BINARY_MAGIC,
+  BINARY_VERSION,
+  type BinaryDecodeResult,
+  type BinaryMeta,
+  decodeBinaryEnvelope,
+  encodeBinaryEnvelope,
+  isBinaryEnvelope,
+} from './envelope/binary-envelope.ts'
+export { type DecodedMeta, type DecodeResult, decodeEnvelope } from './envelope/decode.ts'
+export {
+  decodeJsonEnvelope,
+  encodeJsonEnvelope,
+  JSON_META_KEY,
+  type JsonDecodeResult,
+  metaFromObject,
+  setJsonMeta,
+} from './envelope/json-envelope.ts'
+export {
+  type EnvelopeMeta,
+  type HopStamp,
+  type InvalidReason,
+  isPlausibleUs,
+  runTag,
+} from './envelope/metadata.ts'
+export {
+  ClosedError,
+  ConfigError,
+  type ConnectionFailureKind,
+  ConnectionError,
+  describeError,
+  type IotloadErrorCode,
+  IotloadError,
+  type IotloadErrorOptions,
+  PluginLoadError,
+  PublishError,
+} from './errors.ts'
+export { importLib } from './import-lib.ts'
+export type {
+  InboundMessage,
+  OutboundMessage,
+  QoS,
+  SubscribeOptions,
+  Subscription,
+} from './messages.ts'
+export {
+  type BrokerConnection,
+  type BrokerPlugin,
+  type ConnectionCredentials,
+  type ConnectionStatus,
+  definePlugin,
+  isBrokerPlugin,
+  type PluginCapabilities,
+  type PluginContext,
+  type PluginLogger,
+  type WildcardSyntax,
+} from './plugin.ts'

@@ -1,0 +1,38 @@
+/** Delivery guarantee requested for a publish or subscription (MQTT semantics; other plugins map it). */
+export type QoS = 0 | 1 | 2
+
+/** A message handed to a plugin for publishing. */
+export interface OutboundMessage {
+  /** Encoded payload, envelope included. */
+  payload: Uint8Array
+  /** Protocol headers (W3C `traceparent`, say); ignored by plugins without header support. */
+  headers?: Record<string, string>
+  /** Partitioning or ordering key; iotload sets the device id so each device keeps its order. */
+  key?: string
+  /** Requested delivery level. @default 0 */
+  qos?: QoS
+}
+
+/**
+ * A message delivered by a plugin. The receive timestamp is deliberately absent: the daemon
+ * stamps arrival itself, at the top of its callback, so no plugin chooses its own clock.
+ */
+export interface InboundMessage {
+  topic: string
+  payload: Uint8Array
+  headers?: Record<string, string>
+}
+
+/** Options for a subscription; plugins ignore what their protocol has no notion of. */
+export interface SubscribeOptions {
+  /** @default 0 */
+  qos?: QoS
+  /** Consumer group / queue group / shared subscription name, for competing consumers. */
+  group?: string
+}
+
+/** Handle returned by `subscribe`. */
+export interface Subscription {
+  /** Stops delivery; idempotent. */
+  unsubscribe(): Promise<void>
+}

@@ -1,0 +1,113 @@
+import type { z } from 'zod'
+import type { InboundMessage, OutboundMessage, SubscribeOptions, Subscription } from './messages.ts'
+
+/** What a plugin's protocol can do; the daemon and the conformance kit adapt to it. */
+export interface PluginCapabilities {
+  /** Messages carry key/value headers end to end. */
+  headers: boolean
+  /** `publish` resolves only once the broker acknowledged the message. */
+  publishAck: boolean
+  /** `subscribe` accepts wildcard filters. */
+  wildcards: boolean
+}
+
+/** Wildcard tokens of the plugin's own filter syntax; used to derive a consumer filter from a topic template. */
+export interface WildcardSyntax {
+  /** Matches exactly one topic level. @default '+' */
+  single: string
+  /** Matches the rest of the topic. @default '#' */
+  multi: string
+}
+
+/** Connection state changes a plugin reports so the daemon can count outages. */
+export type ConnectionStatus = 'connected' | 'disconnected' | 'reconnecting' | 'reconnected'
+
+/** Minimal structured logger handed to plugins; secrets are scrubbed by the daemon's implementation. */
+export interface PluginLogger {
+  debug(msg: string, fields?: Record<string, unknown>): void
+  info(msg: string, fields?: Record<string, unknown>): void
+  warn(msg: string, fields?: Record<string, unknown>): void
+  error(msg: string, fields?: Record<string, unknown>): void
+}
+
+/** Per-connection credentials, already rendered for this device (`dev-{device}` → `dev-42`). */
+export interface ConnectionCredentials {
+  username?: string
+  password?: string
+  token?: string
+}
+
+/** Everything a plugin needs to know about one connection besides its parsed config. */
+export interface PluginContext {
+  /** Which role opens the connection. */
+  role: 'producer' | 'consumer' | 'bridge' | 'probe'
+  /** Unique per connection within a run; MQTT client id, Kafka client id, … */
+  clientId: string
+  credentials?: ConnectionCredentials
+  logger: PluginLogger
+  /** Called on every state change after the first successful connect. */
+  onStatus?: (status: ConnectionStatus, detail?: string) => void
+}
+
+/** An open connection to a broker. Plugins supply protocol primitives only: no retries, timing or metrics. */
+export interface BrokerConnection {
+  /** Resolves when the broker acknowledged (capability `publishAck`), or once handed to the client otherwise. */
+  publish(topic: string, msg: OutboundMessage): Promise<void>
+  /** Filters use the plugin's own syntax (see `wildcardSyntax`). */
+  subscribe(
+    filter: string,
+    onMessage: (msg: InboundMessage) => void,
+    options?: SubscribeOptions,
+  ): Promise<Subscription>
+  /** Releases every socket and timer. Idempotent. */
+  close(): Promise<void>
+}
+
+/** A broker plugin: a named factory of connections with a validated config. */
+export interface BrokerPlugin<C = unknown> {
+  /** Short name used in scenarios: `broker.plugin: mqtt`. */
+  readonly name: string
+  /** Validates the scenario's `broker` section (minus `plugin` and `auth`); parsed once. */
+  readonly configSchema: z.ZodType<C, unknown>
+  readonly capabilities: PluginCapabilities
+  /** @default { single: '+', multi: '#' } */
+  readonly wildcardSyntax?: WildcardSyntax
+  /** Opens one connection; rejects with a `ConnectionError` whose `kind` says why. */
+  connect(config: C, ctx: PluginContext): Promise<BrokerConnection>
+}
+
+/**
+ * Declares a broker plugin with its config type inferred from the schema.
+ *
+ * @example
+ * export default definePlugin({
+ *   name: 'mqtt',
+ *   configSchema: mqttConfigSchema,
+ *   capabilities: { headers: true, publishAck: true, wildcards: true },
+ *   async connect(config, ctx) { ... },
+ * })
+ */
+export function definePlugin<S extends z.ZodType>(plugin: {
+  name: string
+  configSchema: S
+  capabilities: PluginCapabilities
+  wildcardSyntax?: WildcardSyntax
+  connect(config: z.output<S>, ctx: PluginContext): Promise<BrokerConnection>
+}): BrokerPlugin<z.output<S>> {
+  return plugin as BrokerPlugin<z.output<S>>
+}
+
+/** True when `value` has the shape of a `BrokerPlugin`; used by the loader on untrusted modules. */
+export function isBrokerPlugin(value: unknown): value is BrokerPlugin {
+  if (typeof value !== 'object' || value === null) return false
+  const v = value as Record<string, unknown>
+  return (
+    typeof v.name === 'string' &&
+    typeof v.connect === 'function' &&
+    typeof v.configSchema === 'object' &&
+    v.configSchema !== null &&
+    typeof (v.configSchema as { safeParse?: unknown }).safeParse === 'function' &&
+    typeof v.capabilities === 'object' &&
+    v.capabilities !== null
+  )
+}
