@@ -1,0 +1,1 @@
+export { isPortOpen, requireService } from './testing/require-service.ts'
