@@ -53,6 +53,7 @@ export {
   type BrokerConnection,
   type BrokerPlugin,
   type ConnectionCredentials,
+  type ConnectionRole,
   type ConnectionStatus,
   definePlugin,
   isBrokerPlugin,

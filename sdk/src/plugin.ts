@@ -30,6 +30,9 @@ export interface PluginLogger {
   error(msg: string, fields?: Record<string, unknown>): void
 }
 
+/** Role of a connection within a run. */
+export type ConnectionRole = 'producer' | 'consumer' | 'bridge-in' | 'bridge-out' | 'probe'
+
 /** Per-connection credentials, already rendered for this device (`dev-{device}` → `dev-42`). */
 export interface ConnectionCredentials {
   username?: string
@@ -39,8 +42,11 @@ export interface ConnectionCredentials {
 
 /** Everything a plugin needs to know about one connection besides its parsed config. */
 export interface PluginContext {
-  /** Which role opens the connection. */
-  role: 'producer' | 'consumer' | 'bridge' | 'probe'
+  /**
+   * Which role opens the connection. Brokerless plugins (ZeroMQ) use it to pick bind/connect
+   * endpoints; a bridge opens one `bridge-in` and one `bridge-out` connection.
+   */
+  role: ConnectionRole
   /** Unique per connection within a run; MQTT client id, Kafka client id, … */
   clientId: string
   credentials?: ConnectionCredentials
