@@ -47,7 +47,11 @@ export class ConnectionError extends IotloadError {
   readonly kind: ConnectionFailureKind
 
   constructor(kind: ConnectionFailureKind, message: string, options: IotloadErrorOptions = {}) {
-    super(kind === 'auth' ? 'AUTH_FAILED' : kind === 'tls' ? 'TLS_FAILED' : 'CONNECTION_FAILED', message, options)
+    super(
+      kind === 'auth' ? 'AUTH_FAILED' : kind === 'tls' ? 'TLS_FAILED' : 'CONNECTION_FAILED',
+      message,
+      options,
+    )
     this.kind = kind
   }
 }

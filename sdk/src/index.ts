@@ -1,5 +1,11 @@
 export { monoUs, nowUs } from './clock.ts'
 export { type AuthConfig, authSchema } from './config/auth.ts'
+export {
+  durationMsSchema,
+  parseDurationMs,
+  parseRatePerSecond,
+  rateSchema,
+} from './config/units.ts'
 export { loadTlsMaterial, type TlsConfig, type TlsMaterial, tlsSchema } from './config/tls.ts'
 export {
   appendBinaryHop,
@@ -42,6 +48,7 @@ export {
   PublishError,
 } from './errors.ts'
 export { importLib } from './import-lib.ts'
+export { compileMqttFilter, mqttFilterMatches } from './topic-filter.ts'
 export type {
   InboundMessage,
   OutboundMessage,

@@ -1,10 +1,4 @@
-import {
-  type EnvelopeMeta,
-  type HopStamp,
-  type InvalidReason,
-  isIndex,
-  isPlausibleUs,
-} from './metadata.ts'
+import { type EnvelopeMeta, type HopStamp, type InvalidReason, isIndex, isPlausibleUs } from './metadata.ts'
 
 /** Member name of the metadata object inside a JSON payload. */
 export const JSON_META_KEY = 'iotload'
@@ -62,7 +56,8 @@ export function decodeJsonEnvelope(payload: Uint8Array): JsonDecodeResult {
   } catch {
     return { ok: false, reason: 'not-json' }
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { ok: false, reason: 'no-metadata' }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    return { ok: false, reason: 'no-metadata' }
   const raw = (doc as Record<string, unknown>)[JSON_META_KEY]
   if (raw === undefined) return { ok: false, reason: 'no-metadata' }
   const meta = metaFromObject(raw)

@@ -27,7 +27,8 @@ export function isPortOpen(host: string, port: number, timeoutMs = 1000): Promis
 export async function requireService(name: string, host: string, port: number): Promise<boolean> {
   if (await isPortOpen(host, port, 2000)) return true
   const line = `${name} is not reachable at ${host}:${port}`
-  if (process.env.CI === 'true') throw new Error(`${line}; CI requires it (see .ci/run and scripts/services/)`)
+  if (process.env.CI === 'true')
+    throw new Error(`${line}; CI requires it (see .ci/run and scripts/services/)`)
   process.stderr.write(`\n!!! SKIPPING: ${line}. Start it to run these integration tests. !!!\n\n`)
   return false
 }
