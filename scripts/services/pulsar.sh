@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Apache Pulsar standalone for the broker-pulsar integration tests and examples.
+#   pulsar.sh start    download (once) into ~/.cache/iotload, start, wait for public/default
+#   pulsar.sh stop     stop the broker started from here (pid file)
+#   pulsar.sh status   report
+# Idempotent: `start` with a broker already answering on the web port does nothing.
+# Broker binds to 127.0.0.1 only: binary 6650, HTTP admin + WebSocket API on 8080.
+# The distribution comes from Maven Central through mvn (no other download), the JVM is the system Java 17.
+set -uo pipefail
+cmd=${1:-status}
+
+PULSAR_VERSION=${PULSAR_VERSION:-4.0.8}
+CACHE=${IOTLOAD_CACHE:-$HOME/.cache/iotload}
+HOME_DIR=$CACHE/apache-pulsar-$PULSAR_VERSION
+DATA_DIR=${PULSAR_DATA_DIR:-$CACHE/pulsar-data}
+RUN_DIR=$CACHE/pulsar-run
+PID_FILE=$RUN_DIR/pulsar.pid
+LOG_DIR=$RUN_DIR/logs
+CONF=$RUN_DIR/standalone.conf
+WEB_PORT=${PULSAR_WEB_PORT:-8080}
+BROKER_PORT=${PULSAR_BROKER_PORT:-6650}
+WAIT_S=${PULSAR_WAIT_S:-180}
+ARTIFACT=org.apache.pulsar:pulsar-server-distribution:$PULSAR_VERSION:tar.gz:bin
+TARBALL=$HOME/.m2/repository/org/apache/pulsar/pulsar-server-distribution/$PULSAR_VERSION/pulsar-server-distribution-$PULSAR_VERSION-bin.tar.gz
+
+up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+ready() { curl -sf --max-time 3 "http://127.0.0.1:$WEB_PORT/admin/v2/namespaces/public" 2>/dev/null | grep -q 'public/default'; }
+running_pid() { [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null && cat "$PID_FILE"; }
+
+install() {
+  [ -x "$HOME_DIR/bin/pulsar" ] && return 0
+  mkdir -p "$CACHE"
+  if [ ! -f "$TARBALL" ]; then
+    echo "pulsar: downloading $ARTIFACT with mvn (~245 MB)"
+    # dependency plugin 3.x: 2.8 (the default on Debian's maven) mis-resolves classifier artifacts.
+    mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.6.1:get \
+      -Dartifact="$ARTIFACT" -Dtransitive=false || { echo "pulsar: mvn download failed" >&2; return 1; }
+  fi
+  echo "pulsar: extracting into $CACHE"
+  tar xzf "$TARBALL" -C "$CACHE" || { rm -rf "$HOME_DIR"; echo "pulsar: extract failed" >&2; return 1; }
+}
+
+# A copy of standalone.conf bound to loopback; the tarball's own file stays pristine.
+write_conf() {
+  mkdir -p "$RUN_DIR" "$LOG_DIR" "$DATA_DIR"
+  sed -e "s/^bindAddress=.*/bindAddress=127.0.0.1/" \
+    -e "s/^advertisedAddress=.*/advertisedAddress=127.0.0.1/" \
+    -e "s/^webServicePort=.*/webServicePort=$WEB_PORT/" \
+    -e "s/^brokerServicePort=.*/brokerServicePort=$BROKER_PORT/" \
+    -e "s/^webSocketServiceEnabled=.*/webSocketServiceEnabled=true/" \
+    "$HOME_DIR/conf/standalone.conf" >"$CONF"
+}
+
+start() {
+  if ready; then echo "pulsar: up on 127.0.0.1:$WEB_PORT (ws + admin) and :$BROKER_PORT"; return 0; fi
+  if pid=$(running_pid); then
+    echo "pulsar: pid $pid is starting; waiting"
+  else
+    if up "$WEB_PORT"; then
+      echo "pulsar: 127.0.0.1:$WEB_PORT is taken by something that is not Pulsar; set PULSAR_WEB_PORT" >&2
+      return 1
+    fi
+    install || return 1
+    write_conf
+    echo "pulsar: starting $PULSAR_VERSION standalone; logs in $LOG_DIR (stdout: $LOG_DIR/stdout.log)"
+    # The default heap (2 GB + 4 GB direct) is too much for a 2-core CI box running other brokers too.
+    # -nss: no BookKeeper stream storage (table service), which standalone starts otherwise.
+    (
+      cd "$HOME_DIR" || exit 1
+      PULSAR_STANDALONE_CONF=$CONF \
+        PULSAR_LOG_DIR=$LOG_DIR \
+        PULSAR_MEM=${PULSAR_MEM:-"-Xms256m -Xmx512m -XX:MaxDirectMemorySize=256m"} \
+        PULSAR_GC=${PULSAR_GC:-"-XX:+UseG1GC"} \
+        exec setsid nohup bin/pulsar standalone --no-functions-worker -nss \
+        --bookkeeper-dir "$DATA_DIR/bookkeeper" --metadata-dir "$DATA_DIR/metadata" \
+        >"$LOG_DIR/stdout.log" 2>&1 </dev/null
+    ) &
+    echo $! >"$PID_FILE"
+  fi
+  local t0=$SECONDS
+  while ((SECONDS - t0 < WAIT_S)); do
+    if ready; then
+      echo "pulsar: up on 127.0.0.1:$WEB_PORT (ws + admin) and :$BROKER_PORT after $((SECONDS - t0)) s (pid $(cat "$PID_FILE"))"
+      return 0
+    fi
+    if ! running_pid >/dev/null; then
+      echo "pulsar: process exited; last log lines:" >&2
+      tail -30 "$LOG_DIR/stdout.log" >&2
+      return 1
+    fi
+    sleep 1
+  done
+  echo "pulsar: public/default did not appear within $WAIT_S s; see $LOG_DIR/stdout.log" >&2
+  tail -30 "$LOG_DIR/stdout.log" >&2
+  return 1
+}
+
+stop() {
+  local pid
+  if ! pid=$(running_pid); then echo "pulsar: not running (from this script)"; rm -f "$PID_FILE"; return 0; fi
+  echo "pulsar: stopping pid $pid"
+  kill "$pid"
+  for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+  rm -f "$PID_FILE"
+  echo "pulsar: stopped"
+}
+
+status() {
+  if ready; then echo "pulsar: up on 127.0.0.1:$WEB_PORT (ws + admin) and :$BROKER_PORT; logs in $LOG_DIR"
+  elif pid=$(running_pid); then echo "pulsar: pid $pid running but not ready; logs in $LOG_DIR"
+  else echo "pulsar: DOWN"; fi
+}
+
+case $cmd in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
