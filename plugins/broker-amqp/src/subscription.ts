@@ -1,0 +1,112 @@
+import type { InboundMessage, PluginLogger } from '@iotload/sdk'
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib'
+import type { AmqpConfig } from './config.ts'
+import type { SwapCache } from './routing-key.ts'
+
+/** Which queue a subscription consumes from and how it is declared. */
+export interface QueuePlan {
+  /** '' lets the broker name the queue. */
+  name: string
+  durable: boolean
+  exclusive: boolean
+  autoDelete: boolean
+}
+
+/** Queue declaration for a subscription: a group shares one named, non-exclusive queue. */
+export function planQueue(config: AmqpConfig, group: string | undefined): QueuePlan {
+  const { durable, exclusive, autoDelete, name } = config.queue
+  if (group !== undefined && group !== '') return { name: group, durable, exclusive: false, autoDelete }
+  return { name: name ?? '', durable, exclusive, autoDelete }
+}
+
+/**
+ * One subscription: its own channel (a channel error stays local to it), a queue bound to the
+ * exchange with the translated filter, and a consumer. `start` runs again on every reconnect.
+ */
+export class AmqpSubscription {
+  private channel: Channel | null = null
+  private stopped = false
+  /** Name of the queue as declared by the broker (server-named queues change per connection). */
+  queueName = ''
+
+  constructor(
+    private readonly config: AmqpConfig,
+    private readonly plan: QueuePlan,
+    private readonly bindingKey: string,
+    private readonly onMessage: (msg: InboundMessage) => void,
+    private readonly topics: SwapCache,
+    private readonly logger: PluginLogger,
+  ) {}
+
+  /** Declares queue and binding on `model` and starts consuming. */
+  async start(model: ChannelModel): Promise<void> {
+    if (this.stopped) return
+    const ch = await model.createChannel()
+    ch.on('error', (err: Error) => this.logger.warn('amqp consumer channel error', { error: err.message }))
+    ch.on('close', () => {
+      if (this.channel === ch) this.channel = null
+    })
+    const manual = this.config.ack === 'manual'
+    // Prefetch bounds unacked deliveries; a no-ack consumer ignores it, so only set it when acking.
+    if (manual && this.config.prefetch > 0) await ch.prefetch(this.config.prefetch)
+    const { name, durable, exclusive, autoDelete } = this.plan
+    const q = await ch.assertQueue(name, { durable, exclusive, autoDelete })
+    await ch.bindQueue(q.queue, this.config.exchange.name, this.bindingKey)
+    await ch.consume(q.queue, this.handler(ch, manual), { noAck: !manual })
+    this.queueName = q.queue
+    if (this.stopped) {
+      await ch.close().catch(() => {})
+      return
+    }
+    this.channel = ch
+  }
+
+  /** The channel died with its connection; `start` will run again on the new one. */
+  detach(): void {
+    this.channel = null
+  }
+
+  /** Stops delivery: closing the channel cancels the consumer (and an auto-delete queue goes). */
+  async stop(): Promise<void> {
+    this.stopped = true
+    const ch = this.channel
+    this.channel = null
+    if (ch) await ch.close().catch(() => {})
+  }
+
+  private handler(ch: Channel, manual: boolean): (msg: ConsumeMessage | null) => void {
+    const { onMessage, topics, logger } = this
+    return (msg) => {
+      if (msg === null) {
+        logger.warn('amqp consumer cancelled by the broker (queue deleted?)', { queue: this.queueName })
+        return
+      }
+      const inbound: InboundMessage = { topic: topics.swap(msg.fields.routingKey), payload: msg.content }
+      const headers = msg.properties.headers
+      if (headers !== undefined) {
+        const strings = stringHeaders(headers)
+        if (strings !== undefined) inbound.headers = strings
+      }
+      try {
+        onMessage(inbound)
+      } catch (err) {
+        logger.error('message callback threw', { error: err instanceof Error ? err.message : String(err) })
+      } finally {
+        if (manual) ch.ack(msg)
+      }
+    }
+  }
+}
+
+/** The string-valued AMQP headers; other types (numbers, x-death arrays, …) are not iotload headers. */
+export function stringHeaders(headers: Record<string, unknown>): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined
+  for (const key in headers) {
+    const value = headers[key]
+    if (typeof value === 'string') {
+      out ??= {}
+      out[key] = value
+    }
+  }
+  return out
+}
