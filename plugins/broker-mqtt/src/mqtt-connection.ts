@@ -1,0 +1,162 @@
+import {
+  type BrokerConnection,
+  ClosedError,
+  compileMqttFilter,
+  type InboundMessage,
+  type OutboundMessage,
+  type PluginContext,
+  PublishError,
+  type SubscribeOptions,
+  type Subscription,
+} from '@iotload/sdk'
+import type { IClientPublishOptions, MqttClient } from 'mqtt'
+
+interface Route {
+  /** MQTT 5 subscription identifier, so overlapping filters are routed exactly. */
+  id: number
+  filter: string
+  matches: (topic: string) => boolean
+  onMessage: (msg: InboundMessage) => void
+}
+
+/** One mqtt.js client wrapped in the BrokerConnection contract. */
+export class MqttConnection implements BrokerConnection {
+  private readonly routes: Route[] = []
+  /** Messages that arrive before any subscription exists (stored sessions deliver at connect). */
+  private readonly early: InboundMessage[] = []
+  private nextSubscriptionId = 1
+  private connectedOnce = false
+  private closing: Promise<void> | undefined
+  private readonly publishOptions: [IClientPublishOptions, IClientPublishOptions, IClientPublishOptions]
+
+  constructor(
+    private readonly client: MqttClient,
+    ctx: PluginContext,
+    retain: boolean,
+    private readonly v5: boolean,
+  ) {
+    // Reused per QoS so the hot path allocates no options object per message.
+    this.publishOptions = [
+      { qos: 0, retain },
+      { qos: 1, retain },
+      { qos: 2, retain },
+    ]
+    client.on('message', (topic, payload, packet) =>
+      this.dispatch(
+        topic,
+        payload,
+        packet.properties?.userProperties,
+        packet.properties?.subscriptionIdentifier,
+      ),
+    )
+    client.on('offline', () => ctx.onStatus?.('disconnected'))
+    client.on('reconnect', () => ctx.onStatus?.('reconnecting'))
+    client.on('connect', () => {
+      if (this.connectedOnce) ctx.onStatus?.('reconnected')
+      this.connectedOnce = true
+    })
+    client.on('error', (err) =>
+      ctx.logger.warn('mqtt client error', { clientId: ctx.clientId, error: err.message }),
+    )
+  }
+
+  publish(topic: string, msg: OutboundMessage): Promise<void> {
+    if (this.closing) return Promise.reject(new ClosedError('publish after close', { source: 'broker-mqtt' }))
+    const qos = msg.qos ?? 0
+    let opts = this.publishOptions[qos]
+    if (msg.headers) opts = { ...opts, properties: { userProperties: msg.headers } }
+    return new Promise((resolve, reject) => {
+      this.client.publish(topic, msg.payload as Buffer, opts, (err) => {
+        if (err)
+          reject(
+            new PublishError(`publish to '${topic}' failed: ${err.message}`, {
+              source: 'broker-mqtt',
+              cause: err,
+            }),
+          )
+        else resolve()
+      })
+    })
+  }
+
+  async subscribe(
+    filter: string,
+    onMessage: (msg: InboundMessage) => void,
+    options: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    if (this.closing) throw new ClosedError('subscribe after close', { source: 'broker-mqtt' })
+    const brokerFilter = options.group ? `$share/${options.group}/${filter}` : filter
+    const route: Route = {
+      id: this.nextSubscriptionId++,
+      filter,
+      matches: compileMqttFilter(filter),
+      onMessage,
+    }
+    this.routes.push(route)
+    this.flushEarly(route)
+    try {
+      const granted = await this.client.subscribeAsync(brokerFilter, {
+        qos: options.qos ?? 0,
+        ...(this.v5 ? { properties: { subscriptionIdentifier: route.id } } : {}),
+      })
+      const refused = granted.find((g) => g.qos >= 0x80)
+      if (refused) throw new Error(`broker refused subscription to '${filter}' (reason ${refused.qos})`)
+    } catch (err) {
+      this.routes.splice(this.routes.indexOf(route), 1)
+      throw err
+    }
+    let active = true
+    return {
+      unsubscribe: async () => {
+        if (!active) return
+        active = false
+        this.routes.splice(this.routes.indexOf(route), 1)
+        if (!this.closing) await this.client.unsubscribeAsync(brokerFilter)
+      },
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.client.endAsync().catch(() => this.client.endAsync(true))
+    return this.closing
+  }
+
+  private dispatch(
+    topic: string,
+    payload: Buffer,
+    userProperties: Record<string, string | string[]> | undefined,
+    subscriptionIds: number | number[] | undefined,
+  ): void {
+    const headers = userProperties ? flattenUserProperties(userProperties) : undefined
+    const msg: InboundMessage = headers ? { topic, payload, headers } : { topic, payload }
+    const routes = this.routes
+    if (routes.length === 1) {
+      routes[0]!.onMessage(msg)
+    } else if (routes.length === 0) {
+      if (this.early.length < MAX_EARLY_MESSAGES) this.early.push(msg)
+    } else if (subscriptionIds !== undefined) {
+      // The broker sends one copy per matching subscription, each tagged with its identifier.
+      const ids = Array.isArray(subscriptionIds) ? subscriptionIds : [subscriptionIds]
+      for (const r of routes) if (ids.includes(r.id)) r.onMessage(msg)
+    } else {
+      for (const r of routes) if (r.matches(topic)) r.onMessage(msg)
+    }
+  }
+
+  private flushEarly(route: Route): void {
+    if (this.early.length === 0) return
+    const pending = this.early.splice(0)
+    for (const m of pending) {
+      if (route.matches(m.topic)) route.onMessage(m)
+      else this.early.push(m)
+    }
+  }
+}
+
+const MAX_EARLY_MESSAGES = 100_000
+
+function flattenUserProperties(props: Record<string, string | string[]>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(props)) out[k] = Array.isArray(v) ? v.join(',') : v
+  return out
+}

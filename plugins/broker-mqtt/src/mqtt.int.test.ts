@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto'
+import { requireService } from '@iotload/sdk/testing'
+import { afterAll, describe, expect, it } from 'vitest'
+import { mqttConfigSchema } from './config.ts'
+import { mqttPlugin } from './plugin.ts'
+import { collector, testContext } from './testing/collect.ts'
+
+const up = await requireService('Mosquitto', '127.0.0.1', 1883)
+const run = randomUUID().slice(0, 8)
+const opened: Array<{ close(): Promise<void> }> = []
+
+async function open(raw: Record<string, unknown>, clientId = `t-${run}-${randomUUID().slice(0, 6)}`) {
+  const conn = await mqttPlugin.connect(
+    mqttConfigSchema.parse({ url: 'mqtt://127.0.0.1:1883', ...raw }),
+    testContext(clientId),
+  )
+  opened.push(conn)
+  return conn
+}
+
+describe.skipIf(!up)('broker-mqtt against Mosquitto', () => {
+  afterAll(async () => {
+    await Promise.all(opened.map((c) => c.close()))
+  })
+
+  for (const version of ['3.1.1', '5'] as const) {
+    for (const qos of [0, 1, 2] as const) {
+      it(`round-trips with MQTT ${version} at QoS ${qos}`, async () => {
+        const sub = await open({ version })
+        const pub = await open({ version })
+        const topic = `it/${run}/v${version}/q${qos}`
+        const c = collector(50)
+        await sub.subscribe(topic, c.onMessage, { qos })
+        for (let i = 0; i < 50; i++) await pub.publish(topic, { payload: Buffer.from(`m${i}`), qos })
+        await c.finished
+        expect(c.received.map((m) => m.payload.toString())).toEqual(
+          Array.from({ length: 50 }, (_, i) => `m${i}`),
+        )
+        expect(c.received[0]?.topic).toBe(topic)
+      })
+    }
+  }
+
+  it('carries MQTT 5 user properties as headers', async () => {
+    const sub = await open({ version: '5' })
+    const pub = await open({ version: '5' })
+    const topic = `it/${run}/headers`
+    const c = collector(1)
+    await sub.subscribe(topic, c.onMessage, { qos: 1 })
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+    await pub.publish(topic, { payload: Buffer.from('x'), qos: 1, headers: { traceparent, 'x-device': '7' } })
+    await c.finished
+    expect(c.received[0]?.headers).toEqual({ traceparent, 'x-device': '7' })
+  })
+
+  it('routes several subscriptions with wildcards on one connection', async () => {
+    const conn = await open({ version: '5' })
+    const telemetry = collector(2)
+    const all = collector(3)
+    await conn.subscribe(`it/${run}/w/+/telemetry`, telemetry.onMessage, { qos: 1 })
+    await conn.subscribe(`it/${run}/w/#`, all.onMessage, { qos: 1 })
+    const pub = await open({ version: '5' })
+    for (const t of ['a/telemetry', 'b/telemetry', 'a/state'])
+      await pub.publish(`it/${run}/w/${t}`, { payload: Buffer.from(t), qos: 1 })
+    await Promise.all([telemetry.finished, all.finished])
+    expect(telemetry.received.map((m) => m.topic).sort()).toEqual([
+      `it/${run}/w/a/telemetry`,
+      `it/${run}/w/b/telemetry`,
+    ])
+  })
+
+  it('keeps a persistent session: QoS 1 messages published while offline arrive on reconnect', async () => {
+    const clientId = `persist-${run}`
+    const topic = `it/${run}/persist`
+    const first = await open({ version: '5', clean: false, sessionExpiry: 60 }, clientId)
+    await first.subscribe(topic, () => {}, { qos: 1 })
+    await first.close()
+    const pub = await open({ version: '5' })
+    await pub.publish(topic, { payload: Buffer.from('while-offline'), qos: 1 })
+    const second = await open({ version: '5', clean: false, sessionExpiry: 60 }, clientId)
+    const c = collector(1)
+    await second.subscribe(topic, c.onMessage, { qos: 1 })
+    await c.finished
+    expect(c.received[0]?.payload.toString()).toBe('while-offline')
+    // Leave no stored session behind on the shared broker.
+    await second.close()
+    await (await open({ version: '5', clean: true }, clientId)).close()
+  })
+
+  it('shares a subscription across a group', async () => {
+    const a = collector(1000, 15_000)
+    const seen: string[] = []
+    const topic = `it/${run}/shared`
+    const s1 = await open({ version: '5' })
+    const s2 = await open({ version: '5' })
+    let n1 = 0
+    let n2 = 0
+    await s1.subscribe(
+      topic,
+      (m) => {
+        n1++
+        seen.push(m.payload.toString())
+        a.onMessage(m)
+      },
+      { qos: 1, group: `g${run}` },
+    )
+    await s2.subscribe(
+      topic,
+      (m) => {
+        n2++
+        seen.push(m.payload.toString())
+        a.onMessage(m)
+      },
+      { qos: 1, group: `g${run}` },
+    )
+    const pub = await open({ version: '5' })
+    await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => pub.publish(topic, { payload: Buffer.from(String(i)), qos: 1 })),
+    )
+    await a.finished
+    expect(new Set(seen).size).toBe(1000)
+    expect(n1).toBeGreaterThan(0)
+    expect(n2).toBeGreaterThan(0)
+  })
+
+  it('rejects publish after close and closes idempotently', async () => {
+    const conn = await open({ version: '5' })
+    await conn.close()
+    await conn.close()
+    await expect(conn.publish('x', { payload: Buffer.from('x') })).rejects.toMatchObject({ code: 'CLOSED' })
+  })
+
+  it('fails fast with kind unreachable when nothing listens', async () => {
+    await expect(open({ url: 'mqtt://127.0.0.1:1', connectTimeout: '2s' })).rejects.toMatchObject({
+      kind: 'unreachable',
+    })
+  })
+})
