@@ -1,0 +1,259 @@
+import {
+  type BrokerConnection,
+  ClosedError,
+  ConfigError,
+  ConnectionError,
+  describeError,
+  type InboundMessage,
+  type OutboundMessage,
+  type PluginContext,
+  PublishError,
+  type Subscription,
+} from '@iotload/sdk'
+import type * as Zmq from 'zeromq'
+import type { ZeromqConfig } from './config.ts'
+import { applyCurve } from './curve.ts'
+import { encodeHeaders, toInbound, topicOf } from './frames.ts'
+import { PeerWatch } from './peer-watch.ts'
+import { planSocket, type SocketPlan } from './socket-plan.ts'
+import { compileFilter, type TopicFilter } from './topic-filter.ts'
+
+const SOURCE = 'broker-zeromq'
+
+type ZmqModule = typeof Zmq
+type SendSocket = Zmq.XPublisher | Zmq.Push
+type ReceiveSocket = Zmq.Subscriber | Zmq.Pull
+
+interface ActiveSubscription {
+  filter: TopicFilter
+  onMessage: (msg: InboundMessage) => void
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+const noop = () => {}
+
+/**
+ * Opens the one socket `ctx.role` owns: PUB (an XPUB, to see subscriptions arrive) or PUSH for
+ * producers and bridge-out, SUB or PULL for consumers, bridge-in and probes.
+ */
+export async function openConnection(
+  zmq: ZmqModule,
+  config: ZeromqConfig,
+  ctx: PluginContext,
+): Promise<BrokerConnection> {
+  const plan = planSocket(config, ctx.role)
+  const pubsub = config.mode === 'pubsub'
+  const sock: SendSocket | ReceiveSocket =
+    plan.direction === 'send'
+      ? pubsub
+        ? new zmq.XPublisher()
+        : new zmq.Push()
+      : pubsub
+        ? new zmq.Subscriber()
+        : new zmq.Pull()
+  let watch: PeerWatch | undefined
+  try {
+    if (config.sendHighWaterMark !== undefined && 'sendHighWaterMark' in sock) {
+      sock.sendHighWaterMark = config.sendHighWaterMark
+    }
+    if (config.receiveHighWaterMark !== undefined && 'receiveHighWaterMark' in sock) {
+      sock.receiveHighWaterMark = config.receiveHighWaterMark
+    }
+    if (config.curve) applyCurve(zmq, sock, config.curve, plan, ctx.role)
+    // Watch before bind/connect so no handshake event is missed.
+    watch = new PeerWatch(sock, {
+      plan,
+      curve: config.curve !== undefined,
+      handshakeEvents: zmq.capability.draft === true,
+      ctx,
+    })
+    const conn = new ZeromqConnection(sock, plan, config, ctx, watch)
+    await attach(sock, plan)
+    await watch.ready(config.connectTimeoutMs)
+    await conn.settleFirstSubscriber()
+    return conn
+  } catch (err) {
+    watch?.stop()
+    sock.linger = 0
+    sock.close()
+    throw err
+  }
+}
+
+async function attach(sock: Zmq.Socket, plan: SocketPlan): Promise<void> {
+  for (const address of plan.addresses) {
+    try {
+      if (plan.side === 'bind') await sock.bind(address)
+      else sock.connect(address)
+    } catch (err) {
+      throw new ConnectionError(
+        'unreachable',
+        `cannot ${plan.side} ${address} (${plan.path}): ${describeError(err)}`,
+        {
+          source: SOURCE,
+          cause: err,
+        },
+      )
+    }
+  }
+}
+
+/**
+ * One role's socket. ZeroMQ has no acknowledgements: `publish` resolves once libzmq queued the
+ * frames (`await sock.send()`), which for PUB is immediate even when no subscriber matches.
+ */
+class ZeromqConnection implements BrokerConnection {
+  private subs: readonly ActiveSubscription[] = []
+  private closed = false
+  private closing: Promise<void> | undefined
+  private receiving: Promise<void> | undefined
+  private draining: Promise<void> | undefined
+  private subscriptionSeen = false
+  private wakeSubscribed: (() => void) | undefined
+  private sendsPending = 0
+  private sendTail: Promise<unknown> = Promise.resolve()
+  private handlerErrors = 0
+  private readonly onSent = () => {
+    this.sendsPending--
+  }
+  private readonly onSendFailed = (err: unknown): never => {
+    this.sendsPending--
+    throw new PublishError(`send on ${this.plan.addresses.join(', ')} failed: ${describeError(err)}`, {
+      source: SOURCE,
+      cause: err,
+    })
+  }
+
+  constructor(
+    private readonly sock: SendSocket | ReceiveSocket,
+    private readonly plan: SocketPlan,
+    private readonly config: ZeromqConfig,
+    private readonly ctx: PluginContext,
+    private readonly watch: PeerWatch,
+  ) {
+    if (plan.direction === 'send' && config.mode === 'pubsub') this.draining = this.drainSubscriptions()
+  }
+
+  publish(topic: string, msg: OutboundMessage): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError('connection is closed', { source: SOURCE }))
+    if (this.plan.direction !== 'send') {
+      return Promise.reject(
+        new PublishError(
+          `role '${this.ctx.role}' owns a receiving socket; publish from a producer or bridge-out`,
+          {
+            source: SOURCE,
+          },
+        ),
+      )
+    }
+    const sock = this.sock as SendSocket
+    const frames = [topic, encodeHeaders(msg.headers), msg.payload]
+    // zeromq allows one blocked send per socket (EBUSY otherwise); PUSH blocks at its high-water
+    // mark, so later publishes queue behind the blocked one instead of failing.
+    const sent = this.sendsPending === 0 ? sock.send(frames) : this.sendTail.then(() => sock.send(frames))
+    this.sendsPending++
+    const done = sent.then(this.onSent, this.onSendFailed)
+    this.sendTail = done.catch(noop)
+    return done
+  }
+
+  async subscribe(filter: string, onMessage: (msg: InboundMessage) => void): Promise<Subscription> {
+    if (this.closed) throw new ClosedError('connection is closed', { source: SOURCE })
+    if (this.plan.direction !== 'receive') {
+      throw new ConfigError(
+        this.plan.path,
+        `role '${this.ctx.role}' owns a sending socket and cannot subscribe`,
+        {
+          source: SOURCE,
+        },
+      )
+    }
+    const compiled = compileFilter(filter, this.config.topicSeparator)
+    const entry: ActiveSubscription = { filter: compiled, onMessage }
+    this.subs = [...this.subs, entry]
+    const sub = this.config.mode === 'pubsub' ? (this.sock as Zmq.Subscriber) : undefined
+    sub?.subscribe(compiled.prefix)
+    this.receiving ??= this.receiveLoop(this.sock as ReceiveSocket)
+    // Slow joiner: the subscription travels to connected publishers asynchronously; messages they
+    // send before it lands are dropped. Publishers that join later get it in their handshake.
+    if (sub && this.watch.peers > 0 && this.config.settleMs > 0) await sleep(this.config.settleMs)
+    let active = true
+    return {
+      unsubscribe: async () => {
+        if (!active) return
+        active = false
+        this.subs = this.subs.filter((s) => s !== entry)
+        if (sub && !this.closed) sub.unsubscribe(compiled.prefix)
+      },
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown()
+    return this.closing
+  }
+
+  /**
+   * Slow joiner, publisher side: after the handshake, wait (up to `settleMs`) for the first
+   * subscription to arrive, which an XPUB can see, so early messages are not dropped.
+   */
+  async settleFirstSubscriber(): Promise<void> {
+    if (!this.draining || this.subscriptionSeen || this.watch.peers === 0 || this.config.settleMs === 0)
+      return
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.config.settleMs)
+      this.wakeSubscribed = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    this.wakeSubscribed = undefined
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true
+    this.watch.stop()
+    this.wakeSubscribed?.()
+    this.sock.linger = 0
+    this.sock.close()
+    await Promise.allSettled([this.receiving, this.draining])
+  }
+
+  private async drainSubscriptions(): Promise<void> {
+    try {
+      for await (const _ of this.sock as Zmq.XPublisher) {
+        if (!this.subscriptionSeen) {
+          this.subscriptionSeen = true
+          this.wakeSubscribed?.()
+        }
+      }
+    } catch (err) {
+      if (!this.closed)
+        this.ctx.logger.warn('ZeroMQ subscription drain stopped', { error: describeError(err) })
+    }
+  }
+
+  private async receiveLoop(sock: ReceiveSocket): Promise<void> {
+    try {
+      for await (const frames of sock) {
+        const subs = this.subs
+        if (subs.length === 0) continue
+        const topic = topicOf(frames)
+        let msg: InboundMessage | undefined
+        for (const s of subs) {
+          if (!s.filter.matches(topic)) continue
+          msg ??= toInbound(frames, topic)
+          try {
+            s.onMessage(msg)
+          } catch (err) {
+            if (this.handlerErrors++ === 0) {
+              this.ctx.logger.error('message handler threw', { error: describeError(err) })
+            }
+          }
+        }
+      }
+    } catch (err) {
+      if (!this.closed) this.ctx.logger.error('ZeroMQ receive loop stopped', { error: describeError(err) })
+    }
+  }
+}
