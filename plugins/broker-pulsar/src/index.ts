@@ -1,0 +1,13 @@
+import { pulsarPlugin } from './plugin.ts'
+
+export { type PulsarConfig, pulsarConfigSchema, type SubscriptionType, subscriptionTypes } from './config.ts'
+export {
+  consumerUrl,
+  displayUrl,
+  type PulsarTopic,
+  producerUrl,
+  readerUrl,
+  toPulsarTopic,
+} from './topic-url.ts'
+export { pulsarPlugin }
+export default pulsarPlugin

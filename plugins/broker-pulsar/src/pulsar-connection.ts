@@ -1,0 +1,102 @@
+import {
+  type BrokerConnection,
+  ClosedError,
+  type InboundMessage,
+  type OutboundMessage,
+  type PluginContext,
+  type SubscribeOptions,
+  type Subscription,
+} from '@iotload/sdk'
+import type { PulsarConfig } from './config.ts'
+import { PulsarConsumer } from './consumer.ts'
+import type { SocketEnv } from './managed-socket.ts'
+import { PulsarProducer } from './producer.ts'
+import { consumerUrl, displayUrl, producerUrl, toPulsarTopic } from './topic-url.ts'
+
+const SOURCE = 'broker-pulsar'
+
+/**
+ * One iotload connection over the Pulsar WebSocket API: a lazily opened producer socket per
+ * topic it publishes to, and a consumer socket per subscription.
+ */
+export class PulsarConnection implements BrokerConnection {
+  private readonly producers = new Map<string, PulsarProducer>()
+  private readonly consumers = new Set<PulsarConsumer>()
+  private closed = false
+  private subSeq = 0
+
+  constructor(
+    private readonly config: PulsarConfig,
+    private readonly ctx: PluginContext,
+    private readonly env: SocketEnv,
+    /** Token for the `token` query parameter, when `authIn: query`. */
+    private readonly queryToken: string | undefined,
+  ) {}
+
+  publish(topic: string, msg: OutboundMessage): Promise<void> {
+    if (this.closed)
+      return Promise.reject(new ClosedError('publish on a closed connection', { source: SOURCE }))
+    const producer = this.producers.get(topic) ?? this.openProducer(topic)
+    return producer.publish(msg)
+  }
+
+  async subscribe(
+    filter: string,
+    onMessage: (msg: InboundMessage) => void,
+    options: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    if (this.closed) throw new ClosedError('subscribe on a closed connection', { source: SOURCE })
+    const { config } = this
+    const group = options.group
+    const named = group ?? config.subscription
+    const subscription = named ?? `iotload-${this.ctx.clientId}${++this.subSeq > 1 ? `-${this.subSeq}` : ''}`
+    const url = consumerUrl(config, toPulsarTopic(filter, config), {
+      subscription,
+      type: group !== undefined ? config.groupSubscriptionType : config.subscriptionType,
+      mode: config.subscriptionMode ?? (named === undefined ? 'NonDurable' : 'Durable'),
+      consumerName: this.ctx.clientId,
+      token: this.queryToken,
+    })
+    const consumer = new PulsarConsumer(this.env, url, onMessage, {
+      topic: filter,
+      ackMode: config.ackMode,
+      logger: this.ctx.logger,
+    })
+    await consumer.start()
+    if (this.closed) {
+      await consumer.unsubscribe()
+      throw new ClosedError('connection closed while subscribing', { source: SOURCE })
+    }
+    this.consumers.add(consumer)
+    return {
+      unsubscribe: async () => {
+        this.consumers.delete(consumer)
+        await consumer.unsubscribe()
+      },
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    const producers = [...this.producers.values()]
+    const consumers = [...this.consumers]
+    this.producers.clear()
+    this.consumers.clear()
+    await Promise.all([...producers.map((p) => p.close()), ...consumers.map((c) => c.unsubscribe())])
+  }
+
+  private openProducer(topic: string): PulsarProducer {
+    const url = producerUrl(this.config, toPulsarTopic(topic, this.config), {
+      token: this.queryToken,
+    })
+    const producer = new PulsarProducer(this.env, url, this.config.maxQueued, displayUrl(url))
+    this.producers.set(topic, producer)
+    producer.start().catch((err: unknown) => {
+      // Forget a producer that never opened, so a later publish tries afresh.
+      if (this.producers.get(topic) === producer) this.producers.delete(topic)
+      this.ctx.logger.warn('pulsar producer could not open', { topic, error: String(err) })
+    })
+    return producer
+  }
+}
