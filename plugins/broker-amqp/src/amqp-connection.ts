@@ -187,7 +187,11 @@ export class AmqpConnection implements BrokerConnection {
     this.closing ??= (async () => {
       this.model = null
       this.publisher = null
+      // Channel close frames queue behind that channel's last acks; a bare connection close can
+      // overtake them, and the broker would requeue messages the callback already handled.
+      const subs = [...this.subs]
       this.subs.clear()
+      await Promise.all(subs.map((s) => s.stop()))
       await this.recovering?.close().catch(() => {})
     })()
     return this.closing
