@@ -14,22 +14,26 @@ export function safeUrl(url: string): string {
  * bad credentials with `connection.close` 403 ACCESS_REFUSED during the handshake (amqplib
  * advertises `authentication_failure_close`), and a vhost the user may not use with 530.
  */
-export function toConnectionError(err: unknown, url: string, username: string): ConnectionError {
+export function toConnectionError(err: unknown, url: string): ConnectionError {
   const e = err as { code?: unknown }
   const where = safeUrl(url)
   const detail = describeError(err)
   if (/\b403\b|ACCESS[-_]REFUSED/.test(detail) || /access to vhost .* refused/i.test(detail)) {
-    return new ConnectionError('auth', `${where} refused the credentials of user '${username}': ${detail}`, {
+    return new ConnectionError('auth', `${where} refused the credentials: ${detail}`, {
       source: SOURCE,
       cause: err,
     })
   }
   const code = typeof e.code === 'string' ? e.code : ''
   if (TLS_ERROR_CODES.test(code) || /\b(SSL|TLS)\b|certificate/i.test(detail)) {
-    return new ConnectionError('tls', `TLS handshake with ${where} failed: ${code} ${detail}`.trim(), {
-      source: SOURCE,
-      cause: err,
-    })
+    return new ConnectionError(
+      'tls',
+      `TLS handshake with ${where} failed: ${code ? `${code} ` : ''}${detail}`,
+      {
+        source: SOURCE,
+        cause: err,
+      },
+    )
   }
   if (UNREACHABLE_CODES.has(code)) {
     return new ConnectionError('unreachable', `cannot reach ${where}: ${detail}`, {

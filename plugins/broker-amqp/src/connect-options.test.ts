@@ -66,7 +66,7 @@ describe('toConnectionError', () => {
     [new Error('connect ETIMEDOUT'), 'timeout'],
     [new Error('Channel closed by server: 406 (PRECONDITION-FAILED)'), 'protocol'],
   ])('%s → %s', (err, kind) => {
-    const e = toConnectionError(err, url, 'guest')
+    const e = toConnectionError(err, url)
     expect(e.kind).toBe(kind)
     expect(e.message).toContain('127.0.0.1:5672')
   })

@@ -58,7 +58,7 @@ export const amqpPlugin = definePlugin({
       ])
     } catch (err) {
       await connection.close()
-      throw toConnectionError(err, config.url, login.username)
+      throw toConnectionError(err, config.url)
     } finally {
       clearTimeout(timer)
     }
