@@ -56,6 +56,8 @@ export const pulsarConfigSchema = z
      * negative ack and a redelivery) or before it runs. @default 'after-handler'
      */
     ackMode: z.enum(['after-handler', 'before-handler']).default('after-handler'),
+    /** Delay before the broker redelivers a negatively acked message. @default '1s' */
+    nackRedeliveryDelay: durationMsSchema.default(1000),
     /** Producer-side batching inside the WebSocket service. @default false */
     batching: z.boolean().default(false),
     /** Producer send timeout inside the WebSocket service. @default '30s' */

@@ -34,6 +34,12 @@ export function toConnectionError(err: unknown, where: string): ConnectionError 
         `${where}: no WebSocket API here (${err.message}); is webSocketServiceEnabled=true?`,
         options,
       )
+    if (err.status === 409)
+      return new ConnectionError(
+        'protocol',
+        `${where} is busy (${err.message}): an Exclusive/Failover subscription already has its consumer, or the producer name is taken`,
+        options,
+      )
     return new ConnectionError('protocol', `${where} rejected the WebSocket (${err.message})`, options)
   }
   const code = (err as { code?: unknown }).code

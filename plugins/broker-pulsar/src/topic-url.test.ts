@@ -65,6 +65,7 @@ describe('WebSocket API URLs', () => {
       subscriptionMode: 'Durable',
       subscriptionInitialPosition: 'Latest',
       receiverQueueSize: '50',
+      negativeAckRedeliveryDelay: '1000',
       consumerName: 'c-1',
     })
   })

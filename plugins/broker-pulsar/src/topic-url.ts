@@ -79,7 +79,7 @@ export interface ConsumerUrlOptions {
 
 /** `ws://host/ws/v2/consumer/{domain}/{tenant}/{ns}/{topic}/{subscription}?...` */
 export function consumerUrl(
-  config: Pick<PulsarConfig, 'url' | 'receiverQueueSize' | 'initialPosition'>,
+  config: Pick<PulsarConfig, 'url' | 'receiverQueueSize' | 'initialPosition' | 'nackRedeliveryDelay'>,
   topic: PulsarTopic,
   options: ConsumerUrlOptions,
 ): string {
@@ -90,6 +90,7 @@ export function consumerUrl(
       subscriptionMode: options.mode,
       subscriptionInitialPosition: config.initialPosition,
       receiverQueueSize: config.receiverQueueSize,
+      negativeAckRedeliveryDelay: Math.round(config.nackRedeliveryDelay),
       consumerName: options.consumerName,
       token: options.token,
     },

@@ -1,0 +1,206 @@
+import type { BrokerConnection, ConnectionRole, InboundMessage, PluginLogger } from '@iotload/sdk'
+import { requireService } from '@iotload/sdk/testing'
+import { afterEach, describe, expect, it } from 'vitest'
+import { pulsarConfigSchema } from './config.ts'
+import { pulsarPlugin } from './plugin.ts'
+
+const up = await requireService('Pulsar', '127.0.0.1', 8080)
+const run = `it-${process.pid}-${Date.now().toString(36)}`
+const silent: PluginLogger = { debug() {}, info() {}, warn() {}, error() {} }
+const open: BrokerConnection[] = []
+let seq = 0
+
+async function connect(raw: Record<string, unknown> = {}, role: ConnectionRole = 'producer') {
+  const conn = await pulsarPlugin.connect(pulsarConfigSchema.parse(raw), {
+    role,
+    clientId: `${run}-${++seq}`,
+    logger: silent,
+  })
+  open.push(conn)
+  return conn
+}
+
+function text(m: InboundMessage): string {
+  return Buffer.from(m.payload).toString()
+}
+
+async function until(pred: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+const enc = (s: string) => new TextEncoder().encode(s)
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()))
+})
+
+describe.skipIf(!up)('broker-pulsar against Pulsar standalone (WebSocket API)', () => {
+  it('round-trips payload bytes, properties and the iotload topic with a slash', async () => {
+    const topic = `devices/${run}/telemetry`
+    const sub = await connect({}, 'consumer')
+    const pub = await connect()
+    const got: InboundMessage[] = []
+    await sub.subscribe(topic, (m) => got.push({ ...m, payload: Uint8Array.from(m.payload) }), { qos: 1 })
+    const payload = new Uint8Array(256).map((_, i) => i)
+    await pub.publish(topic, {
+      payload,
+      headers: { traceparent: '00-abc-def-01', 'x-n': '1' },
+      key: 'dev-1',
+      qos: 1,
+    })
+    await until(() => got.length === 1, 'one message')
+    expect(got[0]?.topic).toBe(topic)
+    expect(got[0]?.payload).toEqual(payload)
+    expect(got[0]?.headers).toEqual({ traceparent: '00-abc-def-01', 'x-n': '1' })
+  })
+
+  it('resolves publishes on the broker ack and keeps the order of one producer', async () => {
+    const topic = `order-${run}`
+    const sub = await connect({}, 'consumer')
+    const pub = await connect()
+    const got: string[] = []
+    await sub.subscribe(topic, (m) => got.push(text(m)))
+    const n = 500
+    await Promise.all(
+      Array.from({ length: n }, (_, i) => pub.publish(topic, { payload: enc(String(i)), qos: 1 })),
+    )
+    await until(() => got.length === n, `${n} messages`)
+    expect(got).toEqual(Array.from({ length: n }, (_, i) => String(i)))
+  })
+
+  it('rejects publishes with PublishError when the producer cannot be created', async () => {
+    const pub = await connect()
+    const err = await pub
+      .publish(`persistent://no-such-tenant-${run}/ns/x`, { payload: enc('x'), qos: 1 })
+      .catch((e: unknown) => e)
+    expect(err).toMatchObject({ name: 'PublishError', code: 'PUBLISH_FAILED' })
+    expect(String((err as Error).message)).toContain('no-such-tenant')
+  })
+
+  it('Exclusive subscriptions admit one consumer; Shared groups split the stream', async () => {
+    const topic = `excl-${run}`
+    const a = await connect({ subscription: `excl-sub-${run}` }, 'consumer')
+    const b = await connect({ subscription: `excl-sub-${run}` }, 'consumer')
+    await a.subscribe(topic, () => undefined)
+    const err = await b.subscribe(topic, () => undefined).catch((e: unknown) => e)
+    expect(err).toMatchObject({ name: 'ConnectionError', kind: 'protocol' })
+    expect(String((err as Error).message)).toMatch(/busy/)
+
+    const shared = `shared-${run}`
+    const c1 = await connect({ groupSubscriptionType: 'Shared', receiverQueueSize: 10 }, 'consumer')
+    const c2 = await connect({ groupSubscriptionType: 'Shared', receiverQueueSize: 10 }, 'consumer')
+    const got1: string[] = []
+    const got2: string[] = []
+    await c1.subscribe(shared, (m) => got1.push(text(m)), { group: `g-${run}` })
+    await c2.subscribe(shared, (m) => got2.push(text(m)), { group: `g-${run}` })
+    const pub = await connect()
+    const n = 200
+    await Promise.all(
+      Array.from({ length: n }, (_, i) => pub.publish(shared, { payload: enc(String(i)), qos: 1 })),
+    )
+    await until(() => got1.length + got2.length === n, `${n} messages across the group`)
+    expect(got1.length).toBeGreaterThan(0)
+    expect(got2.length).toBeGreaterThan(0)
+    expect(new Set([...got1, ...got2]).size).toBe(n)
+  })
+
+  it('Key_Shared groups keep every key on one consumer and in order', async () => {
+    const topic = `keyed-${run}`
+    const group = `kg-${run}`
+    const seen = new Map<string, { consumer: number; seqs: number[] }>()
+    const conflicts: string[] = []
+    const handler = (consumer: number) => (m: InboundMessage) => {
+      const [key, s] = text(m).split(':') as [string, string]
+      const entry = seen.get(key) ?? { consumer, seqs: [] }
+      if (entry.consumer !== consumer) conflicts.push(key)
+      entry.seqs.push(Number(s))
+      seen.set(key, entry)
+    }
+    for (const i of [1, 2]) {
+      const c = await connect({}, 'consumer')
+      await c.subscribe(topic, handler(i), { group })
+    }
+    const pub = await connect()
+    const keys = Array.from({ length: 20 }, (_, i) => `dev-${i}`)
+    const perKey = 30
+    const pending: Promise<void>[] = []
+    for (let s = 0; s < perKey; s++)
+      for (const key of keys) pending.push(pub.publish(topic, { payload: enc(`${key}:${s}`), key, qos: 1 }))
+    await Promise.all(pending)
+    await until(
+      () => [...seen.values()].reduce((n, e) => n + e.seqs.length, 0) === keys.length * perKey,
+      'all keyed messages',
+    )
+    expect(conflicts).toEqual([])
+    for (const e of seen.values()) expect(e.seqs).toEqual(Array.from({ length: perKey }, (_, i) => i))
+    expect(new Set([...seen.values()].map((e) => e.consumer)).size).toBe(2)
+  })
+
+  it('acks: a durable subscription does not redeliver acked messages, and redelivers a nacked one', async () => {
+    const topic = `ack-${run}`
+    const subscription = `durable-${run}`
+    const cfg = { subscription, receiverQueueSize: 5 }
+    const first = await connect(cfg, 'consumer')
+    const got: string[] = []
+    let failOnce = true
+    const s1 = await first.subscribe(topic, (m) => {
+      const t = text(m)
+      if (t === '7' && failOnce) {
+        failOnce = false
+        throw new Error('handler refuses once')
+      }
+      got.push(t)
+    })
+    const pub = await connect()
+    // More than receiverQueueSize: only flows if every message is acked.
+    const n = 40
+    await Promise.all(
+      Array.from({ length: n }, (_, i) => pub.publish(topic, { payload: enc(String(i)), qos: 1 })),
+    )
+    await until(() => new Set(got).size === n, 'all messages, 7 redelivered after its nack', 30_000)
+    expect(failOnce).toBe(false)
+    await s1.unsubscribe()
+    await new Promise((r) => setTimeout(r, 500))
+
+    await pub.publish(topic, { payload: enc('after'), qos: 1 })
+    const again: string[] = []
+    const second = await connect(cfg, 'consumer')
+    await second.subscribe(topic, (m) => again.push(text(m)))
+    await until(() => again.includes('after'), 'the message published while away')
+    await new Promise((r) => setTimeout(r, 500))
+    expect(again).toEqual(['after'])
+  })
+
+  it('QoS 0 publishes resolve without waiting and still arrive', async () => {
+    const topic = `q0-${run}`
+    const sub = await connect({ persistent: false }, 'consumer')
+    const pub = await connect({ persistent: false })
+    const got: string[] = []
+    await sub.subscribe(topic, (m) => got.push(text(m)))
+    for (let i = 0; i < 50; i++) await pub.publish(topic, { payload: enc(String(i)), qos: 0 })
+    await until(() => got.length === 50, '50 non-persistent messages')
+  })
+
+  it('connect fails with kind unreachable for a closed port, naming the URL', async () => {
+    const refused = await connect({ url: 'ws://127.0.0.1:1' }).catch((e: unknown) => e)
+    expect(refused).toMatchObject({ name: 'ConnectionError', kind: 'unreachable' })
+    expect(String((refused as Error).message)).toContain('ws://127.0.0.1:1')
+  })
+
+  it('close is idempotent and later calls fail with ClosedError', async () => {
+    const conn = await connect()
+    await conn.publish(`close-${run}`, { payload: enc('x'), qos: 1 })
+    await conn.close()
+    await conn.close()
+    await expect(conn.publish(`close-${run}`, { payload: enc('y') })).rejects.toMatchObject({
+      name: 'ClosedError',
+    })
+    await expect(conn.subscribe(`close-${run}`, () => undefined)).rejects.toMatchObject({
+      name: 'ClosedError',
+    })
+  })
+})
