@@ -60,18 +60,39 @@ export class AmqpConnection implements BrokerConnection {
   readonly restore = async (model: ChannelModel): Promise<void> => {
     // amqplib binds its own listeners only after setup; an error emitted meanwhile must not throw.
     model.on('error', (err: Error) => this.ctx.logger.debug('amqp connection error', { error: err.message }))
+    const publisher = await this.openPublisher(model)
+    for (const sub of this.subs) await sub.start(model)
+    this.publisher = publisher
+    this.model = model
+  }
+
+  /** Opens the publish channel and (re-)declares the exchange on it. */
+  private async openPublisher(model: ChannelModel): Promise<Channel> {
     const { exchange, confirm } = this.config
     const publisher = confirm ? await model.createConfirmChannel() : await model.createChannel()
     publisher.on('error', (err: Error) =>
       this.ctx.logger.warn('amqp publish channel error', { error: err.message }),
     )
     publisher.on('close', () => {
-      if (this.publisher === publisher) this.publisher = null
+      if (this.publisher !== publisher) return
+      this.publisher = null
+      // The broker closed just this channel (say, the exchange was deleted under us) while the
+      // connection lives on: open a fresh one, or every later publish would fail for good.
+      if (this.model === model && !this.closing) this.reopenPublisher(model)
     })
     await publisher.assertExchange(exchange.name, 'topic', { durable: exchange.durable })
-    for (const sub of this.subs) await sub.start(model)
-    this.publisher = publisher
-    this.model = model
+    return publisher
+  }
+
+  private reopenPublisher(model: ChannelModel): void {
+    this.openPublisher(model).then(
+      (publisher) => {
+        if (this.model === model && !this.closing) this.publisher = publisher
+        else publisher.close().catch(() => {})
+      },
+      (err: unknown) =>
+        this.ctx.logger.warn('cannot reopen the publish channel', { error: describeError(err) }),
+    )
   }
 
   /** Wires the recovering connection's events to `ctx.onStatus`; called once, before the first connect. */

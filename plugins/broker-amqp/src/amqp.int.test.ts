@@ -182,6 +182,28 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
     expect(got.messages).toHaveLength(10)
   })
 
+  it('reopens the publish channel when the broker closes only that channel', async () => {
+    const exchange = `it-${run}-x`
+    const { conn } = await connect({ exchange: { name: exchange, durable: false } })
+    const ch = await raw.createChannel()
+    await ch.deleteExchange(exchange)
+    // Publishing to a missing exchange makes RabbitMQ close the channel with 404 NOT_FOUND.
+    const err = await conn.publish(topic('gone'), { payload: enc.encode('x'), qos: 1 }).catch((e) => e)
+    expect(err).toBeInstanceOf(PublishError)
+    let ok = false
+    for (let i = 0; i < 50 && !ok; i++) {
+      await sleep(50)
+      ok = await conn.publish(topic('gone'), { payload: enc.encode('y'), qos: 1 }).then(
+        () => true,
+        () => false,
+      )
+    }
+    expect(ok).toBe(true)
+    await ch.checkExchange(exchange)
+    await ch.deleteExchange(exchange)
+    await ch.close()
+  })
+
   it('a wrong password rejects with ConnectionError kind auth naming the URL, never the password', async () => {
     const password = `wrong-${run}-pw`
     const ctx = testContext('auth', { username: 'guest', password })
