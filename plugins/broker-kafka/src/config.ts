@@ -1,0 +1,120 @@
+import { durationMsSchema, tlsSchema } from '@iotload/sdk'
+import { z } from 'zod'
+
+const hostPort = /^[^\s/,:]+:\d{1,5}$/
+
+/**
+ * The scenario's `broker:` section for `plugin: kafka` (minus `plugin` and `auth`).
+ *
+ * Bootstrap servers come either as `url: kafka://host:9092[,host2:9092]` (like every other plugin;
+ * `kafka+ssl://` turns TLS on with system CAs) or as `brokers: [host:9092, …]`; exactly one of the two.
+ * Credentials from `broker.auth` go to SASL (`sasl.mechanism`, PLAIN by default).
+ */
+export const kafkaConfigSchema = z
+  .object({
+    /** `kafka://host:port[,host:port…]`, or `kafka+ssl://…` for TLS. */
+    url: z
+      .string()
+      .regex(
+        /^kafka(\+ssl)?:\/\/[^\s/,:]+:\d{1,5}(,[^\s/,:]+:\d{1,5})*\/?$/,
+        'expected kafka://host:port[,host:port…] or kafka+ssl://…',
+      )
+      .optional(),
+    /** Bootstrap servers as `host:port`; alternative to `url`. */
+    brokers: z.array(z.string().regex(hostPort, 'expected host:port')).min(1).optional(),
+    /** Prefix of the Kafka client id; the daemon's per-connection id is appended. @default 'iotload' */
+    clientIdPrefix: z.string().min(1).default('iotload'),
+
+    /** Create topics that do not exist (through the admin API) before the first publish or subscribe. @default true */
+    createTopics: z.boolean().default(true),
+    /** Partitions of topics the plugin creates; the seed's one-topic test uses one per consumer. @default 1 */
+    partitions: z.number().int().min(1).default(1),
+    /** Replication factor of topics the plugin creates. @default 1 */
+    replicationFactor: z.number().int().min(1).default(1),
+
+    /** Producer acknowledgement: 0 none, 1 leader, `all`/-1 every in-sync replica. @default 'all' */
+    acks: z
+      .union([z.literal(0), z.literal(1), z.literal(-1), z.literal('all')])
+      .default('all')
+      .transform((a) => (a === 'all' ? -1 : a)),
+    /** Idempotent producer (needs `acks: all`). @default false */
+    idempotent: z.boolean().default(false),
+    /**
+     * Batch window per connection: hold messages up to this long and send them in one request.
+     * 0 sends each message at once (kafkajs itself has no linger). @default 0
+     */
+    linger: durationMsSchema.default(0),
+    /** Send a held batch as soon as it has this many messages. @default 100 */
+    batchSize: z.number().int().min(1).default(100),
+    /** Record-batch compression; kafkajs ships only gzip without extra codecs. @default 'none' */
+    compression: z.enum(['none', 'gzip']).default('none'),
+
+    /**
+     * Consumer group when the daemon passes none: `perConsumer` gives each subscription its own
+     * group (every consumer sees every message), `shared` puts all in one group that splits the
+     * partitions (the seed's "100 consumers in one group"). @default 'perConsumer'
+     */
+    group: z.enum(['perConsumer', 'shared']).default('perConsumer'),
+    /** Group id for `group: shared`. @default '<clientIdPrefix>.<filter>' */
+    groupId: z.string().min(1).optional(),
+    /** Start at the oldest retained message instead of where the subscription begins. @default false */
+    fromBeginning: z.boolean().default(false),
+    /** Consumer group session timeout. @default '30s' */
+    sessionTimeout: durationMsSchema.default(30_000),
+    /** Consumer group heartbeat interval. @default '3s' */
+    heartbeatInterval: durationMsSchema.default(3000),
+    /** Longest a fetch waits on an idle partition; new messages end it at once. @default '500ms' */
+    fetchMaxWait: durationMsSchema.default(500),
+    /** How often a wildcard subscription looks for new matching topics. @default '2s' */
+    topicRefresh: durationMsSchema.default(2000),
+
+    /** TCP connect timeout per attempt. @default '3s' */
+    connectTimeout: durationMsSchema.default(3000),
+    /** kafkajs request timeout. @default '30s' */
+    requestTimeout: durationMsSchema.default(30_000),
+    /** kafkajs retries of a failed request or connect (the library's own; the plugin adds none). @default 3 */
+    retries: z.number().int().min(0).default(3),
+
+    /** SASL mechanism used when `broker.auth` gives credentials. */
+    sasl: z
+      .object({
+        /** `oauthbearer` sends `auth.token`; the others `auth.username`/`auth.password`. @default 'plain' */
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer']).default('plain'),
+      })
+      .strict()
+      .optional(),
+    tls: tlsSchema.optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if ((c.url === undefined) === (c.brokers === undefined))
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'give exactly one of url or brokers' })
+    if (c.idempotent && c.acks !== -1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['idempotent'],
+        message: 'an idempotent producer needs acks: all',
+      })
+  })
+
+/** Parsed Kafka plugin config. */
+export type KafkaConfig = z.output<typeof kafkaConfigSchema>
+
+/** The bootstrap `host:port` list, from `brokers` or `url`. */
+export function bootstrapServers(config: KafkaConfig): string[] {
+  if (config.brokers) return config.brokers
+  return (config.url ?? '')
+    .replace(/^kafka(\+ssl)?:\/\//, '')
+    .replace(/\/$/, '')
+    .split(',')
+}
+
+/** Whether TLS is on: a `tls` section or a `kafka+ssl://` URL. */
+export function usesTls(config: KafkaConfig): boolean {
+  return config.tls !== undefined || (config.url?.startsWith('kafka+ssl://') ?? false)
+}
+
+/** Where the broker is, for error messages (never carries credentials). */
+export function describeBrokers(config: KafkaConfig): string {
+  return config.url ?? `kafka://${bootstrapServers(config).join(',')}`
+}

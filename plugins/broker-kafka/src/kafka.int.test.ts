@@ -1,0 +1,241 @@
+import type { BrokerConnection, ConnectionRole, InboundMessage, PluginLogger } from '@iotload/sdk'
+import { requireService } from '@iotload/sdk/testing'
+import { afterEach, describe, expect, it } from 'vitest'
+import { kafkaConfigSchema } from './config.ts'
+import { kafkaPlugin } from './plugin.ts'
+
+const up = await requireService('Kafka', '127.0.0.1', 9092)
+const run = `it${process.pid}x${Date.now().toString(36)}`
+// The SASL listener kafka.sh opens on :9094 for this test account.
+const SASL_USER = 'iotload'
+const SASL_PASSWORD = 'iotload-secret'
+
+const warnings: string[] = []
+const logger: PluginLogger = {
+  debug() {},
+  info() {},
+  warn: (msg) => warnings.push(msg),
+  error: (msg) => warnings.push(msg),
+}
+
+const opened: BrokerConnection[] = []
+let seq = 0
+
+async function open(
+  role: ConnectionRole,
+  raw: Record<string, unknown> = {},
+  credentials?: { username?: string; password?: string },
+): Promise<BrokerConnection> {
+  const config = kafkaConfigSchema.parse({ url: 'kafka://127.0.0.1:9092', ...raw })
+  const conn = await kafkaPlugin.connect(config, {
+    role,
+    clientId: `${run}-${++seq}`,
+    credentials,
+    logger,
+  })
+  opened.push(conn)
+  return conn
+}
+
+function collect(): { msgs: InboundMessage[]; push: (m: InboundMessage) => void } {
+  const msgs: InboundMessage[] = []
+  return { msgs, push: (m) => msgs.push({ ...m, payload: Uint8Array.from(m.payload) }) }
+}
+
+async function until(pred: () => boolean, ms = 30_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+const text = (m: InboundMessage) => Buffer.from(m.payload).toString()
+
+describe.skipIf(!up)('kafka plugin against Kafka on 127.0.0.1:9092', () => {
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((c) => c.close()))
+  })
+
+  it('round trip: payload bytes, topic, key order and headers', async () => {
+    const topic = `${run}.rt`
+    const sub = await open('consumer')
+    const pub = await open('producer')
+    const inbox = collect()
+    await sub.subscribe(topic, inbox.push)
+    const bytes = Uint8Array.from([0, 1, 2, 254, 255])
+    await pub.publish(topic, { payload: bytes, key: 'd1', headers: { traceparent: 'tp-1', 'x-a': 'b' } })
+    await until(() => inbox.msgs.length === 1, 30_000, 'one message')
+    const m = inbox.msgs[0]!
+    expect(m.topic).toBe(topic)
+    expect([...m.payload]).toEqual([...bytes])
+    expect(m.headers).toEqual({ traceparent: 'tp-1', 'x-a': 'b' })
+  })
+
+  it('keeps each device in order across 10 partitions (device id as key)', async () => {
+    const topic = `${run}.order`
+    const sub = await open('consumer', { partitions: 10 })
+    const pub = await open('producer', { partitions: 10 })
+    const inbox = collect()
+    await sub.subscribe(topic, inbox.push)
+    const devices = 8
+    const per = 50
+    const sends: Promise<void>[] = []
+    for (let i = 0; i < per; i++)
+      for (let d = 0; d < devices; d++)
+        sends.push(pub.publish(topic, { payload: Buffer.from(`${d}:${i}`), key: `dev-${d}` }))
+    await Promise.all(sends)
+    await until(() => inbox.msgs.length === devices * per, 30_000, `${devices * per} messages`)
+    const last = new Map<string, number>()
+    for (const m of inbox.msgs) {
+      const [d, i] = text(m).split(':') as [string, string]
+      expect(Number(i), `device ${d}`).toBe((last.get(d) ?? -1) + 1)
+      last.set(d, Number(i))
+    }
+  })
+
+  it('creates topics with the configured partitions', async () => {
+    const topic = `${run}.parts`
+    const pub = await open('producer', { partitions: 4 })
+    const sub = await open('consumer', { partitions: 4 })
+    const inbox = collect()
+    await sub.subscribe(topic, inbox.push)
+    // Keys spread over partitions; all arrive on one subscriber.
+    await Promise.all(
+      [...Array(40).keys()].map((i) => pub.publish(topic, { payload: Buffer.from(`${i}`), key: `k${i}` })),
+    )
+    await until(() => inbox.msgs.length === 40)
+    const { Kafka } = await import('kafkajs')
+    const admin = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: 0 }).admin()
+    await admin.connect()
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] })
+    await admin.disconnect()
+    expect(meta.topics[0]?.partitions.length).toBe(4)
+  })
+
+  it.each([0, 1, 'all'] as const)('publish resolves with acks %s', async (acks) => {
+    const topic = `${run}.acks${acks}`
+    const sub = await open('consumer')
+    const pub = await open('producer', { acks })
+    const inbox = collect()
+    await sub.subscribe(topic, inbox.push)
+    for (let i = 0; i < 20; i++) await pub.publish(topic, { payload: Buffer.from(`${i}`), key: 'd' })
+    await until(() => inbox.msgs.length === 20)
+    expect(inbox.msgs.map(text)).toEqual([...Array(20).keys()].map(String))
+  })
+
+  it.each([
+    ['idempotent+gzip+linger', { idempotent: true, compression: 'gzip', linger: '20ms', batchSize: 7 }],
+    ['gzip without linger', { compression: 'gzip' }],
+  ] as const)('%s delivers everything in order', async (name, cfg) => {
+    const topic = `${run}.batch.${name.replace(/\W/g, '')}`
+    const sub = await open('consumer')
+    const pub = await open('producer', cfg)
+    const inbox = collect()
+    await sub.subscribe(topic, inbox.push)
+    await Promise.all(
+      [...Array(50).keys()].map((i) => pub.publish(topic, { payload: Buffer.from(`${i}`), key: 'd' })),
+    )
+    await until(() => inbox.msgs.length === 50)
+    expect(inbox.msgs.map(text)).toEqual([...Array(50).keys()].map(String))
+  })
+
+  it('a shared group splits the partitions between two consumers', async () => {
+    const topic = `${run}.shared`
+    const cfg = { partitions: 6, group: 'shared', groupId: `${run}-grp` }
+    const a = await open('consumer', cfg)
+    const b = await open('consumer', cfg)
+    const pub = await open('producer', cfg)
+    const ia = collect()
+    const ib = collect()
+    await Promise.all([a.subscribe(topic, ia.push), b.subscribe(topic, ib.push)])
+    // Let the second join's rebalance settle before publishing.
+    await new Promise((r) => setTimeout(r, 3000))
+    const n = 120
+    await Promise.all(
+      [...Array(n).keys()].map((i) =>
+        pub.publish(topic, { payload: Buffer.from(`${i}`), key: `dev-${i % 24}` }),
+      ),
+    )
+    await until(() => ia.msgs.length + ib.msgs.length >= n, 30_000, `${n} messages over both`)
+    expect(ia.msgs.length).toBeGreaterThan(0)
+    expect(ib.msgs.length).toBeGreaterThan(0)
+    const seen = new Set([...ia.msgs, ...ib.msgs].map(text))
+    expect(seen.size).toBe(n)
+    // Each device lives on one partition, hence on one consumer only.
+    const devsA = new Set(ia.msgs.map((m) => Number(text(m)) % 24))
+    const devsB = new Set(ib.msgs.map((m) => Number(text(m)) % 24))
+    expect([...devsA].filter((d) => devsB.has(d))).toEqual([])
+  })
+
+  it('a wildcard filter picks up topics created after subscribe', async () => {
+    const sub = await open('consumer', { topicRefresh: '300ms' })
+    const pub = await open('producer')
+    const inbox = collect()
+    await sub.subscribe(`${run}.wild.*.t`, inbox.push)
+    const topics = [`${run}.wild.d1.t`, `${run}.wild.d2.t`]
+    await Promise.all(topics.map((t) => pub.publish(t, { payload: Buffer.from(t) })))
+    await pub.publish(`${run}.wild.d3.other`, { payload: Buffer.from('no') })
+    await until(() => inbox.msgs.length >= 2, 40_000, 'both wildcard topics')
+    expect(inbox.msgs.map((m) => m.topic).sort()).toEqual(topics)
+    expect(inbox.msgs.map(text).sort()).toEqual(topics)
+  })
+
+  it('rejects an illegal topic name with a hint', async () => {
+    const pub = await open('producer')
+    await expect(pub.publish('devices/1/telemetry', { payload: Buffer.from('x') })).rejects.toThrow(
+      /cannot contain '\/'/,
+    )
+    const sub = await open('consumer')
+    await expect(sub.subscribe('devices/+/telemetry', () => {})).rejects.toThrow(/level separator/)
+  })
+
+  it('publish and subscribe after close reject; close is idempotent', async () => {
+    const pub = await open('producer')
+    await pub.publish(`${run}.closed`, { payload: Buffer.from('x') })
+    await Promise.all([pub.close(), pub.close()])
+    await expect(pub.publish(`${run}.closed`, { payload: Buffer.from('y') })).rejects.toMatchObject({
+      name: 'ClosedError',
+    })
+    await expect(pub.subscribe(`${run}.closed`, () => {})).rejects.toMatchObject({ name: 'ClosedError' })
+  })
+
+  it('an unreachable broker rejects connect with kind unreachable', async () => {
+    await expect(open('producer', { url: 'kafka://127.0.0.1:1', retries: 0 })).rejects.toMatchObject({
+      name: 'ConnectionError',
+      kind: 'unreachable',
+    })
+  })
+
+  describe('SASL listener on :9094', async () => {
+    const sasl = await requireService('Kafka SASL listener', '127.0.0.1', 9094)
+    it.skipIf(!sasl).each(['plain', 'scram-sha-256', 'scram-sha-512'] as const)(
+      '%s: a wrong password is kind auth without the password; the right one works',
+      async (mechanism) => {
+        const cfg = { url: 'kafka://127.0.0.1:9094', sasl: { mechanism } }
+        const err = await open('producer', cfg, { username: SASL_USER, password: 'wrong-Pa55word' }).then(
+          () => undefined,
+          (e: unknown) => e as Error & { kind?: string },
+        )
+        expect(err?.name).toBe('ConnectionError')
+        expect(err?.kind).toBe('auth')
+        expect(err?.message).toContain('kafka://127.0.0.1:9094')
+        expect(err?.message).not.toContain('wrong-Pa55word')
+        const consumerErr = await open('consumer', cfg, {
+          username: SASL_USER,
+          password: 'wrong-Pa55word',
+        }).catch((e: unknown) => e as Error & { kind?: string })
+        expect((consumerErr as { kind?: string }).kind).toBe('auth')
+        const topic = `${run}.sasl.${mechanism.replace(/-/g, '')}`
+        const creds = { username: SASL_USER, password: SASL_PASSWORD }
+        const sub = await open('consumer', cfg, creds)
+        const pub = await open('producer', cfg, creds)
+        const inbox = collect()
+        await sub.subscribe(topic, inbox.push)
+        await pub.publish(topic, { payload: Buffer.from('authed') })
+        await until(() => inbox.msgs.length === 1)
+        expect(warnings.join('\n')).not.toContain(SASL_PASSWORD)
+      },
+    )
+  })
+})

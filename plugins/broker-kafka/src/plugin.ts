@@ -1,0 +1,30 @@
+import { type BrokerConnection, definePlugin, importLib } from '@iotload/sdk'
+import { kafkaClientOptions } from './client-options.ts'
+import { kafkaConfigSchema } from './config.ts'
+import { KafkaConnection } from './kafka-connection.ts'
+import { KAFKA_WILDCARDS } from './topic-filter.ts'
+
+/**
+ * Apache Kafka through kafkajs: the device id as record key (per-device order on one partition),
+ * Kafka headers, acks 0/1/all, idempotence, a linger batch window, gzip, per-consumer or shared
+ * consumer groups, SASL PLAIN/SCRAM/OAUTHBEARER and TLS. Topics use `.` as separator (`/` is
+ * illegal in Kafka topic names); filters take `*` for one level and `>` for the rest.
+ *
+ * @example
+ * broker: { plugin: kafka, url: kafka://127.0.0.1:9092, partitions: 10, group: shared }
+ */
+export const kafkaPlugin = definePlugin({
+  name: 'kafka',
+  configSchema: kafkaConfigSchema,
+  capabilities: { headers: true, publishAck: true, wildcards: true },
+  wildcardSyntax: { single: KAFKA_WILDCARDS.single, multi: KAFKA_WILDCARDS.multi },
+  async connect(config, ctx): Promise<BrokerConnection> {
+    const kafkajs = await importLib(() => import('kafkajs'), 'kafkajs', '@iotload/broker-kafka')
+    const kafka = new kafkajs.Kafka(await kafkaClientOptions(config, ctx))
+    // Passing the partitioner explicitly also silences kafkajs' v2 partitioner warning.
+    const connection = new KafkaConnection(kafka, config, ctx, kafkajs.Partitioners.DefaultPartitioner)
+    await connection.open()
+    ctx.onStatus?.('connected')
+    return connection
+  },
+})

@@ -1,0 +1,116 @@
+import { type OutboundMessage, PublishError } from '@iotload/sdk'
+import type { Message, Producer, TopicMessages } from 'kafkajs'
+
+const SOURCE = 'broker-kafka'
+// kafkajs CompressionTypes values, inlined to avoid a runtime import outside connect().
+const GZIP = 1
+
+interface Held {
+  topic: string
+  message: Message
+  resolve: () => void
+  reject: (err: Error) => void
+}
+
+/** Options of a `Publisher`, from the plugin config. */
+export interface PublisherOptions {
+  acks: number
+  compression: 'none' | 'gzip'
+  /** Batch window in ms; 0 sends each message at once. */
+  linger: number
+  batchSize: number
+}
+
+/** Uint8Array → Buffer without copying the bytes. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+function publishError(topic: string, err: unknown): PublishError {
+  const msg = err instanceof Error ? err.message : String(err)
+  return new PublishError(`publish to '${topic}' failed: ${msg}`, { source: SOURCE, cause: err })
+}
+
+/**
+ * Sends messages through one kafkajs producer. The device id is the record key, so the default
+ * (Java-compatible murmur2) partitioner keeps each device on one partition and in order.
+ *
+ * Plain sends go straight to kafkajs. With `linger > 0` or gzip the publisher batches instead: it
+ * holds messages for up to `linger` ms (or `batchSize` messages) and sends them as one `sendBatch`
+ * (kafkajs has no linger of its own), with one batch in flight at a time and the next gathering
+ * meanwhile. One-at-a-time is what keeps order: gzip compresses asynchronously, so two concurrent
+ * sends could reach the broker in either order.
+ */
+export class Publisher {
+  private held: Held[] = []
+  private timer: NodeJS.Timeout | undefined
+  private inFlight: Promise<void> | undefined
+  private readonly compression: number | undefined
+  private readonly batching: boolean
+
+  constructor(
+    private readonly producer: Producer,
+    private readonly options: PublisherOptions,
+  ) {
+    this.compression = options.compression === 'gzip' ? GZIP : undefined
+    this.batching = options.linger > 0 || this.compression !== undefined
+  }
+
+  /** Resolves once the broker acknowledged per `acks` (at once on the wire for acks 0). */
+  send(topic: string, msg: OutboundMessage): Promise<void> {
+    const message: Message = { key: msg.key ?? null, value: asBuffer(msg.payload) }
+    if (msg.headers) message.headers = msg.headers
+    if (!this.batching) {
+      return this.producer.send({ topic, acks: this.options.acks, messages: [message] }).then(
+        () => undefined,
+        (err: unknown) => {
+          throw publishError(topic, err)
+        },
+      )
+    }
+    return new Promise((resolve, reject) => {
+      this.held.push({ topic, message, resolve, reject })
+      if (this.inFlight) return
+      if (this.options.linger <= 0 || this.held.length >= this.options.batchSize) this.sendHeld()
+      else this.timer ??= setTimeout(() => this.sendHeld(), this.options.linger)
+    })
+  }
+
+  /** Sends everything held, batch after batch; resolves when all of it settled. */
+  async flush(): Promise<void> {
+    while (this.inFlight || this.held.length > 0) {
+      if (!this.inFlight) this.sendHeld()
+      await this.inFlight
+    }
+  }
+
+  private sendHeld(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+    if (this.inFlight || this.held.length === 0) return
+    const batch = this.held.splice(0, this.options.batchSize)
+    const byTopic = new Map<string, Message[]>()
+    for (const h of batch) {
+      const list = byTopic.get(h.topic)
+      if (list) list.push(h.message)
+      else byTopic.set(h.topic, [h.message])
+    }
+    const topicMessages: TopicMessages[] = []
+    for (const [topic, messages] of byTopic) topicMessages.push({ topic, messages })
+    this.inFlight = this.producer
+      .sendBatch({ topicMessages, acks: this.options.acks, compression: this.compression })
+      .then(
+        () => {
+          for (const h of batch) h.resolve()
+        },
+        (err: unknown) => {
+          for (const h of batch) h.reject(publishError(h.topic, err))
+        },
+      )
+      .finally(() => {
+        this.inFlight = undefined
+        // Whatever gathered meanwhile has waited a round trip already: send it now.
+        if (this.held.length > 0) this.sendHeld()
+      })
+  }
+}

@@ -1,0 +1,162 @@
+import type { InboundMessage, PluginContext, Subscription } from '@iotload/sdk'
+import type { Admin, Consumer, ConsumerRunConfig, EachBatchPayload, IHeaders } from 'kafkajs'
+import type { KafkaConfig } from './config.ts'
+import type { TopicFilter } from './topic-filter.ts'
+
+const EMPTY = Buffer.alloc(0)
+
+/** kafkajs header values (Buffer, string or arrays of them) as the string map iotload uses. */
+export function headersToStrings(headers: IHeaders | undefined): Record<string, string> | undefined {
+  if (!headers) return undefined
+  let out: Record<string, string> | undefined
+  for (const name in headers) {
+    const v = headers[name]
+    if (v === undefined) continue
+    out ??= {}
+    out[name] = Array.isArray(v) ? v.map((x) => x.toString()).join(',') : v.toString()
+  }
+  return out
+}
+
+/** What a subscription needs from its connection. */
+export interface SubscriberDeps {
+  consumer: Consumer
+  admin: () => Promise<Admin>
+  config: KafkaConfig
+  ctx: PluginContext
+  filter: TopicFilter
+  onMessage: (msg: InboundMessage) => void
+  /** Called once the subscription has stopped for good. */
+  onDone: () => void
+}
+
+/**
+ * One kafkajs consumer (one group member) delivering to one callback. A literal filter subscribes
+ * to that topic. A pattern filter subscribes to the matching topics that exist and checks every
+ * `topicRefresh` ms for new ones: kafkajs resolves a RegExp subscription only once, at start,
+ * which would miss the per-device topics producers create after the consumer started. Topics
+ * found later are read from their beginning, since all they hold was published after subscribe.
+ */
+export class KafkaSubscriber implements Subscription {
+  private readonly topics = new Set<string>()
+  private refreshTimer: NodeJS.Timeout | undefined
+  private running = false
+  private stopped = false
+  private crashed = false
+  private restarting: Promise<void> = Promise.resolve()
+  private readonly runConfig: ConsumerRunConfig
+
+  constructor(private readonly deps: SubscriberDeps) {
+    const onMessage = deps.onMessage
+    this.runConfig = {
+      eachBatch: async ({ batch }: EachBatchPayload) => {
+        const topic = batch.topic
+        for (const m of batch.messages) {
+          const headers = headersToStrings(m.headers)
+          const payload = m.value ?? EMPTY
+          onMessage(headers ? { topic, payload, headers } : { topic, payload })
+        }
+      },
+    }
+    const { consumer, ctx } = deps
+    const ev = consumer.events
+    consumer.on(ev.CRASH, (e) => {
+      if (this.stopped) return
+      this.crashed = true
+      ctx.onStatus?.(e.payload.restart ? 'reconnecting' : 'disconnected', e.payload.error.message)
+    })
+    consumer.on(ev.GROUP_JOIN, () => {
+      if (!this.crashed || this.stopped) return
+      this.crashed = false
+      ctx.onStatus?.('reconnected')
+    })
+  }
+
+  /** Joins the group and resolves once the first fetch ran, so offsets are fixed before any publish. */
+  async start(): Promise<void> {
+    const { consumer, filter, config } = this.deps
+    await consumer.connect()
+    if ('literal' in filter) {
+      await consumer.subscribe({ topics: [filter.literal], fromBeginning: config.fromBeginning })
+      this.topics.add(filter.literal)
+      await this.runAndWaitForFetch()
+      return
+    }
+    const existing = await this.matchingTopics()
+    if (existing.length > 0) {
+      await consumer.subscribe({ topics: existing, fromBeginning: config.fromBeginning })
+      for (const t of existing) this.topics.add(t)
+      await this.runAndWaitForFetch()
+    }
+    this.scheduleRefresh()
+  }
+
+  async unsubscribe(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    if (this.refreshTimer) clearTimeout(this.refreshTimer)
+    await this.restarting.catch(() => undefined)
+    try {
+      await this.deps.consumer.disconnect()
+    } finally {
+      this.deps.onDone()
+    }
+  }
+
+  private async runAndWaitForFetch(): Promise<void> {
+    const { consumer, config } = this.deps
+    let removeFetch = () => {}
+    let removeCrash = () => {}
+    let timer: NodeJS.Timeout | undefined
+    const fetched = new Promise<void>((resolve, reject) => {
+      removeFetch = consumer.on(consumer.events.FETCH, () => resolve())
+      removeCrash = consumer.on(consumer.events.CRASH, (e) => {
+        if (!e.payload.restart) reject(e.payload.error)
+      })
+      const waitMs = config.sessionTimeout + 30_000
+      timer = setTimeout(() => reject(new Error(`no partition assignment within ${waitMs} ms`)), waitMs)
+    })
+    try {
+      await consumer.run(this.runConfig)
+      this.running = true
+      await fetched
+    } finally {
+      removeFetch()
+      removeCrash()
+      clearTimeout(timer)
+    }
+  }
+
+  private async matchingTopics(): Promise<string[]> {
+    const filter = this.deps.filter
+    if (!('pattern' in filter)) return []
+    const all = await (await this.deps.admin()).listTopics()
+    return all.filter((t) => !t.startsWith('__') && filter.pattern.test(t))
+  }
+
+  private scheduleRefresh(): void {
+    if (this.stopped) return
+    this.refreshTimer = setTimeout(() => {
+      this.restarting = this.refresh()
+        .catch((err: unknown) =>
+          this.deps.ctx.logger.warn('kafka: topic refresh failed', {
+            clientId: this.deps.ctx.clientId,
+            error: err instanceof Error ? err.message : String(err),
+          }),
+        )
+        .finally(() => this.scheduleRefresh())
+    }, this.deps.config.topicRefresh)
+  }
+
+  private async refresh(): Promise<void> {
+    const fresh = (await this.matchingTopics()).filter((t) => !this.topics.has(t))
+    if (fresh.length === 0 || this.stopped) return
+    const consumer = this.deps.consumer
+    // kafkajs cannot add topics to a running consumer: stop, subscribe, run again (one rebalance).
+    if (this.running) await consumer.stop()
+    this.running = false
+    await consumer.subscribe({ topics: fresh, fromBeginning: true })
+    for (const t of fresh) this.topics.add(t)
+    if (!this.stopped) await this.runAndWaitForFetch()
+  }
+}
