@@ -14,7 +14,8 @@ import { connectTarget, resolveLogin, socketOptions } from './connect-options.ts
  * (delivery mode 2), which survive a broker restart only in a durable queue. With `confirm`
  * (the default) publish resolves on the broker's confirm and rejects with a PublishError on a
  * nack; a message no queue is bound for is confirmed and dropped, as AMQP specifies.
- * String-valued AMQP headers are iotload headers.
+ * String-valued AMQP headers are iotload headers. A subscription's `qos` is not used: whether
+ * deliveries are acknowledged is the `ack` setting.
  *
  * Without `broker.auth` the plugin logs in as RabbitMQ's default guest/guest.
  *
