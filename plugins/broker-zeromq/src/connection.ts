@@ -19,6 +19,8 @@ import { planSocket, type SocketPlan } from './socket-plan.ts'
 import { compileFilter, type TopicFilter } from './topic-filter.ts'
 
 const SOURCE = 'broker-zeromq'
+/** Upper bound on waiting for libzmq to confirm a socket is closed. */
+const CLOSE_WAIT_MS = 1000
 
 type ZmqModule = typeof Zmq
 type SendSocket = Zmq.XPublisher | Zmq.Push
@@ -212,10 +214,20 @@ class ZeromqConnection implements BrokerConnection {
 
   private async shutdown(): Promise<void> {
     this.closed = true
-    this.watch.stop()
     this.wakeSubscribed?.()
+    // libzmq closes in its I/O thread; the monitor's `end` event says the listener is gone, so a
+    // closed connection's port is free for the next bind when close() resolves.
+    let timer: NodeJS.Timeout | undefined
+    const events = this.sock.events
+    const ended = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_WAIT_MS)
+      events.on('end', () => resolve())
+    })
     this.sock.linger = 0
     this.sock.close()
+    await ended
+    clearTimeout(timer)
+    this.watch.stop()
     await Promise.allSettled([this.receiving, this.draining])
   }
 

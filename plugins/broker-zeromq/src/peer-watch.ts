@@ -41,10 +41,14 @@ export class PeerWatch {
   private wake: (() => void) | undefined
   private readonly listeners: Array<[EventType, (e: never) => void]> = []
 
+  // Captured once: the `events` getter throws after the socket is closed.
+  private readonly events: EventSubscriber
+
   constructor(
-    private readonly sock: WatchedSocket,
+    sock: WatchedSocket,
     private readonly opts: PeerWatchOptions,
   ) {
+    this.events = sock.events
     const ready = opts.handshakeEvents ? 'handshake' : opts.plan.side === 'bind' ? 'accept' : 'connect'
     this.on(ready, (e) => this.onUp(e.address))
     this.on('disconnect', (e) => this.onDown(e.address))
@@ -93,7 +97,7 @@ export class PeerWatch {
   stop(): void {
     this.statusActive = false
     this.wake?.()
-    for (const [type, fn] of this.listeners.splice(0)) this.sock.events.off(type, fn as never)
+    for (const [type, fn] of this.listeners.splice(0)) this.events.off(type, fn as never)
   }
 
   private activate(): void {
@@ -101,7 +105,7 @@ export class PeerWatch {
   }
 
   private on<E extends EventType>(type: E, fn: (e: EventOfType<E>) => void): void {
-    this.sock.events.on(type, fn)
+    this.events.on(type, fn)
     this.listeners.push([type, fn as (e: never) => void])
   }
 

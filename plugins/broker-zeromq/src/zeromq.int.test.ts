@@ -1,0 +1,411 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import {
+  type BrokerConnection,
+  ClosedError,
+  ConfigError,
+  ConnectionError,
+  type ConnectionStatus,
+  PublishError,
+} from '@iotload/sdk'
+import * as zmq from 'zeromq'
+import { afterEach, describe, expect, it } from 'vitest'
+import { connectRole, freePort, inbox, portIsFree, runId, until } from './testing/helpers.ts'
+
+// Brokerless: every peer is created by the test itself on 127.0.0.1, so there is no external
+// service for requireService to check. What could be missing is the native addon; fail loudly.
+const open: BrokerConnection[] = []
+async function conn(raw: unknown, role: Parameters<typeof connectRole>[1], statuses?: ConnectionStatus[]) {
+  const c = await connectRole(raw, role, statuses)
+  open.push(c)
+  return c
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()))
+})
+
+const enc = new TextEncoder()
+const dec = new TextDecoder()
+const tcp = (port: number) => `tcp://127.0.0.1:${port}`
+
+describe('broker-zeromq against real sockets', () => {
+  it('native zeromq is loadable with CURVE and handshake events', () => {
+    expect(zmq.capability.curve).toBe(true)
+    expect(zmq.capability.draft).toBe(true)
+  })
+
+  for (const mode of ['pubsub', 'pushpull'] as const) {
+    describe(mode, () => {
+      it('round-trips topic, headers and payload in order', async () => {
+        const endpoint = tcp(await freePort())
+        const consumer = await conn({ mode, endpoint }, 'consumer')
+        const box = inbox()
+        await consumer.subscribe(`${runId}/${mode}/rt/+`, box.push)
+        const producer = await conn({ mode, endpoint }, 'producer')
+        for (let i = 0; i < 50; i++) {
+          await producer.publish(`${runId}/${mode}/rt/dev1`, {
+            payload: enc.encode(`m${i}`),
+            headers: i % 2 === 0 ? { traceparent: `00-${i}` } : undefined,
+          })
+        }
+        await until(() => box.messages.length === 50, 5000, '50 messages')
+        expect(box.messages.map((m) => dec.decode(m.payload))).toEqual(
+          Array.from({ length: 50 }, (_, i) => `m${i}`),
+        )
+        expect(box.messages[0]).toMatchObject({
+          topic: `${runId}/${mode}/rt/dev1`,
+          headers: { traceparent: '00-0' },
+        })
+        expect(box.messages[1]?.headers).toBeUndefined()
+      })
+
+      it('delivers only what matches the filter, wildcards included', async () => {
+        const endpoint = tcp(await freePort())
+        const consumer = await conn({ mode, endpoint }, 'consumer')
+        const plus = inbox()
+        const hash = inbox()
+        const exact = inbox()
+        const base = `${runId}/${mode}/wc`
+        await consumer.subscribe(`${base}/+/telemetry`, plus.push)
+        await consumer.subscribe(`${base}/a/#`, hash.push)
+        await consumer.subscribe(`${base}/a`, exact.push)
+        const producer = await conn({ mode, endpoint }, 'producer')
+        const topics = [
+          `${base}/a/telemetry`,
+          `${base}/b/telemetry`,
+          `${base}/b/telemetry/x`,
+          `${base}/ab/x`,
+          `${base}/a`,
+          `${base}/a/b/c`,
+          `other/${base}/a/telemetry`,
+          `${base}/end`,
+        ]
+        for (const t of topics) await producer.publish(t, { payload: enc.encode(t) })
+        // `end` matches nothing; wait for the last matching one and a little beyond.
+        await until(() => hash.messages.some((m) => m.topic === `${base}/a/b/c`), 5000, 'the last match')
+        await new Promise((r) => setTimeout(r, 100))
+        expect(plus.messages.map((m) => m.topic)).toEqual([`${base}/a/telemetry`, `${base}/b/telemetry`])
+        expect(hash.messages.map((m) => m.topic)).toEqual([
+          `${base}/a/telemetry`,
+          `${base}/a`,
+          `${base}/a/b/c`,
+        ])
+        expect(exact.messages.map((m) => m.topic)).toEqual([`${base}/a`])
+      })
+
+      it('stops delivering after unsubscribe', async () => {
+        const endpoint = tcp(await freePort())
+        const consumer = await conn({ mode, endpoint }, 'consumer')
+        const box = inbox()
+        const keep = inbox()
+        const sub = await consumer.subscribe(`${runId}/u/#`, box.push)
+        await consumer.subscribe(`${runId}/k/#`, keep.push)
+        const producer = await conn({ mode, endpoint }, 'producer')
+        await producer.publish(`${runId}/u/1`, { payload: enc.encode('1') })
+        await until(() => box.messages.length === 1)
+        await sub.unsubscribe()
+        await sub.unsubscribe()
+        await new Promise((r) => setTimeout(r, 100))
+        await producer.publish(`${runId}/u/2`, { payload: enc.encode('2') })
+        await producer.publish(`${runId}/k/1`, { payload: enc.encode('k') })
+        await until(() => keep.messages.length === 1)
+        expect(box.messages).toHaveLength(1)
+      })
+    })
+  }
+
+  for (const mode of ['pubsub', 'pushpull'] as const) {
+    it(`${mode}: a binding producer ${mode === 'pubsub' ? 'fans out to' : 'load-balances over'} connecting consumers`, async () => {
+      const endpoint = tcp(await freePort())
+      const config = { mode, endpoint, bind: 'producer' }
+      // The binding producer waits for its first peer, the consumers for the producer: start together.
+      const [producer, c1, c2] = await Promise.all([
+        conn(config, 'producer'),
+        conn(config, 'consumer'),
+        conn(config, 'consumer'),
+      ])
+      const [b1, b2] = [inbox(), inbox()]
+      await c1.subscribe(`${runId}/fan/#`, b1.push)
+      await c2.subscribe(`${runId}/fan/#`, b2.push)
+      await new Promise((r) => setTimeout(r, 200))
+      for (let i = 0; i < 40; i++)
+        await producer.publish(`${runId}/fan/${i}`, { payload: enc.encode(`${i}`) })
+      const all = Array.from({ length: 40 }, (_, i) => `${i}`)
+      const got = () => [...b1.messages, ...b2.messages].map((m) => dec.decode(m.payload))
+      if (mode === 'pubsub') {
+        await until(() => b1.messages.length === 40 && b2.messages.length === 40, 5000, 'both copies')
+      } else {
+        await until(() => got().length === 40, 5000, 'all 40 between both')
+        await new Promise((r) => setTimeout(r, 100))
+        expect(got().sort((a, b) => Number(a) - Number(b))).toEqual(all)
+        expect(b1.messages.length).toBeGreaterThan(0)
+        expect(b2.messages.length).toBeGreaterThan(0)
+      }
+    })
+  }
+
+  it('a binding producer without any peer times out unless waitForPeer is off', async () => {
+    const endpoint = tcp(await freePort())
+    const err = await conn({ endpoint, bind: 'producer', connectTimeoutMs: 200 }, 'producer').catch((e) => e)
+    expect(err).toBeInstanceOf(ConnectionError)
+    expect((err as ConnectionError).kind).toBe('timeout')
+    const lenient = await conn(
+      { endpoints: { producer: { bind: endpoint, waitForPeer: false } } },
+      'producer',
+    )
+    await lenient.publish('nobody/listens', { payload: new Uint8Array(1) })
+  })
+
+  it('a three-party bridge topology: PUB connect → SUB bind | PUB bind → SUB connect', async () => {
+    const [inPort, outPort] = [await freePort(), await freePort()]
+    const config = {
+      mode: 'pubsub',
+      endpoints: {
+        producer: { connect: tcp(inPort) },
+        'bridge-in': { bind: tcp(inPort) },
+        'bridge-out': { bind: tcp(outPort) },
+        consumer: { connect: tcp(outPort) },
+      },
+    }
+    const bridgeIn = await conn(config, 'bridge-in')
+    // bridge-out waits for its first subscriber, the consumer waits for bridge-out: start together.
+    const [bridgeOut, consumer] = await Promise.all([conn(config, 'bridge-out'), conn(config, 'consumer')])
+    await bridgeIn.subscribe(`${runId}/devices/+/telemetry`, (m) => {
+      const dev = m.topic.split('/')[2]
+      void bridgeOut.publish(`${runId}/actions/${dev}`, {
+        payload: m.payload,
+        headers: { ...m.headers, hop: 'b' },
+      })
+    })
+    const box = inbox()
+    await consumer.subscribe(`${runId}/actions/+`, box.push)
+    const devices = await Promise.all(Array.from({ length: 5 }, () => conn(config, 'producer')))
+    for (let i = 0; i < 20; i++) {
+      await Promise.all(
+        devices.map((d, k) =>
+          d.publish(`${runId}/devices/d${k}/telemetry`, {
+            payload: enc.encode(`${k}:${i}`),
+            headers: { seq: `${i}` },
+          }),
+        ),
+      )
+    }
+    await until(() => box.messages.length === 100, 5000, '100 bridged messages')
+    for (let k = 0; k < 5; k++) {
+      const mine = box.messages.filter((m) => m.topic === `${runId}/actions/d${k}`)
+      expect(mine.map((m) => dec.decode(m.payload))).toEqual(
+        Array.from({ length: 20 }, (_, i) => `${k}:${i}`),
+      )
+      expect(mine[3]?.headers).toEqual({ seq: '3', hop: 'b' })
+    }
+  })
+
+  it('the recommended bridge topology binds both receivers and needs no start order', async () => {
+    const [inPort, outPort] = [await freePort(), await freePort()]
+    const config = {
+      endpoints: {
+        producer: { connect: tcp(inPort) },
+        'bridge-in': { bind: tcp(inPort) },
+        'bridge-out': { connect: tcp(outPort) },
+        consumer: { bind: tcp(outPort) },
+      },
+    }
+    const consumer = await conn(config, 'consumer')
+    const box = inbox()
+    await consumer.subscribe(`${runId}/act/#`, box.push)
+    const bridgeIn = await conn(config, 'bridge-in')
+    const bridgeOut = await conn(config, 'bridge-out')
+    await bridgeIn.subscribe(
+      `${runId}/dev/#`,
+      (m) => void bridgeOut.publish(`${runId}/act/x`, { payload: m.payload }),
+    )
+    const producer = await conn(config, 'producer')
+    // No settle beyond connect(): the very first message must arrive (slow-joiner handling).
+    await producer.publish(`${runId}/dev/1`, { payload: enc.encode('first') })
+    await until(() => box.messages.length === 1, 5000, 'the first message')
+    expect(dec.decode(box.messages[0]?.payload)).toBe('first')
+  })
+
+  describe('CURVE', () => {
+    const server = zmq.curveKeyPair()
+    const client = zmq.curveKeyPair()
+    const stranger = zmq.curveKeyPair()
+
+    it('round-trips over an encrypted link with configured client keys', async () => {
+      const endpoint = tcp(await freePort())
+      const curve = {
+        serverPublicKey: server.publicKey,
+        serverSecretKey: server.secretKey,
+        clientPublicKey: client.publicKey,
+        clientSecretKey: client.secretKey,
+      }
+      const consumer = await conn({ endpoint, curve }, 'consumer')
+      const box = inbox()
+      await consumer.subscribe(`${runId}/curve`, box.push)
+      const producer = await conn({ endpoint, curve: { serverPublicKey: server.publicKey } }, 'producer')
+      await producer.publish(`${runId}/curve`, { payload: enc.encode('secret'), headers: { a: 'b' } })
+      await until(() => box.messages.length === 1)
+      expect(box.messages[0]).toMatchObject({ topic: `${runId}/curve`, headers: { a: 'b' } })
+    })
+
+    it('a client with the wrong server key fails connect with kind tls', async () => {
+      const endpoint = tcp(await freePort())
+      await conn({ endpoint, curve: { serverSecretKey: server.secretKey } }, 'consumer')
+      const started = Date.now()
+      const err = await conn({ endpoint, curve: { serverPublicKey: stranger.publicKey } }, 'producer').catch(
+        (e) => e,
+      )
+      expect(err).toBeInstanceOf(ConnectionError)
+      expect((err as ConnectionError).kind).toBe('tls')
+      expect((err as Error).message).toContain(endpoint)
+      expect((err as Error).message).not.toContain(server.secretKey)
+      expect(Date.now() - started).toBeLessThan(4000)
+    })
+
+    it('a subscriber with the wrong server key receives nothing', async () => {
+      const endpoint = tcp(await freePort())
+      // The producer binds (CURVE server) and publishes regardless of peers.
+      const cfg = { endpoint, bind: 'producer', endpoints: undefined }
+      const good = { ...cfg, curve: { serverPublicKey: server.publicKey } }
+      const bad = { ...cfg, curve: { serverPublicKey: stranger.publicKey } }
+      const [producer, goodSub] = await Promise.all([
+        conn({ ...cfg, curve: { serverSecretKey: server.secretKey } }, 'producer'),
+        conn(good, 'consumer'),
+      ])
+      const strict = await conn(bad, 'consumer').catch((e) => e)
+      expect(strict).toBeInstanceOf(ConnectionError)
+      const lenient = await conn(
+        {
+          ...bad,
+          endpoint: undefined,
+          bind: undefined,
+          endpoints: { consumer: { connect: endpoint, waitForPeer: false } },
+        },
+        'consumer',
+      )
+      const goodBox = inbox()
+      const badBox = inbox()
+      await goodSub.subscribe(`${runId}/c/#`, goodBox.push)
+      await lenient.subscribe(`${runId}/c/#`, badBox.push)
+      await new Promise((r) => setTimeout(r, 300))
+      for (let i = 0; i < 10; i++) await producer.publish(`${runId}/c/${i}`, { payload: enc.encode(`${i}`) })
+      await until(() => goodBox.messages.length === 10)
+      await new Promise((r) => setTimeout(r, 200))
+      expect(badBox.messages).toHaveLength(0)
+    })
+
+    it('a plain client against a CURVE server fails with kind protocol', async () => {
+      const endpoint = tcp(await freePort())
+      await conn({ endpoint, curve: { serverSecretKey: server.secretKey } }, 'consumer')
+      const err = await conn({ endpoint, connectTimeoutMs: 3000 }, 'producer').catch((e) => e)
+      expect(err).toBeInstanceOf(ConnectionError)
+      expect(['protocol', 'unreachable']).toContain((err as ConnectionError).kind)
+    })
+
+    it('a binding role without the server secret key is a config error naming the path', async () => {
+      const endpoint = tcp(await freePort())
+      const err = await conn({ endpoint, curve: { serverPublicKey: server.publicKey } }, 'consumer').catch(
+        (e) => e,
+      )
+      expect(err).toBeInstanceOf(ConfigError)
+      expect((err as ConfigError).path).toBe('broker.curve.serverSecretKey')
+    })
+  })
+
+  describe('failures and lifecycle', () => {
+    it('a producer with no peer fails with kind unreachable after connectTimeoutMs', async () => {
+      const endpoint = tcp(await freePort())
+      const err = await conn({ endpoint, connectTimeoutMs: 300 }, 'producer').catch((e) => e)
+      expect(err).toBeInstanceOf(ConnectionError)
+      expect((err as ConnectionError).kind).toBe('unreachable')
+      expect((err as Error).message).toContain(endpoint)
+    })
+
+    it('a second bind on a taken endpoint fails with kind unreachable', async () => {
+      const endpoint = tcp(await freePort())
+      await conn({ endpoint }, 'consumer')
+      const err = await conn({ endpoint }, 'consumer').catch((e) => e)
+      expect(err).toBeInstanceOf(ConnectionError)
+      expect((err as Error).message).toMatch(/cannot bind/)
+    })
+
+    it('a role without an endpoint is a ConfigError naming the path', async () => {
+      const err = await conn({ endpoints: { producer: { connect: 'tcp://127.0.0.1:1' } } }, 'consumer').catch(
+        (e) => e,
+      )
+      expect(err).toBeInstanceOf(ConfigError)
+      expect((err as ConfigError).path).toBe('broker.endpoints.consumer')
+    })
+
+    it('refuses to publish from a receiving role and after close', async () => {
+      const endpoint = tcp(await freePort())
+      const consumer = await conn({ endpoint }, 'consumer')
+      await expect(consumer.publish('x', { payload: new Uint8Array(1) })).rejects.toBeInstanceOf(PublishError)
+      const producer = await conn({ endpoint }, 'producer')
+      await expect(producer.subscribe('x', () => {})).rejects.toBeInstanceOf(ConfigError)
+      await producer.close()
+      await producer.close()
+      await expect(producer.publish('x', { payload: new Uint8Array(1) })).rejects.toBeInstanceOf(ClosedError)
+    })
+
+    it('reports disconnected, reconnecting and reconnected when the bound peer restarts', async () => {
+      const port = await freePort()
+      const endpoint = tcp(port)
+      const consumer = await connectRole({ endpoint }, 'consumer')
+      const statuses: ConnectionStatus[] = []
+      const producer = await conn({ endpoint }, 'producer', statuses)
+      expect(statuses).toEqual([])
+      await consumer.close()
+      await until(() => statuses.includes('disconnected'), 5000, 'disconnected')
+      expect(await portIsFree(port)).toBe(true)
+      await until(() => statuses.includes('reconnecting'), 5000, 'reconnecting')
+      const again = await conn({ endpoint }, 'consumer')
+      const box = inbox()
+      await again.subscribe(`${runId}/re`, box.push)
+      await until(() => statuses.includes('reconnected'), 5000, 'reconnected')
+      expect(statuses.indexOf('disconnected')).toBeLessThan(statuses.indexOf('reconnected'))
+      await until(
+        () => {
+          void producer.publish(`${runId}/re`, { payload: enc.encode('after') })
+          return box.messages.length > 0
+        },
+        5000,
+        'delivery after reconnect',
+      )
+    })
+
+    it('close releases the bound port', async () => {
+      const port = await freePort()
+      const consumer = await connectRole({ endpoint: tcp(port) }, 'consumer')
+      expect(await portIsFree(port)).toBe(false)
+      await consumer.close()
+      expect(await portIsFree(port)).toBe(true)
+    })
+
+    for (const mode of ['pubsub', 'pushpull']) {
+      it(`a process that used and closed ${mode} connections exits on its own (no leaked handles)`, async () => {
+        const port = await freePort()
+        const script = fileURLToPath(new URL('./testing/leak-child.ts', import.meta.url))
+        const child = spawn(process.execPath, ['--import', 'tsx', script, String(port), mode], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+        let out = ''
+        let err = ''
+        child.stdout.on('data', (d) => (out += d))
+        child.stderr.on('data', (d) => (err += d))
+        const code = await new Promise<number | string>((resolve) => {
+          const timer = setTimeout(() => {
+            child.kill('SIGKILL')
+            resolve('timeout')
+          }, 20_000)
+          child.once('exit', (c) => {
+            clearTimeout(timer)
+            resolve(c ?? 'signal')
+          })
+        })
+        expect({ code, err }).toEqual({ code: 0, err: '' })
+        expect(JSON.parse(out.trim())).not.toContain('Timeout')
+      }, 30_000)
+    }
+  })
+})
