@@ -33,7 +33,7 @@ install() {
   if [ ! -f "$TARBALL" ]; then
     echo "pulsar: downloading $ARTIFACT with mvn (~245 MB)"
     # dependency plugin 3.x: 2.8 (the default on Debian's maven) mis-resolves classifier artifacts.
-    mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.6.1:get \
+    mvn -q -B -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.6.1:get \
       -Dartifact="$ARTIFACT" -Dtransitive=false || { echo "pulsar: mvn download failed" >&2; return 1; }
   fi
   echo "pulsar: extracting into $CACHE"
@@ -49,6 +49,8 @@ write_conf() {
     -e "s/^brokerServicePort=.*/brokerServicePort=$BROKER_PORT/" \
     -e "s/^webSocketServiceEnabled=.*/webSocketServiceEnabled=true/" \
     "$HOME_DIR/conf/standalone.conf" >"$CONF"
+  # The embedded bookie reads its settings from the same file; without these it binds 0.0.0.0.
+  printf '%s\n' '' '# iotload: keep the embedded bookie on loopback' 'listeningInterface=lo' 'allowLoopback=true' >>"$CONF"
 }
 
 start() {
