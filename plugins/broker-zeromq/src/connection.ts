@@ -33,6 +33,8 @@ interface ActiveSubscription {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 const noop = () => {}
+/** Once per process: 500 devices need not repeat the same warning. */
+let credentialsWarned = false
 
 /**
  * Opens the one socket `ctx.role` owns: PUB (an XPUB, to see subscriptions arrive) or PUSH for
@@ -53,6 +55,11 @@ export async function openConnection(
       : pubsub
         ? new zmq.Subscriber()
         : new zmq.Pull()
+  const { credentials } = ctx
+  if (!credentialsWarned && (credentials?.username || credentials?.password || credentials?.token)) {
+    credentialsWarned = true
+    ctx.logger.warn('ZeroMQ has no username/password login here; broker.auth is ignored (use broker.curve)')
+  }
   let watch: PeerWatch | undefined
   try {
     if (config.sendHighWaterMark !== undefined && 'sendHighWaterMark' in sock) {
@@ -214,6 +221,8 @@ class ZeromqConnection implements BrokerConnection {
 
   private async shutdown(): Promise<void> {
     this.closed = true
+    // Our own close disconnects every peer; that is no outage to report.
+    this.watch.stop()
     this.wakeSubscribed?.()
     // libzmq closes in its I/O thread; the monitor's `end` event says the listener is gone, so a
     // closed connection's port is free for the next bind when close() resolves.
@@ -227,7 +236,6 @@ class ZeromqConnection implements BrokerConnection {
     this.sock.close()
     await ended
     clearTimeout(timer)
-    this.watch.stop()
     await Promise.allSettled([this.receiving, this.draining])
   }
 

@@ -35,6 +35,8 @@ export class PeerWatch {
   private readonly up = new Set<string>()
   private readonly everUp = new Set<string>()
   private readonly reconnecting = new Set<string>()
+  private accepted = 0
+  private allPeersLost = false
   private statusActive = false
   private failure: Failure | undefined
   private failuresLogged = 0
@@ -49,10 +51,18 @@ export class PeerWatch {
     private readonly opts: PeerWatchOptions,
   ) {
     this.events = sock.events
-    const ready = opts.handshakeEvents ? 'handshake' : opts.plan.side === 'bind' ? 'accept' : 'connect'
-    this.on(ready, (e) => this.onUp(e.address))
-    this.on('disconnect', (e) => this.onDown(e.address))
-    this.on('connect:retry', (e) => this.onRetry(e.address))
+    if (opts.plan.side === 'bind') {
+      this.on('accept', (e) => {
+        this.accepted++
+        if (!opts.handshakeEvents) this.onBindUp(e.address)
+      })
+      if (opts.handshakeEvents) this.on('handshake', (e) => this.onBindUp(e.address))
+      this.on('disconnect', () => this.onBindDown())
+    } else {
+      this.on(opts.handshakeEvents ? 'handshake' : 'connect', (e) => this.onLinkUp(e.address))
+      this.on('disconnect', (e) => this.onLinkDown(e.address))
+      this.on('connect:retry', (e) => this.onRetry(e.address))
+    }
     for (const type of [
       'handshake:error:auth',
       'handshake:error:protocol',
@@ -62,9 +72,9 @@ export class PeerWatch {
     }
   }
 
-  /** Peers whose handshake completed and who have not disconnected since. */
+  /** Live peers: handshaken links of a connecting socket, accepted connections of a binding one. */
   get peers(): number {
-    return this.up.size
+    return this.opts.plan.side === 'bind' ? this.accepted : this.up.size
   }
 
   /**
@@ -109,21 +119,37 @@ export class PeerWatch {
     this.listeners.push([type, fn as (e: never) => void])
   }
 
-  private onUp(address: string): void {
+  private onLinkUp(address: string): void {
     this.up.add(address)
     this.everUp.add(address)
-    if (this.opts.plan.side === 'connect' && this.reconnecting.delete(address) && this.statusActive) {
+    if (this.reconnecting.delete(address) && this.statusActive)
       this.opts.ctx.onStatus?.('reconnected', address)
-    }
     this.wake?.()
   }
 
-  private onDown(address: string): void {
-    const wasUp = this.up.delete(address)
-    // Peers of a bound socket come and go (devices stopping); only a dialled link is an outage.
-    if (this.opts.plan.side !== 'connect' || !wasUp) return
+  private onLinkDown(address: string): void {
+    // A link that never completed its handshake (rejected key) was never up: no status for it.
+    if (!this.up.delete(address)) return
     this.reconnecting.add(address)
     if (this.statusActive) this.opts.ctx.onStatus?.('disconnected', address)
+  }
+
+  private onBindUp(address: string): void {
+    this.everUp.add(address)
+    if (this.allPeersLost && this.statusActive) this.opts.ctx.onStatus?.('reconnected', address)
+    this.allPeersLost = false
+    this.wake?.()
+  }
+
+  /**
+   * Peers of a bound socket come and go (devices stopping, reconnecting), so one leaving is no
+   * outage of this connection; losing the last one is, and a returning peer ends it.
+   */
+  private onBindDown(): void {
+    if (this.accepted > 0) this.accepted--
+    if (this.accepted > 0 || this.allPeersLost || this.everUp.size === 0) return
+    this.allPeersLost = true
+    if (this.statusActive) this.opts.ctx.onStatus?.('disconnected', this.opts.plan.addresses.join(', '))
   }
 
   private onRetry(address: string): void {

@@ -374,6 +374,22 @@ describe('broker-zeromq against real sockets', () => {
       )
     })
 
+    it('a bound consumer reports disconnected when its last peer leaves and reconnected when one returns', async () => {
+      const endpoint = tcp(await freePort())
+      const statuses: ConnectionStatus[] = []
+      await conn({ endpoint }, 'consumer', statuses)
+      const p1 = await connectRole({ endpoint }, 'producer')
+      const p2 = await connectRole({ endpoint }, 'producer')
+      await p1.close()
+      await new Promise((r) => setTimeout(r, 200))
+      expect(statuses).toEqual([])
+      await p2.close()
+      await until(() => statuses.length === 1, 5000, 'disconnected')
+      await conn({ endpoint }, 'producer')
+      await until(() => statuses.length === 2, 5000, 'reconnected')
+      expect(statuses).toEqual(['disconnected', 'reconnected'])
+    })
+
     it('close releases the bound port', async () => {
       const port = await freePort()
       const consumer = await connectRole({ endpoint: tcp(port) }, 'consumer')
