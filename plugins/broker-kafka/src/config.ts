@@ -22,6 +22,16 @@ export const kafkaConfigSchema = z
       .optional(),
     /** Bootstrap servers as `host:port`; alternative to `url`. */
     brokers: z.array(z.string().regex(hostPort, 'expected host:port')).min(1).optional(),
+    /**
+     * Dial another address than the one a broker advertises: `{ 'kafka-0:9092': '127.0.0.1:19092' }`
+     * for port forwards and NAT. TLS still checks the advertised host name.
+     */
+    addressMap: z
+      .record(
+        z.string().regex(hostPort, 'expected host:port'),
+        z.string().regex(hostPort, 'expected host:port'),
+      )
+      .optional(),
     /** Prefix of the Kafka client id; the daemon's per-connection id is appended. @default 'iotload' */
     clientIdPrefix: z.string().min(1).default('iotload'),
 
@@ -40,11 +50,12 @@ export const kafkaConfigSchema = z
     /** Idempotent producer (needs `acks: all`). @default false */
     idempotent: z.boolean().default(false),
     /**
-     * Batch window per connection: hold messages up to this long and send them in one request.
-     * 0 sends each message at once (kafkajs itself has no linger). @default 0
+     * Batch window per connection: an idle connection holds a message up to this long so more can
+     * join its request (kafkajs itself has no linger). With 0 it is sent at once; messages published
+     * while a request is in flight always gather into the next one, which keeps per-device order. @default 0
      */
     linger: durationMsSchema.default(0),
-    /** Send a held batch as soon as it has this many messages. @default 100 */
+    /** Most messages in one produce request; a held batch this big is sent at once. @default 100 */
     batchSize: z.number().int().min(1).default(100),
     /** Record-batch compression; kafkajs ships only gzip without extra codecs. @default 'none' */
     compression: z.enum(['none', 'gzip']).default('none'),

@@ -36,15 +36,17 @@ export class KafkaConnection implements BrokerConnection {
   private closing: Promise<void> | undefined
   private readonly key: string
   private readonly where: string
+  private readonly kafka: Kafka
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly makeKafka: (closing: () => boolean) => Kafka,
     private readonly config: KafkaConfig,
     private readonly ctx: PluginContext,
     private readonly createPartitioner: NonNullable<Parameters<Kafka['producer']>[0]>['createPartitioner'],
   ) {
     this.key = bootstrapServers(config).join(',')
     this.where = describeBrokers(config)
+    this.kafka = makeKafka(() => this.closing !== undefined)
   }
 
   /** Connects what the role needs now, so a bad password or dead broker fails `connect`. */
@@ -78,7 +80,9 @@ export class KafkaConnection implements BrokerConnection {
     const parsed = parseTopicFilter(filter)
     if ('literal' in parsed)
       await ensureTopic(this.key, parsed.literal, () => this.admin(), this.config, this.ctx.logger)
-    const consumer = this.kafka.consumer({
+    let stopping = false
+    const kafka = this.makeKafka(() => stopping || this.closing !== undefined)
+    const consumer = kafka.consumer({
       groupId: this.groupId(filter, options.group),
       sessionTimeout: this.config.sessionTimeout,
       heartbeatInterval: this.config.heartbeatInterval,
@@ -92,6 +96,9 @@ export class KafkaConnection implements BrokerConnection {
       ctx: this.ctx,
       filter: parsed,
       onMessage,
+      onStopping: () => {
+        stopping = true
+      },
       onDone: () => this.subscribers.delete(subscriber),
     })
     this.subscribers.add(subscriber)

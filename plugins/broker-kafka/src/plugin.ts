@@ -2,6 +2,7 @@ import { type BrokerConnection, definePlugin, importLib } from '@iotload/sdk'
 import { kafkaClientOptions } from './client-options.ts'
 import { kafkaConfigSchema } from './config.ts'
 import { KafkaConnection } from './kafka-connection.ts'
+import { watchedSocketFactory } from './socket-factory.ts'
 import { KAFKA_WILDCARDS } from './topic-filter.ts'
 
 /**
@@ -20,11 +21,24 @@ export const kafkaPlugin = definePlugin({
   wildcardSyntax: { single: KAFKA_WILDCARDS.single, multi: KAFKA_WILDCARDS.multi },
   async connect(config, ctx): Promise<BrokerConnection> {
     const kafkajs = await importLib(() => import('kafkajs'), 'kafkajs', '@iotload/broker-kafka')
-    const kafka = new kafkajs.Kafka(await kafkaClientOptions(config, ctx))
+    const options = await kafkaClientOptions(config, ctx)
+    // One kafkajs client per producer/admin pair and per subscription, each watching its own
+    // sockets, so closing one subscription is not mistaken for an outage of the others.
+    const makeKafka = (closing: () => boolean) =>
+      new kafkajs.Kafka({
+        ...options,
+        socketFactory: watchedSocketFactory({
+          addressMap: config.addressMap ?? {},
+          closing,
+          onStatus: ctx.onStatus,
+        }),
+      })
     // Passing the partitioner explicitly also silences kafkajs' v2 partitioner warning.
-    const connection = new KafkaConnection(kafka, config, ctx, kafkajs.Partitioners.DefaultPartitioner)
+    const connection = new KafkaConnection(makeKafka, config, ctx, kafkajs.Partitioners.DefaultPartitioner)
     await connection.open()
     ctx.onStatus?.('connected')
     return connection
   },
 })
+
+export default kafkaPlugin

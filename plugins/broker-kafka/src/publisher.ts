@@ -33,41 +33,31 @@ function publishError(topic: string, err: unknown): PublishError {
 
 /**
  * Sends messages through one kafkajs producer. The device id is the record key, so the default
- * (Java-compatible murmur2) partitioner keeps each device on one partition and in order.
+ * (Java-compatible murmur2) partitioner keeps each device on one partition.
  *
- * Plain sends go straight to kafkajs. With `linger > 0` or gzip the publisher batches instead: it
- * holds messages for up to `linger` ms (or `batchSize` messages) and sends them as one `sendBatch`
- * (kafkajs has no linger of its own), with one batch in flight at a time and the next gathering
- * meanwhile. One-at-a-time is what keeps order: gzip compresses asynchronously, so two concurrent
- * sends could reach the broker in either order.
+ * One request is in flight per connection; messages published meanwhile gather and go together
+ * as one `sendBatch` when it returns (up to `batchSize`). That is what keeps order: concurrent
+ * kafkajs `send` calls can reach the broker out of order (gzip compresses asynchronously, and
+ * even uncompressed sends were seen swapped under pipelining). `linger > 0` additionally holds
+ * the first message of an idle connection for up to `linger` ms (kafkajs has no linger of its own).
  */
 export class Publisher {
   private held: Held[] = []
   private timer: NodeJS.Timeout | undefined
   private inFlight: Promise<void> | undefined
   private readonly compression: number | undefined
-  private readonly batching: boolean
 
   constructor(
     private readonly producer: Producer,
     private readonly options: PublisherOptions,
   ) {
     this.compression = options.compression === 'gzip' ? GZIP : undefined
-    this.batching = options.linger > 0 || this.compression !== undefined
   }
 
   /** Resolves once the broker acknowledged per `acks` (at once on the wire for acks 0). */
   send(topic: string, msg: OutboundMessage): Promise<void> {
     const message: Message = { key: msg.key ?? null, value: asBuffer(msg.payload) }
     if (msg.headers) message.headers = msg.headers
-    if (!this.batching) {
-      return this.producer.send({ topic, acks: this.options.acks, messages: [message] }).then(
-        () => undefined,
-        (err: unknown) => {
-          throw publishError(topic, err)
-        },
-      )
-    }
     return new Promise((resolve, reject) => {
       this.held.push({ topic, message, resolve, reject })
       if (this.inFlight) return

@@ -26,6 +26,8 @@ export interface SubscriberDeps {
   ctx: PluginContext
   filter: TopicFilter
   onMessage: (msg: InboundMessage) => void
+  /** Called when the subscription starts to stop on purpose (its socket closes are no outage). */
+  onStopping: () => void
   /** Called once the subscription has stopped for good. */
   onDone: () => void
 }
@@ -94,6 +96,7 @@ export class KafkaSubscriber implements Subscription {
   async unsubscribe(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    this.deps.onStopping()
     if (this.refreshTimer) clearTimeout(this.refreshTimer)
     await this.restarting.catch(() => undefined)
     try {
