@@ -1,0 +1,10 @@
+/** Process exit codes of the CLI. */
+export const EXIT = {
+  ok: 0,
+  /** An SLO threshold failed. */
+  sloFailed: 1,
+  /** Bad input: scenario, flags, unknown plugin. Nothing was started. */
+  badInput: 2,
+  /** Runtime failure: broker unreachable, credentials refused, … */
+  runtime: 3,
+} as const

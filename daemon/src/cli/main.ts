@@ -1,0 +1,103 @@
+import { parseArgs } from 'node:util'
+import { createLogger } from '../log/logger.ts'
+import { listInstalledPlugins } from '../plugins/list-plugins.ts'
+import { loadScenarioFile } from '../scenario/load-scenario.ts'
+import { defaultDbPath } from './default-paths.ts'
+import { EXIT } from './exit-codes.ts'
+import { quickstart } from './quickstart.ts'
+import { reportStartupError, runResolved } from './run-command.ts'
+
+const USAGE = `iotload: load tests for IoT message paths
+
+usage:
+  iotload run <scenario.yaml|json> [--json out.json] [--db path] [--quiet] [--verbose]
+  iotload quickstart [--db path]     embedded MQTT broker + bridge + consumer, no services needed
+  iotload plugins                    installed broker plugins and their capabilities
+
+Scenario fields can be overridden by environment: IOTLOAD_PRODUCER_DEVICES=2000, IOTLOAD_BROKER_URL=…
+With no scenario file (iotload run -), the scenario comes from IOTLOAD_* variables alone.
+exit codes: 0 ok, 1 SLO failed, 2 bad input, 3 runtime failure`
+
+const write = (s: string) => process.stderr.write(s)
+
+/** CLI entry; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'string' },
+        db: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+        verbose: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    })
+  } catch (err) {
+    write(`error: ${(err as Error).message}\n\n${USAGE}\n`)
+    return EXIT.badInput
+  }
+  const { values, positionals } = parsed
+  const [command, ...rest] = positionals
+  const verbose = values.verbose === true
+  const flags = {
+    db: typeof values.db === 'string' ? values.db : defaultDbPath(),
+    ...(typeof values.json === 'string' ? { json: values.json } : {}),
+    quiet: values.quiet === true,
+    verbose,
+  }
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`)
+    return values.help ? EXIT.ok : EXIT.badInput
+  }
+  const logger = createLogger(verbose ? { level: 'debug' } : {})
+  switch (command) {
+    case 'run': {
+      const file = rest[0]
+      if (!file) {
+        write(`error: run needs a scenario file (or '-' for environment-only)\n`)
+        return EXIT.badInput
+      }
+      let resolved: Awaited<ReturnType<typeof loadScenarioFile>>
+      try {
+        if (file === '-') {
+          const { resolveScenario } = await import('../scenario/load-scenario.ts')
+          resolved = await resolveScenario({})
+        } else {
+          resolved = await loadScenarioFile(file)
+        }
+      } catch (err) {
+        return reportStartupError(err, verbose, write)
+      }
+      try {
+        return await runResolved(resolved, flags, logger)
+      } catch (err) {
+        return reportStartupError(err, verbose, write)
+      }
+    }
+    case 'quickstart':
+      try {
+        return await quickstart(flags)
+      } catch (err) {
+        return reportStartupError(err, verbose, write)
+      }
+    case 'plugins': {
+      const plugins = await listInstalledPlugins()
+      for (const p of plugins) {
+        const caps = p.capabilities
+          ? Object.entries(p.capabilities)
+              .filter(([, v]) => v)
+              .map(([k]) => k)
+              .join(', ')
+          : `unavailable: ${p.error}`
+        process.stdout.write(`${p.name.padEnd(10)} ${p.package}@${p.version}  ${caps}\n`)
+      }
+      return EXIT.ok
+    }
+    default:
+      write(`error: unknown command '${command}'\n\n${USAGE}\n`)
+      return EXIT.badInput
+  }
+}

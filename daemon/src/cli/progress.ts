@@ -1,0 +1,22 @@
+import type { SecondReport } from '../engine/recorder.ts'
+import { fmtCount, fmtLatency } from './format.ts'
+
+/** One progress line per second: sent/s, received/s, p50, p99, gaps so far. */
+export function progressLine(r: SecondReport): string {
+  const e2e = r.streams.find((s) => s.stream === 'e2e')?.snapshot
+  const c = r.counters
+  const sent = c.sent + c.sentWarmup
+  const received = c.received + c.receivedWarmup
+  const parts = [
+    `[${String(r.second).padStart(4)}s${r.warmup ? ' warmup' : ''}]`,
+    `sent/s ${fmtCount(sent).padStart(8)}`,
+    `recv/s ${fmtCount(received).padStart(8)}`,
+    `p50 ${fmtLatency(e2e?.raw.count ? e2e.raw.p50 : undefined).padStart(9)}`,
+    `p99 ${fmtLatency(e2e?.raw.count ? e2e.raw.p99 : undefined).padStart(9)}`,
+    `lost ${fmtCount(r.gaps)}`,
+  ]
+  if (c.invalid) parts.push(`invalid ${fmtCount(c.invalid)}`)
+  if (c.publishErrors) parts.push(`publish errors ${fmtCount(c.publishErrors)}`)
+  if (c.disconnects || c.reconnects) parts.push(`disconnects ${c.disconnects} reconnects ${c.reconnects}`)
+  return parts.join('  ')
+}

@@ -1,0 +1,70 @@
+import { writeFile } from 'node:fs/promises'
+import { ConfigError, IotloadError, PluginLoadError } from '@iotload/sdk'
+import { startRun } from '../engine/run.ts'
+import type { RunSummary } from '../engine/summary.ts'
+import { createLogger, type Logger } from '../log/logger.ts'
+import type { ResolvedScenario } from '../scenario/load-scenario.ts'
+import { SqliteStore } from '../store/sqlite-store.ts'
+import { EXIT } from './exit-codes.ts'
+import { progressLine } from './progress.ts'
+import { renderSummary } from './summary-table.ts'
+
+/** Flags shared by `run` and `quickstart`. */
+export interface RunFlags {
+  db: string
+  json?: string
+  quiet?: boolean
+  verbose?: boolean
+}
+
+/** Maps an error raised before the run started to an exit code and a one-line message. */
+export function reportStartupError(err: unknown, verbose: boolean, write: (s: string) => void): number {
+  const bad = err instanceof ConfigError || err instanceof PluginLoadError
+  const msg = err instanceof Error ? err.message : String(err)
+  write(`error: ${msg}\n`)
+  if (verbose && err instanceof Error && err.stack) write(`${err.stack}\n`)
+  if (bad) return EXIT.badInput
+  return err instanceof IotloadError ? EXIT.runtime : EXIT.runtime
+}
+
+/** Executes a resolved scenario with live progress, prints the summary, returns the exit code. */
+export async function runResolved(
+  resolved: ResolvedScenario,
+  flags: RunFlags,
+  logger: Logger = createLogger(),
+): Promise<number> {
+  for (const name of resolved.env.unknown)
+    logger.warn('environment variable matches no scenario field; ignored', { env: name })
+  const store = new SqliteStore(flags.db)
+  let summary: RunSummary
+  try {
+    const handle = startRun(resolved, {
+      store,
+      logger,
+      onSecond: (r) => {
+        if (!flags.quiet) process.stderr.write(`${progressLine(r)}\n`)
+      },
+    })
+    let interrupts = 0
+    const onSignal = () => {
+      interrupts++
+      if (interrupts > 1) process.exit(130)
+      process.stderr.write(
+        'stopping: finishing the current second and keeping the results (Ctrl-C again to abort)\n',
+      )
+      handle.stop()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    summary = await handle.result
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  } finally {
+    store.close()
+  }
+  process.stdout.write(`${renderSummary(summary)}\n`)
+  process.stdout.write(`results: ${flags.db} (run ${summary.run.id})\n`)
+  if (flags.json) await writeFile(flags.json, `${JSON.stringify(summary, null, 2)}\n`)
+  if (summary.run.status === 'failed') return EXIT.runtime
+  return summary.sloPassed ? EXIT.ok : EXIT.sloFailed
+}

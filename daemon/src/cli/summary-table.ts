@@ -1,0 +1,97 @@
+import type { RunSummary } from '../engine/summary.ts'
+import { fmtCount, fmtLatency, table } from './format.ts'
+
+/** The human summary printed at the end of `iotload run`. */
+export function renderSummary(s: RunSummary): string {
+  const out: string[] = []
+  const t = s.target
+  out.push(
+    `run ${s.run.id} "${s.run.name}": ${s.run.status} — ${t.plugin}, ${fmtCount(t.devices)} devices × ${t.ratePerDevice.toPrecision(3)}/s = ${fmtCount(Math.round(t.totalRate))}/s for ${t.durationS}s (+${t.warmupS}s warm-up), qos ${t.qos}, ${t.envelope} envelope`,
+  )
+  if (s.error) out.push(`error: ${s.error}`)
+  const e2e = s.streams.e2e
+  if (e2e) {
+    out.push('')
+    out.push(
+      table(
+        ['stream', 'sent', 'received', 'lost', 'dup', 'reorder', 'invalid', 'msg/s'],
+        [
+          [
+            'e2e',
+            fmtCount(e2e.sent),
+            fmtCount(e2e.received),
+            fmtCount(e2e.lost),
+            fmtCount(e2e.duplicates),
+            fmtCount(e2e.reordered),
+            fmtCount(e2e.invalid),
+            (e2e.rate ?? 0).toFixed(1),
+          ],
+        ],
+      ),
+    )
+  }
+  const rows: string[][] = []
+  for (const [name, st] of Object.entries(s.streams)) {
+    const r = st.latency.raw
+    rows.push([
+      `${name} raw`,
+      fmtCount(r.count),
+      fmtLatency(r.p50),
+      fmtLatency(r.p90),
+      fmtLatency(r.p99),
+      fmtLatency(r.p999),
+      fmtLatency(r.max),
+    ])
+    const co = st.latency.co
+    if (co)
+      rows.push([
+        `${name} co`,
+        fmtCount(co.count),
+        fmtLatency(co.p50),
+        fmtLatency(co.p90),
+        fmtLatency(co.p99),
+        fmtLatency(co.p999),
+        fmtLatency(co.max),
+      ])
+  }
+  out.push('')
+  out.push(table(['latency', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max'], rows))
+  out.push(
+    '  raw: receive − actual send time; co: receive − intended send time (coordinated-omission corrected)',
+  )
+  const inv = Object.entries(s.invalid)
+  if (inv.length > 0) out.push(`invalid by reason: ${inv.map(([k, v]) => `${k} ${v}`).join(', ')}`)
+  if (s.clockSkew > 0)
+    out.push(
+      `clock skew: ${s.clockSkew} messages arrived before they were sent (cross-host clocks); not counted as latency`,
+    )
+  const g = s.generator
+  if (g) {
+    out.push('')
+    out.push(
+      `generator: ${g.limited ? 'LIMITED' : 'ok'} — send rate ${g.achievedSendRate.toFixed(1)}/s of ${g.targetRate.toFixed(1)}/s target, lag p50 ${fmtLatency(g.lagUs.p50)} p99 ${fmtLatency(g.lagUs.p99)} max ${fmtLatency(g.lagUs.max)}, event-loop delay p99 ${fmtLatency(g.eventLoopDelayUs.p99)}, in-flight peak ${fmtCount(g.inFlightPeak)}`,
+    )
+    for (const r of g.reasons) out.push(`  generator-limited: ${r}`)
+  }
+  const c = s.connections
+  if (c) {
+    out.push(
+      `connections: ${fmtCount(c.connections - c.failed)}/${fmtCount(c.connections)} opened in ${c.connectMs}ms, disconnects ${c.disconnects}, reconnects ${c.reconnects}`,
+    )
+  }
+  if (s.bridge) {
+    out.push(
+      `bridge: received ${fmtCount(s.bridge.received)}, forwarded ${fmtCount(s.bridge.forwarded)}, publish errors ${s.bridge.publishErrors}, in-flight peak ${s.bridge.inFlightPeak}`,
+    )
+  }
+  if (s.slo.length > 0) {
+    out.push('')
+    out.push(
+      table(
+        ['slo', 'threshold', 'actual', 'result'],
+        s.slo.map((r) => [r.key, r.threshold, r.actual, r.pass ? 'PASS' : 'FAIL']),
+      ),
+    )
+  }
+  return out.join('\n')
+}

@@ -1,0 +1,94 @@
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks'
+import { LatencyHistogram } from './histogram.ts'
+
+/** Limits beyond which the tool itself, not the system under test, is the bottleneck. */
+export interface GeneratorLimits {
+  maxLagUs: number
+  maxEventLoopDelayUs: number
+  maxInFlight: number
+}
+
+/** The generator's self-assessment, reported with every result. */
+export interface GeneratorReport {
+  limited: boolean
+  reasons: string[]
+  lagUs: { p50: number; p99: number; max: number }
+  /** Lag p99 over the last tenth of the schedule: growth here means the generator fell behind for good. */
+  finalLagP99Us: number
+  eventLoopDelayUs: { p50: number; p99: number; max: number }
+  inFlightPeak: number
+  targetRate: number
+  achievedSendRate: number
+}
+
+/** Tracks send lag (actual − intended), event-loop delay and publish backlog for one producer. */
+export class GeneratorHealth {
+  readonly lag = new LatencyHistogram(64)
+  readonly finalLag = new LatencyHistogram(64)
+  private readonly eld: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 })
+  inFlight = 0
+  inFlightPeak = 0
+
+  constructor(private readonly limits: GeneratorLimits) {}
+
+  start(): void {
+    this.eld.enable()
+  }
+
+  stop(): void {
+    this.eld.disable()
+  }
+
+  /** Records one send's lag; `final` marks sends in the last tenth of the schedule. */
+  recordLag(lagUs: number, final: boolean): void {
+    this.lag.record(lagUs)
+    if (final) this.finalLag.record(lagUs)
+  }
+
+  publishStarted(): void {
+    if (++this.inFlight > this.inFlightPeak) this.inFlightPeak = this.inFlight
+  }
+
+  publishSettled(): void {
+    this.inFlight--
+  }
+
+  report(targetRate: number, achievedSendRate: number): GeneratorReport {
+    const lag = this.lag.stats()
+    const finalLag = this.finalLag.stats()
+    const eld = {
+      p50: Math.round(this.eld.percentile(50) / 1000),
+      p99: Math.round(this.eld.percentile(99) / 1000),
+      max: Math.round(this.eld.max / 1000),
+    }
+    const reasons: string[] = []
+    if (lag.p99 > this.limits.maxLagUs)
+      reasons.push(`send lag p99 ${fmt(lag.p99)} > ${fmt(this.limits.maxLagUs)}`)
+    if (finalLag.p99 > this.limits.maxLagUs)
+      reasons.push(`send lag still ${fmt(finalLag.p99)} (p99) at the end of the schedule`)
+    if (eld.p99 > this.limits.maxEventLoopDelayUs) {
+      reasons.push(`event-loop delay p99 ${fmt(eld.p99)} > ${fmt(this.limits.maxEventLoopDelayUs)}`)
+    }
+    if (this.inFlightPeak > this.limits.maxInFlight)
+      reasons.push(`publish backlog peaked at ${this.inFlightPeak} in flight`)
+    if (targetRate > 0 && achievedSendRate < targetRate * 0.99) {
+      reasons.push(
+        `achieved send rate ${achievedSendRate.toFixed(1)}/s < 99% of target ${targetRate.toFixed(1)}/s`,
+      )
+    }
+    return {
+      limited: reasons.length > 0,
+      reasons,
+      lagUs: { p50: lag.p50, p99: lag.p99, max: lag.max },
+      finalLagP99Us: finalLag.p99,
+      eventLoopDelayUs: eld,
+      inFlightPeak: this.inFlightPeak,
+      targetRate,
+      achievedSendRate,
+    }
+  }
+}
+
+function fmt(us: number): string {
+  return us >= 1000 ? `${(us / 1000).toFixed(1)}ms` : `${us}µs`
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import { HIGHEST_US, LatencyHistogram, mergeEncoded } from './histogram.ts'
+
+describe('LatencyHistogram', () => {
+  it('never throws on out-of-range values and counts the overflow', () => {
+    const h = new LatencyHistogram()
+    expect(() => {
+      h.record(-5)
+      h.record(0)
+      h.record(Number.MAX_SAFE_INTEGER)
+      h.record(Number.NaN)
+      h.record(HIGHEST_US * 10)
+    }).not.toThrow()
+    expect(h.overflow).toBeGreaterThanOrEqual(2)
+    expect(h.count).toBeGreaterThanOrEqual(4)
+  })
+
+  it('keeps 3 significant digits from 1 µs to 1 h', () => {
+    const h = new LatencyHistogram()
+    h.record(1)
+    h.record(1234)
+    h.record(3_599_000_000)
+    const s = h.stats()
+    expect(s.min).toBe(1)
+    expect(Math.abs(s.p50 - 1234) / 1234).toBeLessThan(0.001)
+    expect(Math.abs(s.max - 3_599_000_000) / 3_599_000_000).toBeLessThan(0.001)
+  })
+
+  it('merges encoded histograms exactly', () => {
+    const a = new LatencyHistogram()
+    const b = new LatencyHistogram()
+    const all = new LatencyHistogram()
+    for (let i = 1; i <= 1000; i++) {
+      a.record(i * 7)
+      all.record(i * 7)
+      b.record(i * 13)
+      all.record(i * 13)
+    }
+    const merged = mergeEncoded([a.encode(), b.encode()])
+    expect(merged.totalCount).toBe(2000)
+    for (const p of [50, 90, 99, 99.9])
+      expect(merged.getValueAtPercentile(p)).toBe(all.h.getValueAtPercentile(p))
+  })
+})

@@ -1,0 +1,184 @@
+import {
+  type BrokerConnection,
+  encodeBinaryEnvelope,
+  encodeJsonEnvelope,
+  nowUs,
+  type OutboundMessage,
+  runTag,
+} from '@iotload/sdk'
+import type { Logger } from '../log/logger.ts'
+import type { ResolvedScenario } from '../scenario/load-scenario.ts'
+import { compilePayloadTemplate, createRandom } from '../scenario/payload-template.ts'
+import { compileTextTemplate } from '../scenario/text-template.ts'
+import { closeAll, openConnections } from './device-connections.ts'
+import { GeneratorHealth } from './generator-health.ts'
+import type { RunRecorder } from './recorder.ts'
+import { OpenLoopScheduler } from './scheduler.ts'
+
+/** Connect statistics of the device fleet. */
+export interface FleetConnectStats {
+  devices: number
+  connections: number
+  failed: number
+  connectMs: number
+}
+
+/**
+ * The emulated device fleet: one connection per device (or a shared pool), an open-loop
+ * schedule, and the envelope stamped at the last moment before `publish`.
+ */
+export class ProducerRole {
+  readonly health: GeneratorHealth
+  private connections: BrokerConnection[] = []
+  private scheduler: OpenLoopScheduler | undefined
+  private readonly topics: string[]
+  private readonly keys: string[]
+  private readonly render: (v: { device: number; seq: number; run: string }) => string
+  private readonly binaryBody: Uint8Array | undefined
+  private readonly qos: 0 | 1 | 2
+  private readonly tag: number
+  private readonly recordAcks: boolean
+  private warmupEndUs = 0
+  private finalPhaseUs = 0
+  connectStats: FleetConnectStats | undefined
+
+  constructor(
+    private readonly resolved: ResolvedScenario,
+    private readonly runId: string,
+    private readonly recorder: RunRecorder,
+    private readonly logger: Logger,
+  ) {
+    const p = resolved.scenario.producer
+    const g = resolved.scenario.run.generator
+    this.health = new GeneratorHealth({
+      maxLagUs: g.maxLag * 1000,
+      maxEventLoopDelayUs: g.maxEventLoopDelay * 1000,
+      maxInFlight: g.maxInFlight,
+    })
+    const topic = compileTextTemplate(p.topic, 'producer.topic')
+    this.topics = Array.from({ length: p.devices }, (_, k) =>
+      topic({ device: p.firstDevice + k, run: runId }),
+    )
+    this.keys = Array.from({ length: p.devices }, (_, k) => String(p.firstDevice + k))
+    this.render = compilePayloadTemplate(p.payload, 'producer.payload', resolved.scenario.run.seed)
+    if (p.envelope === 'binary' && p.payloadSize !== undefined) {
+      const rnd = createRandom(resolved.scenario.run.seed)
+      this.binaryBody = Uint8Array.from({ length: p.payloadSize }, () => Math.floor(rnd() * 256))
+    }
+    this.qos = p.qos
+    this.tag = runTag(runId)
+    this.recordAcks = resolved.broker.plugin.capabilities.publishAck && p.qos > 0
+  }
+
+  /** Fleet-wide target rate, sends per second. */
+  get targetRate(): number {
+    const p = this.resolved.scenario.producer
+    return p.totalRate ?? (p.rate ?? 0) * p.devices
+  }
+
+  /** Connects every device; throws the first connection error when any device failed. */
+  async connect(signal?: AbortSignal): Promise<void> {
+    const p = this.resolved.scenario.producer
+    const count = p.connections === 'per-device' ? p.devices : Math.min(p.connections, p.devices)
+    const opened = await openConnections({
+      broker: this.resolved.broker,
+      role: 'producer',
+      runId: this.runId,
+      count,
+      deviceOf: (i) => p.firstDevice + i,
+      clientIdTemplate: p.clientId,
+      concurrency: p.connectConcurrency,
+      logger: this.logger,
+      onStatus: (s) => this.recorder.onConnectionStatus(s),
+      ...(signal ? { signal } : {}),
+    })
+    this.connections = opened.connections
+    this.connectStats = {
+      devices: p.devices,
+      connections: count,
+      failed: opened.failed,
+      connectMs: opened.elapsedMs,
+    }
+    if (opened.failed > 0)
+      throw Object.assign(opened.firstError as Error, {
+        failedConnections: opened.failed,
+        totalConnections: count,
+      })
+  }
+
+  /** Runs the schedule from `startUs`; resolves once the last send was issued (or on stop). */
+  run(startUs: number): Promise<void> {
+    const p = this.resolved.scenario.producer
+    this.warmupEndUs = startUs + p.warmup * 1000
+    const endUs = this.warmupEndUs + p.duration * 1000
+    this.finalPhaseUs = endUs - p.duration * 100
+    this.scheduler = new OpenLoopScheduler(
+      { startUs, totalRate: this.targetRate, devices: p.devices, endUs },
+      this.fire,
+    )
+    this.health.start()
+    this.scheduler.start()
+    return this.scheduler.done
+  }
+
+  stop(): void {
+    this.scheduler?.stop()
+  }
+
+  /** Waits until every publish settled, or `timeoutMs` passed. */
+  async settle(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs
+    while (this.health.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
+  }
+
+  async close(): Promise<void> {
+    this.stop()
+    this.health.stop()
+    await closeAll(this.connections)
+    this.connections = []
+  }
+
+  private readonly fire = (dev: number, seq: number, tiUs: number): void => {
+    const device = this.keys[dev]!
+    const devNum = this.resolved.scenario.producer.firstDevice + dev
+    const warmup = tiUs < this.warmupEndUs
+    const conns = this.connections
+    const conn = conns.length === this.topics.length ? conns[dev]! : conns[dev % conns.length]!
+    let payload: Uint8Array
+    let t: number
+    if (this.binaryBody === undefined && this.resolved.scenario.producer.envelope === 'json') {
+      const body = this.render({ device: devNum, seq, run: this.runId })
+      t = nowUs()
+      payload = Buffer.from(
+        encodeJsonEnvelope(body, { run: this.runId, dev: devNum, seq, t, ti: tiUs, warmup }),
+      )
+    } else {
+      const body = this.binaryBody ?? Buffer.from(this.render({ device: devNum, seq, run: this.runId }))
+      t = nowUs()
+      payload = encodeBinaryEnvelope({ runTag: this.tag, dev: devNum, seq, t, ti: tiUs, warmup }, body)
+    }
+    this.health.recordLag(t - tiUs, tiUs >= this.finalPhaseUs)
+    this.recorder.onSent(warmup)
+    this.health.publishStarted()
+    const msg: OutboundMessage = { payload, qos: this.qos, key: device }
+    conn.publish(this.topics[dev]!, msg).then(
+      () => {
+        this.health.publishSettled()
+        if (this.recordAcks) this.recorder.onPublishAck(nowUs() - t, warmup)
+      },
+      () => {
+        this.health.publishSettled()
+        this.recorder.onPublishError()
+      },
+    )
+  }
+
+  /** Sends issued and planned so far. */
+  progress(): { issued: number; planned: number; backlog: number } {
+    return {
+      issued: this.scheduler?.issued ?? 0,
+      planned: this.scheduler?.planned ?? 0,
+      backlog: this.scheduler?.backlog() ?? 0,
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import { authSchema, durationMsSchema, rateSchema } from '@iotload/sdk'
+import { bridgeConfigSchema } from '@iotload/ipaas-bridge'
+import { z } from 'zod'
+
+/** `broker:`: `plugin` and `auth` are the daemon's; every other key belongs to the plugin's schema. */
+export const brokerSectionSchema = z.looseObject({
+  /** Plugin name (`mqtt` → @iotload/broker-mqtt) or a package name. */
+  plugin: z.string().min(1),
+  /** Credentials, templated per device (`dev-{device}`); secrets via `${env:…}` / `${file:…}`. */
+  auth: authSchema.optional(),
+})
+
+const qosSchema = z.union([z.literal(0), z.literal(1), z.literal(2)])
+
+/** `producer:`: the emulated device fleet and its open-loop schedule. */
+export const producerSchema = z
+  .object({
+    /** Number of emulated devices. */
+    devices: z.number().int().min(1).max(1_000_000),
+    /** Index of the first device (`{device}` values are firstDevice … firstDevice+devices-1). @default 0 */
+    firstDevice: z.number().int().min(0).default(0),
+    /** Messages per second per device, e.g. `10/s`. Give this or `totalRate`. */
+    rate: rateSchema.optional(),
+    /** Messages per second for the whole fleet, e.g. `20000/s`. */
+    totalRate: rateSchema.optional(),
+    /** Measured sending time, after warm-up, e.g. `30s`. */
+    duration: durationMsSchema.refine((ms) => ms > 0, 'must be greater than 0'),
+    /** Sending time before measuring starts; excluded from the results. @default 0 */
+    warmup: durationMsSchema.default(0),
+    /** Topic template per device. @default 'devices/{device}/telemetry' */
+    topic: z.string().min(1).default('devices/{device}/telemetry'),
+    /** Payload template: an object (rendered as JSON) or a string. */
+    payload: z.union([z.string(), z.record(z.string(), z.unknown())]).default({ value: '{float:0:100:2}' }),
+    /** Binary mode: opaque body size in bytes (random, generated once); otherwise the rendered payload. */
+    payloadSize: z
+      .number()
+      .int()
+      .min(0)
+      .max(16 * 1024 * 1024)
+      .optional(),
+    /** `json` adds an `iotload` member; `binary` prepends a fixed header. @default 'json' */
+    envelope: z.enum(['json', 'binary']).default('json'),
+    /** Delivery level requested from the broker. @default 0 */
+    qos: qosSchema.default(0),
+    /** One connection per device, or a shared pool of N connections. @default 'per-device' */
+    connections: z.union([z.literal('per-device'), z.number().int().min(1)]).default('per-device'),
+    /** Connections opened at once while connecting the fleet. @default 100 */
+    connectConcurrency: z.number().int().min(1).max(10_000).default(100),
+    /** Client id template. @default 'iotload-{run}-{device}' */
+    clientId: z.string().min(1).default('iotload-{run}-{device}'),
+  })
+  .strict()
+  .refine((p) => (p.rate === undefined) !== (p.totalRate === undefined), {
+    message: 'give exactly one of rate (per device) or totalRate',
+    path: ['rate'],
+  })
+
+/** `consumer:`: where results are measured. */
+export const consumerSchema = z
+  .object({
+    /** Measure here. @default true */
+    enabled: z.boolean().default(true),
+    /** Filter to subscribe to; derived from `bridge.to` (or `producer.topic`) when absent. */
+    topic: z.string().min(1).optional(),
+    /** Subscription delivery level; defaults to the producer's qos. */
+    qos: qosSchema.optional(),
+    /** Competing-consumer group name (MQTT `$share`, Kafka group, NATS queue). */
+    group: z.string().min(1).optional(),
+    /** Consumer connections (share a group when more than one). @default 1 */
+    connections: z.number().int().min(1).max(1000).default(1),
+    /** Client id template. @default 'iotload-{run}-consumer-{device}' */
+    clientId: z.string().min(1).default('iotload-{run}-consumer-{device}'),
+  })
+  .strict()
+
+/** `run:`: run-wide knobs. */
+export const runOptionsSchema = z
+  .object({
+    /** After the last send, wait this long at most for stragglers. @default '5s' */
+    drain: durationMsSchema.default(5000),
+    /** Seed for payload randomness. @default 1 */
+    seed: z.number().int().default(1),
+    /** Generator self-checks: beyond these the result is marked `generator-limited`. */
+    generator: z
+      .object({
+        /** p99 of (actual − intended) send time. @default '10ms' */
+        maxLag: durationMsSchema.default(10),
+        /** p99 event-loop delay. @default '50ms' */
+        maxEventLoopDelay: durationMsSchema.default(50),
+        /** Unacknowledged publishes in flight. @default 50000 */
+        maxInFlight: z.number().int().min(1).default(50_000),
+      })
+      .strict()
+      .default({ maxLag: 10, maxEventLoopDelay: 50, maxInFlight: 50_000 }),
+  })
+  .strict()
+
+/** `slo:` thresholds, e.g. `e2e.p99: 10ms`, `loss: 0`; parsed further by `parseSlo`. */
+export const sloSchema = z.record(z.string(), z.union([z.string(), z.number()]))
+
+/** A whole scenario file. */
+export const scenarioSchema = z
+  .object({
+    /** Free text shown in reports. @default 'scenario' */
+    name: z.string().min(1).default('scenario'),
+    broker: brokerSectionSchema,
+    producer: producerSchema,
+    consumer: consumerSchema.default({
+      enabled: true,
+      connections: 1,
+      clientId: 'iotload-{run}-consumer-{device}',
+    }),
+    bridge: bridgeConfigSchema.optional(),
+    slo: sloSchema.optional(),
+    run: runOptionsSchema.default({
+      drain: 5000,
+      seed: 1,
+      generator: { maxLag: 10, maxEventLoopDelay: 50, maxInFlight: 50_000 },
+    }),
+  })
+  .strict()
+
+/** A validated scenario (plugin config still raw under `broker`). */
+export type Scenario = z.output<typeof scenarioSchema>
+export type ProducerConfig = z.output<typeof producerSchema>
+export type ConsumerConfig = z.output<typeof consumerSchema>

@@ -1,0 +1,268 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { and, asc, desc, eq, gte, inArray, lte } from 'drizzle-orm'
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
+import type { SecondReport } from '../engine/recorder.ts'
+import type { ResultStore, RunRecord, RunStatus, SeriesRow, StreamSummaryRow } from './result-store.ts'
+import { runs, SCHEMA_SQL, series, summaries } from './tables.ts'
+
+function toRecord(row: typeof runs.$inferSelect): RunRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status as RunStatus,
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    endedAt: row.endedAt,
+    scenario: JSON.parse(row.scenario),
+    summary: row.summary ? JSON.parse(row.summary) : null,
+    error: row.error,
+  }
+}
+
+/** SQLite result store (better-sqlite3 12, WAL mode), the embedded default. */
+export class SqliteStore implements ResultStore {
+  private readonly sqlite: Database.Database
+  private readonly db: BetterSQLite3Database
+
+  /** `path` may be `:memory:`. Parent directories are created. */
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    this.sqlite = new Database(path)
+    this.sqlite.pragma('journal_mode = WAL')
+    this.sqlite.pragma('synchronous = NORMAL')
+    this.sqlite.pragma('busy_timeout = 5000')
+    this.sqlite.exec(SCHEMA_SQL)
+    this.db = drizzle(this.sqlite)
+  }
+
+  createRun(run: { id: string; name: string; scenario: unknown; createdAt: number }): void {
+    this.db
+      .insert(runs)
+      .values({
+        id: run.id,
+        name: run.name,
+        status: 'pending',
+        createdAt: run.createdAt,
+        scenario: JSON.stringify(run.scenario),
+      })
+      .run()
+  }
+
+  updateRun(
+    id: string,
+    fields: Partial<Pick<RunRecord, 'status' | 'startedAt' | 'endedAt' | 'summary' | 'error'>>,
+  ): void {
+    const { summary, ...rest } = fields
+    const values: Partial<typeof runs.$inferInsert> = { ...rest }
+    if (summary !== undefined) values.summary = JSON.stringify(summary)
+    this.db.update(runs).set(values).where(eq(runs.id, id)).run()
+  }
+
+  appendSecond(runId: string, r: SecondReport): void {
+    const rows = r.streams.map(({ stream, snapshot: s }) => {
+      const isE2e = stream === 'e2e'
+      return {
+        runId,
+        stream,
+        second: r.second,
+        warmup: r.warmup,
+        sent: isE2e ? r.counters.sent : null,
+        received: isE2e ? r.counters.received : null,
+        invalid: isE2e ? r.counters.invalid : null,
+        duplicates: isE2e ? r.counters.duplicates : null,
+        reordered: isE2e ? r.counters.reordered : null,
+        publishErrors: isE2e ? r.counters.publishErrors : null,
+        gaps: isE2e ? r.gaps : null,
+        rawCount: s.raw.count,
+        rawP50: s.raw.p50,
+        rawP90: s.raw.p90,
+        rawP99: s.raw.p99,
+        rawP999: s.raw.p999,
+        rawMax: s.raw.max,
+        coCount: s.co?.count ?? null,
+        coP50: s.co?.p50 ?? null,
+        coP90: s.co?.p90 ?? null,
+        coP99: s.co?.p99 ?? null,
+        coP999: s.co?.p999 ?? null,
+        coMax: s.co?.max ?? null,
+        rawHist: s.rawHist,
+        coHist: s.coHist ?? null,
+      }
+    })
+    if (rows.length === 0) return
+    this.sqlite.transaction(() => {
+      this.db.insert(series).values(rows).onConflictDoNothing().run()
+    })()
+  }
+
+  saveSummary(runId: string, streams: StreamSummaryRow[]): void {
+    this.sqlite.transaction(() => {
+      this.db.delete(summaries).where(eq(summaries.runId, runId)).run()
+      for (const s of streams) {
+        this.db
+          .insert(summaries)
+          .values({
+            runId,
+            stream: s.stream,
+            sent: s.sent ?? null,
+            received: s.received ?? null,
+            lost: s.lost ?? null,
+            duplicates: s.duplicates ?? null,
+            reordered: s.reordered ?? null,
+            invalid: s.invalid ?? null,
+            rate: s.rate ?? null,
+            rawCount: s.raw.count,
+            rawP50: s.raw.p50,
+            rawP90: s.raw.p90,
+            rawP99: s.raw.p99,
+            rawP999: s.raw.p999,
+            rawMax: s.raw.max,
+            coCount: s.co?.count ?? null,
+            coP50: s.co?.p50 ?? null,
+            coP90: s.co?.p90 ?? null,
+            coP99: s.co?.p99 ?? null,
+            coP999: s.co?.p999 ?? null,
+            coMax: s.co?.max ?? null,
+            rawHist: s.rawHist,
+            coHist: s.coHist ?? null,
+          })
+          .run()
+      }
+    })()
+  }
+
+  getRun(id: string): RunRecord | undefined {
+    const row = this.db.select().from(runs).where(eq(runs.id, id)).get()
+    return row ? toRecord(row) : undefined
+  }
+
+  listRuns(options: { limit?: number; offset?: number } = {}): RunRecord[] {
+    return this.db
+      .select()
+      .from(runs)
+      .orderBy(desc(runs.createdAt), desc(runs.id))
+      .limit(options.limit ?? 50)
+      .offset(options.offset ?? 0)
+      .all()
+      .map(toRecord)
+  }
+
+  getSeries(runId: string, options: { stream?: string; from?: number; to?: number } = {}): SeriesRow[] {
+    const conditions = [eq(series.runId, runId)]
+    if (options.stream) conditions.push(eq(series.stream, options.stream))
+    if (options.from !== undefined) conditions.push(gte(series.second, options.from))
+    if (options.to !== undefined) conditions.push(lte(series.second, options.to))
+    return this.db
+      .select()
+      .from(series)
+      .where(and(...conditions))
+      .orderBy(asc(series.stream), asc(series.second))
+      .all()
+      .map((r) => ({
+        stream: r.stream,
+        second: r.second,
+        warmup: r.warmup,
+        sent: r.sent,
+        received: r.received,
+        invalid: r.invalid,
+        duplicates: r.duplicates,
+        reordered: r.reordered,
+        publishErrors: r.publishErrors,
+        gaps: r.gaps,
+        raw: {
+          count: r.rawCount,
+          p50: r.rawP50,
+          p90: r.rawP90,
+          p99: r.rawP99,
+          p999: r.rawP999,
+          max: r.rawMax,
+        },
+        co:
+          r.coCount === null
+            ? null
+            : {
+                count: r.coCount,
+                p50: r.coP50 ?? 0,
+                p90: r.coP90 ?? 0,
+                p99: r.coP99 ?? 0,
+                p999: r.coP999 ?? 0,
+                max: r.coMax ?? 0,
+              },
+        rawHist: r.rawHist,
+        coHist: r.coHist,
+      }))
+  }
+
+  getSummaryStreams(runId: string): StreamSummaryRow[] {
+    return this.db
+      .select()
+      .from(summaries)
+      .where(eq(summaries.runId, runId))
+      .all()
+      .map((r) => {
+        const row: StreamSummaryRow = {
+          stream: r.stream,
+          raw: {
+            count: r.rawCount ?? 0,
+            p50: r.rawP50 ?? 0,
+            p90: r.rawP90 ?? 0,
+            p99: r.rawP99 ?? 0,
+            p999: r.rawP999 ?? 0,
+            max: r.rawMax ?? 0,
+          },
+          rawHist: r.rawHist,
+        }
+        if (r.sent !== null) row.sent = r.sent
+        if (r.received !== null) row.received = r.received
+        if (r.lost !== null) row.lost = r.lost
+        if (r.duplicates !== null) row.duplicates = r.duplicates
+        if (r.reordered !== null) row.reordered = r.reordered
+        if (r.invalid !== null) row.invalid = r.invalid
+        if (r.rate !== null) row.rate = r.rate
+        if (r.coCount !== null) {
+          row.co = {
+            count: r.coCount,
+            p50: r.coP50 ?? 0,
+            p90: r.coP90 ?? 0,
+            p99: r.coP99 ?? 0,
+            p999: r.coP999 ?? 0,
+            max: r.coMax ?? 0,
+          }
+        }
+        if (r.coHist !== null) row.coHist = r.coHist
+        return row
+      })
+  }
+
+  deleteRun(id: string): boolean {
+    return this.sqlite.transaction(() => {
+      this.db.delete(series).where(eq(series.runId, id)).run()
+      this.db.delete(summaries).where(eq(summaries.runId, id)).run()
+      return this.db.delete(runs).where(eq(runs.id, id)).run().changes > 0
+    })()
+  }
+
+  markInterrupted(): string[] {
+    const live = ['pending', 'connecting', 'running', 'draining']
+    const ids = this.db
+      .select({ id: runs.id })
+      .from(runs)
+      .where(inArray(runs.status, live))
+      .all()
+      .map((r) => r.id)
+    if (ids.length > 0) {
+      this.db
+        .update(runs)
+        .set({ status: 'interrupted', endedAt: Date.now() })
+        .where(inArray(runs.id, ids))
+        .run()
+    }
+    return ids
+  }
+
+  close(): void {
+    if (this.sqlite.open) this.sqlite.close()
+  }
+}
