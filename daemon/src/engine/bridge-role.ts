@@ -5,6 +5,7 @@ import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { templateToFilter } from '../scenario/text-template.ts'
 import { closeAll, openConnections } from './device-connections.ts'
 import type { RunRecorder } from './recorder.ts'
+import type { RunTelemetry } from './telemetry-hooks.ts'
 
 /** Runs iotload's reference bridge between the producer's topic and the consumer's. */
 export class BridgeRole {
@@ -16,6 +17,7 @@ export class BridgeRole {
     private readonly runId: string,
     private readonly recorder: RunRecorder,
     private readonly logger: Logger,
+    private readonly telemetry: RunTelemetry = {},
   ) {}
 
   async start(): Promise<void> {
@@ -46,6 +48,9 @@ export class BridgeRole {
       filter: templateToFilter(config.from, this.resolved.broker.wildcard.single),
       qos: this.resolved.scenario.producer.qos,
       logger: this.logger,
+      ...(this.telemetry.onBridgeForward
+        ? { onForward: this.telemetry.onBridgeForward.bind(this.telemetry) }
+        : {}),
     })
   }
 

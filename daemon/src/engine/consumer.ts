@@ -1,8 +1,9 @@
-import { type BrokerConnection, nowUs, type Subscription } from '@iotload/sdk'
+import { type BrokerConnection, type InboundMessage, nowUs, type Subscription } from '@iotload/sdk'
 import type { Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { closeAll, openConnections } from './device-connections.ts'
 import type { RunRecorder } from './recorder.ts'
+import { guard, type RunTelemetry } from './telemetry-hooks.ts'
 
 /** Subscribes where results are measured and feeds every arrival to the recorder. */
 export class ConsumerRole {
@@ -14,6 +15,7 @@ export class ConsumerRole {
     private readonly runId: string,
     private readonly recorder: RunRecorder,
     private readonly logger: Logger,
+    private readonly telemetry: RunTelemetry = {},
   ) {}
 
   /** Connects and subscribes; throws a ConnectionError when the broker refuses. */
@@ -35,10 +37,12 @@ export class ConsumerRole {
     if (opened.failed > 0) throw opened.firstError
     const group = c.group ?? (c.connections > 1 ? `iotload-${this.runId}` : undefined)
     const qos = c.qos ?? this.resolved.scenario.producer.qos
-    const onMessage = (msg: { payload: Uint8Array }) => {
+    const onReceive = guard(this.telemetry.onReceive?.bind(this.telemetry))
+    const onMessage = (msg: InboundMessage) => {
       // Stamp arrival before anything else runs: decoding time is not broker latency.
       const recvUs = nowUs()
-      this.recorder.onPayload(msg.payload, recvUs)
+      const meta = this.recorder.onPayload(msg.payload, recvUs)
+      if (meta && onReceive) onReceive({ meta, recvUs, topic: msg.topic, headers: msg.headers })
     }
     for (const conn of this.connections) {
       this.subscriptions.push(

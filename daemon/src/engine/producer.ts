@@ -14,6 +14,7 @@ import { closeAll, openConnections } from './device-connections.ts'
 import { GeneratorHealth } from './generator-health.ts'
 import type { RunRecorder } from './recorder.ts'
 import { OpenLoopScheduler } from './scheduler.ts'
+import { guard, type RunTelemetry } from './telemetry-hooks.ts'
 
 /** Connect statistics of the device fleet. */
 export interface FleetConnectStats {
@@ -38,6 +39,8 @@ export class ProducerRole {
   private readonly qos: 0 | 1 | 2
   private readonly tag: number
   private readonly recordAcks: boolean
+  private readonly onSend: RunTelemetry['onSend']
+  private readonly onSettled: RunTelemetry['onPublishSettled']
   private warmupEndUs = 0
   private finalPhaseUs = 0
   connectStats: FleetConnectStats | undefined
@@ -47,7 +50,10 @@ export class ProducerRole {
     private readonly runId: string,
     private readonly recorder: RunRecorder,
     private readonly logger: Logger,
+    telemetry: RunTelemetry = {},
   ) {
+    this.onSend = guard(telemetry.onSend?.bind(telemetry))
+    this.onSettled = guard(telemetry.onPublishSettled?.bind(telemetry))
     const p = resolved.scenario.producer
     const g = resolved.scenario.run.generator
     this.health = new GeneratorHealth({
@@ -160,15 +166,21 @@ export class ProducerRole {
     this.health.recordLag(t - tiUs, tiUs >= this.finalPhaseUs)
     this.recorder.onSent(warmup)
     this.health.publishStarted()
+    const topic = this.topics[dev]!
     const msg: OutboundMessage = { payload, qos: this.qos, key: device }
-    conn.publish(this.topics[dev]!, msg).then(
+    const headers = this.onSend?.({ dev: devNum, seq, tUs: t, tiUs, topic })
+    if (headers) msg.headers = headers
+    conn.publish(topic, msg).then(
       () => {
         this.health.publishSettled()
-        if (this.recordAcks) this.recorder.onPublishAck(nowUs() - t, warmup)
+        const ackUs = nowUs()
+        if (this.recordAcks) this.recorder.onPublishAck(ackUs - t, warmup)
+        this.onSettled?.({ dev: devNum, seq, tUs: t, ackUs, ok: true })
       },
       () => {
         this.health.publishSettled()
         this.recorder.onPublishError()
+        this.onSettled?.({ dev: devNum, seq, tUs: t, ackUs: nowUs(), ok: false })
       },
     )
   }

@@ -44,6 +44,7 @@ export class RunRecorder {
   constructor(
     readonly runId: string,
     private readonly tag: number,
+    private readonly onStatus?: (status: string) => void,
   ) {
     this.e2e = this.stream(STREAM.e2e, true)
   }
@@ -74,45 +75,51 @@ export class RunRecorder {
   onConnectionStatus(status: string): void {
     if (status === 'disconnected') this.current.disconnects++
     else if (status === 'reconnected') this.current.reconnects++
+    this.onStatus?.(status)
   }
 
   onInvalid(reason: InvalidReason): void {
     this.current.countInvalid(reason)
   }
 
-  /** Decodes and records one received payload; `recvUs` was stamped before anything else ran. */
-  onPayload(payload: Uint8Array, recvUs: number): void {
+  /**
+   * Decodes and records one received payload; `recvUs` was stamped before anything else ran.
+   * Returns the metadata of a valid own-run message (for tracing), else undefined.
+   */
+  onPayload(payload: Uint8Array, recvUs: number): DecodedMeta | undefined {
     const r = decodeEnvelope(payload)
     if (!r.ok) {
       this.current.countInvalid(r.reason)
-      return
+      return undefined
     }
-    this.onMeta(r.meta, recvUs)
+    return this.onMeta(r.meta, recvUs) ? r.meta : undefined
   }
 
-  onMeta(m: DecodedMeta, recvUs: number): void {
+  /** Records decoded metadata; false when the message is not this run's. */
+  onMeta(m: DecodedMeta, recvUs: number): boolean {
     if (m.tag !== this.tag || (m.run !== undefined && m.run !== this.runId)) {
       this.current.countInvalid('foreign-run')
-      return
+      return false
     }
     const verdict = this.sequences.see(m.dev, m.seq)
     if (verdict === 'duplicate') {
       this.current.duplicates++
-      return
+      return true
     }
     if (m.warmup) {
       this.current.receivedWarmup++
-      return
+      return true
     }
     this.current.received++
     if (verdict === 'late') this.current.reordered++
     const raw = recvUs - m.t
     if (raw < 0) {
       this.current.clockSkew++
-      return
+      return true
     }
     this.e2e.record(raw, recvUs - m.ti)
     if (m.hops && m.hops.length > 0) this.recordLegs(m, recvUs)
+    return true
   }
 
   private recordLegs(m: DecodedMeta, recvUs: number): void {

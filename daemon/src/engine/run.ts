@@ -9,6 +9,7 @@ import { ConsumerRole } from './consumer.ts'
 import { ProducerRole } from './producer.ts'
 import { RunRecorder, type SecondReport } from './recorder.ts'
 import { buildSummary, type RunSummary } from './summary.ts'
+import { guard, type RunTelemetry } from './telemetry-hooks.ts'
 
 /** Options for `startRun`. */
 export interface RunOptions {
@@ -18,6 +19,8 @@ export interface RunOptions {
   logger?: Logger
   /** Called after each completed second, off the hot path. */
   onSecond?: (report: SecondReport) => void
+  /** Metrics and tracing hooks (see @iotload/otel). */
+  telemetry?: RunTelemetry
 }
 
 /** Live view of a run, for progress lines and the API. */
@@ -56,10 +59,15 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
   const id = options.id ?? newRunId()
   const logger = (options.logger ?? createLogger()).child({ run: id })
   const s = resolved.scenario
-  const recorder = new RunRecorder(id, runTag(id))
-  const consumer = s.consumer.enabled ? new ConsumerRole(resolved, id, recorder, logger) : undefined
-  const bridge = s.bridge ? new BridgeRole(resolved, id, recorder, logger) : undefined
-  const producer = new ProducerRole(resolved, id, recorder, logger)
+  const telemetry = options.telemetry ?? {}
+  const recorder = new RunRecorder(id, runTag(id), guard(telemetry.onConnectionStatus?.bind(telemetry)))
+  const consumer = s.consumer.enabled
+    ? new ConsumerRole(resolved, id, recorder, logger, telemetry)
+    : undefined
+  const bridge = s.bridge ? new BridgeRole(resolved, id, recorder, logger, telemetry) : undefined
+  const producer = new ProducerRole(resolved, id, recorder, logger, telemetry)
+  const onSecondTelemetry = guard(telemetry.onSecond?.bind(telemetry))
+  const onRunEndTelemetry = guard(telemetry.onRunEnd?.bind(telemetry))
   let status: RunStatus = 'pending'
   let second = 0
   let stopRequested = false
@@ -90,6 +98,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     } catch (err) {
       logger.warn('progress callback failed', { error: describeError(err) })
     }
+    onSecondTelemetry?.(report)
     const nextAt = t0 + (second + 1) * 1e6
     ticker = setTimeout(() => rollSecond(t0), Math.max(0, (nextAt - nowUs()) / 1000))
   }
@@ -140,6 +149,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
         store?.appendSecond(id, report)
       } catch {}
       options.onSecond?.(report)
+      onSecondTelemetry?.(report)
     }
     await producer.close()
     await bridge?.close()
@@ -181,6 +191,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     } catch (err) {
       logger.error('store write failed', { error: describeError(err) })
     }
+    onRunEndTelemetry?.(summary)
     return summary
   }
 

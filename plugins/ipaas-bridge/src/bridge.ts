@@ -38,6 +38,22 @@ export interface BridgeOptions {
   logger: PluginLogger
   /** Name stamped into hop records. @default 'bridge' */
   name?: string
+  /**
+   * Tracing hook (see @iotload/otel): called for each forwarded message with iotload metadata;
+   * returns the headers to publish (e.g. a new `traceparent` for the bridge span). Must not throw.
+   */
+  onForward?: (info: ForwardInfo) => Record<string, string> | undefined
+}
+
+/** What the tracing hook learns about one forwarded message. */
+export interface ForwardInfo {
+  inTopic: string
+  outTopic: string
+  headers: Record<string, string> | undefined
+  hopInUs: number
+  hopOutUs: number
+  dev: number
+  seq: number
 }
 
 /** A running bridge. */
@@ -79,6 +95,25 @@ export async function startBridge(o: BridgeOptions): Promise<RunningBridge> {
     )
   }
 
+  const traced = (
+    msg: InboundMessage,
+    outTopic: string,
+    hopInUs: number,
+    hopOutUs: number,
+    dev: number,
+    seq: number,
+  ): Record<string, string> | undefined => {
+    if (!o.onForward) return msg.headers
+    try {
+      return (
+        o.onForward({ inTopic: msg.topic, outTopic, headers: msg.headers, hopInUs, hopOutUs, dev, seq }) ??
+        msg.headers
+      )
+    } catch {
+      return msg.headers
+    }
+  }
+
   const onMessage = (msg: InboundMessage) => {
     const hopIn = nowUs()
     stats.received++
@@ -88,9 +123,14 @@ export async function startBridge(o: BridgeOptions): Promise<RunningBridge> {
       return
     }
     if (isBinaryEnvelope(msg.payload)) {
-      const out = appendBinaryHop(msg.payload, { by, in: hopIn, out: nowUs() })
+      const hopOut = nowUs()
+      const out = appendBinaryHop(msg.payload, { by, in: hopIn, out: hopOut })
       if (!out) stats.passedThroughInvalid++
-      forward(target, out ?? msg.payload, msg.headers)
+      forward(
+        target,
+        out ?? msg.payload,
+        out ? traced(msg, target, hopIn, hopOut, out.readUInt32LE(12), out.readDoubleLE(16)) : msg.headers,
+      )
       return
     }
     const decoded = decodeJsonEnvelope(msg.payload)
@@ -104,7 +144,11 @@ export async function startBridge(o: BridgeOptions): Promise<RunningBridge> {
     meta.hops = [...(meta.hops ?? []), hop]
     hop.out = nowUs()
     setJsonMeta(decoded.doc, meta)
-    forward(target, Buffer.from(JSON.stringify(decoded.doc)), msg.headers)
+    forward(
+      target,
+      Buffer.from(JSON.stringify(decoded.doc)),
+      traced(msg, target, hopIn, hop.out, meta.dev, meta.seq),
+    )
   }
 
   const subscription: Subscription = await o.input.subscribe(o.filter, onMessage, { qos })
