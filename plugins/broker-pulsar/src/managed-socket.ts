@@ -54,7 +54,7 @@ export class ManagedSocket {
   /** Opens the socket for the first time; rejects with a ConnectionError saying why it failed. */
   async open(): Promise<void> {
     try {
-      this.attach(await this.dial())
+      await this.dial()
     } catch (err) {
       throw toConnectionError(err, this.where)
     }
@@ -90,7 +90,12 @@ export class ManagedSocket {
     })
   }
 
-  private dial(): Promise<WebSocket> {
+  /**
+   * Opens one WebSocket and attaches it inside the 'open' event: the service may send a
+   * backlog message in the same packet as the handshake, and ws emits it before any promise
+   * continuation could add a listener.
+   */
+  private dial(): Promise<void> {
     return new Promise((resolve, reject) => {
       const ws = new this.env.WebSocket(this.url, this.env.options)
       const fail = (err: Error) => {
@@ -101,7 +106,8 @@ export class ManagedSocket {
       }
       ws.once('open', () => {
         ws.removeAllListeners()
-        resolve(ws)
+        this.attach(ws)
+        resolve()
       })
       ws.once('unexpected-response', (req, res) => {
         // The service answers a failed auth or producer/consumer creation with an HTTP error.
@@ -124,7 +130,8 @@ export class ManagedSocket {
     this.ws = ws
     this.attempt = 0
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) this.handlers.onMessage(data.toString('utf8'))
+      // Frames still in flight after close() are not delivered: the subscriber has left.
+      if (!isBinary && !this.closed) this.handlers.onMessage(data.toString('utf8'))
     })
     ws.on('error', () => undefined) // 'close' follows and drives the reconnect
     ws.once('close', (code: number, reason: Buffer) => {
@@ -147,13 +154,8 @@ export class ManagedSocket {
       if (this.closed) return
       this.env.status.markReconnecting()
       this.dial().then(
-        (ws) => {
-          if (this.closed) {
-            ws.terminate()
-            return
-          }
-          this.attach(ws)
-          this.env.status.markUp(this)
+        () => {
+          if (!this.closed) this.env.status.markUp(this)
         },
         (err: unknown) => {
           if (this.attempt === 1 || this.attempt % 20 === 0)
