@@ -147,17 +147,22 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
       prefetch: 5,
       queue: { name, durable: false, exclusive: false, autoDelete: false },
     })
-    const got = collector(20)
-    await conn.subscribe(topic('ack/+'), got.onMessage)
-    for (let i = 0; i < 20; i++)
-      await conn.publish(topic(`ack/${i}`), { payload: enc.encode(String(i)), qos: 1 })
-    await got.settled
-    await conn.close()
     const ch = await raw.createChannel()
-    const q = await ch.checkQueue(name)
-    expect(q.messageCount).toBe(0)
-    await ch.deleteQueue(name)
-    await ch.close()
+    try {
+      // With prefetch 5, all 20 messages arrive only if acks flow while consuming.
+      const got = collector(20)
+      await conn.subscribe(topic('ack/+'), got.onMessage)
+      for (let i = 0; i < 20; i++) {
+        await conn.publish(topic(`ack/${i}`), { payload: enc.encode(String(i)), qos: 1 })
+      }
+      await got.settled
+      await conn.close()
+      const q = await ch.checkQueue(name)
+      expect(q.messageCount).toBe(0)
+    } finally {
+      await ch.deleteQueue(name)
+      await ch.close()
+    }
   })
 
   it('unsubscribe stops delivery and is idempotent', async () => {

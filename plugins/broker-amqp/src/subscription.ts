@@ -26,6 +26,7 @@ export function planQueue(config: AmqpConfig, group: string | undefined): QueueP
 export class AmqpSubscription {
   private channel: Channel | null = null
   private stopped = false
+  private acks: AckBatcher | undefined
   /** Name of the queue as declared by the broker (server-named queues change per connection). */
   queueName = ''
 
@@ -71,11 +72,14 @@ export class AmqpSubscription {
     this.stopped = true
     const ch = this.channel
     this.channel = null
+    this.acks?.flush()
     if (ch) await ch.close().catch(() => {})
   }
 
   private handler(ch: Channel, manual: boolean): (msg: ConsumeMessage | null) => void {
     const { onMessage, topics, logger } = this
+    const acks = manual ? new AckBatcher(ch) : undefined
+    this.acks = acks
     return (msg) => {
       if (msg === null) {
         logger.warn('amqp consumer cancelled by the broker (queue deleted?)', { queue: this.queueName })
@@ -92,8 +96,40 @@ export class AmqpSubscription {
       } catch (err) {
         logger.error('message callback threw', { error: err instanceof Error ? err.message : String(err) })
       } finally {
-        if (manual) ch.ack(msg)
+        acks?.ack(msg)
       }
+    }
+  }
+}
+
+/**
+ * Acks handled deliveries with one `basic.ack multiple` per event-loop turn instead of one frame
+ * per message: every message is still acked only after its callback returned, at a fraction of
+ * the socket writes (which dominate the client's CPU at high rates).
+ */
+export class AckBatcher {
+  private last: ConsumeMessage | null = null
+  private scheduled: NodeJS.Immediate | null = null
+
+  constructor(private readonly ch: Channel) {}
+
+  /** Marks `msg` (and every earlier delivery on the channel) as handled. */
+  ack(msg: ConsumeMessage): void {
+    this.last = msg
+    this.scheduled ??= setImmediate(this.flush)
+  }
+
+  /** Sends the pending ack now; also called before the channel closes. */
+  readonly flush = (): void => {
+    if (this.scheduled) clearImmediate(this.scheduled)
+    this.scheduled = null
+    const last = this.last
+    this.last = null
+    if (last === null) return
+    try {
+      this.ch.ack(last, true)
+    } catch {
+      // The channel closed meanwhile: the broker requeues unacked deliveries itself.
     }
   }
 }
