@@ -24,6 +24,7 @@ describe.skipIf(!up)('kafka against Kafka 4 (KRaft) on 127.0.0.1:9092', () => {
         fetchMaxWait: '100ms',
         sessionTimeout: '10s',
         heartbeatInterval: '1s',
+        requestTimeout: '5s',
       }),
     },
     ...(sasl && {

@@ -88,6 +88,9 @@ export class KafkaConnection implements BrokerConnection {
       heartbeatInterval: this.config.heartbeatInterval,
       maxWaitTimeInMs: this.config.fetchMaxWait,
       allowAutoTopicCreation: true,
+      // A load test's consumer must outlive any outage: restart after every crash, not only
+      // after the ones kafkajs deems retriable (it gives up on a lost coordinator, for one).
+      retry: { retries: this.config.retries, restartOnFailure: async () => !stopping && !this.closing },
     })
     const subscriber: KafkaSubscriber = new KafkaSubscriber({
       consumer,
