@@ -26,6 +26,23 @@ describe('LatencyHistogram', () => {
     expect(Math.abs(s.max - 3_599_000_000) / 3_599_000_000).toBeLessThan(0.001)
   })
 
+  it('computes the same percentiles in one pass as getValueAtPercentile', () => {
+    for (const spread of [10, 1000, 5_000_000]) {
+      const h = new LatencyHistogram(64)
+      let x = 7
+      for (let i = 0; i < 20_000; i++) {
+        x = (x * 48271) % 2147483647
+        h.record(1 + (x % spread) * (i % 7 === 0 ? 40 : 1))
+      }
+      const s = h.stats()
+      expect(s.p50).toBe(h.h.getValueAtPercentile(50))
+      expect(s.p90).toBe(h.h.getValueAtPercentile(90))
+      expect(s.p99).toBe(h.h.getValueAtPercentile(99))
+      expect(s.p999).toBe(h.h.getValueAtPercentile(99.9))
+      expect(Math.abs(s.mean - h.h.mean) / h.h.mean).toBeLessThan(1e-3)
+    }
+  })
+
   it('merges encoded histograms exactly', () => {
     const a = new LatencyHistogram()
     const b = new LatencyHistogram()
