@@ -55,7 +55,8 @@ export class Harness {
   /** Closes every connection this harness opened; errors are swallowed (close is also tested on its own). */
   async closeAll(): Promise<void> {
     const all = this.opened.splice(0)
-    await Promise.all(all.map((o) => o.conn.close().catch(() => undefined)))
+    // Bounded, so a close() that hangs cannot stall the remaining tests (the close test reports it).
+    await Promise.all(all.map((o) => withTimeout(o.conn.close(), 10_000, 'close()').catch(() => undefined)))
   }
 }
 

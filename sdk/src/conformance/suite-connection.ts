@@ -173,9 +173,14 @@ export function registerConnectionTests(ctx: SuiteContext): void {
       const baseline = handleCounts()
       const pair = await openPair(ctx)
       await roundTrip(ctx, pair, options.topic('close'), 10)
-      await pair.sub.conn.close()
-      await pair.sub.conn.close()
-      await Promise.all([pair.pub.conn.close(), pair.pub.conn.close()])
+      const budget = waitBudget(ctx)
+      await withTimeout(pair.sub.conn.close(), budget, 'close()')
+      await withTimeout(pair.sub.conn.close(), budget, 'second close()')
+      await withTimeout(
+        Promise.all([pair.pub.conn.close(), pair.pub.conn.close()]),
+        budget,
+        'concurrent close()',
+      )
       const above = await settleHandles(baseline, 3000)
       expect(above, 'active handles above the baseline after close()').toEqual([])
     },
