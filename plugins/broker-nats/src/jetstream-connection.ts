@@ -1,0 +1,122 @@
+import {
+  type BrokerConnection,
+  ClosedError,
+  type InboundMessage,
+  type OutboundMessage,
+  type SubscribeOptions,
+  type Subscription,
+} from '@iotload/sdk'
+import type { ConsumerMessages, JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node'
+import type { NatsConfig } from './config.ts'
+import { SOURCE, toPublishError } from './errors.ts'
+import { fromNatsHeaders, toNatsHeaders } from './headers.ts'
+import type { StreamEnsurer } from './stream-ensurer.ts'
+
+type JetStreamModule = typeof import('@nats-io/jetstream')
+
+/** Everything a JetStream connection is built from; the client modules are imported lazily by the plugin. */
+export interface JetStreamParts {
+  nc: NatsConnection
+  js: JetStreamClient
+  jsm: JetStreamManager
+  lib: JetStreamModule
+  headers: () => MsgHdrs
+  nanos: (millis: number) => number
+  streams: StreamEnsurer
+  config: NatsConfig
+  clientId: string
+  statusDone: Promise<void>
+}
+
+/** Consumer names allow letters, digits, `-` and `_`. */
+function consumerName(raw: string): string {
+  return raw.replace(/[^A-Za-z0-9_-]/g, '_')
+}
+
+/**
+ * JetStream: publishes resolve on the stream's PubAck; each subscription reads through its own durable
+ * pull consumer with explicit acks (one shared durable per `group`, for competing consumers).
+ */
+export class JetStreamConnection implements BrokerConnection {
+  private closing: Promise<void> | undefined
+  private readonly subs = new Set<Subscription>()
+  private seq = 0
+
+  constructor(private readonly p: JetStreamParts) {}
+
+  publish(topic: string, msg: OutboundMessage): Promise<void> {
+    if (this.closing) return Promise.reject(new ClosedError('connection is closed', { source: SOURCE }))
+    const ready = this.p.streams.ensure(topic)
+    return ready === undefined ? this.send(topic, msg) : ready.then(() => this.send(topic, msg))
+  }
+
+  private async send(topic: string, msg: OutboundMessage): Promise<void> {
+    try {
+      await this.p.js.publish(
+        topic,
+        msg.payload,
+        msg.headers === undefined ? undefined : { headers: toNatsHeaders(msg.headers, this.p.headers) },
+      )
+    } catch (err) {
+      throw toPublishError(err, topic)
+    }
+  }
+
+  async subscribe(
+    filter: string,
+    onMessage: (msg: InboundMessage) => void,
+    options?: SubscribeOptions,
+  ): Promise<Subscription> {
+    if (this.closing) throw new ClosedError('connection is closed', { source: SOURCE })
+    const { stream, durablePrefix, ackPolicy, inactiveThresholdS } = this.p.config.jetstream
+    await this.p.streams.ensure(filter)
+    const group = options?.group
+    const durable = consumerName(
+      group !== undefined ? `${durablePrefix}-${group}` : `${durablePrefix}-${this.p.clientId}-${++this.seq}`,
+    )
+    const { AckPolicy, DeliverPolicy } = this.p.lib
+    await this.p.jsm.consumers.add(stream, {
+      durable_name: durable,
+      filter_subject: filter,
+      ack_policy:
+        ackPolicy === 'none' ? AckPolicy.None : ackPolicy === 'all' ? AckPolicy.All : AckPolicy.Explicit,
+      // Only what is published from now on, like a core subscription.
+      deliver_policy: DeliverPolicy.New,
+      inactive_threshold: this.p.nanos(inactiveThresholdS * 1000),
+    })
+    const consumer = await this.p.js.consumers.get(stream, durable)
+    const ack = ackPolicy !== 'none'
+    const messages: ConsumerMessages = await consumer.consume({
+      callback: (m) => {
+        onMessage({ topic: m.subject, payload: m.data, headers: fromNatsHeaders(m.headers) })
+        if (ack) m.ack()
+      },
+    })
+    let done: Promise<void> | undefined
+    const sub: Subscription = {
+      unsubscribe: () => {
+        done ??= (async () => {
+          this.subs.delete(sub)
+          await messages.close().catch(() => undefined)
+          // A shared group durable outlives one member; a private one is removed (inactive_threshold is the backstop).
+          if (group === undefined && !this.p.nc.isClosed()) {
+            await this.p.jsm.consumers.delete(stream, durable).catch(() => undefined)
+          }
+        })()
+        return done
+      },
+    }
+    this.subs.add(sub)
+    return sub
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([...this.subs].map((s) => s.unsubscribe()))
+      await this.p.nc.close().catch(() => undefined)
+      await this.p.statusDone
+    })()
+    return this.closing
+  }
+}
