@@ -1,4 +1,43 @@
+import { durationMsSchema } from '@iotload/sdk'
 import { z } from 'zod'
+
+/**
+ * Simulated processing time (the seed's "machine-learning step", leg 5). A bare duration is a
+ * fixed delay; otherwise a distribution, sampled per message and clamped at 0.
+ */
+export const delaySchema = z.union([
+  durationMsSchema,
+  z.object({ distribution: z.literal('fixed'), value: durationMsSchema }).strict(),
+  z.object({ distribution: z.literal('uniform'), min: durationMsSchema, max: durationMsSchema }).strict(),
+  z.object({ distribution: z.literal('normal'), mean: durationMsSchema, stddev: durationMsSchema }).strict(),
+  z.object({ distribution: z.literal('exponential'), mean: durationMsSchema }).strict(),
+])
+
+/**
+ * How the bridge turns a telemetry message into the message it republishes. iotload's metadata
+ * (the `iotload` member) is always carried over, whatever the transform returns.
+ * - `passthrough`: forward the payload unchanged (plus the hop stamp).
+ * - `{ map: {...} }`: build a new JSON object. String values starting with `$` are JSON paths into
+ *   the incoming message (`$.device`, `$.sensor.characteristics[0].currentValue`); other values are
+ *   literals, objects and arrays are mapped recursively. `{ "valve": "close", "device": "$.device" }`.
+ * - `{ module: './transform.ts' }`: a JavaScript/TypeScript module whose export (default: `default`)
+ *   is `(msg, ctx) => msg | null` (or a Promise of it); `msg` is the parsed JSON object without the
+ *   `iotload` member; `null` drops the message, counted as `dropped`. The path resolves against the
+ *   working directory.
+ */
+export const transformSchema = z
+  .union([
+    z.literal('passthrough'),
+    z.object({ map: z.record(z.string(), z.unknown()) }).strict(),
+    z
+      .object({
+        module: z.string().min(1),
+        /** Named export to call. @default 'default' */
+        export: z.string().min(1).default('default'),
+      })
+      .strict(),
+  ])
+  .default('passthrough')
 
 /**
  * The scenario's `bridge:` section: consume `from`, republish to `to`. Topic templates share
@@ -15,10 +54,28 @@ export const bridgeConfigSchema = z
      * MQTT in, NATS out). Same shape as `broker`, validated by that plugin.
      */
     broker: z.looseObject({ plugin: z.string().min(1) }).optional(),
-    /** Messages processed at once; beyond it the bridge stops reading (back-pressure). @default 1000 */
+    /** What the bridge does to each message. @default 'passthrough' */
+    transform: transformSchema,
+    /** Simulated processing time per message, e.g. `5ms` or `{distribution: normal, mean: 5ms, stddev: 1ms}`. */
+    delay: delaySchema.optional(),
+    /**
+     * Messages between receipt and publish acknowledgement at once. Beyond it the bridge stops
+     * taking new work: arrivals wait in a bounded queue (`maxQueued`). @default 1000
+     */
     concurrency: z.number().int().min(1).max(100_000).default(1000),
+    /**
+     * Arrivals held while `concurrency` is exhausted (broker subscriptions cannot be paused, so
+     * they keep arriving). Beyond it messages are dropped and counted in `overflowDropped`. @default 10000
+     */
+    maxQueued: z.number().int().min(0).max(10_000_000).default(10_000),
+    /** Host id stamped into hop records, so legs between hosts can be told apart. @default os.hostname() */
+    host: z.string().min(1).optional(),
   })
   .strict()
 
 /** Parsed `bridge:` section. */
 export type BridgeConfig = z.output<typeof bridgeConfigSchema>
+/** Parsed `bridge.delay`. */
+export type DelayConfig = z.output<typeof delaySchema>
+/** Parsed `bridge.transform`. */
+export type TransformConfig = z.output<typeof transformSchema>

@@ -6,6 +6,8 @@ export interface HopStamp {
   in: number
   /** Send time at the hop, µs since the epoch. */
   out: number
+  /** Host id of the hop (JSON mode), so legs whose stamps come from different clocks can be marked. */
+  host?: string
 }
 
 /**
