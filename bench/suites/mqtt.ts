@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto'
+import mqtt, { type MqttClient } from 'mqtt'
+import { openConnections, closeAll } from '../../daemon/src/engine/device-connections.ts'
+import { createLogger } from '../../daemon/src/log/logger.ts'
+import { resolveScenario } from '../../daemon/src/scenario/load-scenario.ts'
+import { runScenario, searchMaxRate, sustained } from '../lib/in-process-run.ts'
+import type { BenchFigure, BenchSuite } from '../lib/types.ts'
+
+const URL = 'mqtt://127.0.0.1:1883'
+const DEVICES = 10
+const MEASURE_S = 5
+const WARMUP_S = 1
+const CONNECT_DEVICES = 10_000
+const PAYLOAD = JSON.stringify({
+  v: 42.42,
+  pad: 'x'.repeat(60),
+  iotload: { run: 'abcdef012345', dev: 7, seq: 123456, t: 1.7e15, ti: 1.7e15 },
+})
+
+/**
+ * Raw mqtt.js: DEVICES publisher clients publish QoS 0 as fast as their sockets accept
+ * (at most 512 unflushed per client), one subscriber counts arrivals after a warm-up.
+ */
+async function rawMaxRate(): Promise<number> {
+  const topic = `bench/raw/${randomUUID().slice(0, 8)}`
+  const sub = await mqtt.connectAsync(URL, { protocolVersion: 5 })
+  const pubs = await Promise.all(
+    Array.from({ length: DEVICES }, () => mqtt.connectAsync(URL, { protocolVersion: 5 })),
+  )
+  let received = 0
+  sub.on('message', () => received++)
+  await sub.subscribeAsync(`${topic}/+`, { qos: 0 })
+  const payload = Buffer.from(PAYLOAD)
+  let stop = false
+  const loops = pubs.map(async (c: MqttClient, i) => {
+    let inFlight = 0
+    while (!stop) {
+      if (inFlight >= 512) {
+        await new Promise((r) => setImmediate(r))
+        continue
+      }
+      inFlight++
+      c.publish(`${topic}/${i}`, payload, { qos: 0 }, () => inFlight--)
+      if (inFlight % 64 === 0) await new Promise((r) => setImmediate(r))
+    }
+  })
+  await new Promise((r) => setTimeout(r, WARMUP_S * 1000))
+  const start = received
+  const t0 = performance.now()
+  await new Promise((r) => setTimeout(r, MEASURE_S * 1000))
+  const rate = ((received - start) * 1000) / (performance.now() - t0)
+  stop = true
+  await Promise.all(loops)
+  await Promise.all([sub, ...pubs].map((c) => c.endAsync(true)))
+  return rate
+}
+
+async function iotloadTrial(totalRate: number) {
+  const tag = `bench/iot/${randomUUID().slice(0, 8)}`
+  const summary = await runScenario({
+    name: 'bench-mqtt',
+    broker: { plugin: 'mqtt', url: URL, version: '5' },
+    producer: {
+      devices: DEVICES,
+      totalRate: `${Math.round(totalRate)}/s`,
+      duration: `${MEASURE_S}s`,
+      warmup: `${WARMUP_S}s`,
+      topic: `${tag}/{device}`,
+      payload: { v: '{float:0:100:2}', pad: 'x'.repeat(60) },
+      qos: 0,
+    },
+    run: { drain: '3s' },
+  })
+  return sustained(summary, totalRate)
+}
+
+async function rawConnect(count: number): Promise<{ ms: number; rssMb: number }> {
+  const rss0 = process.memoryUsage().rss
+  const t0 = performance.now()
+  const clients: MqttClient[] = []
+  let next = 0
+  await Promise.all(
+    Array.from({ length: 200 }, async () => {
+      while (next < count) {
+        next++
+        clients.push(await mqtt.connectAsync(URL, { protocolVersion: 5, reconnectPeriod: 0 }))
+      }
+    }),
+  )
+  const ms = performance.now() - t0
+  const rssMb = (process.memoryUsage().rss - rss0) / 2 ** 20
+  await Promise.all(clients.map((c) => c.endAsync(true)))
+  return { ms, rssMb }
+}
+
+async function iotloadConnect(count: number): Promise<{ ms: number; rssMb: number }> {
+  const resolved = await resolveScenario(
+    {
+      broker: { plugin: 'mqtt', url: URL, version: '5' },
+      producer: { devices: count, rate: '1/s', duration: '1s' },
+    },
+    { env: {} },
+  )
+  const rss0 = process.memoryUsage().rss
+  const opened = await openConnections({
+    broker: resolved.broker,
+    role: 'producer',
+    runId: randomUUID().slice(0, 8),
+    count,
+    deviceOf: (i) => i,
+    clientIdTemplate: 'bench-{run}-{device}',
+    concurrency: 200,
+    logger: createLogger({ level: 'error' }),
+    onStatus: () => {},
+  })
+  const rssMb = (process.memoryUsage().rss - rss0) / 2 ** 20
+  if (opened.failed > 0)
+    throw new Error(`${opened.failed} of ${count} connections failed: ${String(opened.firstError)}`)
+  await closeAll(opened.connections)
+  return { ms: opened.elapsedMs, rssMb }
+}
+
+const suite: BenchSuite = {
+  name: 'mqtt',
+  requires: [{ name: 'Mosquitto', host: '127.0.0.1', port: 1883 }],
+  async run(): Promise<BenchFigure[]> {
+    const raw = await rawMaxRate()
+    const { best, log } = await searchMaxRate(iotloadTrial, raw * 0.8, raw * 1.2, 5)
+    const ratio = raw > 0 ? best / raw : 0
+    const rawConn = await rawConnect(CONNECT_DEVICES)
+    const iotConn = await iotloadConnect(CONNECT_DEVICES)
+    return [
+      {
+        suite: 'mqtt',
+        metric: `max sustained e2e rate through Mosquitto, QoS 0, ${DEVICES} devices`,
+        value: Math.round(best),
+        unit: 'msg/s',
+        baseline: {
+          name: `raw mqtt.js: ${DEVICES} publishers flat out + 1 subscriber`,
+          value: Math.round(raw),
+        },
+        ratio: Number(ratio.toFixed(3)),
+        target: '≥ 0.8',
+        met: ratio >= 0.8,
+        notes: `iotload probes (sustained = lost 0, not generator-limited, ≥97% of target received): ${log.join('; ')}`,
+      },
+      {
+        suite: 'mqtt',
+        metric: `time to connect ${CONNECT_DEVICES.toLocaleString('en-US')} devices (MQTT 5, 200 at a time)`,
+        value: Math.round(iotConn.ms),
+        unit: 'ms',
+        baseline: { name: 'raw mqtt.js connectAsync, 200 at a time', value: Math.round(rawConn.ms) },
+        ratio: Number((rawConn.ms / iotConn.ms).toFixed(3)),
+        notes: `ratio = raw time / iotload time (higher is better). RSS growth after connecting: iotload ${iotConn.rssMb.toFixed(0)} MiB, raw mqtt.js ${rawConn.rssMb.toFixed(0)} MiB`,
+      },
+      {
+        suite: 'mqtt',
+        metric: `RSS growth after connecting ${CONNECT_DEVICES.toLocaleString('en-US')} devices`,
+        value: Math.round(iotConn.rssMb),
+        unit: 'MiB',
+        baseline: { name: 'raw mqtt.js clients', value: Math.round(rawConn.rssMb) },
+        ratio: Number((rawConn.rssMb / Math.max(1, iotConn.rssMb)).toFixed(3)),
+        notes: 'ratio = raw / iotload (higher is better); per device ≈ value / 10,000',
+      },
+    ]
+  },
+}
+
+export default suite
