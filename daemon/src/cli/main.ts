@@ -13,6 +13,8 @@ usage:
   iotload run <scenario.yaml|json> [--json out.json] [--db path] [--quiet] [--verbose]
   iotload quickstart [--db path]     embedded MQTT broker + bridge + consumer, no services needed
   iotload plugins                    installed broker plugins and their capabilities
+  iotload daemon [--host 127.0.0.1] [--port 7878] [--db path] [--token-file f] [--max-runs 4] [--plugin-allow pkg,…]
+                                     REST API (docs/rest-api.md); non-loopback binds need IOTLOAD_TOKEN or --token-file
 
 Scenario fields can be overridden by environment: IOTLOAD_PRODUCER_DEVICES=2000, IOTLOAD_BROKER_URL=…
 With no scenario file (iotload run -), the scenario comes from IOTLOAD_* variables alone.
@@ -33,6 +35,11 @@ export async function main(argv: string[]): Promise<number> {
         quiet: { type: 'boolean', short: 'q' },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'token-file': { type: 'string' },
+        'max-runs': { type: 'string' },
+        'plugin-allow': { type: 'string' },
       },
     })
   } catch (err) {
@@ -95,6 +102,24 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${p.name.padEnd(10)} ${p.package}@${p.version}  ${caps}\n`)
       }
       return EXIT.ok
+    }
+    case 'daemon': {
+      const { daemonCommand } = await import('./daemon-command.ts')
+      const str = (v: unknown) => (typeof v === 'string' ? v : undefined)
+      return daemonCommand(
+        {
+          db: flags.db,
+          verbose,
+          host: str(values.host),
+          port: str(values.port),
+          tokenFile: str(values['token-file']),
+          maxRuns: str(values['max-runs']),
+          pluginAllow: str(values['plugin-allow']),
+        },
+        process.env,
+        {},
+        logger,
+      )
     }
     default:
       write(`error: unknown command '${command}'\n\n${USAGE}\n`)

@@ -51,7 +51,10 @@ export function parseInstallName(name: string, allow: readonly string[] = []): I
   const at = name.lastIndexOf('@')
   const [pkg, version] = at > 0 ? [name.slice(0, at), name.slice(at + 1)] : [name, undefined]
   if (version !== undefined && !VERSION.test(version))
-    throw new ConfigError('name', 'the version must be a semver version or range (no URLs, paths or tags with ":")')
+    throw new ConfigError(
+      'name',
+      'the version must be a semver version or range (no URLs, paths or tags with ":")',
+    )
   const full = SHORT.test(pkg) ? `@iotload/broker-${pkg}` : pkg
   if (!(SCOPED.test(full) || (PACKAGE.test(full) && allow.includes(full))))
     throw new ConfigError(

@@ -244,6 +244,19 @@ export class SqliteStore implements ResultStore {
     })()
   }
 
+  /** Number of stored runs per status (for /metrics). */
+  countByStatus(): Record<string, number> {
+    const out: Record<string, number> = {}
+    const rows = this.sqlite
+      .prepare('SELECT status, COUNT(*) AS n FROM runs GROUP BY status')
+      .all() as Array<{
+      status: string
+      n: number
+    }>
+    for (const r of rows) out[r.status] = r.n
+    return out
+  }
+
   markInterrupted(): string[] {
     const live = ['pending', 'connecting', 'running', 'draining']
     const ids = this.db

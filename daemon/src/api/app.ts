@@ -1,0 +1,105 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { createLogger, type Logger } from '../log/logger.ts'
+import { type InstalledPlugin, listInstalledPlugins } from '../plugins/list-plugins.ts'
+import { secrets } from '../scenario/secrets.ts'
+import { PluginInstaller } from '../service/plugin-installer.ts'
+import type { RunManager } from '../service/run-manager.ts'
+import { bearerAuth } from './auth.ts'
+import { errorHandler } from './errors.ts'
+import { honoPath, openApiDocument, type Register, type RouteSpec } from './openapi.ts'
+import { pluginRoutes } from './routes/plugins.ts'
+import { runRoutes } from './routes/runs.ts'
+import { type MetricsProvider, systemRoutes } from './routes/system.ts'
+
+/** What the REST app needs; everything but the run manager has a default. */
+export interface AppDeps {
+  manager: RunManager
+  /** When set, every route but /healthz requires `Authorization: Bearer <token>`. */
+  token?: string
+  /** @default a PluginInstaller for the working directory */
+  installer?: PluginInstaller
+  /** @default listInstalledPlugins */
+  listPlugins?: () => Promise<InstalledPlugin[]>
+  /** /metrics provider (OpenTelemetry); the daemon's own run gauges otherwise. */
+  metrics?: MetricsProvider
+  logger?: Logger
+  /** Largest accepted request body. @default 1 MiB */
+  maxBodyBytes?: number
+  /** Reported in the OpenAPI document. @default '0.1.0' */
+  version?: string
+}
+
+const TEXTUAL = /^(application\/(json|[a-z0-9.+-]+\+json)|text\/)/
+
+/**
+ * The REST API as a hono app (serve it with @hono/node-server, or test it with `app.request()`).
+ * @example
+ * const app = createApp({ manager: new RunManager({ store }) })
+ * const res = await app.request('/v1/runs')
+ */
+export function createApp(deps: AppDeps): Hono {
+  const logger = deps.logger ?? createLogger()
+  const app = new Hono()
+  const routes: RouteSpec[] = []
+  const maxBytes = deps.maxBodyBytes ?? 1024 * 1024
+
+  app.onError(errorHandler(logger))
+  app.notFound((c) =>
+    c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404),
+  )
+
+  // Last line of defence: no response carries a secret registered by any scenario (or the token).
+  app.use('*', async (c, next) => {
+    const t0 = performance.now()
+    await next()
+    const type = c.res.headers.get('content-type') ?? ''
+    if (c.res.body && TEXTUAL.test(type)) {
+      const text = await c.res.clone().text()
+      const clean = secrets.scrub(text)
+      if (clean !== text) {
+        const headers = new Headers(c.res.headers)
+        headers.delete('content-length')
+        c.res = new Response(clean, { status: c.res.status, headers })
+      }
+    }
+    logger.debug('http', {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - t0),
+    })
+  })
+  if (deps.token) app.use('*', bearerAuth(deps.token))
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: maxBytes,
+      onError: (c) =>
+        c.json(
+          { error: { code: 'BODY_TOO_LARGE', message: `the request body exceeds ${maxBytes} bytes` } },
+          413,
+        ),
+    }),
+  )
+
+  const register: Register = (spec, handler) => {
+    routes.push(spec)
+    app.on(spec.method.toUpperCase(), honoPath(spec.path), handler)
+  }
+  runRoutes(register, deps.manager)
+  pluginRoutes(register, deps.installer ?? new PluginInstaller(), deps.listPlugins ?? listInstalledPlugins)
+  systemRoutes(register, deps.manager, deps.metrics)
+
+  const doc = openApiDocument(
+    routes,
+    {
+      title: 'iotload daemon',
+      version: deps.version ?? '0.1.0',
+      description: 'Start, watch, stop and inspect load-test runs; list and install broker plugins.',
+    },
+    deps.token !== undefined,
+  )
+  app.get('/openapi.json', (c) => c.json(doc))
+  return app
+}

@@ -1,0 +1,196 @@
+import type { RunManager } from '../../service/run-manager.ts'
+import { runPercentiles } from '../../service/percentiles.ts'
+import { scenarioSchema } from '../../scenario/schema.ts'
+import { readBody } from '../body.ts'
+import { parseWith } from '../errors.ts'
+import type { Register } from '../openapi.ts'
+import {
+  errorResponse,
+  listRunsQuery,
+  percentilesQuery,
+  percentilesResponse,
+  runDetail,
+  runIdParams,
+  runList,
+  runRef,
+  seriesQuery,
+  seriesResponse,
+} from '../schemas.ts'
+
+const err = (description: string) => ({ description, schema: errorResponse })
+const E400 = err('invalid path, query or body: `{error: {code, message, path}}`')
+const E404 = err('no run with this id')
+
+/** Run routes: start, list, inspect, per-second series, percentile spectrum, stop, delete. */
+export function runRoutes(register: Register, manager: RunManager): void {
+  register(
+    {
+      method: 'post',
+      path: '/v1/runs',
+      summary: 'Start a run',
+      description:
+        'The body is a scenario, as JSON or as YAML (Content-Type: application/yaml). It is validated completely (core fields and the plugin config) before anything starts.',
+      body: { schema: scenarioSchema, yaml: true },
+      responses: {
+        201: { description: 'started; poll GET /v1/runs/{id}', schema: runRef },
+        400: E400,
+        413: err('body larger than the limit'),
+        415: err('unsupported Content-Type'),
+        429: err('the concurrency limit (--max-runs) is reached'),
+      },
+    },
+    async (c) => {
+      const raw = await readBody(c, { yaml: true })
+      const ref = await manager.start(raw)
+      c.header('Location', `/v1/runs/${ref.id}`)
+      return c.json(ref, 201)
+    },
+  )
+
+  register(
+    {
+      method: 'get',
+      path: '/v1/runs',
+      summary: 'List runs, newest first',
+      query: listRunsQuery,
+      responses: { 200: { description: 'one page', schema: runList }, 400: E400 },
+    },
+    (c) => {
+      const q = parseWith(listRunsQuery, c.req.query(), 'query')
+      const page = manager.list(q.limit + 1, q.offset)
+      const runs = page.slice(0, q.limit).map(({ scenario: _s, summary: _m, ...r }) => r)
+      return c.json({
+        runs,
+        limit: q.limit,
+        offset: q.offset,
+        nextOffset: page.length > q.limit ? q.offset + q.limit : null,
+      })
+    },
+  )
+
+  register(
+    {
+      method: 'get',
+      path: '/v1/runs/{id}',
+      summary: 'A run: status, redacted scenario, live counters while running, summary when done',
+      params: runIdParams,
+      responses: { 200: { description: 'the run', schema: runDetail }, 400: E400, 404: E404 },
+    },
+    (c) => {
+      const { id } = parseWith(runIdParams, c.req.param(), 'params')
+      const v = manager.get(id)
+      return c.json({
+        id: v.id,
+        name: v.name,
+        status: v.status,
+        createdAt: v.createdAt,
+        startedAt: v.startedAt,
+        endedAt: v.endedAt,
+        error: v.error,
+        scenario: v.scenario,
+        live: v.live
+          ? {
+              second: v.live.second,
+              sent: v.live.sent,
+              received: v.live.received,
+              gaps: v.live.gaps,
+              invalid: v.live.invalid,
+            }
+          : null,
+        summary: v.summary,
+      })
+    },
+  )
+
+  register(
+    {
+      method: 'get',
+      path: '/v1/runs/{id}/series',
+      summary: 'Per-second rows (latencies in µs)',
+      params: runIdParams,
+      query: seriesQuery,
+      responses: {
+        200: { description: 'rows by stream, then second', schema: seriesResponse },
+        400: E400,
+        404: E404,
+      },
+    },
+    (c) => {
+      const { id } = parseWith(runIdParams, c.req.param(), 'params')
+      const q = parseWith(seriesQuery, c.req.query(), 'query')
+      manager.get(id)
+      const rows = manager.store.getSeries(id, {
+        ...(q.stream !== undefined ? { stream: q.stream } : {}),
+        ...(q.from !== undefined ? { from: q.from } : {}),
+        ...(q.to !== undefined ? { to: q.to } : {}),
+      })
+      const withHist = q.histograms === 'true'
+      return c.json({ id, rows: withHist ? rows : rows.map(({ rawHist: _r, coHist: _c, ...row }) => row) })
+    },
+  )
+
+  register(
+    {
+      method: 'get',
+      path: '/v1/runs/{id}/percentiles',
+      summary: 'Full percentile spectrum of a stream (µs), from the cumulative HdrHistogram',
+      description:
+        'For a finished run, from the stored cumulative histogram; for a running or interrupted one, the measured per-second histograms merged exactly.',
+      params: runIdParams,
+      query: percentilesQuery,
+      responses: { 200: { description: 'spectrum', schema: percentilesResponse }, 400: E400, 404: E404 },
+    },
+    (c) => {
+      const { id } = parseWith(runIdParams, c.req.param(), 'params')
+      const q = parseWith(percentilesQuery, c.req.query(), 'query')
+      manager.get(id)
+      const spectrum = runPercentiles(manager.store, id, q.stream, q.kind) ?? {
+        stream: q.stream,
+        kind: q.kind,
+        source: 'series' as const,
+        count: 0,
+        points: [],
+      }
+      return c.json({ id, ...spectrum })
+    },
+  )
+
+  register(
+    {
+      method: 'post',
+      path: '/v1/runs/{id}/stop',
+      summary: 'Stop a run; its results are kept and it ends as `stopped`',
+      params: runIdParams,
+      responses: {
+        202: { description: 'stopping', schema: runRef },
+        400: E400,
+        404: E404,
+        409: err('the run is not executing'),
+      },
+    },
+    (c) => {
+      const { id } = parseWith(runIdParams, c.req.param(), 'params')
+      return c.json(manager.stop(id), 202)
+    },
+  )
+
+  register(
+    {
+      method: 'delete',
+      path: '/v1/runs/{id}',
+      summary: 'Delete a finished run and its rows',
+      params: runIdParams,
+      responses: {
+        204: { description: 'deleted' },
+        400: E400,
+        404: E404,
+        409: err('the run is still executing'),
+      },
+    },
+    (c) => {
+      const { id } = parseWith(runIdParams, c.req.param(), 'params')
+      manager.delete(id)
+      return c.body(null, 204)
+    },
+  )
+}

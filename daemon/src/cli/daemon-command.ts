@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { createApp } from '../api/app.ts'
+import { isLoopback } from '../api/auth.ts'
+import type { MetricsProvider } from '../api/routes/system.ts'
+import type { RunTelemetry } from '../engine/telemetry-hooks.ts'
+import { createLogger, type Logger } from '../log/logger.ts'
+import { secrets } from '../scenario/secrets.ts'
+import { PluginInstaller } from '../service/plugin-installer.ts'
+import { RunManager } from '../service/run-manager.ts'
+import { SqliteStore } from '../store/sqlite-store.ts'
+import { EXIT } from './exit-codes.ts'
+
+/** Port the daemon listens on unless `--port` / IOTLOAD_PORT say otherwise. */
+export const DEFAULT_PORT = 7878
+/** Shorter tokens are refused: the token is the only thing guarding a non-loopback bind. */
+export const MIN_TOKEN_LENGTH = 16
+
+/** `iotload daemon` flags (strings as parsed; each falls back to its IOTLOAD_* variable). */
+export interface DaemonFlags {
+  db: string
+  /** @default IOTLOAD_HOST or 127.0.0.1 */
+  host?: string | undefined
+  /** @default IOTLOAD_PORT or 7878 */
+  port?: string | undefined
+  /** File holding the bearer token. @default IOTLOAD_TOKEN */
+  tokenFile?: string | undefined
+  /** @default IOTLOAD_MAX_RUNS or 4 */
+  maxRuns?: string | undefined
+  /** Comma-separated packages installable/loadable besides @iotload/broker-*. @default IOTLOAD_PLUGIN_ALLOW */
+  pluginAllow?: string | undefined
+  verbose?: boolean | undefined
+}
+
+/** Hooks the OpenTelemetry package can supply. */
+export interface DaemonHooks {
+  metrics?: MetricsProvider
+  telemetry?: RunTelemetry
+}
+
+function intSetting(value: string, name: string, min: number, max: number): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value.trim()) || n < min || n > max)
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got '${value}'`)
+  return n
+}
+
+function readToken(flags: DaemonFlags, env: NodeJS.ProcessEnv): string | undefined {
+  let token: string | undefined
+  if (flags.tokenFile) {
+    try {
+      token = readFileSync(flags.tokenFile, 'utf8').trim()
+    } catch (err) {
+      throw new Error(
+        `cannot read --token-file '${flags.tokenFile}': ${(err as NodeJS.ErrnoException).code ?? err}`,
+      )
+    }
+  } else if (env.IOTLOAD_TOKEN !== undefined) {
+    token = env.IOTLOAD_TOKEN.trim()
+  } else {
+    return undefined
+  }
+  if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token))
+    throw new Error(
+      `the token must be at least ${MIN_TOKEN_LENGTH} characters without whitespace (e.g. openssl rand -hex 32)`,
+    )
+  return token
+}
+
+/**
+ * Runs the REST daemon until SIGTERM/SIGINT, then stops every run cleanly, closes the store and
+ * resolves with the exit code. Runs left executing by a killed predecessor are marked `interrupted`.
+ */
+export async function daemonCommand(
+  flags: DaemonFlags,
+  env: NodeJS.ProcessEnv = process.env,
+  hooks: DaemonHooks = {},
+  logger: Logger = createLogger(flags.verbose ? { level: 'debug' } : {}),
+): Promise<number> {
+  const fail = (msg: string) => {
+    process.stderr.write(`error: ${msg}\n`)
+    return EXIT.badInput
+  }
+  let host: string
+  let port: number
+  let maxRuns: number
+  let token: string | undefined
+  try {
+    host = flags.host ?? env.IOTLOAD_HOST ?? '127.0.0.1'
+    port = intSetting(flags.port ?? env.IOTLOAD_PORT ?? String(DEFAULT_PORT), '--port', 0, 65535)
+    maxRuns = intSetting(flags.maxRuns ?? env.IOTLOAD_MAX_RUNS ?? '4', '--max-runs', 0, 1000)
+    token = readToken(flags, env)
+  } catch (err) {
+    return fail((err as Error).message)
+  }
+  if (!isLoopback(host) && !token)
+    return fail(
+      `refusing to listen on ${host} without a token: anyone who can reach it could start load against your brokers. Set IOTLOAD_TOKEN or --token-file, or bind 127.0.0.1`,
+    )
+  if (token) secrets.add(token)
+  const allow = (flags.pluginAllow ?? env.IOTLOAD_PLUGIN_ALLOW ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+
+  let store: SqliteStore
+  try {
+    store = new SqliteStore(flags.db)
+  } catch (err) {
+    return fail(`cannot open the results database '${flags.db}': ${(err as Error).message}`)
+  }
+  const interrupted = store.markInterrupted()
+  if (interrupted.length > 0)
+    logger.warn('runs left executing by a previous daemon are marked interrupted', {
+      runs: interrupted.join(','),
+    })
+
+  const manager = new RunManager({
+    store,
+    logger,
+    maxRuns,
+    env,
+    allowPlugins: allow,
+    ...(hooks.telemetry ? { telemetry: hooks.telemetry } : {}),
+  })
+  const app = createApp({
+    manager,
+    logger,
+    installer: new PluginInstaller({ allow }),
+    ...(token ? { token } : {}),
+    ...(hooks.metrics ? { metrics: hooks.metrics } : {}),
+  })
+
+  const server = serve({ fetch: app.fetch, hostname: host, port })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve)
+      server.once('error', reject)
+    })
+  } catch (err) {
+    store.close()
+    process.stderr.write(`error: cannot listen on ${host}:${port}: ${(err as Error).message}\n`)
+    return EXIT.runtime
+  }
+  const actual = (server.address() as AddressInfo).port
+  const shown = host.includes(':') ? `[${host}]` : host
+  logger.info('iotload daemon listening', {
+    url: `http://${shown}:${actual}`,
+    auth: token ? 'bearer' : 'none',
+    maxRuns,
+    db: flags.db,
+  })
+
+  return new Promise<number>((resolve) => {
+    let stopping = false
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write(`${signal} again: exiting without waiting for runs\n`)
+        process.exit(130)
+      }
+      stopping = true
+      logger.info('shutting down: stopping runs and keeping their results', {
+        signal,
+        active: manager.activeCount,
+      })
+      server.close()
+      if ('closeIdleConnections' in server) server.closeIdleConnections()
+      void manager
+        .shutdown()
+        .catch((err) => logger.error('shutdown failed', { error: (err as Error).message }))
+        .finally(() => {
+          store.close()
+          process.off('SIGTERM', onSignal)
+          process.off('SIGINT', onSignal)
+          logger.info('daemon stopped')
+          resolve(manager.activeCount > 0 ? EXIT.runtime : EXIT.ok)
+        })
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+  })
+}

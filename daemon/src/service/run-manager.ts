@@ -1,0 +1,183 @@
+import { describeError } from '@iotload/sdk'
+import { type RunHandle, type LiveStatus, startRun } from '../engine/run.ts'
+import type { RunTelemetry } from '../engine/telemetry-hooks.ts'
+import { createLogger, type Logger } from '../log/logger.ts'
+import { resolveScenario } from '../scenario/load-scenario.ts'
+import type { ResultStore, RunRecord, RunStatus } from '../store/result-store.ts'
+import { ServiceError } from './errors.ts'
+import { checkScenarioPlugins } from './plugin-names.ts'
+
+/** Options for `RunManager`. */
+export interface RunManagerOptions {
+  store: ResultStore
+  logger?: Logger
+  /** Runs executing at once; more are refused (HTTP 429). 0 makes the daemon read-only. @default 4 */
+  maxRuns?: number
+  /** Metrics and tracing hooks passed to every run. */
+  telemetry?: RunTelemetry
+  /**
+   * Environment for `${env:NAME}` references in submitted scenarios. IOTLOAD_* variables are
+   * removed: they configure the daemon itself and must not leak into (or override) client scenarios.
+   * @default process.env
+   */
+  env?: NodeJS.ProcessEnv
+  /** Packages a scenario may name as `plugin:` besides @iotload/broker-*. @default [] */
+  allowPlugins?: string[]
+  /** How long `shutdown()` waits for stopped runs to finish. @default 15000 */
+  shutdownTimeoutMs?: number
+}
+
+/** A stored run plus, while it executes, its live counters. */
+export interface RunView extends RunRecord {
+  live: LiveStatus | null
+}
+
+const LIVE: RunStatus[] = ['pending', 'connecting', 'running', 'draining']
+
+function daemonScenarioEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(env)) if (!k.startsWith('IOTLOAD_')) out[k] = v
+  return out
+}
+
+/**
+ * Starts runs, tracks their live handles, enforces the concurrency limit, and stops everything on
+ * shutdown. HTTP-agnostic: refusals are ServiceErrors, bad scenarios ConfigError/PluginLoadError.
+ */
+export class RunManager {
+  readonly store: ResultStore
+  readonly maxRuns: number
+  private readonly active = new Map<string, RunHandle>()
+  private readonly logger: Logger
+  private readonly env: NodeJS.ProcessEnv
+  private readonly allow: string[]
+  private closing = false
+
+  constructor(private readonly options: RunManagerOptions) {
+    this.store = options.store
+    this.maxRuns = options.maxRuns ?? 4
+    this.logger = options.logger ?? createLogger()
+    this.env = daemonScenarioEnv(options.env ?? process.env)
+    this.allow = options.allowPlugins ?? []
+  }
+
+  /** Runs currently executing. */
+  get activeCount(): number {
+    return this.active.size
+  }
+
+  /** Validates and starts a raw scenario (parsed JSON/YAML). Resolves once the run is stored. */
+  async start(raw: unknown): Promise<{ id: string; status: RunStatus }> {
+    if (this.closing) throw new ServiceError('unavailable', 'SHUTTING_DOWN', 'the daemon is shutting down')
+    checkScenarioPlugins(raw, this.allow)
+    const resolved = await resolveScenario(raw, { env: this.env })
+    // Checked after validation so a bad scenario is reported as such even when the daemon is full;
+    // no await between this check and startRun, so the limit holds under concurrent requests.
+    if (this.closing) throw new ServiceError('unavailable', 'SHUTTING_DOWN', 'the daemon is shutting down')
+    if (this.active.size >= this.maxRuns) {
+      throw new ServiceError(
+        'busy',
+        'TOO_MANY_RUNS',
+        this.maxRuns === 0
+          ? 'this daemon does not start runs (--max-runs 0)'
+          : `${this.active.size} runs are already executing, the limit is ${this.maxRuns} (--max-runs / IOTLOAD_MAX_RUNS); stop one or retry when one ends`,
+      )
+    }
+    const handle = startRun(resolved, {
+      store: this.store,
+      logger: this.logger,
+      ...(this.options.telemetry ? { telemetry: this.options.telemetry } : {}),
+    })
+    this.active.set(handle.id, handle)
+    this.logger.info('run started', { run: handle.id, name: resolved.scenario.name })
+    void handle.result
+      .then(
+        (s) => this.logger.info('run ended', { run: handle.id, status: s.run.status }),
+        (err) => this.logger.error('run crashed', { run: handle.id, error: describeError(err) }),
+      )
+      .finally(() => this.active.delete(handle.id))
+    return { id: handle.id, status: handle.live().status }
+  }
+
+  /** A run by id, with live counters while it executes; 404 ServiceError when unknown. */
+  get(id: string): RunView {
+    const record = this.store.getRun(id)
+    if (!record) throw notFound(id)
+    const handle = this.active.get(id)
+    if (!handle) return { ...record, live: null }
+    const live = handle.live()
+    return { ...record, status: live.status, live }
+  }
+
+  /** Newest first. */
+  list(limit: number, offset: number): RunRecord[] {
+    return this.store.listRuns({ limit, offset }).map((r) => {
+      const h = this.active.get(r.id)
+      return h ? { ...r, status: h.live().status } : r
+    })
+  }
+
+  /** Asks a running run to stop; it finishes as `stopped` with its results kept. */
+  stop(id: string): { id: string; status: RunStatus } {
+    const handle = this.active.get(id)
+    if (!handle) {
+      const record = this.store.getRun(id)
+      if (!record) throw notFound(id)
+      throw new ServiceError('conflict', 'RUN_NOT_RUNNING', `run ${id} is ${record.status}, not running`)
+    }
+    handle.stop()
+    return { id, status: handle.live().status }
+  }
+
+  /** Waits for an executing run to end (tests, shutdown); resolves at once otherwise. */
+  async settled(id: string): Promise<void> {
+    await this.active.get(id)?.result
+  }
+
+  /** Deletes a finished run and its rows; 409 while it executes. */
+  delete(id: string): void {
+    if (this.active.has(id))
+      throw new ServiceError(
+        'conflict',
+        'RUN_ACTIVE',
+        `run ${id} is still executing; stop it first (POST /v1/runs/${id}/stop)`,
+      )
+    if (!this.store.deleteRun(id)) throw notFound(id)
+  }
+
+  /** Stored runs per status (live ones counted from their handles), for /metrics. */
+  countByStatus(): Record<string, number> {
+    const store = this.store as ResultStore & { countByStatus?: () => Record<string, number> }
+    const counts = store.countByStatus ? store.countByStatus() : {}
+    for (const s of LIVE) delete counts[s]
+    for (const h of this.active.values()) {
+      const s = h.live().status
+      counts[s] = (counts[s] ?? 0) + 1
+    }
+    return counts
+  }
+
+  /** Refuses new runs, stops every executing one and waits (bounded) for their results to be stored. */
+  async shutdown(): Promise<void> {
+    this.closing = true
+    const pending = [...this.active.values()]
+    for (const h of pending) h.stop()
+    const timeout = this.options.shutdownTimeoutMs ?? 15_000
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.allSettled(pending.map((h) => h.result)),
+      new Promise((r) => {
+        timer = setTimeout(r, timeout)
+      }),
+    ])
+    if (timer) clearTimeout(timer)
+    if (this.active.size > 0)
+      this.logger.warn('runs still finishing at shutdown; they will show as interrupted', {
+        runs: [...this.active.keys()].join(','),
+      })
+  }
+}
+
+function notFound(id: string): ServiceError {
+  return new ServiceError('not-found', 'RUN_NOT_FOUND', `no run with id '${id}'`)
+}
