@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { setDiagnosticSink } from './diagnostics.ts'
+import { DEFAULT_SAMPLING, parseSampling } from './sampling.ts'
+import { exporterFromEnv } from './tracing.ts'
+
+const seen: string[] = []
+setDiagnosticSink((m) => seen.push(m))
+afterEach(() => {
+  seen.length = 0
+})
+
+describe('parseSampling', () => {
+  it('reads ratios, rates and off', () => {
+    expect(parseSampling('0.25')).toEqual({ kind: 'ratio', ratio: 0.25 })
+    expect(parseSampling('5/s')).toEqual({ kind: 'rate', perSecond: 5 })
+    expect(parseSampling(' 2.5 / s ')).toEqual({ kind: 'rate', perSecond: 2.5 })
+    expect(parseSampling('off')).toEqual({ kind: 'off' })
+    expect(parseSampling('0')).toEqual({ kind: 'off' })
+    expect(parseSampling(undefined)).toEqual(DEFAULT_SAMPLING)
+  })
+
+  it('warns through the diagnostic log and falls back on nonsense, never throws', () => {
+    expect(parseSampling('lots')).toEqual(DEFAULT_SAMPLING)
+    expect(parseSampling('1.5')).toEqual(DEFAULT_SAMPLING)
+    expect(seen.some((m) => m.includes('invalid trace sampling'))).toBe(true)
+  })
+})
+
+describe('exporterFromEnv', () => {
+  it('is off unless an exporter or an OTLP endpoint is configured', () => {
+    expect(exporterFromEnv({})).toBeUndefined()
+    expect(exporterFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' })?.target).toBe(
+      'otlp http://127.0.0.1:4318',
+    )
+    expect(exporterFromEnv({ OTEL_TRACES_EXPORTER: 'zipkin' })?.target).toBe(
+      'zipkin http://127.0.0.1:9411/api/v2/spans',
+    )
+    expect(
+      exporterFromEnv({
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_SDK_DISABLED: 'true',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://x',
+      }),
+    ).toBeUndefined()
+  })
+
+  it('an unknown exporter warns and turns tracing off', () => {
+    expect(exporterFromEnv({ OTEL_TRACES_EXPORTER: 'jaegerthrift' })).toBeUndefined()
+    expect(seen.some((m) => m.includes('unknown OTEL_TRACES_EXPORTER'))).toBe(true)
+  })
+})
