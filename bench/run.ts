@@ -120,6 +120,11 @@ async function main(): Promise<void> {
         process.stderr.write(`bench ${suite.name}: FAILED ${(err as Error).stack}\n`)
       }
     }
+    // Re-read before writing: another `npm run bench <suite>` may have finished meanwhile.
+    try {
+      for (const r of JSON.parse(await readFile(RESULTS, 'utf8')) as SuiteResult[])
+        if (r.suite !== suite.name) byName.set(r.suite, r)
+    } catch {}
     byName.set(suite.name, result)
     for (const f of result.figures) {
       process.stdout.write(

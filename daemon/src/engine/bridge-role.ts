@@ -52,6 +52,8 @@ export class BridgeRole {
         ? { onForward: this.telemetry.onBridgeForward.bind(this.telemetry) }
         : {}),
     })
+    // Hops stamped by this in-process bridge share the recorder's clock and host.
+    this.recorder.bridgeHost = this.bridge.stats.host
   }
 
   get stats() {

@@ -2,6 +2,7 @@ import { type BrokerConnection, type InboundMessage, nowUs, type Subscription } 
 import type { Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { closeAll, openConnections } from './device-connections.ts'
+import { compileExternalDecoder } from './external-metadata.ts'
 import type { RunRecorder } from './recorder.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
 
@@ -38,12 +39,21 @@ export class ConsumerRole {
     const group = c.group ?? (c.connections > 1 ? `iotload-${this.runId}` : undefined)
     const qos = c.qos ?? this.resolved.scenario.producer.qos
     const onReceive = guard(this.telemetry.onReceive?.bind(this.telemetry))
-    const onMessage = (msg: InboundMessage) => {
-      // Stamp arrival before anything else runs: decoding time is not broker latency.
-      const recvUs = nowUs()
-      const meta = this.recorder.onPayload(msg.payload, recvUs)
-      if (meta && onReceive) onReceive({ meta, recvUs, topic: msg.topic, headers: msg.headers })
-    }
+    const external = c.external ? compileExternalDecoder(c.external) : undefined
+    if (external) this.recorder.externalMode = true
+    const onMessage = external
+      ? (msg: InboundMessage) => {
+          const recvUs = nowUs()
+          const r = external(msg.payload)
+          if (r.ok) this.recorder.onExternal(r.tUs, r.resolutionUs, r.dev, r.seq, recvUs)
+          else this.recorder.onInvalid(r.reason)
+        }
+      : (msg: InboundMessage) => {
+          // Stamp arrival before anything else runs: decoding time is not broker latency.
+          const recvUs = nowUs()
+          const meta = this.recorder.onPayload(msg.payload, recvUs)
+          if (meta && onReceive) onReceive({ meta, recvUs, topic: msg.topic, headers: msg.headers })
+        }
     for (const conn of this.connections) {
       this.subscriptions.push(
         await conn.subscribe(this.resolved.consumerFilter, onMessage, { qos, ...(group ? { group } : {}) }),

@@ -1,4 +1,5 @@
-import { type DecodedMeta, decodeEnvelope, type InvalidReason } from '@iotload/sdk'
+import { hostname } from 'node:os'
+import { type DecodedMeta, decodeEnvelope, type HopStamp, type InvalidReason, nowUs } from '@iotload/sdk'
 import { Counters } from './counters.ts'
 import { LatencyStream, type StreamSnapshot } from './latency-stream.ts'
 import { SequenceTracker } from './sequence-tracker.ts'
@@ -11,6 +12,29 @@ export const STREAM = {
   bridge: 'bridge',
   bridgeToConsumer: 'bridge-consumer',
 } as const
+
+/** The two ends of each leg, for the cross-host marking. */
+const LEG_ENDS: Record<string, { from: string; to: string }> = {
+  [STREAM.publishAck]: { from: 'producer', to: 'producer' },
+  [STREAM.producerToBridge]: { from: 'producer', to: 'bridge-in' },
+  [STREAM.bridge]: { from: 'bridge-in', to: 'bridge-out' },
+  [STREAM.bridgeToConsumer]: { from: 'bridge-out', to: 'consumer' },
+  [STREAM.e2e]: { from: 'producer', to: 'consumer' },
+}
+
+/**
+ * Where a leg's two stamps were taken. `crossHost` is true when they come from different hosts
+ * (two clocks: the figure includes their offset), `undefined` when a host is unknown (binary
+ * envelope hops, or a JSON hop without a host id).
+ */
+export interface LegHosts {
+  stream: string
+  from: string
+  to: string
+  fromHost: string | undefined
+  toHost: string | undefined
+  crossHost: boolean | undefined
+}
 
 /** One stream's figures for one second. */
 export interface StreamSecond {
@@ -40,6 +64,20 @@ export class RunRecorder {
   readonly streams = new Map<string, LatencyStream>()
   readonly sequences = new SequenceTracker()
   private readonly e2e: LatencyStream
+  /** Host id of this process: the producer's and the consumer's stamps are taken here. */
+  readonly host = hostname()
+  /** Host of iotload's in-process bridge, for hops that carry no host id of their own. */
+  bridgeHost: string | undefined
+  private readonly legHosts = new Map<string, LegHosts>()
+  private seenInHost: string | undefined
+  private seenOutHost: string | undefined
+  /** Coarsest timestamp resolution seen in external-iPaaS mode (µs); undefined in envelope mode. */
+  timestampResolutionUs: number | undefined
+  /** External-iPaaS mode: warm-up is told apart by the send time of the last warm-up message. */
+  externalMode = false
+  private lastWarmupSendUs: number | undefined
+  /** External messages without a seq (so not in the sequence tracker), counted for drain. */
+  private unsequenced = 0
 
   constructor(
     readonly runId: string,
@@ -60,8 +98,10 @@ export class RunRecorder {
   }
 
   onSent(warmup: boolean): void {
-    if (warmup) this.current.sentWarmup++
-    else this.current.sent++
+    if (warmup) {
+      this.current.sentWarmup++
+      if (this.externalMode) this.lastWarmupSendUs = nowUs()
+    } else this.current.sent++
   }
 
   onPublishAck(latencyUs: number, warmup: boolean): void {
@@ -122,15 +162,92 @@ export class RunRecorder {
     return true
   }
 
+  /**
+   * Records a message from an external iPaaS (`consumer.external`): only an origin timestamp, and
+   * maybe device and seq. Without a seq there is no duplicate or reorder detection, and warm-up is
+   * told apart by comparing the timestamp with the last warm-up send (ambiguous ones count as measured).
+   */
+  onExternal(
+    tUs: number,
+    resolutionUs: number,
+    dev: number | undefined,
+    seq: number | undefined,
+    recvUs: number,
+  ): void {
+    if (this.timestampResolutionUs === undefined || resolutionUs > this.timestampResolutionUs)
+      this.timestampResolutionUs = resolutionUs
+    let verdict: ReturnType<SequenceTracker['see']> | undefined
+    if (seq !== undefined) {
+      verdict = this.sequences.see(dev ?? 0, seq)
+      if (verdict === 'duplicate') {
+        this.current.duplicates++
+        return
+      }
+    } else this.unsequenced++
+    // The true send time lies in [tUs, tUs + resolution): warm-up only when that whole range precedes the boundary.
+    if (this.lastWarmupSendUs !== undefined && tUs + resolutionUs <= this.lastWarmupSendUs) {
+      this.current.receivedWarmup++
+      return
+    }
+    this.current.received++
+    if (verdict === 'late') this.current.reordered++
+    const raw = recvUs - tUs
+    if (raw < 0) {
+      this.current.clockSkew++
+      return
+    }
+    this.e2e.record(raw)
+  }
+
+  /** Legs between hop stamps; a negative leg (two unsynchronised clocks) is skipped, never clamped. */
   private recordLegs(m: DecodedMeta, recvUs: number): void {
     const hops = m.hops!
     const first = hops[0]!
     const last = hops[hops.length - 1]!
-    this.stream(STREAM.producerToBridge, true).record(first.in - m.t, first.in - m.ti)
+    const toBridge = first.in - m.t
+    if (toBridge >= 0) this.stream(STREAM.producerToBridge, true).record(toBridge, first.in - m.ti)
     let processing = 0
     for (const h of hops) processing += h.out - h.in
     this.stream(STREAM.bridge).record(processing)
-    this.stream(STREAM.bridgeToConsumer).record(recvUs - last.out)
+    const toConsumer = recvUs - last.out
+    if (toConsumer >= 0) this.stream(STREAM.bridgeToConsumer).record(toConsumer)
+    // Hosts rarely change within a run: only a new pair is worth the bookkeeping.
+    if (this.legHosts.size === 0 || first.host !== this.seenInHost || last.host !== this.seenOutHost) {
+      this.seenInHost = first.host
+      this.seenOutHost = last.host
+      this.noteHosts(first, last)
+    }
+  }
+
+  private noteHosts(first: HopStamp, last: HopStamp): void {
+    const inHost = first.host ?? this.bridgeHost
+    const outHost = last.host ?? this.bridgeHost
+    this.noteLeg(STREAM.publishAck, this.host, this.host)
+    this.noteLeg(STREAM.producerToBridge, this.host, inHost)
+    this.noteLeg(STREAM.bridge, inHost, outHost)
+    this.noteLeg(STREAM.bridgeToConsumer, outHost, this.host)
+    this.noteLeg(STREAM.e2e, this.host, this.host)
+  }
+
+  private noteLeg(stream: string, fromHost: string | undefined, toHost: string | undefined): void {
+    const known = fromHost !== undefined && toHost !== undefined
+    const prev = this.legHosts.get(stream)
+    // Once a leg has crossed hosts it stays marked, whatever later messages show.
+    if (prev && (prev.crossHost === true || (!known && prev.crossHost !== undefined))) return
+    const ends = LEG_ENDS[stream]!
+    this.legHosts.set(stream, {
+      stream,
+      ...ends,
+      fromHost,
+      toHost,
+      crossHost: known ? fromHost !== toHost : undefined,
+    })
+  }
+
+  /** Per leg: where its two stamps came from and whether they cross hosts (see LegHosts). */
+  legs(): LegHosts[] {
+    if (this.legHosts.size === 0) this.noteLeg(STREAM.e2e, this.host, this.host)
+    return [...this.legHosts.values()].filter((l) => this.streams.has(l.stream))
   }
 
   /** Closes a second: its counters and per-stream histograms, folded into the totals. */
@@ -150,7 +267,7 @@ export class RunRecorder {
 
   /** Distinct measured + warm-up messages received so far. */
   get uniqueSoFar(): number {
-    return this.sequences.unique
+    return this.sequences.unique + this.unsequenced
   }
 
   get sentAllSoFar(): number {

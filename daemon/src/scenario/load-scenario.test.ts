@@ -60,7 +60,9 @@ describe('resolveScenario', () => {
     s.broker.plugin = 'carrier-pigeon'
     const err = await errorOf(s)
     expect(err).toBeInstanceOf(PluginLoadError)
-    expect(err.message).toMatch(/unknown broker plugin 'carrier-pigeon'.*npm install @iotload\/broker-carrier-pigeon/)
+    expect(err.message).toMatch(
+      /unknown broker plugin 'carrier-pigeon'.*npm install @iotload\/broker-carrier-pigeon/,
+    )
   })
 
   it('rejects an unknown template placeholder in a topic', async () => {
@@ -71,7 +73,12 @@ describe('resolveScenario', () => {
 
   it('applies IOTLOAD_* environment overrides with typed values', async () => {
     const r = await resolveScenario(base(), {
-      env: { IOTLOAD_PRODUCER_DEVICES: '2000', IOTLOAD_BROKER_VERSION: '3.1.1', IOTLOAD_SLO_E2E_P99: '10ms', IOTLOAD_PRODUCER_TYPO: 'x' },
+      env: {
+        IOTLOAD_PRODUCER_DEVICES: '2000',
+        IOTLOAD_BROKER_VERSION: '3.1.1',
+        IOTLOAD_SLO_E2E_P99: '10ms',
+        IOTLOAD_PRODUCER_TYPO: 'x',
+      },
       secrets: new SecretRegistry(),
     })
     expect(r.scenario.producer.devices).toBe(2000)
@@ -99,7 +106,10 @@ describe('resolveScenario', () => {
 
   it('resolves ${env:…} secrets, keeps only the reference in the redacted copy, and registers the value', async () => {
     const secrets = new SecretRegistry()
-    const s = { ...base(), broker: { ...base().broker, auth: { username: 'dev-{device}', password: '${env:MQTT_PW}' } } }
+    const s = {
+      ...base(),
+      broker: { ...base().broker, auth: { username: 'dev-{device}', password: '${env:MQTT_PW}' } },
+    }
     const r = await resolveScenario(s, { env: { MQTT_PW: 's3cret-value' }, secrets })
     expect(r.scenario.broker.auth?.password).toBe('s3cret-value')
     expect(JSON.stringify(r.redacted)).not.toContain('s3cret-value')
@@ -108,7 +118,14 @@ describe('resolveScenario', () => {
   })
 
   it('redacts literal passwords and URL credentials', async () => {
-    const s = { ...base(), broker: { plugin: 'mqtt', url: 'mqtt://user:hunter22@127.0.0.1:1883', auth: { password: 'literal-pw' } } }
+    const s = {
+      ...base(),
+      broker: {
+        plugin: 'mqtt',
+        url: 'mqtt://user:hunter22@127.0.0.1:1883',
+        auth: { password: 'literal-pw' },
+      },
+    }
     const r = await resolveScenario(s, { env: {}, secrets: new SecretRegistry() })
     const text = JSON.stringify(r.redacted)
     expect(text).not.toContain('literal-pw')
@@ -117,7 +134,9 @@ describe('resolveScenario', () => {
 
   it('fails clearly when a referenced environment variable is missing', async () => {
     const s = { ...base(), broker: { ...base().broker, auth: { password: '${env:NOPE_NOT_SET}' } } }
-    expect((await errorOf(s)).message).toMatch(/broker\.auth\.password: environment variable NOPE_NOT_SET is not set/)
+    expect((await errorOf(s)).message).toMatch(
+      /broker\.auth\.password: environment variable NOPE_NOT_SET is not set/,
+    )
   })
 
   it('requires exactly one of rate and totalRate', async () => {

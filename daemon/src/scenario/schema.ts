@@ -1,6 +1,7 @@
 import { authSchema, durationMsSchema, rateSchema } from '@iotload/sdk'
 import { bridgeConfigSchema } from '@iotload/ipaas-bridge'
 import { z } from 'zod'
+import { externalMetadataSchema } from '../engine/external-metadata.ts'
 
 /** `broker:`: `plugin` and `auth` are the daemon's; every other key belongs to the plugin's schema. */
 export const brokerSectionSchema = z.looseObject({
@@ -70,8 +71,17 @@ export const consumerSchema = z
     connections: z.number().int().min(1).max(1000).default(1),
     /** Client id template. @default 'iotload-{run}-consumer-{device}' */
     clientId: z.string().min(1).default('iotload-{run}-consumer-{device}'),
+    /**
+     * External iPaaS mode: read the origin timestamp (and optionally device and seq) from these JSON
+     * paths instead of iotload's envelope. Latency then has the timestamp's resolution.
+     */
+    external: externalMetadataSchema.optional(),
   })
   .strict()
+  .refine((c) => !c.external || c.topic !== undefined, {
+    message: 'consumer.external needs consumer.topic: the topic the external iPaaS publishes to',
+    path: ['topic'],
+  })
 
 /** `run:`: run-wide knobs. */
 export const runOptionsSchema = z
