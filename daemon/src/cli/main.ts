@@ -10,7 +10,7 @@ import { reportStartupError, runResolved } from './run-command.ts'
 const USAGE = `iotload: load tests for IoT message paths
 
 usage:
-  iotload run <scenario.yaml|json> [--json out.json] [--db path] [--quiet] [--verbose]
+  iotload run <scenario.yaml|json> [--json out.json] [--db path] [--quiet] [--verbose] [--metrics-port N]
   iotload quickstart [--db path]     embedded MQTT broker + bridge + consumer, no services needed
   iotload plugins                    installed broker plugins and their capabilities
   iotload daemon [--host 127.0.0.1] [--port 7878] [--db path] [--token-file f] [--max-runs 4] [--plugin-allow pkg,…]
@@ -31,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         json: { type: 'string' },
+        'metrics-port': { type: 'string' },
         db: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
         verbose: { type: 'boolean', short: 'v' },
@@ -54,6 +55,14 @@ export async function main(argv: string[]): Promise<number> {
     ...(typeof values.json === 'string' ? { json: values.json } : {}),
     quiet: values.quiet === true,
     verbose,
+    ...(typeof values['metrics-port'] === 'string' ? { metricsPort: Number(values['metrics-port']) } : {}),
+  }
+  if (
+    flags.metricsPort !== undefined &&
+    !(Number.isInteger(flags.metricsPort) && flags.metricsPort <= 65535 && flags.metricsPort >= 0)
+  ) {
+    write(`error: --metrics-port must be a port number (0-65535), got '${values['metrics-port']}'\n`)
+    return EXIT.badInput
   }
   if (values.help || !command) {
     process.stdout.write(`${USAGE}\n`)

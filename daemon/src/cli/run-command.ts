@@ -5,6 +5,7 @@ import type { RunSummary } from '../engine/summary.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { SqliteStore } from '../store/sqlite-store.ts'
+import { cliTelemetry } from '../telemetry/cli-telemetry.ts'
 import { EXIT } from './exit-codes.ts'
 import { progressLine } from './progress.ts'
 import { renderSummary } from './summary-table.ts'
@@ -13,6 +14,8 @@ import { renderSummary } from './summary-table.ts'
 export interface RunFlags {
   db: string
   json?: string
+  /** Serve Prometheus metrics on this port (127.0.0.1) during the run. */
+  metricsPort?: number
   quiet?: boolean
   verbose?: boolean
 }
@@ -35,10 +38,13 @@ export async function runResolved(
 ): Promise<number> {
   for (const name of resolved.env.unknown)
     logger.warn('environment variable matches no scenario field; ignored', { env: name })
+  const telemetry = await cliTelemetry(resolved, flags.metricsPort, logger)
   const store = new SqliteStore(flags.db)
   let summary: RunSummary
   try {
     const handle = startRun(resolved, {
+      id: telemetry.id,
+      ...(telemetry.telemetry ? { telemetry: telemetry.telemetry } : {}),
       store,
       logger,
       onSecond: (r) => {
@@ -61,6 +67,7 @@ export async function runResolved(
     process.off('SIGTERM', onSignal)
   } finally {
     store.close()
+    await telemetry.close()
   }
   process.stdout.write(`${renderSummary(summary)}\n`)
   process.stdout.write(`results: ${flags.db} (run ${summary.run.id})\n`)
