@@ -30,6 +30,11 @@ export const jetstreamSchema = z
       .default('iotload'),
     /** Consumer acknowledgement policy. @default 'explicit' */
     ackPolicy: z.enum(['explicit', 'none', 'all']).default('explicit'),
+    /**
+     * Messages a consumer asks for per pull. Larger batches keep delivery ahead of the publishers when the
+     * event loop is busy (a pull costs a round trip). @default 1000
+     */
+    pullBatch: z.number().int().positive().default(1000),
     /** Seconds after which the server removes a durable consumer nobody pulls from. @default 300 */
     inactiveThresholdS: z.number().positive().default(300),
   })

@@ -69,7 +69,7 @@ export class JetStreamConnection implements BrokerConnection {
     options?: SubscribeOptions,
   ): Promise<Subscription> {
     if (this.closing) throw new ClosedError('connection is closed', { source: SOURCE })
-    const { stream, durablePrefix, ackPolicy, inactiveThresholdS } = this.p.config.jetstream
+    const { stream, durablePrefix, ackPolicy, inactiveThresholdS, pullBatch } = this.p.config.jetstream
     await this.p.streams.ensure(filter)
     const group = options?.group
     const durable = consumerName(
@@ -88,6 +88,7 @@ export class JetStreamConnection implements BrokerConnection {
     const consumer = await this.p.js.consumers.get(stream, durable)
     const ack = ackPolicy !== 'none'
     const messages: ConsumerMessages = await consumer.consume({
+      max_messages: pullBatch,
       callback: (m) => {
         onMessage({ topic: m.subject, payload: m.data, headers: fromNatsHeaders(m.headers) })
         if (ack) m.ack()
