@@ -14,6 +14,8 @@
 #   9093 CONTROLLER       KRaft quorum, internal
 #   9094 SASL_PLAINTEXT   PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for user iotload / iotload-secret,
 #                         so the plugin's auth path (wrong password → kind 'auth') is tested for real
+#   9095 SSL              server certificate for 127.0.0.1 signed by a throwaway CA made here with
+#                         openssl: $IOTLOAD_CACHE/kafka-run/tls/ca.pem (other-ca.pem signs nothing)
 #
 # Environment: KAFKA_VERSION (default 4.1.1), IOTLOAD_CACHE (default ~/.cache/iotload),
 # KAFKA_HEAP (default -Xmx512m -Xms256m).
@@ -32,6 +34,8 @@ RUN=$CACHE/kafka-run
 PIDFILE=$RUN/kafka.pid
 PORT=9092
 SASL_PORT=9094
+SSL_PORT=9095
+TLS=$RUN/tls
 # Test-only account of the SASL listener; not a secret, the broker binds 127.0.0.1 only.
 SASL_USER=iotload
 SASL_PASS=iotload-secret
@@ -70,15 +74,37 @@ EOF
   say "$(find "$JARS" -name '*.jar' | wc -l) jars in $JARS"
 }
 
+make_tls() {
+  [ -f "$TLS/server-keystore.pem" ] && [ -f "$TLS/other-ca.pem" ] && return 0
+  mkdir -p "$TLS"
+  (
+    cd "$TLS"
+    for ca in ca other-ca; do
+      openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=iotload test $ca" \
+        -keyout "$ca.key" -out "$ca.pem" 2>/dev/null
+    done
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile server.ext -out server.pem 2>/dev/null
+    # Kafka's PEM keystore: an unencrypted PKCS#8 key followed by the certificate chain.
+    { openssl pkcs8 -topk8 -nocrypt -in server.key; cat server.pem ca.pem; } >server-keystore.pem
+  )
+}
+
 write_config() {
   mkdir -p "$RUN" "$LOGS" "$DATA"
+  make_tls
   cat >"$RUN/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:9093
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:9093,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:9093,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT,SSL://127.0.0.1:$SSL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT,SSL://127.0.0.1:$SSL_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
+listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.location=$TLS/server-keystore.pem
+listener.name.ssl.ssl.client.auth=none
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
@@ -176,7 +202,7 @@ start() {
       say "broker exited during start-up (see $LOGS/server.log)" >&2; exit 1
     fi
     if port_open "$PORT" && broker_answers; then
-      say "up on 127.0.0.1:$PORT (SASL on :$SASL_PORT) after $((SECONDS - t0)) s, pid $(cat "$PIDFILE"), logs $LOGS/server.log"
+      say "up on 127.0.0.1:$PORT (SASL on :$SASL_PORT, TLS on :$SSL_PORT) after $((SECONDS - t0)) s, pid $(cat "$PIDFILE"), logs $LOGS/server.log"
       return 0
     fi
     sleep 1

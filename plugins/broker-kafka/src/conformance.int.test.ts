@@ -1,10 +1,17 @@
 import { testBrokerPlugin } from '@iotload/sdk/conformance'
 import { requireService } from '@iotload/sdk/testing'
+import { existsSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import { describe } from 'vitest'
 import plugin from './plugin.ts'
 
 const up = await requireService('Kafka', '127.0.0.1', 9092)
 const sasl = up && (await requireService('Kafka SASL listener', '127.0.0.1', 9094))
+// kafka.sh makes a throwaway CA for its TLS listener on :9095 (and a second CA that signs nothing).
+const tlsDir = join(process.env.IOTLOAD_CACHE ?? join(homedir(), '.cache', 'iotload'), 'kafka-run', 'tls')
+const tls =
+  up && existsSync(join(tlsDir, 'ca.pem')) && (await requireService('Kafka TLS listener', '127.0.0.1', 9095))
 const run = `conf${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
 
 describe.skipIf(!up)('kafka against Kafka 4 (KRaft) on 127.0.0.1:9092', () => {
@@ -32,6 +39,16 @@ describe.skipIf(!up)('kafka against Kafka 4 (KRaft) on 127.0.0.1:9092', () => {
         config: { url: 'kafka://127.0.0.1:9094', sasl: { mechanism: 'scram-sha-512' } },
         invalid: { username: 'iotload', password: 'wrong-iotload-secret' },
         valid: { username: 'iotload', password: 'iotload-secret' },
+      },
+    }),
+    ...(tls && {
+      tls: {
+        config: { url: 'kafka+ssl://127.0.0.1:9095', tls: { ca: join(tlsDir, 'ca.pem') } },
+        unknownCaConfig: {
+          url: 'kafka+ssl://127.0.0.1:9095',
+          tls: { ca: join(tlsDir, 'other-ca.pem') },
+          retries: 0,
+        },
       },
     }),
     // Group joins and the first fetch take a moment; subscribe waits for them, this is headroom.
