@@ -18,26 +18,29 @@ export interface PercentileSpectrum {
   points: PercentilePoint[]
 }
 
+/** Percentiles people quote, always present when the sample count resolves them. */
+const NAMED = [50, 90, 99, 99.9, 99.99, 99.999]
+
 /**
  * HdrHistogram's percentile ticks: `ticksPerHalf` steps in each halving of the distance to 100 %,
- * so the tail gets as much resolution as the body, up to the last sample, then 100.
+ * so the tail gets as much resolution as the body, plus the named ones, up to the last sample, then 100.
  */
 export function percentileSpectrum(h: Histogram, ticksPerHalf = 5): PercentilePoint[] {
   if (h.totalCount === 0) return []
-  const points: PercentilePoint[] = []
   const last = 100 * (1 - 1 / h.totalCount)
+  const ps = new Set<number>(NAMED.filter((p) => p <= last))
   for (let half = 0; half < 40; half++) {
     const lo = 100 - 100 / 2 ** half
-    const width = 100 / 2 ** (half + 1)
+    if (lo > last) break
     for (let t = 0; t < ticksPerHalf; t++) {
-      const p = lo + (width * t) / ticksPerHalf
-      if (p > last && points.length > 0) {
-        points.push({ percentile: 100, value: h.maxValue })
-        return points
-      }
-      points.push({ percentile: Math.round(p * 1e6) / 1e6, value: h.getValueAtPercentile(p) })
+      const p = lo + (100 / 2 ** (half + 1)) * (t / ticksPerHalf)
+      if (p > last) break
+      ps.add(Math.round(p * 1e6) / 1e6)
     }
   }
+  const points = [...ps]
+    .sort((a, b) => a - b)
+    .map((p) => ({ percentile: p, value: h.getValueAtPercentile(p) }))
   points.push({ percentile: 100, value: h.maxValue })
   return points
 }

@@ -55,7 +55,7 @@ export function parseInstallName(name: string, allow: readonly string[] = []): I
       'name',
       'the version must be a semver version or range (no URLs, paths or tags with ":")',
     )
-  const full = SHORT.test(pkg) ? `@iotload/broker-${pkg}` : pkg
+  const full = allow.includes(pkg) || !SHORT.test(pkg) ? pkg : `@iotload/broker-${pkg}`
   if (!(SCOPED.test(full) || (PACKAGE.test(full) && allow.includes(full))))
     throw new ConfigError(
       'name',

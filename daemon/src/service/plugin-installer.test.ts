@@ -1,0 +1,96 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError } from '@iotload/sdk'
+import { afterAll, describe, expect, it } from 'vitest'
+import { ServiceError } from './errors.ts'
+import { PluginInstaller } from './plugin-installer.ts'
+import { checkScenarioPlugins, isAllowedPluginName, parseInstallName } from './plugin-names.ts'
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const { port } = srv.address() as { port: number }
+  await new Promise((r) => srv.close(r))
+  return port
+}
+
+describe('plugin names', () => {
+  it('maps short names and keeps versions', () => {
+    expect(parseInstallName('kafka')).toEqual({ pkg: '@iotload/broker-kafka' })
+    expect(parseInstallName('@iotload/broker-kafka@^0.2.0')).toEqual({
+      pkg: '@iotload/broker-kafka',
+      version: '^0.2.0',
+    })
+    expect(parseInstallName('@acme/broker-x', ['@acme/broker-x'])).toEqual({ pkg: '@acme/broker-x' })
+  })
+
+  it('refuses anything npm could read as a path, URL, flag or foreign package', () => {
+    for (const bad of [
+      '@iotload/sdk',
+      '@iotload/broker-x@file:/tmp/x',
+      '@iotload/broker-x@git+https://evil/x.git',
+      '@iotload/broker-x@http://evil/x.tgz',
+      'github:evil/x',
+      '-g',
+      '--prefix=/',
+      '/abs/path',
+      './rel',
+      '@acme/broker-x',
+      'a b',
+      '',
+      'kafka\n--global',
+    ]) {
+      expect(() => parseInstallName(bad), JSON.stringify(bad)).toThrow(ConfigError)
+    }
+  })
+
+  it('lets scenarios over HTTP name only short names, @iotload/broker-* or allowlisted packages', () => {
+    expect(isAllowedPluginName('mqtt')).toBe(true)
+    expect(isAllowedPluginName('@iotload/broker-mqtt')).toBe(true)
+    expect(isAllowedPluginName('/tmp/evil.mjs')).toBe(false)
+    expect(isAllowedPluginName('./evil.mjs')).toBe(false)
+    expect(isAllowedPluginName('data:text/javascript,1')).toBe(false)
+    expect(() =>
+      checkScenarioPlugins({ broker: { plugin: 'mqtt' }, bridge: { broker: { plugin: '/x.js' } } }),
+    ).toThrow(/bridge\.broker\.plugin/)
+    expect(() => checkScenarioPlugins({ broker: { plugin: 42 } })).toThrow(ConfigError)
+  })
+})
+
+describe('PluginInstaller with the real npm', () => {
+  const prefix = mkdtempSync(join(tmpdir(), 'iotload-npm-'))
+  writeFileSync(join(prefix, 'package.json'), '{"name":"npm-install-target","private":true}')
+  afterAll(() => rmSync(prefix, { recursive: true, force: true }))
+
+  it('reports an unreachable registry honestly and installs nothing', async () => {
+    const registry = `http://127.0.0.1:${await closedPort()}/`
+    const installer = new PluginInstaller({ prefix, registry, fetchRetries: 0, timeoutMs: 90_000 })
+    const err = await installer.install('does-not-exist-zz9').then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(err).toBeInstanceOf(ServiceError)
+    expect(err).toMatchObject({ kind: 'upstream', code: 'REGISTRY_UNREACHABLE' })
+    expect((err as Error).message).toContain(registry)
+    expect((err as Error).message).toContain('@iotload/broker-does-not-exist-zz9')
+    expect(readdirSync(prefix)).not.toContain('node_modules')
+  }, 120_000)
+
+  it('runs one install at a time', async () => {
+    let release: () => void = () => {}
+    const installer = new PluginInstaller({
+      prefix,
+      npm: () =>
+        new Promise((r) => {
+          release = () => r({ code: 0, stdout: '', stderr: '', timedOut: false })
+        }),
+    })
+    const first = installer.install('a')
+    await expect(installer.install('b')).rejects.toMatchObject({ code: 'INSTALL_IN_PROGRESS' })
+    release()
+    await expect(first).resolves.toMatchObject({ package: '@iotload/broker-a' })
+  })
+})
