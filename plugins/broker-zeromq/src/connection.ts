@@ -47,14 +47,15 @@ export async function openConnection(
 ): Promise<BrokerConnection> {
   const plan = planSocket(config, ctx.role)
   const pubsub = config.mode === 'pubsub'
+  const options = { context: sharedContext(zmq) }
   const sock: SendSocket | ReceiveSocket =
     plan.direction === 'send'
       ? pubsub
-        ? new zmq.XPublisher()
-        : new zmq.Push()
+        ? new zmq.XPublisher(options)
+        : new zmq.Push(options)
       : pubsub
-        ? new zmq.Subscriber()
-        : new zmq.Pull()
+        ? new zmq.Subscriber(options)
+        : new zmq.Pull(options)
   const { credentials } = ctx
   if (!credentialsWarned && (credentials?.username || credentials?.password || credentials?.token)) {
     credentialsWarned = true
@@ -87,6 +88,19 @@ export async function openConnection(
     sock.close()
     throw err
   }
+}
+
+let context: Zmq.Context | undefined
+
+/**
+ * One context for every connection of the process. libzmq's default caps a context at 1023
+ * sockets, and each connection costs three (its own plus the monitor pair behind `sock.events`),
+ * so a few hundred devices would hit EMFILE; raise the cap to libzmq's limit. Not blocky, so a
+ * lingering socket can never hold up process exit.
+ */
+function sharedContext(zmq: ZmqModule): Zmq.Context {
+  context ??= new zmq.Context({ maxSockets: zmq.context.maxSocketsLimit, blocky: false })
+  return context
 }
 
 async function attach(sock: Zmq.Socket, plan: SocketPlan): Promise<void> {

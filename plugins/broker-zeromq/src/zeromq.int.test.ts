@@ -390,6 +390,24 @@ describe('broker-zeromq against real sockets', () => {
       expect(statuses).toEqual(['disconnected', 'reconnected'])
     })
 
+    it('opens 400 device connections in one process (libzmq caps a default context at 1023 sockets)', async () => {
+      const endpoint = tcp(await freePort())
+      const consumer = await conn({ endpoint }, 'consumer')
+      const box = inbox()
+      await consumer.subscribe(`${runId}/many/+`, box.push)
+      const devices: BrokerConnection[] = []
+      for (let batch = 0; batch < 4; batch++) {
+        devices.push(
+          ...(await Promise.all(Array.from({ length: 100 }, () => conn({ endpoint }, 'producer')))),
+        )
+      }
+      await Promise.all(
+        devices.map((d, i) => d.publish(`${runId}/many/${i}`, { payload: enc.encode(`${i}`) })),
+      )
+      await until(() => box.messages.length === 400, 10_000, '400 messages')
+      expect(new Set(box.messages.map((m) => m.topic)).size).toBe(400)
+    }, 60_000)
+
     it('close releases the bound port', async () => {
       const port = await freePort()
       const consumer = await connectRole({ endpoint: tcp(port) }, 'consumer')
