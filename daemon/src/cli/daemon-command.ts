@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { createApp } from '../api/app.ts'
+import { daemonMetricsText } from '../api/metrics-text.ts'
 import { isLoopback } from '../api/auth.ts'
 import type { MetricsProvider } from '../api/routes/system.ts'
 import type { RunTelemetry } from '../engine/telemetry-hooks.ts'
@@ -10,6 +11,8 @@ import { secrets } from '../scenario/secrets.ts'
 import { PluginInstaller } from '../service/plugin-installer.ts'
 import { RunManager } from '../service/run-manager.ts'
 import { SqliteStore } from '../store/sqlite-store.ts'
+import { combinedMetrics } from '../telemetry/daemon-metrics.ts'
+import { daemonTelemetry } from '../telemetry/run-telemetry.ts'
 import { EXIT } from './exit-codes.ts'
 
 /** Port the daemon listens on unless `--port` / IOTLOAD_PORT say otherwise. */
@@ -129,7 +132,8 @@ export async function daemonCommand(
     logger,
     installer: new PluginInstaller({ allow }),
     ...(token ? { token } : {}),
-    ...(hooks.metrics ? { metrics: hooks.metrics } : {}),
+    metrics:
+      hooks.metrics ?? combinedMetrics(daemonTelemetry(logger).metrics, () => daemonMetricsText(manager)),
   })
 
   const server = serve({ fetch: app.fetch, hostname: host, port })
