@@ -24,6 +24,26 @@ const STAT_ALIASES: Record<string, SloStat> = {
   mean: 'mean',
 }
 
+/**
+ * Stream names an SLO may name, with the aliases users reach for. `bridge` is the bridge-processing
+ * leg (the seed's leg 5); `total` is the end-to-end figure.
+ */
+const STREAM_ALIASES: Record<string, string> = {
+  e2e: 'e2e',
+  total: 'e2e',
+  'publish-ack': 'publish-ack',
+  ack: 'publish-ack',
+  'producer-bridge': 'producer-bridge',
+  'bridge-in': 'producer-bridge',
+  bridge: 'bridge',
+  'bridge-processing': 'bridge',
+  'bridge-consumer': 'bridge-consumer',
+  'bridge-out': 'bridge-consumer',
+}
+
+/** Streams recorded with a coordinated-omission-corrected twin (they have an intended start time). */
+const CORRECTED_STREAMS = new Set(['e2e', 'producer-bridge'])
+
 function parseBudget(key: string, value: string | number): { maxCount?: number; maxRatio?: number } {
   if (typeof value === 'number' && value >= 0) return { maxCount: value }
   const m = /^\s*(\d+(?:\.\d+)?)\s*(%)?\s*$/.exec(String(value))
@@ -37,7 +57,8 @@ function parseBudget(key: string, value: string | number): { maxCount?: number; 
 
 /**
  * Parses `slo:` entries: `<stream>[.co].<stat>: <duration>` (e.g. `e2e.p99: 10ms`, `e2e.co.p99: 12ms`,
- * `leg.bridge.p99: 2ms`) or `loss|invalid|duplicates: <count or %>`.
+ * `bridge.p99: 2ms` for the bridge-processing leg, `leg.bridge-consumer.p99: 3ms`) or
+ * `loss|invalid|duplicates: <count or %>`. Unknown streams are rejected here, not failed later.
  */
 export function parseSlo(slo: Record<string, string | number> | undefined): SloThreshold[] {
   if (!slo) return []
@@ -59,6 +80,20 @@ export function parseSlo(slo: Record<string, string | number> | undefined): SloT
     }
     const corrected = rest[rest.length - 1] === 'co'
     if (corrected) rest = rest.slice(0, -1)
+    if (rest[0] === 'leg' && rest.length > 1) rest = rest.slice(1)
+    const stream = STREAM_ALIASES[rest.join('.')]
+    if (!stream) {
+      throw new ConfigError(
+        `slo.${key}`,
+        `unknown stream '${rest.join('.')}'; one of ${Object.keys(STREAM_ALIASES).join(', ')}`,
+      )
+    }
+    if (corrected && !CORRECTED_STREAMS.has(stream)) {
+      throw new ConfigError(
+        `slo.${key}`,
+        `'${stream}' has no coordinated-omission-corrected figure (only ${[...CORRECTED_STREAMS].join(', ')})`,
+      )
+    }
     const ms = parseDurationMs(value)
     if (ms === undefined || typeof value === 'number') {
       throw new ConfigError(
@@ -66,6 +101,6 @@ export function parseSlo(slo: Record<string, string | number> | undefined): SloT
         `expected a duration with a unit like "10ms" or "500us", got ${JSON.stringify(value)}`,
       )
     }
-    return { key, kind: 'latency', stream: rest.join('.'), corrected, stat, maxUs: ms * 1000 }
+    return { key, kind: 'latency', stream, corrected, stat, maxUs: ms * 1000 }
   })
 }

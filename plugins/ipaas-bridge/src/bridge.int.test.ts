@@ -19,7 +19,9 @@ const logger: PluginLogger = { debug() {}, info() {}, warn() {}, error() {} }
 let broker: EmbeddedBroker
 const conns: BrokerConnection[] = []
 
-async function connect(role: 'producer' | 'consumer' | 'bridge-in' | 'bridge-out'): Promise<BrokerConnection> {
+async function connect(
+  role: 'producer' | 'consumer' | 'bridge-in' | 'bridge-out',
+): Promise<BrokerConnection> {
   const config = mqttPlugin.configSchema.parse({ url: broker.url, version: '3.1.1' })
   const c = await mqttPlugin.connect(config, { role, clientId: `t-${role}-${randomUUID()}`, logger })
   conns.push(c)
@@ -37,7 +39,11 @@ afterAll(async () => {
 /** Producer, bridge and collecting consumer on a fresh topic root. */
 async function rig(bridge: Record<string, unknown>) {
   const root = `t${randomUUID().slice(0, 8)}`
-  const config = bridgeConfigSchema.parse({ from: `${root}/in/{device}`, to: `${root}/out/{device}`, ...bridge })
+  const config = bridgeConfigSchema.parse({
+    from: `${root}/in/{device}`,
+    to: `${root}/out/{device}`,
+    ...bridge,
+  })
   const [producer, input, output, consumer] = await Promise.all([
     connect('producer'),
     connect('bridge-in'),
@@ -85,7 +91,10 @@ describe('startBridge (embedded MQTT broker)', () => {
   it('a module transform returning null drops the message and counts it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iotload-bridge-'))
     const file = join(dir, 't.mjs')
-    writeFileSync(file, 'export default async (m) => (m.valve === "open" ? { valve: "close", device: m.device } : null)\n')
+    writeFileSync(
+      file,
+      'export default async (m) => (m.valve === "open" ? { valve: "close", device: m.device } : null)\n',
+    )
     const { running, received, send } = await rig({ transform: { module: file } })
     for (let i = 0; i < 6; i++) await send(1, i, { device: 1, valve: i % 2 === 0 ? 'open' : 'closed' })
     await until(() => running.stats.received === 6 && running.stats.inFlight === 0)

@@ -59,10 +59,12 @@ describe('DelayTimer', () => {
   it('never fires early, fires in deadline order, and keeps the event loop free meanwhile', async () => {
     const timer = new DelayTimer()
     const fired: Array<{ id: number; late: number }> = []
+    const deadlines: number[] = []
     const delays = [5000, 1000, 3000, 300, 5000]
     const done = new Promise<void>((resolve) => {
       delays.forEach((d, id) => {
         const start = monoUs()
+        deadlines[id] = start + d
         timer.after(d, () => {
           fired.push({ id, late: monoUs() - start - d })
           if (fired.length === delays.length) resolve()
@@ -73,7 +75,9 @@ describe('DelayTimer', () => {
     const ticker = setInterval(() => ticks++, 1)
     await done
     clearInterval(ticker)
-    expect(fired.map((f) => f.id)).toEqual([3, 1, 2, 0, 4])
+    // Deadline order (not delay order: a loaded machine may pause between registrations).
+    const byDeadline = deadlines.map((due, id) => ({ due, id })).sort((x, y) => x.due - y.due || x.id - y.id)
+    expect(fired.map((f) => f.id)).toEqual(byDeadline.map((x) => x.id))
     for (const f of fired) expect(f.late).toBeGreaterThanOrEqual(0)
     expect(ticks).toBeGreaterThan(0)
     expect(timer.size).toBe(0)
