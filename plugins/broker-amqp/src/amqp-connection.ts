@@ -1,6 +1,7 @@
 import {
   type BrokerConnection,
   ClosedError,
+  ConfigError,
   ConnectionError,
   describeError,
   type InboundMessage,
@@ -183,14 +184,13 @@ export class AmqpConnection implements BrokerConnection {
   ): Promise<Subscription> {
     if (this.closing) throw new ClosedError('connection is closed', { source: SOURCE })
     const plan = planQueue(this.config, options?.group)
-    const sub = new AmqpSubscription(
-      this.config,
-      plan,
-      filterToBindingKey(filter),
-      onMessage,
-      this.topics,
-      this.ctx.logger,
-    )
+    let bindingKey: string
+    try {
+      bindingKey = filterToBindingKey(filter)
+    } catch (err) {
+      throw new ConfigError('', `invalid filter: ${describeError(err)}`, { source: SOURCE, cause: err })
+    }
+    const sub = new AmqpSubscription(this.config, plan, bindingKey, onMessage, this.topics, this.ctx.logger)
     const model = this.model
     if (model === null)
       throw new ConnectionError('unreachable', `not connected to ${this.where}`, { source: SOURCE })

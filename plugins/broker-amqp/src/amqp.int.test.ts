@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import {
   type BrokerConnection,
   ClosedError,
+  ConfigError,
   ConnectionError,
   type InboundMessage,
   PublishError,
@@ -163,6 +164,11 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
       await ch.deleteQueue(name)
       await ch.close()
     }
+  })
+
+  it('rejects a filter AMQP cannot express with ConfigError', async () => {
+    const { conn } = await connect()
+    await expect(conn.subscribe(topic('bad/#/x'), () => {})).rejects.toBeInstanceOf(ConfigError)
   })
 
   it('unsubscribe stops delivery and is idempotent', async () => {
