@@ -46,22 +46,14 @@ export async function openConnection(
   ctx: PluginContext,
 ): Promise<BrokerConnection> {
   const plan = planSocket(config, ctx.role)
-  const pubsub = config.mode === 'pubsub'
-  const options = { context: sharedContext(zmq) }
-  const sock: SendSocket | ReceiveSocket =
-    plan.direction === 'send'
-      ? pubsub
-        ? new zmq.XPublisher(options)
-        : new zmq.Push(options)
-      : pubsub
-        ? new zmq.Subscriber(options)
-        : new zmq.Pull(options)
+  const sock = createSocket(zmq, plan, config.mode === 'pubsub')
   const { credentials } = ctx
   if (!credentialsWarned && (credentials?.username || credentials?.password || credentials?.token)) {
     credentialsWarned = true
     ctx.logger.warn('ZeroMQ has no username/password login here; broker.auth is ignored (use broker.curve)')
   }
   let watch: PeerWatch | undefined
+  let conn: ZeromqConnection | undefined
   try {
     if (config.sendHighWaterMark !== undefined && 'sendHighWaterMark' in sock) {
       sock.sendHighWaterMark = config.sendHighWaterMark
@@ -77,16 +69,33 @@ export async function openConnection(
       handshakeEvents: zmq.capability.draft === true,
       ctx,
     })
-    const conn = new ZeromqConnection(sock, plan, config, ctx, watch)
+    conn = new ZeromqConnection(sock, plan, config, ctx, watch)
     await attach(sock, plan)
     await watch.ready(config.connectTimeoutMs)
     await conn.settleFirstSubscriber()
     return conn
   } catch (err) {
-    watch?.stop()
-    sock.linger = 0
-    sock.close()
+    if (conn) await conn.close()
+    else {
+      watch?.stop()
+      sock.linger = 0
+      sock.close()
+    }
     throw err
+  }
+}
+
+function createSocket(zmq: ZmqModule, plan: SocketPlan, pubsub: boolean): SendSocket | ReceiveSocket {
+  const options = { context: sharedContext(zmq) }
+  try {
+    if (plan.direction === 'send') return pubsub ? new zmq.XPublisher(options) : new zmq.Push(options)
+    return pubsub ? new zmq.Subscriber(options) : new zmq.Pull(options)
+  } catch (err) {
+    // EMFILE: the process ran out of file descriptors (each socket needs several).
+    throw new ConnectionError('unreachable', `cannot create a ZeroMQ socket: ${describeError(err)}`, {
+      source: SOURCE,
+      cause: err,
+    })
   }
 }
 
