@@ -18,6 +18,12 @@ import { filterToBindingKey, SwapCache } from './routing-key.ts'
 import { AmqpSubscription, planQueue } from './subscription.ts'
 
 const SOURCE = 'broker-amqp'
+
+/**
+ * A subscription that can hold delivery back (manual ack mode), for consumers such as iotload's
+ * bridge that look for `pause`/`resume` to push back on the broker instead of dropping.
+ */
+export type PausableSubscription = Subscription & { pause?: () => void; resume?: () => void }
 // Shared, never mutated by amqplib (it copies into its own frame fields): no allocation per publish.
 const TRANSIENT: Options.Publish = { persistent: false }
 const PERSISTENT: Options.Publish = { persistent: true }
@@ -196,12 +202,18 @@ export class AmqpConnection implements BrokerConnection {
       throw new ConnectionError('unreachable', `not connected to ${this.where}`, { source: SOURCE })
     await sub.start(model)
     this.subs.add(sub)
-    return {
+    const handle: PausableSubscription = {
       unsubscribe: async () => {
         if (!this.subs.delete(sub)) return
         await sub.stop()
       },
     }
+    // Only acks can hold the broker back; a no-ack consumer has no way to pause.
+    if (this.config.ack === 'manual') {
+      handle.pause = () => sub.pause()
+      handle.resume = () => sub.resume()
+    }
+    return handle
   }
 
   close(): Promise<void> {

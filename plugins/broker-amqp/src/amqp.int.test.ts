@@ -10,6 +10,7 @@ import {
 import { requireService } from '@iotload/sdk/testing'
 import amqp from 'amqplib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { PausableSubscription } from './amqp-connection.ts'
 import { amqpConfigSchema } from './config.ts'
 import { amqpPlugin } from './plugin.ts'
 import { collector, sleep, testContext, waitFor } from './testing/harness.ts'
@@ -169,6 +170,29 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
   it('rejects a filter AMQP cannot express with ConfigError', async () => {
     const { conn } = await connect()
     await expect(conn.subscribe(topic('bad/#/x'), () => {})).rejects.toBeInstanceOf(ConfigError)
+  })
+
+  it('pause (manual ack) holds delivery at prefetch; resume delivers the rest', async () => {
+    const { conn } = await connect({ ack: 'manual', prefetch: 5 })
+    const got: InboundMessage[] = []
+    const sub = (await conn.subscribe(topic('pause/+'), (m) => got.push(m))) as PausableSubscription
+    expect(typeof sub.pause).toBe('function')
+    sub.pause?.()
+    for (let i = 0; i < 20; i++) {
+      await conn.publish(topic(`pause/${i}`), { payload: enc.encode(String(i)), qos: 1 })
+    }
+    await waitFor(() => got.length === 5, 5000, 'prefetch-many deliveries')
+    await sleep(300)
+    expect(got).toHaveLength(5)
+    sub.resume?.()
+    await waitFor(() => got.length === 20, 5000, 'the rest after resume')
+    expect(got.map((m) => dec.decode(m.payload))).toEqual(Array.from({ length: 20 }, (_, i) => String(i)))
+  })
+
+  it('a no-ack subscription offers no pause', async () => {
+    const { conn } = await connect({ ack: 'auto' })
+    const sub = (await conn.subscribe(topic('nopause'), () => {})) as PausableSubscription
+    expect(sub.pause).toBeUndefined()
   })
 
   it('unsubscribe stops delivery and is idempotent', async () => {

@@ -27,6 +27,7 @@ export class AmqpSubscription {
   private channel: Channel | null = null
   private stopped = false
   private acks: AckBatcher | undefined
+  private paused = false
   /** Name of the queue as declared by the broker (server-named queues change per connection). */
   queueName = ''
 
@@ -62,6 +63,21 @@ export class AmqpSubscription {
     this.channel = ch
   }
 
+  /**
+   * Pauses delivery by withholding acks (manual ack mode only): at most `prefetch` more messages
+   * arrive, the rest wait in the broker's queue.
+   */
+  pause(): void {
+    this.paused = true
+    if (this.acks) this.acks.held = true
+  }
+
+  /** Resumes delivery after {@link pause}. */
+  resume(): void {
+    this.paused = false
+    this.acks?.release()
+  }
+
   /** The channel died with its connection; `start` will run again on the new one. */
   detach(): void {
     this.channel = null
@@ -72,13 +88,14 @@ export class AmqpSubscription {
     this.stopped = true
     const ch = this.channel
     this.channel = null
-    this.acks?.flush()
+    this.acks?.release()
     if (ch) await ch.close().catch(() => {})
   }
 
   private handler(ch: Channel, manual: boolean): (msg: ConsumeMessage | null) => void {
     const { onMessage, topics, logger } = this
     const acks = manual ? new AckBatcher(ch) : undefined
+    if (acks) acks.held = this.paused
     this.acks = acks
     return (msg) => {
       if (msg === null) {
@@ -105,32 +122,42 @@ export class AmqpSubscription {
 /**
  * Acks handled deliveries with one `basic.ack multiple` per event-loop turn instead of one frame
  * per message: every message is still acked only after its callback returned, at a fraction of
- * the socket writes (which dominate the client's CPU at high rates).
+ * the socket writes (which dominate the client's CPU at high rates). While `held`, acks wait, so
+ * the broker stops delivering once `prefetch` messages are unacked: that is how a subscription
+ * pauses without cancelling its consumer (which would delete an auto-delete queue).
  */
 export class AckBatcher {
   private last: ConsumeMessage | null = null
   private scheduled: NodeJS.Immediate | null = null
+  /** Withhold acks (pause). */
+  held = false
 
   constructor(private readonly ch: Channel) {}
 
   /** Marks `msg` (and every earlier delivery on the channel) as handled. */
   ack(msg: ConsumeMessage): void {
     this.last = msg
-    this.scheduled ??= setImmediate(this.flush)
+    if (!this.held) this.scheduled ??= setImmediate(this.flush)
   }
 
-  /** Sends the pending ack now; also called before the channel closes. */
+  /** Sends the pending ack now (unless held). */
   readonly flush = (): void => {
     if (this.scheduled) clearImmediate(this.scheduled)
     this.scheduled = null
     const last = this.last
+    if (last === null || this.held) return
     this.last = null
-    if (last === null) return
     try {
       this.ch.ack(last, true)
     } catch {
       // The channel closed meanwhile: the broker requeues unacked deliveries itself.
     }
+  }
+
+  /** Stops withholding and acks everything handled so far. */
+  release(): void {
+    this.held = false
+    this.flush()
   }
 }
 
