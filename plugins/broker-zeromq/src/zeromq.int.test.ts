@@ -156,6 +156,34 @@ describe('broker-zeromq against real sockets', () => {
     await lenient.publish('nobody/listens', { payload: new Uint8Array(1) })
   })
 
+  it('pushpull: publishes blocked at the high-water mark queue in order instead of failing with EBUSY', async () => {
+    const endpoint = tcp(await freePort())
+    const producer = await conn(
+      {
+        mode: 'pushpull',
+        sendHighWaterMark: 1,
+        endpoints: { producer: { bind: endpoint, waitForPeer: false } },
+      },
+      'producer',
+    )
+    // No PULL peer yet: PUSH blocks, so these stay pending.
+    const pending = Array.from({ length: 20 }, (_, i) =>
+      producer.publish(`${runId}/hwm`, { payload: enc.encode(`${i}`) }),
+    )
+    let settled = 0
+    for (const p of pending) void p.then(() => settled++)
+    await new Promise((r) => setTimeout(r, 100))
+    expect(settled).toBe(0)
+    const consumer = await conn({ mode: 'pushpull', endpoint, bind: 'producer' }, 'consumer')
+    const box = inbox()
+    await consumer.subscribe(`${runId}/hwm`, box.push)
+    await Promise.all(pending)
+    await until(() => box.messages.length === 20, 5000, '20 messages')
+    expect(box.messages.map((m) => dec.decode(m.payload))).toEqual(
+      Array.from({ length: 20 }, (_, i) => `${i}`),
+    )
+  })
+
   it('a three-party bridge topology: PUB connect → SUB bind | PUB bind → SUB connect', async () => {
     const [inPort, outPort] = [await freePort(), await freePort()]
     const config = {
