@@ -1,0 +1,192 @@
+import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
+import { searchMaxRate } from '../lib/in-process-run.ts'
+import type { BenchFigure, BenchSuite } from '../lib/types.ts'
+
+const NATS_URL = 'nats://127.0.0.1:4222'
+/** Producer connections on both sides: iotload devices vs raw publisher loops. */
+const DEVICES = 10
+const PAYLOAD_BYTES = 128
+const MEASURE_S = 5
+const WARMUP_S = 1
+const SEARCH_STEPS = 5
+/** Unacknowledged publishes per raw publisher. */
+const WINDOW = 256
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const run = promisify(execFile)
+
+type Mode = 'core' | 'jetstream'
+
+/**
+ * Baseline: the NATS client itself, end to end. `DEVICES` connections publish flat out, at most
+ * `WINDOW` unconfirmed each (core: a flush after every `WINDOW` messages; JetStream: `WINDOW`
+ * PubAcks in flight); one subscriber (JetStream: a durable pull consumer with explicit acks, as
+ * the plugin uses) counts arrivals after a warm-up.
+ */
+async function rawRate(mode: Mode, stream: string): Promise<number> {
+  const tag = `braw${randomUUID().slice(0, 8)}`
+  const sub = await connect({ servers: NATS_URL })
+  const pubs = await Promise.all(Array.from({ length: DEVICES }, () => connect({ servers: NATS_URL })))
+  let received = 0
+  let stopConsumer: () => Promise<unknown> = async () => undefined
+  if (mode === 'core') {
+    const s = sub.subscribe(`${tag}.*`, {
+      callback: () => {
+        received++
+      },
+    })
+    stopConsumer = async () => s.unsubscribe()
+  } else {
+    const jsm = await jetstreamManager(sub)
+    await jsm.streams.add({ name: stream, subjects: [`${tag}.>`], storage: 'memory' as never })
+    await jsm.consumers.add(stream, { durable_name: 'raw', ack_policy: 'explicit' as never })
+    const c = await jetstream(sub).consumers.get(stream, 'raw')
+    const msgs = await c.consume({
+      max_messages: 1000,
+      callback: (m) => {
+        received++
+        m.ack()
+      },
+    })
+    stopConsumer = () => msgs.close()
+  }
+  await sub.flush()
+  const payload = new Uint8Array(PAYLOAD_BYTES).fill(120)
+  let stop = false
+  const loops = pubs.map(async (nc: NatsConnection, i) => {
+    const subject = `${tag}.${i}`
+    const js = jetstream(nc)
+    while (!stop) {
+      if (mode === 'core') {
+        for (let k = 0; k < WINDOW; k++) nc.publish(subject, payload)
+        await nc.flush()
+      } else {
+        await Promise.all(Array.from({ length: WINDOW }, () => js.publish(subject, payload)))
+      }
+    }
+  })
+  await new Promise((r) => setTimeout(r, WARMUP_S * 1000))
+  const start = received
+  const t0 = performance.now()
+  await new Promise((r) => setTimeout(r, MEASURE_S * 1000))
+  const rate = ((received - start) * 1000) / (performance.now() - t0)
+  stop = true
+  await Promise.all(loops)
+  await stopConsumer()
+  await Promise.all([sub, ...pubs].map((c) => c.close()))
+  return rate
+}
+
+interface E2eSummary {
+  streams?: { e2e?: { lost?: number; rate?: number } }
+  generator?: { achievedSendRate?: number }
+  generatorLimited?: boolean
+}
+
+/**
+ * One iotload CLI run at `totalRate` msg/s, producer → NATS → consumer (no bridge, like the raw
+ * loop). Sustained: nothing lost, and both the send and the receive rate within 3% of the target.
+ */
+async function iotloadRun(dir: string, mode: Mode, stream: string, totalRate: number) {
+  const tag = `biot${randomUUID().slice(0, 8)}`
+  const scenario = {
+    name: `bench-nats-${mode}`,
+    broker: { plugin: 'nats', url: NATS_URL, mode, ...(mode === 'jetstream' && { jetstream: { stream } }) },
+    producer: {
+      devices: DEVICES,
+      totalRate: `${Math.round(totalRate)}/s`,
+      duration: `${MEASURE_S}s`,
+      warmup: `${WARMUP_S}s`,
+      topic: `${tag}.{device}`,
+      payload: { v: '{float:0:100:2}', pad: 'x'.repeat(PAYLOAD_BYTES - 80) },
+      envelope: 'json',
+      qos: mode === 'core' ? 0 : 1,
+    },
+    consumer: { topic: `${tag}.*` },
+  }
+  const file = join(dir, `${tag}.json`)
+  const out = join(dir, `${tag}.out.json`)
+  await writeFile(file, JSON.stringify(scenario))
+  const args = [
+    join(ROOT, 'daemon/bin/iotload.js'),
+    'run',
+    file,
+    '--json',
+    out,
+    '--db',
+    join(dir, `${tag}.db`),
+  ]
+  const exit = await run('node', [...args, '--quiet'], { cwd: ROOT, timeout: 180_000 }).then(
+    () => 0,
+    (err: { code?: number }) => err.code ?? -1,
+  )
+  if (exit !== 0 && exit !== 1) return { ok: false, detail: `${Math.round(totalRate)}/s: exit ${exit}` }
+  const summary = JSON.parse(await readFile(out, 'utf8')) as E2eSummary
+  const rate = summary.streams?.e2e?.rate ?? 0
+  const lost = summary.streams?.e2e?.lost
+  const sendRate = summary.generator?.achievedSendRate ?? 0
+  return {
+    ok: lost === 0 && sendRate >= totalRate * 0.97 && rate >= totalRate * 0.97,
+    detail: `${Math.round(totalRate)}/s → sent ${Math.round(sendRate)}/s, recv ${Math.round(rate)}/s, lost ${lost}, generatorLimited ${summary.generatorLimited}`,
+  }
+}
+
+async function deleteStreams(names: string[]): Promise<void> {
+  const nc = await connect({ servers: NATS_URL })
+  const jsm = await jetstreamManager(nc)
+  for (const n of names) await jsm.streams.delete(n).catch(() => undefined)
+  await nc.close()
+}
+
+async function measure(mode: Mode): Promise<BenchFigure> {
+  const id = randomUUID().slice(0, 8)
+  const rawStream = `BENCH_RAW_${id}`
+  const iotStream = `BENCH_IOT_${id}`
+  const dir = await mkdtemp(join(tmpdir(), 'iotload-bench-nats-'))
+  try {
+    const raw = await rawRate(mode, rawStream)
+    const { best, log } = await searchMaxRate(
+      (rate) => iotloadRun(dir, mode, iotStream, rate),
+      raw * 0.8,
+      raw * 1.2,
+      SEARCH_STEPS,
+    )
+    const ratio = raw > 0 ? best / raw : 0
+    const what = mode === 'core' ? 'core NATS, QoS 0' : 'JetStream memory stream, PubAck + explicit acks'
+    return {
+      suite: 'nats',
+      metric: `max sustained e2e rate, ${what}, ${DEVICES} devices`,
+      value: Math.round(best),
+      unit: 'msg/s',
+      baseline: {
+        name: `raw @nats-io client: ${DEVICES} publishers (${WINDOW} unacked each) + 1 ${mode === 'core' ? 'subscriber' : 'pull consumer'}`,
+        value: Math.round(raw),
+      },
+      ratio: Number(ratio.toFixed(3)),
+      target: '≥ 0.8',
+      met: ratio >= 0.8,
+      notes: `iotload CLI probes (sustained = lost 0, send and receive rate ≥ 97% of target): ${log.join('; ')}`,
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+    if (mode === 'jetstream') await deleteStreams([rawStream, iotStream])
+  }
+}
+
+/** iotload's max sustained end-to-end rate through NATS, core and JetStream, against the raw client. */
+const suite: BenchSuite = {
+  name: 'nats',
+  requires: [{ name: 'NATS', host: '127.0.0.1', port: 4222 }],
+  async run(): Promise<BenchFigure[]> {
+    return [await measure('core'), await measure('jetstream')]
+  },
+}
+
+export default suite
