@@ -59,7 +59,7 @@ function readToken(flags: DaemonFlags, env: NodeJS.ProcessEnv): string | undefin
         `cannot read --token-file '${flags.tokenFile}': ${(err as NodeJS.ErrnoException).code ?? err}`,
       )
     }
-  } else if (env.IOTLOAD_TOKEN !== undefined) {
+  } else if (env.IOTLOAD_TOKEN) {
     token = env.IOTLOAD_TOKEN.trim()
   } else {
     return undefined
