@@ -47,12 +47,12 @@ interface Entry {
 }
 
 /** Below this many µs to the next deadline the timer polls with setImmediate instead of setTimeout. */
-const SPIN_WINDOW_US = 1500
+const SPIN_WINDOW_US = 500
 
 /**
- * Runs callbacks after µs delays without blocking the event loop and without setTimeout's
- * millisecond rounding: one setTimeout wakes up about a millisecond early, then setImmediate
- * polls (yielding to I/O between polls) until the deadline. All pending delays share one timer,
+ * Runs callbacks after µs delays without blocking the event loop and with less than
+ * setTimeout's millisecond rounding: a setTimeout to the nearest millisecond, then, if that was
+ * early, setImmediate polls (yielding to I/O between polls) until the deadline. All pending delays share one timer,
  * kept in a min-heap by deadline, so a thousand in-flight messages cost one timer, not a thousand.
  */
 export class DelayTimer {
@@ -103,7 +103,10 @@ export class DelayTimer {
     const head = this.heap[0]
     if (!head) return
     const wait = head.due - monoUs()
-    if (wait > SPIN_WINDOW_US) this.timeout = setTimeout(this.fire, Math.floor((wait - 1000) / 1000))
+    // setTimeout counts whole milliseconds: round to the nearest one and poll only what is left
+    // when it fires early. Polling longer would make the process a CPU hog, which a loaded
+    // scheduler punishes with late wake-ups; sleeping keeps the wake-up priority.
+    if (wait >= SPIN_WINDOW_US) this.timeout = setTimeout(this.fire, Math.round(wait / 1000))
     else this.immediate = setImmediate(this.fire)
   }
 
