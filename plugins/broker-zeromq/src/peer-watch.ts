@@ -111,6 +111,9 @@ export class PeerWatch {
   }
 
   private activate(): void {
+    // Outages before connect() resolved are not reported, so neither are their recoveries.
+    this.reconnecting.clear()
+    this.allPeersLost = false
     this.statusActive = true
   }
 
