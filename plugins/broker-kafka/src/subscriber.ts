@@ -51,6 +51,9 @@ export class KafkaSubscriber implements Subscription {
   constructor(private readonly deps: SubscriberDeps) {
     const onMessage = deps.onMessage
     this.runConfig = {
+      // kafkajs would commit after every batch: an extra round trip in the fetch loop. Offsets only
+      // matter when partitions change owner, so commit every few seconds (and on rebalance/stop).
+      autoCommitInterval: 5000,
       eachBatch: async ({ batch }: EachBatchPayload) => {
         const topic = batch.topic
         for (const m of batch.messages) {
