@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { bucketRange } from '@iotload/otel'
 import { requireService } from '@iotload/sdk/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -11,6 +12,7 @@ import type { RunSummary } from '../engine/summary.ts'
 import { eventually, freePort, requireBinary, runCli } from './test-helpers.ts'
 
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus'
+const DASHBOARD = fileURLToPath(new URL('../../../deploy/grafana/iotload-dashboard.json', import.meta.url))
 const mosquitto = await requireService('Mosquitto', '127.0.0.1', 1883)
 const prometheusInstalled = requireBinary(
   'Prometheus',
@@ -168,6 +170,18 @@ describe.skipIf(!mosquitto || !prometheusInstalled)(
       ])
       const series = await query(`{run="${run}"}`)
       for (const s of series) expect(Object.keys(s.metric).filter((k) => /device/.test(k))).toEqual([])
+
+      // Every query of the Grafana dashboard runs against the real Prometheus.
+      const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
+        panels: Array<{ targets: Array<{ expr: string }> }>
+      }
+      const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr))
+      expect(exprs.length).toBeGreaterThan(10)
+      for (const expr of exprs) {
+        const q = expr.replaceAll('$run', run).replaceAll('$__rate_interval', '10s')
+        await expect(query(q), q).resolves.toBeDefined()
+      }
+      expect(await query(exprs[0]!.replaceAll('$run', run))).toHaveLength(1)
 
       const p99 = await one(`histogram_quantile(0.99, iotload_e2e_latency_milliseconds_bucket{run="${run}"})`)
       const promP99 = Number(p99?.value[1])
