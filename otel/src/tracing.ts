@@ -51,8 +51,9 @@ export function exporterFromEnv(
         return undefined
       case 'otlp': {
         const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL
-        if (protocol && protocol !== 'http/json' && protocol !== 'http/protobuf')
-          reportDiagnostic('OTLP protocol not supported by iotload; using http/json', { protocol })
+        // @opentelemetry/exporter-trace-otlp-http speaks OTLP/HTTP with JSON bodies only.
+        if (protocol && protocol !== 'http/json')
+          reportDiagnostic('OTLP protocol not supported by iotload; sending http/json', { protocol })
         // The exporter reads OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout, compression) itself.
         return { exporter: new OTLPTraceExporter(), target: `otlp ${otlpUrl ?? 'http://localhost:4318'}` }
       }
