@@ -2,7 +2,6 @@ import {
   type BrokerConnection,
   ClosedError,
   ConfigError,
-  ConnectionError,
   describeError,
   type InboundMessage,
   type OutboundMessage,
@@ -12,19 +11,19 @@ import {
 } from '@iotload/sdk'
 import type * as Zmq from 'zeromq'
 import type { ZeromqConfig } from './config.ts'
-import { applyCurve } from './curve.ts'
 import { encodeHeaders, toInbound, topicOf } from './frames.ts'
-import { PeerWatch } from './peer-watch.ts'
-import { planSocket, type SocketPlan } from './socket-plan.ts'
+import type { PeerWatch } from './peer-watch.ts'
+import type { SocketPlan } from './socket-plan.ts'
 import { compileFilter, type TopicFilter } from './topic-filter.ts'
 
 const SOURCE = 'broker-zeromq'
 /** Upper bound on waiting for libzmq to confirm a socket is closed. */
 const CLOSE_WAIT_MS = 1000
 
-type ZmqModule = typeof Zmq
-type SendSocket = Zmq.XPublisher | Zmq.Push
-type ReceiveSocket = Zmq.Subscriber | Zmq.Pull
+/** Sockets of the sending roles. */
+export type SendSocket = Zmq.XPublisher | Zmq.Push
+/** Sockets of the receiving roles. */
+export type ReceiveSocket = Zmq.Subscriber | Zmq.Pull
 
 interface ActiveSubscription {
   filter: TopicFilter
@@ -33,108 +32,12 @@ interface ActiveSubscription {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 const noop = () => {}
-/** Once per process: 500 devices need not repeat the same warning. */
-let credentialsWarned = false
-
-/**
- * Opens the one socket `ctx.role` owns: PUB (an XPUB, to see subscriptions arrive) or PUSH for
- * producers and bridge-out, SUB or PULL for consumers, bridge-in and probes.
- */
-export async function openConnection(
-  zmq: ZmqModule,
-  config: ZeromqConfig,
-  ctx: PluginContext,
-): Promise<BrokerConnection> {
-  const plan = planSocket(config, ctx.role)
-  const sock = createSocket(zmq, plan, config.mode === 'pubsub')
-  const { credentials } = ctx
-  if (!credentialsWarned && (credentials?.username || credentials?.password || credentials?.token)) {
-    credentialsWarned = true
-    ctx.logger.warn('ZeroMQ has no username/password login here; broker.auth is ignored (use broker.curve)')
-  }
-  let watch: PeerWatch | undefined
-  let conn: ZeromqConnection | undefined
-  try {
-    if (config.sendHighWaterMark !== undefined && 'sendHighWaterMark' in sock) {
-      sock.sendHighWaterMark = config.sendHighWaterMark
-    }
-    if (config.receiveHighWaterMark !== undefined && 'receiveHighWaterMark' in sock) {
-      sock.receiveHighWaterMark = config.receiveHighWaterMark
-    }
-    if (config.curve) applyCurve(zmq, sock, config.curve, plan, ctx.role)
-    // Watch before bind/connect so no handshake event is missed.
-    watch = new PeerWatch(sock, {
-      plan,
-      curve: config.curve !== undefined,
-      handshakeEvents: zmq.capability.draft === true,
-      ctx,
-    })
-    conn = new ZeromqConnection(sock, plan, config, ctx, watch)
-    await attach(sock, plan)
-    await watch.ready(config.connectTimeoutMs)
-    await conn.settleFirstSubscriber()
-    return conn
-  } catch (err) {
-    if (conn) await conn.close()
-    else {
-      watch?.stop()
-      sock.linger = 0
-      sock.close()
-    }
-    throw err
-  }
-}
-
-function createSocket(zmq: ZmqModule, plan: SocketPlan, pubsub: boolean): SendSocket | ReceiveSocket {
-  const options = { context: sharedContext(zmq) }
-  try {
-    if (plan.direction === 'send') return pubsub ? new zmq.XPublisher(options) : new zmq.Push(options)
-    return pubsub ? new zmq.Subscriber(options) : new zmq.Pull(options)
-  } catch (err) {
-    // EMFILE: the process ran out of file descriptors (each socket needs several).
-    throw new ConnectionError('unreachable', `cannot create a ZeroMQ socket: ${describeError(err)}`, {
-      source: SOURCE,
-      cause: err,
-    })
-  }
-}
-
-let context: Zmq.Context | undefined
-
-/**
- * One context for every connection of the process. libzmq's default caps a context at 1023
- * sockets, and each connection costs three (its own plus the monitor pair behind `sock.events`),
- * so a few hundred devices would hit EMFILE; raise the cap to libzmq's limit. Not blocky, so a
- * lingering socket can never hold up process exit.
- */
-function sharedContext(zmq: ZmqModule): Zmq.Context {
-  context ??= new zmq.Context({ maxSockets: zmq.context.maxSocketsLimit, blocky: false })
-  return context
-}
-
-async function attach(sock: Zmq.Socket, plan: SocketPlan): Promise<void> {
-  for (const address of plan.addresses) {
-    try {
-      if (plan.side === 'bind') await sock.bind(address)
-      else sock.connect(address)
-    } catch (err) {
-      throw new ConnectionError(
-        'unreachable',
-        `cannot ${plan.side} ${address} (${plan.path}): ${describeError(err)}`,
-        {
-          source: SOURCE,
-          cause: err,
-        },
-      )
-    }
-  }
-}
 
 /**
  * One role's socket. ZeroMQ has no acknowledgements: `publish` resolves once libzmq queued the
  * frames (`await sock.send()`), which for PUB is immediate even when no subscriber matches.
  */
-class ZeromqConnection implements BrokerConnection {
+export class ZeromqConnection implements BrokerConnection {
   private subs: readonly ActiveSubscription[] = []
   private closed = false
   private closing: Promise<void> | undefined

@@ -1,6 +1,6 @@
 import { definePlugin, importLib } from '@iotload/sdk'
 import { zeromqConfigSchema } from './config.ts'
-import { openConnection } from './connection.ts'
+import { openConnection } from './open-connection.ts'
 import { ZEROMQ_WILDCARDS } from './topic-filter.ts'
 
 /**
