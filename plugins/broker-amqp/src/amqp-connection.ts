@@ -15,7 +15,8 @@ import type { Channel, ChannelModel, ConfirmChannel, Options, RecoveringChannelM
 import type { AmqpConfig } from './config.ts'
 import { safeUrl } from './connect-error.ts'
 import { filterToBindingKey, SwapCache } from './routing-key.ts'
-import { AmqpSubscription, planQueue } from './subscription.ts'
+import { planQueue } from './queue-plan.ts'
+import { AmqpSubscription } from './subscription.ts'
 
 const SOURCE = 'broker-amqp'
 
@@ -189,7 +190,19 @@ export class AmqpConnection implements BrokerConnection {
     options?: SubscribeOptions,
   ): Promise<Subscription> {
     if (this.closing) throw new ClosedError('connection is closed', { source: SOURCE })
-    const plan = planQueue(this.config, options?.group)
+    const plan = planQueue(this.config, this.ctx, options?.group)
+    if (plan.name !== '' && !plan.shared) {
+      for (const other of this.subs) {
+        if (other.plan.name === plan.name) {
+          // Two filters on one queue would split each other's messages round-robin.
+          throw new ConfigError(
+            'broker.queue.name',
+            `queue '${plan.name}' is already consumed on this connection; put {role} or {clientId} in the name, or use a group`,
+            { source: SOURCE },
+          )
+        }
+      }
+    }
     let bindingKey: string
     try {
       bindingKey = filterToBindingKey(filter)

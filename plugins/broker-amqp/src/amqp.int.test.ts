@@ -195,6 +195,16 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
     expect(sub.pause).toBeUndefined()
   })
 
+  it('refuses a second subscription on the same fixed queue of one connection', async () => {
+    const name = `it-${run}-fixed-{role}`
+    const { conn } = await connect({ queue: { name, exclusive: false } })
+    await conn.subscribe(topic('fixed/a'), () => {})
+    await expect(conn.subscribe(topic('fixed/b'), () => {})).rejects.toBeInstanceOf(ConfigError)
+    const ch = await raw.createChannel()
+    await ch.checkQueue(`it-${run}-fixed-probe`)
+    await ch.close()
+  })
+
   it('unsubscribe stops delivery and is idempotent', async () => {
     const { conn } = await connect()
     const got: InboundMessage[] = []

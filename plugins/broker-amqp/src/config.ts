@@ -15,9 +15,11 @@ export const exchangeSchema = z
 export const queueSchema = z
   .object({
     /**
-     * Fixed queue name for subscriptions without a `group` (a durable, named queue keeps messages
-     * while its consumer is away). Server-named queues (`amq.gen-…`) when absent. A subscription
-     * with a `group` always uses the group name as its queue, shared by all competing consumers.
+     * Queue name for subscriptions without a `group` (a durable, named queue keeps messages while
+     * its consumer is away); `{role}` and `{clientId}` are filled in per connection, so a bridge's
+     * input and the consumer get queues of their own (`iotload.{role}`). Server-named queues
+     * (`amq.gen-…`) when absent. A subscription with a `group` uses the group name as its queue,
+     * shared by all competing consumers.
      */
     name: z.string().min(1).max(255).optional(),
     /** Survives a broker restart. @default false */

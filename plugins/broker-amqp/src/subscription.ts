@@ -1,23 +1,8 @@
 import type { InboundMessage, PluginLogger } from '@iotload/sdk'
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib'
 import type { AmqpConfig } from './config.ts'
+import type { QueuePlan } from './queue-plan.ts'
 import type { SwapCache } from './routing-key.ts'
-
-/** Which queue a subscription consumes from and how it is declared. */
-export interface QueuePlan {
-  /** '' lets the broker name the queue. */
-  name: string
-  durable: boolean
-  exclusive: boolean
-  autoDelete: boolean
-}
-
-/** Queue declaration for a subscription: a group shares one named, non-exclusive queue. */
-export function planQueue(config: AmqpConfig, group: string | undefined): QueuePlan {
-  const { durable, exclusive, autoDelete, name } = config.queue
-  if (group !== undefined && group !== '') return { name: group, durable, exclusive: false, autoDelete }
-  return { name: name ?? '', durable, exclusive, autoDelete }
-}
 
 /**
  * One subscription: its own channel (a channel error stays local to it), a queue bound to the
@@ -33,7 +18,8 @@ export class AmqpSubscription {
 
   constructor(
     private readonly config: AmqpConfig,
-    private readonly plan: QueuePlan,
+    /** How the queue is declared; public so the connection can spot two subscriptions on one queue. */
+    readonly plan: QueuePlan,
     private readonly bindingKey: string,
     private readonly onMessage: (msg: InboundMessage) => void,
     private readonly topics: SwapCache,
