@@ -20,6 +20,8 @@ interface ProducerAck {
 }
 
 const SOURCE = 'broker-pulsar'
+const OK_PREFIX = '{"result":"ok"'
+const CONTEXT_KEY = '"context":"'
 
 /** Encodes one OutboundMessage as a WebSocket API producer frame, without needless copies. */
 export function encodeProducerFrame(msg: OutboundMessage, context: string | undefined): string {
@@ -113,6 +115,20 @@ export class PulsarProducer {
   }
 
   private onAck(data: string): void {
+    // Fast path for the usual answer, {"result":"ok","messageId":"…","context":"<digits>"…}.
+    if (data.startsWith(OK_PREFIX)) {
+      const at = data.indexOf(CONTEXT_KEY, OK_PREFIX.length)
+      if (at > 0) {
+        const start = at + CONTEXT_KEY.length
+        const context = data.slice(start, data.indexOf('"', start))
+        const pending = this.inflight.get(context)
+        if (pending !== undefined) {
+          this.inflight.delete(context)
+          pending.resolve()
+        }
+        return
+      }
+    }
     let ack: ProducerAck
     try {
       ack = JSON.parse(data) as ProducerAck
