@@ -78,6 +78,11 @@ export class RunRecorder {
   private lastWarmupSendUs: number | undefined
   /** External messages without a seq (so not in the sequence tracker), counted for drain. */
   private unsequenced = 0
+  /**
+   * External messages whose timestamp cannot tell warm-up from measured (sent within one resolution
+   * step of the last warm-up send); counted as measured, so `received` may exceed `sent` by this much.
+   */
+  externalAmbiguous = 0
 
   constructor(
     readonly runId: string,
@@ -189,6 +194,7 @@ export class RunRecorder {
       this.current.receivedWarmup++
       return
     }
+    if (this.lastWarmupSendUs !== undefined && tUs <= this.lastWarmupSendUs) this.externalAmbiguous++
     this.current.received++
     if (verdict === 'late') this.current.reordered++
     const raw = recvUs - tUs

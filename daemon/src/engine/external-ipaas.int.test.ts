@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto'
+import { requireService } from '@iotload/sdk/testing'
+import mqtt from 'mqtt'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createLogger } from '../log/logger.ts'
+import { resolveScenario } from '../scenario/load-scenario.ts'
+import { ConsumerRole } from './consumer.ts'
+import { RunRecorder } from './recorder.ts'
+import { startRun } from './run.ts'
+
+const mosquitto = await requireService('Mosquitto', '127.0.0.1', 1883)
+const URL = 'mqtt://127.0.0.1:1883'
+const stops: Array<() => Promise<unknown>> = []
+afterEach(async () => {
+  while (stops.length > 0) await stops.pop()!()
+})
+
+/**
+ * A foreign transformer, written the way an integration team would with plain mqtt.js, knowing
+ * nothing of iotload: it restructures the telemetry into an action, drops everything else (the
+ * `iotload` member too) and keeps only the ISO-8601 ms timestamp under `original.lastUpdated`.
+ * Every `breakEvery`-th message it "forgets" the timestamp.
+ */
+async function foreignTransformer(root: string, breakEvery: number): Promise<{ broken: () => number }> {
+  const client = await mqtt.connectAsync(URL, { clientId: `foreign-${randomUUID()}` })
+  stops.push(() => client.endAsync())
+  let n = 0
+  let broken = 0
+  client.on('message', (topic, payload) => {
+    const telemetry = JSON.parse(payload.toString())
+    const unit = topic.split('/')[1]
+    const original: Record<string, unknown> = { unitName: telemetry.unitName }
+    if (++n % breakEvery === 0) broken++
+    else original.lastUpdated = telemetry.lastUpdated
+    const action = { command: 'close-valve', reason: `temperature ${telemetry.temperature}`, original }
+    client.publish(`${root}/${unit}/action`, JSON.stringify(action), { qos: 1 })
+  })
+  await client.subscribeAsync(`${root}/+/telemetry`, { qos: 1 })
+  return { broken: () => broken }
+}
+
+function scenario(root: string) {
+  return {
+    name: 'external ipaas',
+    broker: { plugin: 'mqtt', url: URL },
+    producer: {
+      devices: 4,
+      rate: '10/s',
+      duration: '3s',
+      topic: `${root}/{device}/telemetry`,
+      payload: { lastUpdated: '{iso}', unitName: 'unit-{device}', temperature: '{float:15:30:1}' },
+      qos: 1,
+    },
+    consumer: {
+      topic: `${root}/+/action`,
+      external: { timestampPath: '$.original.lastUpdated', format: 'iso8601' },
+    },
+    slo: { 'e2e.p99': '1h', invalid: 12 },
+  }
+}
+
+describe.skipIf(!mosquitto)('external iPaaS mode (consumer.external)', () => {
+  it('measures latency from the foreign ISO-8601 ms timestamp and counts a missing one invalid', async () => {
+    const root = `ext${randomUUID().slice(0, 8)}`
+    const foreign = await foreignTransformer(root, 10)
+    const summary = await startRun(await resolveScenario(scenario(root))).result
+    expect(summary.run.status).toBe('completed')
+    const e2e = summary.streams.e2e!
+    expect(e2e.sent).toBe(120)
+    expect(foreign.broken()).toBe(12)
+    expect(e2e.invalid).toBe(12)
+    expect(summary.invalid).toEqual({ 'no-metadata': 12 })
+    expect(e2e.received).toBe(108)
+    expect(e2e.latency.raw.count).toBe(108)
+    expect(e2e.latency.raw.p50).toBeGreaterThan(0)
+    console.log(
+      `external iPaaS (ms timestamps): e2e p50 ${e2e.latency.raw.p50}us p99 ${e2e.latency.raw.p99}us over ${e2e.latency.raw.count} messages, invalid ${e2e.invalid}`,
+    )
+    // Nothing else was measured: there are no hop stamps to split into legs.
+    expect(Object.keys(summary.streams).filter((s) => s !== 'e2e' && s !== 'publish-ack')).toEqual([])
+  })
+
+  it('the consumer states the resolution of what it measured: 1 ms for ISO-8601 with ms digits', async () => {
+    const root = `ext${randomUUID().slice(0, 8)}`
+    await foreignTransformer(root, 1_000_000)
+    const resolved = await resolveScenario(scenario(root))
+    const recorder = new RunRecorder('r', 0)
+    const consumer = new ConsumerRole(resolved, 'r', recorder, createLogger({ level: 'error' }))
+    await consumer.start()
+    stops.push(() => consumer.close())
+    const device = await mqtt.connectAsync(URL, { clientId: `dev-${randomUUID()}` })
+    stops.push(() => device.endAsync())
+    for (let i = 0; i < 5; i++) {
+      const body = { lastUpdated: new Date().toISOString(), unitName: 'unit-1', temperature: 20 }
+      await device.publishAsync(`${root}/1/telemetry`, JSON.stringify(body), { qos: 1 })
+    }
+    const until = Date.now() + 10_000
+    while (recorder.uniqueSoFar < 5 && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
+    recorder.rollSecond(0, false)
+    expect(recorder.total.received).toBe(5)
+    expect(recorder.timestampResolutionUs).toBe(1000)
+    expect(recorder.streams.get('e2e')!.cumulative().raw.count).toBe(5)
+  })
+})
