@@ -51,15 +51,12 @@ export class ZeromqConnection implements BrokerConnection {
   private readonly onSent = () => {
     this.sendsPending--
   }
-  private readonly onPubSendFailed = (err: unknown): never => {
+  private readonly onSendFailed = (err: unknown): never => {
+    this.sendsPending--
     throw new PublishError(`send on ${this.plan.addresses.join(', ')} failed: ${describeError(err)}`, {
       source: SOURCE,
       cause: err,
     })
-  }
-  private readonly onSendFailed = (err: unknown): never => {
-    this.sendsPending--
-    return this.onPubSendFailed(err)
   }
 
   constructor(
@@ -86,10 +83,9 @@ export class ZeromqConnection implements BrokerConnection {
     }
     const sock = this.sock as SendSocket
     const frames = [topic, encodeHeaders(msg.headers), msg.payload]
-    // A PUB never blocks (it drops at its high-water mark), so its send resolves at once.
-    if (this.config.mode === 'pubsub') return sock.send(frames).then(undefined, this.onPubSendFailed)
-    // zeromq allows one blocked send per socket (EBUSY otherwise); PUSH blocks at its high-water
-    // mark, so later publishes queue behind the blocked one instead of failing.
+    // zeromq.js allows one pending send per socket (EBUSY otherwise). A send is pending when PUSH
+    // blocks at its high-water mark, and on any socket every 512th send, which zeromq.js defers
+    // so as not to starve the event loop; later publishes queue behind it instead of failing.
     const sent = this.sendsPending === 0 ? sock.send(frames) : this.sendTail.then(() => sock.send(frames))
     this.sendsPending++
     const done = sent.then(this.onSent, this.onSendFailed)

@@ -156,6 +156,22 @@ describe('broker-zeromq against real sockets', () => {
     await lenient.publish('nobody/listens', { payload: new Uint8Array(1) })
   })
 
+  for (const mode of ['pubsub', 'pushpull'] as const) {
+    it(`${mode}: 3000 publishes issued at once all resolve and arrive (zeromq.js defers every 512th send)`, async () => {
+      const endpoint = tcp(await freePort())
+      const hwm = { sendHighWaterMark: 10_000, receiveHighWaterMark: 10_000 }
+      const consumer = await conn({ mode, endpoint, ...hwm }, 'consumer')
+      const box = inbox()
+      await consumer.subscribe(`${runId}/burst/${mode}`, box.push)
+      const producer = await conn({ mode, endpoint, ...hwm }, 'producer')
+      const payload = new Uint8Array(16)
+      await Promise.all(
+        Array.from({ length: 3000 }, () => producer.publish(`${runId}/burst/${mode}`, { payload })),
+      )
+      await until(() => box.messages.length === 3000, 10_000, '3000 messages')
+    })
+  }
+
   it('pushpull: publishes blocked at the high-water mark queue in order instead of failing with EBUSY', async () => {
     const endpoint = tcp(await freePort())
     const producer = await conn(
