@@ -53,18 +53,21 @@ describe('RunRecorder legs', () => {
   it('external mode: records latency at the stated resolution and separates warm-up by send time', async () => {
     const r = new RunRecorder('r', runTag('r'))
     r.externalMode = true
-    r.onSent(true)
+    const before = nowUs()
+    r.onSent(true) // the last warm-up send happens at or after `before`
     await new Promise((res) => setTimeout(res, 5))
-    const now = nowUs()
-    r.onExternal(now - 10_000, 1000, undefined, undefined, now) // sent before the last warm-up send
+    r.onExternal(before - 2000, 1000, undefined, undefined, nowUs()) // wholly before the boundary
     r.onSent(false)
+    const now = nowUs()
     r.onExternal(now, 1000, undefined, undefined, now + 2000)
     r.onExternal(now, 1000, 3, 0, now + 2000)
     r.onExternal(now, 1000, 3, 0, now + 2000) // duplicate
+    r.onExternal(before - 500, 1000, 4, 0, now) // within 1 ms of the boundary: counted measured, flagged
     r.rollSecond(0, false)
-    expect(r.total).toMatchObject({ receivedWarmup: 1, received: 2, duplicates: 1 })
+    expect(r.total).toMatchObject({ receivedWarmup: 1, received: 3, duplicates: 1 })
+    expect(r.externalAmbiguous).toBe(1)
     expect(r.timestampResolutionUs).toBe(1000)
     expect(r.streams.get('e2e')!.cumulative().raw.p50).toBe(2000)
-    expect(r.uniqueSoFar).toBe(3)
+    expect(r.uniqueSoFar).toBe(4)
   })
 })
