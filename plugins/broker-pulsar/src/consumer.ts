@@ -34,6 +34,8 @@ export interface ConsumerOptions {
 export class PulsarConsumer implements Subscription {
   private readonly socket: ManagedSocket
   private warnedHandlerError = false
+  /** Acks withheld while paused; the service stops pushing after `receiverQueueSize` of them. */
+  private held: string[] | undefined
 
   constructor(
     env: SocketEnv,
@@ -51,6 +53,22 @@ export class PulsarConsumer implements Subscription {
   /** Opens the consumer socket (creating the subscription if needed). */
   start(): Promise<void> {
     return this.socket.open()
+  }
+
+  /**
+   * Back-pressure for slow subscribers (iotload's bridge): acks are withheld, so the WebSocket
+   * service stops pushing once `receiverQueueSize` messages are unacked, and the rest waits in
+   * the broker. Without effect in `before-handler` ack mode.
+   */
+  pause(): void {
+    this.held ??= []
+  }
+
+  /** Sends the withheld acks; delivery resumes. */
+  resume(): void {
+    const held = this.held
+    this.held = undefined
+    if (held !== undefined) for (const frame of held) this.socket.send(frame)
   }
 
   /** Closes the consumer socket; a durable subscription and its backlog stay on the broker. */
@@ -93,6 +111,7 @@ export class PulsarConsumer implements Subscription {
       }
       return
     }
-    this.socket.send(ackFrame(id))
+    if (this.held !== undefined) this.held.push(ackFrame(id))
+    else this.socket.send(ackFrame(id))
   }
 }

@@ -9,5 +9,6 @@ export {
   readerUrl,
   toPulsarTopic,
 } from './topic-url.ts'
+export type { PausableSubscription } from './pulsar-connection.ts'
 export { pulsarPlugin }
 export default pulsarPlugin

@@ -15,6 +15,9 @@ import { consumerUrl, displayUrl, producerUrl, toPulsarTopic } from './topic-url
 
 const SOURCE = 'broker-pulsar'
 
+/** A subscription with the optional pause/resume iotload's bridge uses for back-pressure. */
+export type PausableSubscription = Subscription & { pause(): void; resume(): void }
+
 /**
  * One iotload connection over the Pulsar WebSocket API: a lazily opened producer socket per
  * topic it publishes to, and a consumer socket per subscription.
@@ -44,7 +47,7 @@ export class PulsarConnection implements BrokerConnection {
     filter: string,
     onMessage: (msg: InboundMessage) => void,
     options: SubscribeOptions = {},
-  ): Promise<Subscription> {
+  ): Promise<PausableSubscription> {
     if (this.closed) throw new ClosedError('subscribe on a closed connection', { source: SOURCE })
     const { config } = this
     const group = options.group
@@ -73,6 +76,8 @@ export class PulsarConnection implements BrokerConnection {
         this.consumers.delete(consumer)
         await consumer.unsubscribe()
       },
+      pause: () => consumer.pause(),
+      resume: () => consumer.resume(),
     }
   }
 

@@ -3,6 +3,7 @@ import { requireService } from '@iotload/sdk/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { pulsarConfigSchema } from './config.ts'
 import { pulsarPlugin } from './plugin.ts'
+import type { PausableSubscription } from './pulsar-connection.ts'
 
 const up = await requireService('Pulsar', '127.0.0.1', 8080)
 const run = `it-${process.pid}-${Date.now().toString(36)}`
@@ -175,6 +176,24 @@ describe.skipIf(!up)('broker-pulsar against Pulsar standalone (WebSocket API)', 
     await until(() => again.length >= away.length, 'the messages published while away')
     await new Promise((r) => setTimeout(r, 500))
     expect(again).toEqual(away)
+  })
+
+  it('pause withholds acks so the service stops after receiverQueueSize; resume delivers the rest', async () => {
+    const topic = `pause-${run}`
+    const sub = await connect({ receiverQueueSize: 10 }, 'consumer')
+    const got: string[] = []
+    const subscription = (await sub.subscribe(topic, (m) => got.push(text(m)))) as PausableSubscription
+    subscription.pause()
+    const pub = await connect()
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => pub.publish(topic, { payload: enc(String(i)), qos: 1 })),
+    )
+    await new Promise((r) => setTimeout(r, 1000))
+    expect(got.length).toBeGreaterThan(0)
+    expect(got.length).toBeLessThanOrEqual(10)
+    subscription.resume()
+    await until(() => got.length === 50, 'the rest after resume')
+    expect(got).toEqual(Array.from({ length: 50 }, (_, i) => String(i)))
   })
 
   it('QoS 0 publishes resolve without waiting and still arrive', async () => {
