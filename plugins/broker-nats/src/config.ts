@@ -28,6 +28,8 @@ export const jetstreamSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]+$/, 'consumer names are letters, digits, _ and -')
       .default('iotload'),
+    /** Time to wait for a PubAck before the publish fails, in ms. @default 5000 */
+    ackTimeoutMs: z.number().int().positive().default(5000),
     /** Consumer acknowledgement policy. @default 'explicit' */
     ackPolicy: z.enum(['explicit', 'none', 'all']).default('explicit'),
     /**
@@ -35,6 +37,11 @@ export const jetstreamSchema = z
      * event loop is busy (a pull costs a round trip). @default 1000
      */
     pullBatch: z.number().int().positive().default(1000),
+    /**
+     * Unacknowledged messages the server lets a consumer have out; with the server default (1000) a
+     * busy event loop, slow to ack, throttles delivery. @default 20000
+     */
+    maxAckPending: z.number().int().positive().default(20_000),
     /** Seconds after which the server removes a durable consumer nobody pulls from. @default 300 */
     inactiveThresholdS: z.number().positive().default(300),
   })

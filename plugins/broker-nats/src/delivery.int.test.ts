@@ -100,6 +100,27 @@ describe.skipIf(!up)('nats delivery semantics against nats-server', () => {
     }
   })
 
+  it('jetstream: a subject no stream captures fails the publish with PublishError, not a timeout', async () => {
+    const c = await conn({ mode: 'jetstream', jetstream: { stream, create: false } })
+    const t0 = Date.now()
+    await expect(c.publish(`nostream${run}.x`, { payload: Buffer.from('x') })).rejects.toMatchObject({
+      name: 'PublishError',
+      message: expect.stringContaining('no JetStream stream captures'),
+    })
+    expect(Date.now() - t0).toBeLessThan(4000)
+  })
+
+  it('jetstream: a PubAck that never comes fails the publish after ackTimeoutMs', async () => {
+    // A core subscriber that never answers is a responder, so the server sends no 503 either.
+    const silent = await conn()
+    await silent.subscribe(`silent${run}.x`, () => undefined)
+    const c = await conn({ mode: 'jetstream', jetstream: { stream, create: false, ackTimeoutMs: 300 } })
+    await expect(c.publish(`silent${run}.x`, { payload: Buffer.from('x') })).rejects.toMatchObject({
+      name: 'PublishError',
+      message: expect.stringContaining('no PubAck'),
+    })
+  })
+
   it('core: publish after close rejects with ClosedError', async () => {
     const c = await conn()
     await c.close()

@@ -11,6 +11,7 @@ import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node'
 import type { NatsConfig } from './config.ts'
 import { SOURCE, toPublishError } from './errors.ts'
 import { fromNatsHeaders, toNatsHeaders } from './headers.ts'
+import type { PubAckTracker } from './pub-ack-tracker.ts'
 import type { StreamEnsurer } from './stream-ensurer.ts'
 
 type JetStreamModule = typeof import('@nats-io/jetstream')
@@ -24,6 +25,7 @@ export interface JetStreamParts {
   headers: () => MsgHdrs
   nanos: (millis: number) => number
   streams: StreamEnsurer
+  acks: PubAckTracker
   config: NatsConfig
   clientId: string
   statusDone: Promise<void>
@@ -51,15 +53,15 @@ export class JetStreamConnection implements BrokerConnection {
     return ready === undefined ? this.send(topic, msg) : ready.then(() => this.send(topic, msg))
   }
 
-  private async send(topic: string, msg: OutboundMessage): Promise<void> {
+  private send(topic: string, msg: OutboundMessage): Promise<void> {
     try {
-      await this.p.js.publish(
+      return this.p.acks.publish(
         topic,
         msg.payload,
-        msg.headers === undefined ? undefined : { headers: toNatsHeaders(msg.headers, this.p.headers) },
+        msg.headers === undefined ? undefined : toNatsHeaders(msg.headers, this.p.headers),
       )
     } catch (err) {
-      throw toPublishError(err, topic)
+      return Promise.reject(toPublishError(err, topic))
     }
   }
 
@@ -69,7 +71,8 @@ export class JetStreamConnection implements BrokerConnection {
     options?: SubscribeOptions,
   ): Promise<Subscription> {
     if (this.closing) throw new ClosedError('connection is closed', { source: SOURCE })
-    const { stream, durablePrefix, ackPolicy, inactiveThresholdS, pullBatch } = this.p.config.jetstream
+    const { stream, durablePrefix, ackPolicy, inactiveThresholdS, pullBatch, maxAckPending } =
+      this.p.config.jetstream
     await this.p.streams.ensure(filter)
     const group = options?.group
     const durable = consumerName(
@@ -84,6 +87,7 @@ export class JetStreamConnection implements BrokerConnection {
       // Only what is published from now on, like a core subscription.
       deliver_policy: DeliverPolicy.New,
       inactive_threshold: this.p.nanos(inactiveThresholdS * 1000),
+      ...(ackPolicy !== 'none' && { max_ack_pending: maxAckPending }),
     })
     const consumer = await this.p.js.consumers.get(stream, durable)
     const ack = ackPolicy !== 'none'
@@ -115,6 +119,7 @@ export class JetStreamConnection implements BrokerConnection {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.all([...this.subs].map((s) => s.unsubscribe()))
+      this.p.acks.close()
       await this.p.nc.close().catch(() => undefined)
       await this.p.statusDone
     })()

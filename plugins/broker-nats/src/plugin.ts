@@ -5,6 +5,7 @@ import { connectOptions } from './connect-options.ts'
 import { CoreConnection } from './core-connection.ts'
 import { displayServers, SOURCE, toConnectionError } from './errors.ts'
 import { JetStreamConnection } from './jetstream-connection.ts'
+import { PubAckTracker } from './pub-ack-tracker.ts'
 import { forwardStatus } from './status.ts'
 import { StreamEnsurer } from './stream-ensurer.ts'
 
@@ -57,6 +58,7 @@ export default definePlugin({
         headers: nats.headers,
         nanos: nats.nanos,
         streams: new StreamEnsurer(jsm, lib, config, servers.join(',')),
+        acks: new PubAckTracker(nc, nats.createInbox(), config.jetstream.ackTimeoutMs),
         config,
         clientId: ctx.clientId,
         statusDone,

@@ -60,6 +60,8 @@ export class StreamEnsurer {
   }
 
   private async cover(subject: string): Promise<void> {
+    // Another connection of this process may have covered it while this call waited in the queue.
+    if (this.state.patterns.some((p) => subjectMatches(p, subject))) return
     const js = this.config.jetstream
     const wanted = js.subjects ?? [derivedStreamSubject(subject)]
     let config = await this.currentConfig()
