@@ -53,7 +53,12 @@ export async function readBody(c: Context, options: { yaml: boolean }): Promise<
     }
   } else {
     try {
-      value = parseYaml(text, { maxAliasCount: 100, prettyErrors: false, uniqueKeys: true })
+      value = parseYaml(text, {
+        maxAliasCount: 100,
+        prettyErrors: false,
+        uniqueKeys: true,
+        logLevel: 'error',
+      })
     } catch (err) {
       const first = String((err as Error).message)
         .split('\n')[0]!

@@ -291,7 +291,14 @@ describe.skipIf(!up)('iotload daemon: durability against Mosquitto', () => {
     expect(second.scenario.broker.auth.password).toBe('${env:SECRET_ENV_PW}')
     const third = JSON.parse((await call(`/v1/runs/${ids[2]}`)).text) as RunBody
     expect(third.status).toBe('failed')
-    for (const path of ['/v1/runs', '/metrics', '/openapi.json', '/v1/plugins', '/healthz']) await call(path)
+    for (const path of ['/v1/runs', '/openapi.json', '/v1/plugins', '/healthz']) await call(path)
+    // /metrics: the OpenTelemetry per-run series and the daemon's own gauges, in one scrape.
+    const metrics = (await call('/metrics')).text
+    expect(metrics).toMatch(
+      new RegExp(`^iotload_messages_received_total\\{run="${ids[0]}"[^}]*\\} [1-9]`, 'm'),
+    )
+    expect(metrics).toMatch(/^iotload_runs\{status="completed"\} 2$/m)
+    expect(metrics).toMatch(/^iotload_active_runs 0$/m)
     d.proc.kill('SIGTERM')
     expect(await d.exit).toBe(0)
 

@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { createApp } from '../api/app.ts'
-import { daemonMetricsText } from '../api/metrics-text.ts'
 import { isLoopback } from '../api/auth.ts'
+import { daemonMetricsText } from '../api/metrics-text.ts'
 import type { MetricsProvider } from '../api/routes/system.ts'
 import type { RunTelemetry } from '../engine/telemetry-hooks.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
+import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { secrets } from '../scenario/secrets.ts'
 import { PluginInstaller } from '../service/plugin-installer.ts'
 import { RunManager } from '../service/run-manager.ts'
@@ -38,8 +39,12 @@ export interface DaemonFlags {
 
 /** Hooks the OpenTelemetry package can supply. */
 export interface DaemonHooks {
+  /** GET /metrics. @default the OpenTelemetry registry followed by the daemon's run gauges */
   metrics?: MetricsProvider
-  telemetry?: RunTelemetry
+  /** Per-run metrics/tracing hooks. @default the process telemetry, labelled per run */
+  telemetryFor?: (resolved: ResolvedScenario, id: string) => RunTelemetry | undefined
+  /** Called once the daemon has stopped its runs, to flush exporters. @default the process telemetry's shutdown */
+  shutdown?: () => Promise<void>
 }
 
 function intSetting(value: string, name: string, min: number, max: number): number {
@@ -119,21 +124,21 @@ export async function daemonCommand(
       runs: interrupted.join(','),
     })
 
+  const otel = daemonTelemetry(logger)
   const manager = new RunManager({
     store,
     logger,
     maxRuns,
     env,
     allowPlugins: allow,
-    ...(hooks.telemetry ? { telemetry: hooks.telemetry } : {}),
+    telemetryFor: hooks.telemetryFor ?? otel.forRun,
   })
   const app = createApp({
     manager,
     logger,
     installer: new PluginInstaller({ allow }),
     ...(token ? { token } : {}),
-    metrics:
-      hooks.metrics ?? combinedMetrics(daemonTelemetry(logger).metrics, () => daemonMetricsText(manager)),
+    metrics: hooks.metrics ?? combinedMetrics(otel.metrics, () => daemonMetricsText(manager)),
   })
 
   const server = serve({ fetch: app.fetch, hostname: host, port })
@@ -172,6 +177,7 @@ export async function daemonCommand(
       if ('closeIdleConnections' in server) server.closeIdleConnections()
       void manager
         .shutdown()
+        .then(() => (hooks.shutdown ?? (() => otel.telemetry.shutdown()))())
         .catch((err) => logger.error('shutdown failed', { error: (err as Error).message }))
         .finally(() => {
           store.close()

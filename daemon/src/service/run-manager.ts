@@ -1,8 +1,8 @@
 import { describeError } from '@iotload/sdk'
-import { type RunHandle, type LiveStatus, startRun } from '../engine/run.ts'
+import { type LiveStatus, newRunId, type RunHandle, startRun } from '../engine/run.ts'
 import type { RunTelemetry } from '../engine/telemetry-hooks.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
-import { resolveScenario } from '../scenario/load-scenario.ts'
+import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
 import type { ResultStore, RunRecord, RunStatus } from '../store/result-store.ts'
 import { ServiceError } from './errors.ts'
 import { checkScenarioPlugins } from './plugin-names.ts'
@@ -15,6 +15,8 @@ export interface RunManagerOptions {
   maxRuns?: number
   /** Metrics and tracing hooks passed to every run. */
   telemetry?: RunTelemetry
+  /** Per-run hooks (labelled with the run's id and scenario); wins over `telemetry`. */
+  telemetryFor?: (resolved: ResolvedScenario, id: string) => RunTelemetry | undefined
   /**
    * Environment for `${env:NAME}` references in submitted scenarios. IOTLOAD_* variables are
    * removed: they configure the daemon itself and must not leak into (or override) client scenarios.
@@ -83,10 +85,19 @@ export class RunManager {
           : `${this.active.size} runs are already executing, the limit is ${this.maxRuns} (--max-runs / IOTLOAD_MAX_RUNS); stop one or retry when one ends`,
       )
     }
+    const id = newRunId()
+    let telemetry = this.options.telemetry
+    try {
+      telemetry = this.options.telemetryFor?.(resolved, id) ?? telemetry
+    } catch (err) {
+      // Telemetry never stops a run (OTel rule): run without it and say so.
+      this.logger.warn('telemetry setup failed; running without it', { run: id, error: describeError(err) })
+    }
     const handle = startRun(resolved, {
+      id,
       store: this.store,
       logger: this.logger,
-      ...(this.options.telemetry ? { telemetry: this.options.telemetry } : {}),
+      ...(telemetry ? { telemetry } : {}),
     })
     this.active.set(handle.id, handle)
     this.logger.info('run started', { run: handle.id, name: resolved.scenario.name })
