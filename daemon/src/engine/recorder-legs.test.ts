@@ -62,12 +62,25 @@ describe('RunRecorder legs', () => {
     r.onExternal(now, 1000, undefined, undefined, now + 2000)
     r.onExternal(now, 1000, 3, 0, now + 2000)
     r.onExternal(now, 1000, 3, 0, now + 2000) // duplicate
-    r.onExternal(before - 500, 1000, 4, 0, now) // within 1 ms of the boundary: counted measured, flagged
+    // In the boundary's millisecond, but nothing measured was sent within 1 ms of it: warm-up.
+    r.onExternal(before - 1, 1000, 4, 0, now)
     r.rollSecond(0, false)
-    expect(r.total).toMatchObject({ receivedWarmup: 1, received: 3, duplicates: 1 })
-    expect(r.externalAmbiguous).toBe(1)
+    expect(r.total).toMatchObject({ receivedWarmup: 2, received: 2, duplicates: 1 })
+    expect(r.externalAmbiguous).toBe(0)
     expect(r.timestampResolutionUs).toBe(1000)
     expect(r.streams.get('e2e')!.cumulative().raw.p50).toBe(2000)
     expect(r.uniqueSoFar).toBe(4)
+
+    // Measured sends right after the boundary: a timestamp in that millisecond cannot be placed,
+    // so it counts as measured and is flagged.
+    const tight = new RunRecorder('r', runTag('r'))
+    tight.externalMode = true
+    const b = nowUs()
+    tight.onSent(true)
+    tight.onSent(false)
+    tight.onExternal(b - 1, 1000, undefined, undefined, nowUs())
+    tight.rollSecond(0, false)
+    expect(tight.total.received).toBe(1)
+    expect(tight.externalAmbiguous).toBe(1)
   })
 })

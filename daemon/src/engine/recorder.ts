@@ -13,6 +13,9 @@ export const STREAM = {
   bridgeToConsumer: 'bridge-consumer',
 } as const
 
+/** Upper bound on the time between a send stamp and the producer's `onSent` call. */
+const SEND_STAMP_MARGIN_US = 200
+
 /** The two ends of each leg, for the cross-host marking. */
 const LEG_ENDS: Record<string, { from: string; to: string }> = {
   [STREAM.publishAck]: { from: 'producer', to: 'producer' },
@@ -76,6 +79,8 @@ export class RunRecorder {
   /** External-iPaaS mode: warm-up is told apart by the send time of the last warm-up message. */
   externalMode = false
   private lastWarmupSendUs: number | undefined
+  /** When the first measured message was handed over (its send stamp is a little earlier). */
+  private firstMeasuredSendUs: number | undefined
   /** External messages without a seq (so not in the sequence tracker), counted for drain. */
   private unsequenced = 0
   /**
@@ -106,7 +111,10 @@ export class RunRecorder {
     if (warmup) {
       this.current.sentWarmup++
       if (this.externalMode) this.lastWarmupSendUs = nowUs()
-    } else this.current.sent++
+    } else {
+      this.current.sent++
+      if (this.externalMode && this.firstMeasuredSendUs === undefined) this.firstMeasuredSendUs = nowUs()
+    }
   }
 
   onPublishAck(latencyUs: number, warmup: boolean): void {
@@ -189,12 +197,22 @@ export class RunRecorder {
         return
       }
     } else this.unsequenced++
-    // The true send time lies in [tUs, tUs + resolution): warm-up only when that whole range precedes the boundary.
-    if (this.lastWarmupSendUs !== undefined && tUs + resolutionUs <= this.lastWarmupSendUs) {
-      this.current.receivedWarmup++
-      return
+    const boundary = this.lastWarmupSendUs
+    if (boundary !== undefined && tUs <= boundary) {
+      // Every warm-up send time precedes `boundary`, every measured one follows it. The true send
+      // time lies in [tUs, tUs + resolution); before the first measured send anything is warm-up.
+      const first = this.firstMeasuredSendUs
+      if (
+        first === undefined ||
+        tUs + resolutionUs <= boundary ||
+        // No measured send within one resolution step of the boundary: nothing measured is this early.
+        first - SEND_STAMP_MARGIN_US - boundary >= resolutionUs
+      ) {
+        this.current.receivedWarmup++
+        return
+      }
+      this.externalAmbiguous++
     }
-    if (this.lastWarmupSendUs !== undefined && tUs <= this.lastWarmupSendUs) this.externalAmbiguous++
     this.current.received++
     if (verdict === 'late') this.current.reordered++
     const raw = recvUs - tUs
