@@ -115,6 +115,19 @@ describe.skipIf(!up)('runs over the API against Mosquitto', () => {
     expect(list.runs[0]!.id).toBe(id)
   }, 120_000)
 
+  it('admits exactly the limit when requests race', async () => {
+    const results = await Promise.all(
+      [1, 2, 3].map((i) => app.request('/v1/runs', post(mqttScenario(`${topic}/race${i}`)))),
+    )
+    const statuses = results.map((r) => r.status).sort()
+    expect(statuses).toEqual([201, 429, 429])
+    const winner = results.find((r) => r.status === 201)!
+    const { id } = (await winner.json()) as { id: string }
+    manager.stop(id)
+    await manager.settled(id)
+    expect(((await get(`/v1/runs/${id}`)) as RunBody).status).toMatch(/stopped|failed/)
+  }, 120_000)
+
   it('a broker that refuses connections makes the run fail, not the request', async () => {
     const res = await app.request(
       '/v1/runs',
