@@ -136,7 +136,10 @@ export async function daemonCommand(
   const app = createApp({
     manager,
     logger,
-    installer: new PluginInstaller({ allow }),
+    installer: new PluginInstaller({
+      allow,
+      ...(env.IOTLOAD_PLUGIN_DIR ? { prefix: env.IOTLOAD_PLUGIN_DIR } : {}),
+    }),
     ...(token ? { token } : {}),
     metrics: hooks.metrics ?? combinedMetrics(otel.metrics, () => daemonMetricsText(manager)),
   })

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { secrets } from '../scenario/secrets.ts'
 import { ServiceError } from './errors.ts'
 import { type InstallSpec, parseInstallName } from './plugin-names.ts'
@@ -16,7 +18,7 @@ export type NpmRunner = (args: string[], options: { cwd: string; timeoutMs: numb
 
 /** Options for `PluginInstaller`. */
 export interface PluginInstallerOptions {
-  /** Directory whose node_modules receives the package (`npm install --prefix`). @default process.cwd() */
+  /** Directory whose node_modules receives the package (`npm install --prefix`). @default defaultPluginPrefix() */
   prefix?: string
   /** Registry URL. @default npm's own configuration */
   registry?: string
@@ -41,6 +43,18 @@ export interface InstallResult {
 const UNREACHABLE =
   /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|ENETUNREACH|EHOSTUNREACH|network|socket hang up/i
 const NOT_FOUND = /E404|404 Not Found|is not in this registry|No matching version|ETARGET/i
+
+/**
+ * The directory whose node_modules the daemon resolves plugins from (the nearest ancestor of this
+ * file holding node_modules/@iotload/sdk), so an installed plugin is importable without a restart;
+ * the working directory when there is none.
+ */
+export function defaultPluginPrefix(): string {
+  for (let d = import.meta.dirname; ; d = dirname(d)) {
+    if (existsSync(join(d, 'node_modules', '@iotload', 'sdk'))) return d
+    if (dirname(d) === d) return process.cwd()
+  }
+}
 
 /** Spawns the real npm. */
 export const spawnNpm: NpmRunner = (args, { cwd, timeoutMs }) =>
@@ -89,9 +103,12 @@ function lastLines(text: string, n: number): string {
 export class PluginInstaller {
   private busy = false
   private readonly npm: NpmRunner
+  /** Where packages are installed. */
+  readonly prefix: string
 
   constructor(private readonly options: PluginInstallerOptions = {}) {
     this.npm = options.npm ?? spawnNpm
+    this.prefix = options.prefix ?? defaultPluginPrefix()
   }
 
   /** Validates the name (ConfigError, path `name`) and runs `npm install`. */
@@ -113,13 +130,13 @@ export class PluginInstaller {
         '--no-progress',
         `--fetch-retries=${this.options.fetchRetries ?? 1}`,
         '--prefix',
-        this.options.prefix ?? process.cwd(),
+        this.prefix,
         ...(this.options.registry ? ['--registry', this.options.registry] : []),
         '--',
         target,
       ]
       const res = await this.npm(args, {
-        cwd: this.options.prefix ?? process.cwd(),
+        cwd: this.prefix,
         timeoutMs: this.options.timeoutMs ?? 180_000,
       })
       const registry = this.options.registry ?? 'the configured npm registry'
