@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Apache Pulsar standalone for the broker-pulsar integration tests and examples.
 #   pulsar.sh start    download (once) into ~/.cache/iotload, start, wait for public/default
-#   pulsar.sh stop     stop the broker started from here (pid file)
+#   pulsar.sh stop     stop what was started from here (pid files)
 #   pulsar.sh status   report
 # Idempotent: `start` with a broker already answering on the web port does nothing.
 # Broker binds to 127.0.0.1 only: binary 6650, HTTP admin + WebSocket API on 8080.
+# Plus, for auth tests, Pulsar's standalone WebSocket proxy with token auth on 8081 in front of
+# the same broker (the standalone broker itself runs without auth). Its token is in
+# ~/.cache/iotload/pulsar-run/auth/token. That proxy has no bind-address setting: it listens on
+# all interfaces of this machine.
 # The distribution comes from Maven Central through mvn (no other download), the JVM is the system Java 17.
 set -uo pipefail
 cmd=${1:-status}
@@ -20,12 +24,16 @@ CONF=$RUN_DIR/standalone.conf
 WEB_PORT=${PULSAR_WEB_PORT:-8080}
 BROKER_PORT=${PULSAR_BROKER_PORT:-6650}
 WAIT_S=${PULSAR_WAIT_S:-180}
+AUTH_PORT=${PULSAR_AUTH_WS_PORT:-8081}
+AUTH_DIR=$RUN_DIR/auth
+AUTH_PID_FILE=$RUN_DIR/ws-auth.pid
 ARTIFACT=org.apache.pulsar:pulsar-server-distribution:$PULSAR_VERSION:tar.gz:bin
 TARBALL=$HOME/.m2/repository/org/apache/pulsar/pulsar-server-distribution/$PULSAR_VERSION/pulsar-server-distribution-$PULSAR_VERSION-bin.tar.gz
 
 up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 ready() { curl -sf --max-time 3 "http://127.0.0.1:$WEB_PORT/admin/v2/namespaces/public" 2>/dev/null | grep -q 'public/default'; }
 running_pid() { [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null && cat "$PID_FILE"; }
+auth_pid() { [ -f "$AUTH_PID_FILE" ] && kill -0 "$(cat "$AUTH_PID_FILE")" 2>/dev/null && cat "$AUTH_PID_FILE"; }
 
 install() {
   [ -x "$HOME_DIR/bin/pulsar" ] && return 0
@@ -54,7 +62,13 @@ write_conf() {
 }
 
 start() {
-  if ready; then echo "pulsar: up on 127.0.0.1:$WEB_PORT (ws + admin) and :$BROKER_PORT"; return 0; fi
+  if ready; then
+    echo "pulsar: up on 127.0.0.1:$WEB_PORT (ws + admin) and :$BROKER_PORT"
+    install || return 1
+    mkdir -p "$LOG_DIR"
+    start_auth
+    return
+  fi
   if pid=$(running_pid); then
     echo "pulsar: pid $pid is starting; waiting"
   else
@@ -83,7 +97,8 @@ start() {
   while ((SECONDS - t0 < WAIT_S)); do
     if ready; then
       echo "pulsar: up on 127.0.0.1:$WEB_PORT (ws + admin) and :$BROKER_PORT after $((SECONDS - t0)) s (pid $(cat "$PID_FILE"))"
-      return 0
+      start_auth
+      return
     fi
     if ! running_pid >/dev/null; then
       echo "pulsar: process exited; last log lines:" >&2
@@ -97,13 +112,60 @@ start() {
   return 1
 }
 
+# A token-auth WebSocket proxy in front of the broker, so a wrong token meets a real 401.
+start_auth() {
+  if up "$AUTH_PORT"; then echo "pulsar: token-auth WebSocket proxy up on :$AUTH_PORT"; return 0; fi
+  mkdir -p "$AUTH_DIR"
+  if [ ! -s "$AUTH_DIR/secret.key" ] || [ ! -s "$AUTH_DIR/token" ]; then
+    (cd "$HOME_DIR" && PULSAR_MEM="-Xmx128m" bin/pulsar tokens create-secret-key --output "$AUTH_DIR/secret.key") \
+      >"$LOG_DIR/tokens.log" 2>&1 || { echo "pulsar: creating the secret key failed, see $LOG_DIR/tokens.log" >&2; return 1; }
+    (cd "$HOME_DIR" && PULSAR_MEM="-Xmx128m" bin/pulsar tokens create --secret-key "file://$AUTH_DIR/secret.key" \
+      --subject iotload-test) >"$AUTH_DIR/token.tmp" 2>>"$LOG_DIR/tokens.log" &&
+      mv "$AUTH_DIR/token.tmp" "$AUTH_DIR/token" || { echo "pulsar: creating the token failed" >&2; return 1; }
+  fi
+  cat >"$AUTH_DIR/websocket.conf" <<CONF
+serviceUrl=http://127.0.0.1:$WEB_PORT
+brokerServiceUrl=pulsar://127.0.0.1:$BROKER_PORT
+webServicePort=$AUTH_PORT
+clusterName=standalone
+authenticationEnabled=true
+authenticationProviders=org.apache.pulsar.broker.authentication.AuthenticationProviderToken
+tokenSecretKey=file://$AUTH_DIR/secret.key
+authorizationEnabled=false
+webSocketSessionIdleTimeoutMillis=300000
+webSocketMaxTextFrameSize=1048576
+CONF
+  (
+    cd "$HOME_DIR" || exit 1
+    PULSAR_WEBSOCKET_CONF=$AUTH_DIR/websocket.conf PULSAR_LOG_DIR=$LOG_DIR \
+      PULSAR_MEM="-Xms64m -Xmx192m -XX:MaxDirectMemorySize=128m" PULSAR_GC="-XX:+UseG1GC" \
+      exec setsid nohup bin/pulsar websocket >"$LOG_DIR/ws-auth.log" 2>&1 </dev/null
+  ) &
+  echo $! >"$AUTH_PID_FILE"
+  for _ in $(seq 1 90); do
+    if up "$AUTH_PORT"; then echo "pulsar: token-auth WebSocket proxy up on :$AUTH_PORT (token: $AUTH_DIR/token)"; return 0; fi
+    auth_pid >/dev/null || break
+    sleep 1
+  done
+  echo "pulsar: token-auth WebSocket proxy did not start; see $LOG_DIR/ws-auth.log" >&2
+  tail -20 "$LOG_DIR/ws-auth.log" >&2
+  return 1
+}
+
+stop_pid() { # name pid
+  echo "pulsar: stopping $1 (pid $2)"
+  kill "$2"
+  for _ in $(seq 1 30); do kill -0 "$2" 2>/dev/null || break; sleep 1; done
+  kill -0 "$2" 2>/dev/null && kill -9 "$2"
+}
+
 stop() {
   local pid
+  if pid=$(auth_pid); then stop_pid "token-auth proxy" "$pid"; fi
+  rm -f "$AUTH_PID_FILE"
+
   if ! pid=$(running_pid); then echo "pulsar: not running (from this script)"; rm -f "$PID_FILE"; return 0; fi
-  echo "pulsar: stopping pid $pid"
-  kill "$pid"
-  for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+  stop_pid broker "$pid"
   rm -f "$PID_FILE"
   echo "pulsar: stopped"
 }
@@ -112,6 +174,8 @@ status() {
   if ready; then echo "pulsar: up on 127.0.0.1:$WEB_PORT (ws + admin) and :$BROKER_PORT; logs in $LOG_DIR"
   elif pid=$(running_pid); then echo "pulsar: pid $pid running but not ready; logs in $LOG_DIR"
   else echo "pulsar: DOWN"; fi
+  if up "$AUTH_PORT"; then echo "pulsar: token-auth WebSocket proxy up on :$AUTH_PORT"
+  else echo "pulsar: token-auth WebSocket proxy DOWN"; fi
 }
 
 case $cmd in

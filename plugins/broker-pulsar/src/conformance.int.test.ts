@@ -2,6 +2,7 @@ import { testBrokerPlugin } from '@iotload/sdk/conformance'
 import { requireService } from '@iotload/sdk/testing'
 import { afterAll, describe } from 'vitest'
 import { pulsarPlugin } from './plugin.ts'
+import { AUTH_PROXY_PORT, readTestToken } from './testing/auth-proxy.ts'
 import { makeTestCerts } from './testing/test-certs.ts'
 import { startTlsProxy } from './testing/tls-proxy.ts'
 
@@ -20,6 +21,10 @@ afterAll(async () => {
 })
 const wssUrl = `wss://${HOST}:${tlsProxy?.port ?? 8443}`
 
+// Token auth: Pulsar's WebSocket proxy with token authentication, started by pulsar.sh.
+const authUp = up && (await requireService('Pulsar WebSocket proxy with token auth', HOST, AUTH_PROXY_PORT))
+const token = authUp ? readTestToken() : ''
+
 describe.skipIf(!up)('broker-pulsar', () => {
   testBrokerPlugin(pulsarPlugin, {
     name: 'pulsar conformance (standalone, WebSocket API)',
@@ -31,6 +36,13 @@ describe.skipIf(!up)('broker-pulsar', () => {
       port: PORT,
       configFor: (proxyPort) => ({ url: `ws://${HOST}:${proxyPort}`, reconnectPeriod: '100ms' }),
     },
+    auth: authUp
+      ? {
+          config: { url: `ws://${HOST}:${AUTH_PROXY_PORT}` },
+          invalid: { token: `${token.slice(0, -6)}AAAAAA` },
+          valid: { token },
+        }
+      : undefined,
     tls: {
       config: { url: wssUrl, tls: { ca: certs?.caFile ?? 'missing' } },
       unknownCaConfig: { url: wssUrl, tls: { ca: certs?.otherCaFile ?? 'missing' } },
