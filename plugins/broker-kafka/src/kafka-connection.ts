@@ -82,8 +82,9 @@ export class KafkaConnection implements BrokerConnection {
       await ensureTopic(this.key, parsed.literal, () => this.admin(), this.config, this.ctx.logger)
     let stopping = false
     const kafka = this.makeKafka(() => stopping || this.closing !== undefined)
+    const groupId = this.groupId(filter, options.group)
     const consumer = kafka.consumer({
-      groupId: this.groupId(filter, options.group),
+      groupId,
       sessionTimeout: this.config.sessionTimeout,
       heartbeatInterval: this.config.heartbeatInterval,
       maxWaitTimeInMs: this.config.fetchMaxWait,
@@ -94,6 +95,7 @@ export class KafkaConnection implements BrokerConnection {
     })
     const subscriber: KafkaSubscriber = new KafkaSubscriber({
       consumer,
+      groupId,
       admin: () => this.admin(),
       config: this.config,
       ctx: this.ctx,

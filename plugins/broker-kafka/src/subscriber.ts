@@ -1,5 +1,12 @@
 import type { InboundMessage, PluginContext, Subscription } from '@iotload/sdk'
-import type { Admin, Consumer, ConsumerRunConfig, EachBatchPayload, IHeaders } from 'kafkajs'
+import type {
+  Admin,
+  Consumer,
+  ConsumerRunConfig,
+  EachBatchPayload,
+  IHeaders,
+  IMemberAssignment,
+} from 'kafkajs'
 import type { KafkaConfig } from './config.ts'
 import type { TopicFilter } from './topic-filter.ts'
 
@@ -21,6 +28,7 @@ export function headersToStrings(headers: IHeaders | undefined): Record<string, 
 /** What a subscription needs from its connection. */
 export interface SubscriberDeps {
   consumer: Consumer
+  groupId: string
   admin: () => Promise<Admin>
   config: KafkaConfig
   ctx: PluginContext
@@ -38,6 +46,14 @@ export interface SubscriberDeps {
  * `topicRefresh` ms for new ones: kafkajs resolves a RegExp subscription only once, at start,
  * which would miss the per-device topics producers create after the consumer started. Topics
  * found later are read from their beginning, since all they hold was published after subscribe.
+ *
+ * Start position: kafkajs resolves "latest" lazily, after the join, and retries when the broker
+ * answers ListOffsets with an error (as it does for a topic created a moment ago), so records
+ * published right after `subscribe` resolved could fall behind the position it finally picks.
+ * The subscriber therefore notes each partition's end offset before joining and, for assigned
+ * partitions the group has no committed offset for, seeks there; the seek is committed, so a
+ * restart after a crash resumes from it too. Partitions with a committed offset (a shared group
+ * rebalancing) resume from that.
  */
 export class KafkaSubscriber implements Subscription {
   private readonly topics = new Set<string>()
@@ -46,14 +62,17 @@ export class KafkaSubscriber implements Subscription {
   private stopped = false
   private crashed = false
   private restarting: Promise<void> = Promise.resolve()
+  /** End offsets noted at subscribe, per topic and partition: where a fresh group starts. */
+  private readonly startOffsets = new Map<string, Map<number, string>>()
+  private pinning: Promise<void> = Promise.resolve()
   private readonly runConfig: ConsumerRunConfig
 
   constructor(private readonly deps: SubscriberDeps) {
     const onMessage = deps.onMessage
     this.runConfig = {
-      // kafkajs would commit after every batch: an extra round trip in the fetch loop. Offsets only
-      // matter when partitions change owner, so commit every few seconds (and on rebalance/stop).
-      autoCommitInterval: 5000,
+      // kafkajs' default, commit after every batch, is kept on purpose: a consumer that restarts
+      // after a crash resumes from its last commit, and a partition without one would jump to its
+      // end, so a commit interval would turn every restart into (tool-made) loss.
       eachBatch: async ({ batch }: EachBatchPayload) => {
         const topic = batch.topic
         for (const m of batch.messages) {
@@ -70,7 +89,13 @@ export class KafkaSubscriber implements Subscription {
       this.crashed = true
       ctx.onStatus?.(e.payload.restart ? 'reconnecting' : 'disconnected', e.payload.error.message)
     })
-    consumer.on(ev.GROUP_JOIN, () => {
+    consumer.on(ev.GROUP_JOIN, (e) => {
+      this.pinning = this.pin(e.payload.memberAssignment).catch((err: unknown) =>
+        ctx.logger.warn('kafka: could not pin start offsets', {
+          clientId: ctx.clientId,
+          error: err instanceof Error ? err.message : String(err),
+        }),
+      )
       if (!this.crashed || this.stopped) return
       this.crashed = false
       ctx.onStatus?.('reconnected')
@@ -82,6 +107,7 @@ export class KafkaSubscriber implements Subscription {
     const { consumer, filter, config } = this.deps
     await consumer.connect()
     if ('literal' in filter) {
+      if (!config.fromBeginning) await this.noteEndOffsets([filter.literal])
       await consumer.subscribe({ topics: [filter.literal], fromBeginning: config.fromBeginning })
       this.topics.add(filter.literal)
       await this.runAndWaitForFetch()
@@ -89,6 +115,7 @@ export class KafkaSubscriber implements Subscription {
     }
     const existing = await this.matchingTopics()
     if (existing.length > 0) {
+      if (!config.fromBeginning) await this.noteEndOffsets(existing)
       await consumer.subscribe({ topics: existing, fromBeginning: config.fromBeginning })
       for (const t of existing) this.topics.add(t)
       await this.runAndWaitForFetch()
@@ -111,11 +138,22 @@ export class KafkaSubscriber implements Subscription {
 
   private async runAndWaitForFetch(): Promise<void> {
     const { consumer, config } = this.deps
+    let removeJoin = () => {}
     let removeFetch = () => {}
     let removeCrash = () => {}
     let timer: NodeJS.Timeout | undefined
+    // Joined, start offsets pinned, then one fetch that began after the pinning (seeks apply at
+    // the start of a fetch): from then on every newly published record will be delivered.
     const fetched = new Promise<void>((resolve, reject) => {
-      removeFetch = consumer.on(consumer.events.FETCH, () => resolve())
+      removeJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
+        removeJoin()
+        void this.pinning.then(() => {
+          removeFetch = consumer.on(consumer.events.FETCH_START, () => {
+            removeFetch()
+            removeFetch = consumer.on(consumer.events.FETCH, () => resolve())
+          })
+        })
+      })
       removeCrash = consumer.on(consumer.events.CRASH, (e) => {
         if (!e.payload.restart) reject(e.payload.error)
       })
@@ -127,9 +165,34 @@ export class KafkaSubscriber implements Subscription {
       this.running = true
       await fetched
     } finally {
+      removeJoin()
       removeFetch()
       removeCrash()
       clearTimeout(timer)
+    }
+  }
+
+  private async noteEndOffsets(topics: string[]): Promise<void> {
+    const admin = await this.deps.admin()
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(topic)
+      this.startOffsets.set(topic, new Map(ends.map((e) => [e.partition, e.high])))
+    }
+  }
+
+  /** Seeks assigned partitions without a committed offset to the end offsets noted at subscribe. */
+  private async pin(assignment: IMemberAssignment): Promise<void> {
+    const topics = Object.keys(assignment).filter((t) => this.startOffsets.has(t))
+    if (topics.length === 0 || this.stopped) return
+    const committed = await (await this.deps.admin()).fetchOffsets({ groupId: this.deps.groupId, topics })
+    for (const { topic, partitions } of committed) {
+      const starts = this.startOffsets.get(topic)
+      const mine = new Set(assignment[topic] ?? [])
+      for (const { partition, offset } of partitions) {
+        const start = starts?.get(partition)
+        if (start === undefined || !mine.has(partition) || Number(offset) >= 0) continue
+        this.deps.consumer.seek({ topic, partition, offset: start })
+      }
     }
   }
 
