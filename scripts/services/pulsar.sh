@@ -42,7 +42,8 @@ install() {
     echo "pulsar: downloading $ARTIFACT with mvn (~245 MB)"
     # dependency plugin 3.x: 2.8 (the default on Debian's maven) mis-resolves classifier artifacts.
     mvn -q -B -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.6.1:get \
-      -Dartifact="$ARTIFACT" -Dtransitive=false || { echo "pulsar: mvn download failed" >&2; return 1; }
+      -Dartifact="$ARTIFACT" -Dtransitive=false >"$CACHE/pulsar-mvn.log" 2>&1 ||
+      { cat "$CACHE/pulsar-mvn.log" >&2; echo "pulsar: mvn download failed" >&2; return 1; }
   fi
   echo "pulsar: extracting into $CACHE"
   tar xzf "$TARBALL" -C "$CACHE" || { rm -rf "$HOME_DIR"; echo "pulsar: extract failed" >&2; return 1; }
@@ -93,12 +94,17 @@ start() {
     ) &
     echo $! >"$PID_FILE"
   fi
+  # Tokens and the auth proxy's JVM start while the broker boots (the proxy connects lazily).
+  start_auth >"$LOG_DIR/auth-start.out" 2>&1 &
+  local auth_job=$!
   local t0=$SECONDS
   while ((SECONDS - t0 < WAIT_S)); do
     if ready; then
       echo "pulsar: up on 127.0.0.1:$WEB_PORT (ws + admin) and :$BROKER_PORT after $((SECONDS - t0)) s (pid $(cat "$PID_FILE"))"
-      start_auth
-      return
+      wait "$auth_job"
+      local rc=$?
+      cat "$LOG_DIR/auth-start.out"
+      return $rc
     fi
     if ! running_pid >/dev/null; then
       echo "pulsar: process exited; last log lines:" >&2
