@@ -374,6 +374,28 @@ describe('bearer token', () => {
     )
   })
 
+  it('scrubs registered secrets from responses value by value, keeping the JSON valid', async () => {
+    const { secrets } = await import('../scenario/secrets.ts')
+    const odd = '}]},"x":"zz-odd-secret'
+    secrets.add(odd)
+    secrets.add('plain-secret-xyz')
+    const store = new SqliteStore(':memory:')
+    store.createRun({
+      id: 'leak1',
+      name: 'n plain-secret-xyz',
+      scenario: { k: odd, 'plain-secret-xyz': 1 },
+      createdAt: 1,
+    })
+    const app = createApp({ manager: new RunManager({ store, logger: quiet }), logger: quiet })
+    const text = await (await app.request('/v1/runs/leak1')).text()
+    expect(text).not.toContain('plain-secret-xyz')
+    expect(text).not.toContain('zz-odd-secret')
+    const run = JSON.parse(text) as { name: string; scenario: Record<string, unknown> }
+    expect(run.name).toBe('n [redacted]')
+    expect(run.scenario).toEqual({ k: '[redacted]', '[redacted]': 1 })
+    store.close()
+  })
+
   it('never echoes the token', async () => {
     const res = await app.request('/v1/runs/x', { headers: { authorization: `Bearer ${token}` } })
     expect(await res.text()).not.toContain(token)

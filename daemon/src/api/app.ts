@@ -32,6 +32,26 @@ export interface AppDeps {
 
 const TEXTUAL = /^(application\/(json|[a-z0-9.+-]+\+json)|text\/)/
 
+function scrubValue(v: unknown): unknown {
+  if (typeof v === 'string') return secrets.scrub(v)
+  if (Array.isArray(v)) return v.map(scrubValue)
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, x] of Object.entries(v)) out[secrets.scrub(k)] = scrubValue(x)
+    return out
+  }
+  return v
+}
+
+function scrubBody(text: string, type: string): string {
+  if (!type.includes('json')) return secrets.scrub(text)
+  try {
+    return JSON.stringify(scrubValue(JSON.parse(text)))
+  } catch {
+    return secrets.scrub(text)
+  }
+}
+
 /**
  * The REST API as a hono app (serve it with @hono/node-server, or test it with `app.request()`).
  * @example
@@ -50,13 +70,14 @@ export function createApp(deps: AppDeps): Hono {
   )
 
   // Last line of defence: no response carries a secret registered by any scenario (or the token).
+  // JSON is scrubbed value by value, so a secret that happens to look like JSON syntax cannot break it.
   app.use('*', async (c, next) => {
     const t0 = performance.now()
     await next()
     const type = c.res.headers.get('content-type') ?? ''
     if (c.res.body && TEXTUAL.test(type)) {
       const text = await c.res.clone().text()
-      const clean = secrets.scrub(text)
+      const clean = scrubBody(text, type)
       if (clean !== text) {
         const headers = new Headers(c.res.headers)
         headers.delete('content-length')
