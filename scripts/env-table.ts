@@ -42,6 +42,7 @@ export const DAEMON_SETTINGS: Array<[string, string]> = [
     'Per-message trace sampling: a ratio (`0.001`), a rate (`5/s`, the default is 10/s) or `off`.',
   ],
   ['IOTLOAD_METRICS_HOST', 'Bind address of `iotload run --metrics-port`. Default `127.0.0.1`.'],
+  ['IOTLOAD_IMAGE', 'deploy/compose.yaml only: the image the daemon services run. Default `iotload:latest`.'],
   [
     'OTEL_EXPORTER_OTLP_ENDPOINT',
     'Standard OpenTelemetry variables configure trace export (OTLP/HTTP, e.g. to Jaeger).',
