@@ -40,7 +40,7 @@ export class ConsumerRole {
     const qos = c.qos ?? this.resolved.scenario.producer.qos
     const onReceive = guard(this.telemetry.onReceive?.bind(this.telemetry))
     const external = c.external ? compileExternalDecoder(c.external) : undefined
-    if (external) this.recorder.externalMode = true
+    if (external) this.recorder.useExternalTimestamps()
     const onMessage = external
       ? (msg: InboundMessage) => {
           const recvUs = nowUs()

@@ -52,7 +52,7 @@ describe('RunRecorder legs', () => {
   })
   it('external mode: records latency at the stated resolution and separates warm-up by send time', async () => {
     const r = new RunRecorder('r', runTag('r'))
-    r.externalMode = true
+    r.useExternalTimestamps()
     const before = nowUs()
     r.onSent(true) // the last warm-up send happens at or after `before`
     await new Promise((res) => setTimeout(res, 5))
@@ -69,12 +69,13 @@ describe('RunRecorder legs', () => {
     expect(r.externalAmbiguous).toBe(0)
     expect(r.timestampResolutionUs).toBe(1000)
     expect(r.streams.get('e2e')!.cumulative().raw.p50).toBe(2000)
+    expect(r.streams.get('e2e')!.cumulative().co).toBeUndefined()
     expect(r.uniqueSoFar).toBe(4)
 
     // Measured sends right after the boundary: a timestamp in that millisecond cannot be placed,
     // so it counts as measured and is flagged.
     const tight = new RunRecorder('r', runTag('r'))
-    tight.externalMode = true
+    tight.useExternalTimestamps()
     const b = nowUs()
     tight.onSent(true)
     tight.onSent(false)

@@ -66,7 +66,7 @@ export class RunRecorder {
   private current = new Counters()
   readonly streams = new Map<string, LatencyStream>()
   readonly sequences = new SequenceTracker()
-  private readonly e2e: LatencyStream
+  private e2e: LatencyStream
   /** Host id of this process: the producer's and the consumer's stamps are taken here. */
   readonly host = hostname()
   /** Host of iotload's in-process bridge, for hops that carry no host id of their own. */
@@ -76,8 +76,8 @@ export class RunRecorder {
   private seenOutHost: string | undefined
   /** Coarsest timestamp resolution seen in external-iPaaS mode (µs); undefined in envelope mode. */
   timestampResolutionUs: number | undefined
-  /** External-iPaaS mode: warm-up is told apart by the send time of the last warm-up message. */
-  externalMode = false
+  /** External-iPaaS mode (see `useExternalTimestamps`). */
+  private external = false
   private lastWarmupSendUs: number | undefined
   /** When the first measured message was handed over (its send stamp is a little earlier). */
   private firstMeasuredSendUs: number | undefined
@@ -97,6 +97,21 @@ export class RunRecorder {
     this.e2e = this.stream(STREAM.e2e, true)
   }
 
+  /**
+   * Switches to external-iPaaS timestamps before anything is recorded: warm-up is then told apart
+   * by send times, and e2e has no corrected twin (a foreign message carries no intended time).
+   */
+  useExternalTimestamps(): void {
+    this.external = true
+    this.streams.delete(STREAM.e2e)
+    this.e2e = this.stream(STREAM.e2e, false)
+  }
+
+  /** Messages are measured from an external iPaaS's timestamps. */
+  get externalMode(): boolean {
+    return this.external
+  }
+
   /** The named stream, created on first use. */
   stream(name: string, corrected = false): LatencyStream {
     let s = this.streams.get(name)
@@ -110,10 +125,10 @@ export class RunRecorder {
   onSent(warmup: boolean): void {
     if (warmup) {
       this.current.sentWarmup++
-      if (this.externalMode) this.lastWarmupSendUs = nowUs()
+      if (this.external) this.lastWarmupSendUs = nowUs()
     } else {
       this.current.sent++
-      if (this.externalMode && this.firstMeasuredSendUs === undefined) this.firstMeasuredSendUs = nowUs()
+      if (this.external && this.firstMeasuredSendUs === undefined) this.firstMeasuredSendUs = nowUs()
     }
   }
 
