@@ -120,21 +120,19 @@ export function createRunTelemetry(o: RunTelemetryOptions): RunTelemetryHooks {
   return guardAll(hooks)
 }
 
-/** Every hook catches its own errors: telemetry must never break a run. */
+/** Every hook catches its own errors: telemetry must never break a run. Hooks take one argument (no rest arrays on the hot path). */
 function guardAll(h: RunTelemetryHooks): RunTelemetryHooks {
-  const out: RunTelemetryHooks = {}
-  for (const [name, fn] of Object.entries(h) as Array<
-    [keyof RunTelemetryHooks, (...a: unknown[]) => unknown]
-  >) {
-    ;(out as Record<string, unknown>)[name] = (...args: unknown[]) => {
+  const out: Record<string, (info: unknown) => unknown> = {}
+  for (const [name, fn] of Object.entries(h) as Array<[string, (info: unknown) => unknown]>) {
+    out[name] = (info) => {
       try {
-        return fn(...args)
+        return fn(info)
       } catch {
         return undefined
       }
     }
   }
-  return out
+  return out as RunTelemetryHooks
 }
 
 /** Leg names exposed as the `leg` attribute of `iotload.leg.latency`. */
