@@ -59,6 +59,13 @@ export class PeerWatch {
       if (opts.handshakeEvents) this.on('handshake', (e) => this.onBindUp(e.address))
       this.on('disconnect', () => this.onBindDown())
     } else {
+      // inproc has no ZMTP handshake and no monitor events; its pipes attach synchronously.
+      for (const a of opts.plan.addresses) {
+        if (a.startsWith('inproc://')) {
+          this.up.add(a)
+          this.everUp.add(a)
+        }
+      }
       this.on(opts.handshakeEvents ? 'handshake' : 'connect', (e) => this.onLinkUp(e.address))
       this.on('disconnect', (e) => this.onLinkDown(e.address))
       this.on('connect:retry', (e) => this.onRetry(e.address))
@@ -84,7 +91,10 @@ export class PeerWatch {
    */
   async ready(timeoutMs: number): Promise<void> {
     const { plan } = this.opts
-    if (!plan.waitForPeer || (plan.side === 'bind' && plan.direction === 'receive')) return this.activate()
+    const inprocOnly = plan.addresses.every((a) => a.startsWith('inproc://'))
+    if (!plan.waitForPeer || (plan.side === 'bind' && (plan.direction === 'receive' || inprocOnly))) {
+      return this.activate()
+    }
     const need = plan.side === 'connect' ? plan.addresses.length : 1
     const deadline = Date.now() + timeoutMs
     while (this.everUp.size < need) {

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
   type BrokerConnection,
@@ -111,6 +113,25 @@ describe('broker-zeromq against real sockets', () => {
         await until(() => keep.messages.length === 1)
         expect(box.messages).toHaveLength(1)
       })
+    })
+  }
+
+  for (const transport of ['ipc', 'inproc'] as const) {
+    it(`round-trips over ${transport}:// (inproc between connections of one process)`, async () => {
+      const endpoint =
+        transport === 'ipc'
+          ? `ipc://${join(tmpdir(), `iotload-zmq-${runId}-${process.pid}.sock`)}`
+          : `inproc://iotload-${runId}`
+      const consumer = await conn({ endpoint, connectTimeoutMs: 1000 }, 'consumer')
+      const box = inbox()
+      await consumer.subscribe(`${runId}/${transport}/+`, box.push)
+      const producer = await conn({ endpoint, connectTimeoutMs: 1000 }, 'producer')
+      await producer.publish(`${runId}/${transport}/1`, {
+        payload: enc.encode('x'),
+        headers: { h: transport },
+      })
+      await until(() => box.messages.length === 1, 5000, 'the message')
+      expect(box.messages[0]?.headers).toEqual({ h: transport })
     })
   }
 
