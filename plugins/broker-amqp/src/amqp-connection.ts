@@ -15,10 +15,13 @@ import type { Channel, ChannelModel, ConfirmChannel, Options, RecoveringChannelM
 import type { AmqpConfig } from './config.ts'
 import { safeUrl } from './connect-error.ts'
 import { filterToBindingKey, SwapCache } from './routing-key.ts'
+import { destroySocket, settleWithin } from './settle.ts'
 import { planQueue } from './queue-plan.ts'
 import { AmqpSubscription } from './subscription.ts'
 
 const SOURCE = 'broker-amqp'
+/** How long close() waits for the broker's connection.close-ok before cutting the socket. */
+const CLOSE_GRACE_MS = 2000
 
 /**
  * A subscription that can hold delivery back (manual ack mode), for consumers such as iotload's
@@ -46,6 +49,8 @@ function toBuffer(payload: Uint8Array): Buffer {
  */
 export class AmqpConnection implements BrokerConnection {
   private recovering: RecoveringChannelModel | null = null
+  /** The newest connection amqplib opened, for tearing its socket down if close() stalls. */
+  private lastModel: ChannelModel | null = null
   /** The live connection once restore() finished on it; null while down. */
   private model: ChannelModel | null = null
   private publisher: Channel | ConfirmChannel | null = null
@@ -66,8 +71,13 @@ export class AmqpConnection implements BrokerConnection {
 
   /** amqplib `recovery.setup`: runs on every (re)connect before it counts as connected. */
   readonly restore = async (model: ChannelModel): Promise<void> => {
+    this.lastModel = model
     // amqplib binds its own listeners only after setup; an error emitted meanwhile must not throw.
     model.on('error', (err: Error) => this.ctx.logger.debug('amqp connection error', { error: err.message }))
+    // After a heartbeat timeout amqplib only end()s the socket; a silent peer would keep it open.
+    model.on('close', (err?: Error) => {
+      if (err) destroySocket(model)
+    })
     const publisher = await this.openPublisher(model)
     for (const sub of this.subs) await sub.start(model)
     this.publisher = publisher
@@ -85,8 +95,11 @@ export class AmqpConnection implements BrokerConnection {
       if (this.publisher !== publisher) return
       this.publisher = null
       // The broker closed just this channel (say, the exchange was deleted under us) while the
-      // connection lives on: open a fresh one, or every later publish would fail for good.
-      if (this.model === model && !this.closing) this.reopenPublisher(model)
+      // connection lives on: open a fresh one, or every later publish would fail for good. A
+      // connection-wide close reaches 'disconnect' first, hence the deferral.
+      setImmediate(() => {
+        if (this.model === model && !this.closing && this.publisher === null) this.reopenPublisher(model)
+      })
     })
     await publisher.assertExchange(exchange.name, 'topic', { durable: exchange.durable })
     return publisher
@@ -238,7 +251,12 @@ export class AmqpConnection implements BrokerConnection {
       const subs = [...this.subs]
       this.subs.clear()
       await Promise.all(subs.map((s) => s.stop()))
-      await this.recovering?.close().catch(() => {})
+      const last = this.lastModel
+      this.lastModel = null
+      // A dead-but-unnoticed socket never answers connection.close: give it a moment, then cut it.
+      if (this.recovering && !(await settleWithin(this.recovering.close(), CLOSE_GRACE_MS)) && last) {
+        destroySocket(last)
+      }
     })()
     return this.closing
   }

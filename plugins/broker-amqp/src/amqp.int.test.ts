@@ -344,6 +344,48 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
     }
   })
 
+  it('a silent peer is detected by heartbeat, then the session is re-established', async () => {
+    const proxy = await startProxy(HOST, PORT)
+    try {
+      const ctx = testContext('heartbeat')
+      const conn = await amqpPlugin.connect(
+        config({ url: `amqp://${HOST}:${proxy.port}`, heartbeat: '1s', reconnect: { initialDelay: '50ms' } }),
+        ctx,
+      )
+      open.push(conn)
+      const got: InboundMessage[] = []
+      await conn.subscribe(topic('hb'), (m) => got.push(m))
+      proxy.freeze()
+      // No FIN, no RST: only missed heartbeats (two intervals) can reveal the dead link.
+      await waitFor(() => ctx.statuses.includes('disconnected'), 8000, 'heartbeat timeout')
+      await waitFor(() => ctx.statuses.includes('reconnected'), 10_000, 'reconnected')
+      await conn.publish(topic('hb'), { payload: enc.encode('alive'), qos: 1 })
+      await waitFor(() => got.length === 1, 5000, 'delivery on the new session')
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('close() returns promptly and releases the socket when the link died unnoticed', async () => {
+    const proxy = await startProxy(HOST, PORT)
+    try {
+      const ctx = testContext('frozen-close')
+      const conn = await amqpPlugin.connect(
+        config({ url: `amqp://${HOST}:${proxy.port}`, heartbeat: 0 }),
+        ctx,
+      )
+      await conn.subscribe(topic('frozen'), () => {})
+      proxy.freeze()
+      const t0 = Date.now()
+      await conn.close()
+      // Two bounded waits (channels, then connection.close-ok), never an unbounded one.
+      expect(Date.now() - t0).toBeLessThan(6000)
+      await waitFor(() => proxy.open === 0, 3000, 'the frozen socket to be destroyed')
+    } finally {
+      await proxy.close()
+    }
+  })
+
   it('with reconnect disabled, a loss leaves the connection down and publish rejecting', async () => {
     const proxy = await startProxy(HOST, PORT)
     try {

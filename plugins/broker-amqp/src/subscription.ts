@@ -2,7 +2,11 @@ import type { InboundMessage, PluginLogger } from '@iotload/sdk'
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib'
 import type { AmqpConfig } from './config.ts'
 import type { QueuePlan } from './queue-plan.ts'
+import { closeChannel } from './settle.ts'
 import type { SwapCache } from './routing-key.ts'
+
+/** How long a channel close may wait for the broker's answer. */
+const CLOSE_GRACE_MS = 2000
 
 /**
  * One subscription: its own channel (a channel error stays local to it), a queue bound to the
@@ -75,7 +79,7 @@ export class AmqpSubscription {
     const ch = this.channel
     this.channel = null
     this.acks?.release()
-    if (ch) await ch.close().catch(() => {})
+    if (ch) await closeChannel(ch, CLOSE_GRACE_MS)
   }
 
   private handler(ch: Channel, manual: boolean): (msg: ConsumeMessage | null) => void {

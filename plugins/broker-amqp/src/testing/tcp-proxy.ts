@@ -6,6 +6,8 @@ export interface TestProxy {
   readonly port: number
   /** Destroys every forwarded connection and stops accepting new ones. */
   cut(): Promise<void>
+  /** Stops forwarding on every current connection without closing it: a silent peer. */
+  freeze(): void
   /** Accepts connections again, on the same port. */
   resume(): Promise<void>
   /** Connections currently forwarded. */
@@ -22,15 +24,19 @@ export type ProxyTls = TlsOptions
  */
 export async function startProxy(host: string, port: number, tls?: ProxyTls): Promise<TestProxy> {
   const sockets = new Set<Socket>()
+  const pairs = new Set<[Socket, Socket]>()
   const onClient = (client: Socket) => {
     const upstream = tcpConnect(port, host)
     sockets.add(client)
     sockets.add(upstream)
+    const pair: [Socket, Socket] = [client, upstream]
+    pairs.add(pair)
     const drop = () => {
       client.destroy()
       upstream.destroy()
       sockets.delete(client)
       sockets.delete(upstream)
+      pairs.delete(pair)
     }
     client.on('error', drop).on('close', drop)
     upstream.on('error', drop).on('close', drop)
@@ -64,6 +70,15 @@ export async function startProxy(host: string, port: number, tls?: ProxyTls): Pr
     port: boundPort,
     get open() {
       return sockets.size / 2
+    },
+    freeze() {
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream)
+        upstream.unpipe(client)
+        // Keep reading and discard, so a close from either side is still noticed here.
+        client.on('data', () => {}).resume()
+        upstream.on('data', () => {}).resume()
+      }
     },
     async cut() {
       if (server) await stop(server)
