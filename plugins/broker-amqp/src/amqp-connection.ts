@@ -23,15 +23,16 @@ const SOURCE = 'broker-amqp'
 /** How long close() waits for the broker's connection.close-ok before cutting the socket. */
 const CLOSE_GRACE_MS = 2000
 
+// Shared, never mutated by amqplib (it copies into its own frame fields): no allocation per publish.
+const TRANSIENT: Options.Publish = { persistent: false }
+const PERSISTENT: Options.Publish = { persistent: true }
+const RESOLVED = Promise.resolve()
+
 /**
  * A subscription that can hold delivery back (manual ack mode), for consumers such as iotload's
  * bridge that look for `pause`/`resume` to push back on the broker instead of dropping.
  */
 export type PausableSubscription = Subscription & { pause?: () => void; resume?: () => void }
-// Shared, never mutated by amqplib (it copies into its own frame fields): no allocation per publish.
-const TRANSIENT: Options.Publish = { persistent: false }
-const PERSISTENT: Options.Publish = { persistent: true }
-const RESOLVED = Promise.resolve()
 
 function toBuffer(payload: Uint8Array): Buffer {
   return Buffer.isBuffer(payload)
