@@ -49,6 +49,15 @@ function scenarioFile(s: unknown): string {
   return path
 }
 
+describe('iotload plugins', () => {
+  it('lists the installed broker plugins from any working directory', async () => {
+    const r = await cli(['plugins'], {}, undefined, tmpdir())
+    expect(r.code).toBe(0)
+    for (const name of ['mqtt', 'amqp', 'nats', 'kafka', 'pulsar', 'zeromq'])
+      expect(r.stdout).toMatch(new RegExp(`^${name}\\s+@iotload/broker-${name}@`, 'm'))
+  })
+})
+
 describe('iotload CLI exit codes', () => {
   it('exits 2 on a bad scenario, names the field, and starts nothing', async () => {
     const db = join(dir, 'bad.db')

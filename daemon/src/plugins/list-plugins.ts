@@ -1,5 +1,4 @@
 import { readdir, readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { PluginCapabilities } from '@iotload/sdk'
 import { loadPlugin } from './loader.ts'
@@ -15,11 +14,11 @@ export interface InstalledPlugin {
 
 async function scopeDirs(): Promise<string[]> {
   const dirs = new Set<string>()
-  const require = createRequire(import.meta.url)
-  try {
-    // The directory that holds @iotload/sdk also holds every sibling plugin package.
-    dirs.add(dirname(dirname(require.resolve('@iotload/sdk/package.json'))))
-  } catch {}
+  // Every node_modules/@iotload from here up: where `import('@iotload/broker-x')` resolves from.
+  for (let d = import.meta.dirname; ; d = dirname(d)) {
+    dirs.add(join(d, 'node_modules', '@iotload'))
+    if (dirname(d) === d) break
+  }
   dirs.add(join(process.cwd(), 'node_modules', '@iotload'))
   return [...dirs]
 }

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { and, asc, desc, eq, gte, inArray, lte } from 'drizzle-orm'
@@ -6,6 +7,20 @@ import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import type { SecondReport } from '../engine/recorder.ts'
 import type { ResultStore, RunRecord, RunStatus, SeriesRow, StreamSummaryRow } from './result-store.ts'
 import { runs, SCHEMA_SQL, series, summaries } from './tables.ts'
+
+/** Whether the process that owns a run still executes it (same host, pid alive, not us). */
+function ownerAlive(owner: string | null): boolean {
+  if (!owner) return false
+  const [host, pidText] = owner.split(':')
+  const pid = Number(pidText)
+  if (host !== hostname() || !Number.isInteger(pid) || pid === process.pid) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
 
 function toRecord(row: typeof runs.$inferSelect): RunRecord {
   return {
@@ -34,7 +49,18 @@ export class SqliteStore implements ResultStore {
     this.sqlite.pragma('synchronous = NORMAL')
     this.sqlite.pragma('busy_timeout = 5000')
     this.sqlite.exec(SCHEMA_SQL)
+    this.migrate()
     this.db = drizzle(this.sqlite)
+  }
+
+  /** Schema changes after version 0, applied once per database file (PRAGMA user_version). */
+  private migrate(): void {
+    const version = this.sqlite.pragma('user_version', { simple: true }) as number
+    if (version < 1) {
+      const columns = this.sqlite.prepare('PRAGMA table_info(runs)').all() as Array<{ name: string }>
+      if (!columns.some((c) => c.name === 'owner')) this.sqlite.exec('ALTER TABLE runs ADD COLUMN owner TEXT')
+      this.sqlite.pragma('user_version = 1')
+    }
   }
 
   createRun(run: { id: string; name: string; scenario: unknown; createdAt: number }): void {
@@ -46,6 +72,7 @@ export class SqliteStore implements ResultStore {
         status: 'pending',
         createdAt: run.createdAt,
         scenario: JSON.stringify(run.scenario),
+        owner: `${hostname()}:${process.pid}`,
       })
       .run()
   }
@@ -260,10 +287,11 @@ export class SqliteStore implements ResultStore {
   markInterrupted(): string[] {
     const live = ['pending', 'connecting', 'running', 'draining']
     const ids = this.db
-      .select({ id: runs.id })
+      .select({ id: runs.id, owner: runs.owner })
       .from(runs)
       .where(inArray(runs.status, live))
       .all()
+      .filter((r) => !ownerAlive(r.owner))
       .map((r) => r.id)
     if (ids.length > 0) {
       this.db

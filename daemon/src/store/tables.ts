@@ -11,6 +11,8 @@ export const runs = sqliteTable('runs', {
   scenario: text('scenario').notNull(),
   summary: text('summary'),
   error: text('error'),
+  /** `host:pid` of the process executing the run, so a restart only interrupts runs whose process died. */
+  owner: text('owner'),
 })
 
 /** Per-second rows per stream, each with its encoded histograms so figures can be recomputed or merged. */
@@ -81,7 +83,7 @@ export const summaries = sqliteTable(
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL,
-  started_at INTEGER, ended_at INTEGER, scenario TEXT NOT NULL, summary TEXT, error TEXT);
+  started_at INTEGER, ended_at INTEGER, scenario TEXT NOT NULL, summary TEXT, error TEXT, owner TEXT);
 CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at DESC);
 CREATE TABLE IF NOT EXISTS series (
   run_id TEXT NOT NULL, stream TEXT NOT NULL, second INTEGER NOT NULL, warmup INTEGER NOT NULL,
