@@ -35,6 +35,14 @@ export const DAEMON_SETTINGS: Array<[string, string]> = [
     'Cluster capacity: devices a producer daemon takes, or topics a consumer/bridge daemon claims.',
   ],
   ['IOTLOAD_ADVERTISE_HOST', 'Address other daemons use to reach this one (pod IP on Kubernetes).'],
+  [
+    'IOTLOAD_CLUSTER_PREFIX',
+    'Redis key prefix of the cluster (several clusters can share one Redis). Default `iotload`.',
+  ],
+  [
+    'IOTLOAD_CLUSTER_LEASE_MS',
+    'Registration TTL and topic-claim lease in ms; a dead daemon\'s topics are reclaimed after it. Default `5000`.',
+  ],
   ['IOTLOAD_LOG_LEVEL', '`debug`, `info` (default), `warn`, `error`.'],
   ['IOTLOAD_LOG_FORMAT', '`text` (default) or `json` (one object per line, for log collectors).'],
   [

@@ -11,6 +11,7 @@ import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { secrets } from '../scenario/secrets.ts'
 import { PluginInstaller } from '../service/plugin-installer.ts'
 import { RunManager } from '../service/run-manager.ts'
+import { ClusterRunManager, clusterSettingsFrom } from '../cluster/cluster-run-manager.ts'
 import { SqliteStore } from '../store/sqlite-store.ts'
 import { combinedMetrics } from '../telemetry/daemon-metrics.ts'
 import { daemonTelemetry } from '../telemetry/run-telemetry.ts'
@@ -34,6 +35,8 @@ export interface DaemonFlags {
   maxRuns?: string | undefined
   /** Comma-separated packages installable/loadable besides @iotload/broker-*. @default IOTLOAD_PLUGIN_ALLOW */
   pluginAllow?: string | undefined
+  /** Redis URL of a cluster to join (docs/cluster.md). @default IOTLOAD_CLUSTER_URL */
+  cluster?: string | undefined
   verbose?: boolean | undefined
 }
 
@@ -125,14 +128,25 @@ export async function daemonCommand(
     })
 
   const otel = daemonTelemetry(logger)
-  const manager = new RunManager({
+  let cluster: ReturnType<typeof clusterSettingsFrom>
+  try {
+    cluster = clusterSettingsFrom({ cluster: flags.cluster, host }, env)
+  } catch (err) {
+    store.close()
+    return fail((err as Error).message)
+  }
+  const managerOptions = {
     store,
     logger,
     maxRuns,
     env,
     allowPlugins: allow,
     telemetryFor: hooks.telemetryFor ?? otel.forRun,
-  })
+  }
+  // Cluster mode (docs/cluster.md): submissions become cluster runs this daemon coordinates.
+  const manager = cluster
+    ? new ClusterRunManager({ ...managerOptions, logger }, cluster)
+    : new RunManager(managerOptions)
   const app = createApp({
     manager,
     logger,
@@ -163,6 +177,13 @@ export async function daemonCommand(
     maxRuns,
     db: flags.db,
   })
+  if (manager instanceof ClusterRunManager) {
+    try {
+      await manager.join(actual)
+    } catch (err) {
+      logger.error('cannot join the cluster', { error: (err as Error).message })
+    }
+  }
 
   return new Promise<number>((resolve) => {
     let stopping = false

@@ -14,6 +14,7 @@ usage:
   iotload quickstart [--db path]     embedded MQTT broker + bridge + consumer, no services needed
   iotload plugins                    installed broker plugins and their capabilities
   iotload daemon [--host 127.0.0.1] [--port 7878] [--db path] [--token-file f] [--max-runs 4] [--plugin-allow pkg,…]
+                                     [--cluster redis://host:6379]  join a cluster (docs/cluster.md)
                                      REST API (docs/rest-api.md); non-loopback binds need IOTLOAD_TOKEN or --token-file
 
 Scenario fields can be overridden by environment: IOTLOAD_PRODUCER_DEVICES=2000, IOTLOAD_BROKER_URL=…
@@ -41,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
         'token-file': { type: 'string' },
         'max-runs': { type: 'string' },
         'plugin-allow': { type: 'string' },
+        cluster: { type: 'string' },
       },
     })
   } catch (err) {
@@ -124,6 +126,7 @@ export async function main(argv: string[]): Promise<number> {
           tokenFile: str(values['token-file']),
           maxRuns: str(values['max-runs']),
           pluginAllow: str(values['plugin-allow']),
+          cluster: str(values.cluster),
         },
         process.env,
         {},

@@ -1,0 +1,174 @@
+import { describeError } from '@iotload/sdk'
+import type { Logger } from '../log/logger.ts'
+import { RunManager, type RunManagerOptions } from '../service/run-manager.ts'
+import { checkScenarioPlugins } from '../service/plugin-names.ts'
+import { ServiceError } from '../service/errors.ts'
+import type { RunStatus } from '../store/result-store.ts'
+import { ClusterCoordinator } from './coordinator.ts'
+import { runBridgeTask } from './bridge-task.ts'
+import { runConsumerTask } from './consumer-task.ts'
+import { ClusterMember, type ClusterRole } from './member.ts'
+import { runProducerTask } from './producer-task.ts'
+import type { RedisSettings } from './redis-client.ts'
+import { readPlan, type TaskContext } from './task-context.ts'
+
+/** Cluster settings of a daemon (flags / IOTLOAD_CLUSTER_* variables, see docs/cluster.md). */
+export interface ClusterSettings {
+  redis: RedisSettings
+  roles: ClusterRole[]
+  capacity: number
+  /** Redis key prefix. @default 'iotload' */
+  prefix: string
+  /** Registration TTL and claim lease, ms. @default 5000 */
+  leaseMs: number
+  /** Host other daemons reach this one at; the daemon adds its port. */
+  advertiseHost: string
+}
+
+function scenarioEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(env)) if (!k.startsWith('IOTLOAD_')) out[k] = v
+  return out
+}
+
+/**
+ * A RunManager whose submissions become cluster runs: this daemon coordinates them, its member
+ * executes whatever share coordinators assign to it. Reading, listing and deleting runs work as
+ * for local runs (the coordinator keeps the merged run in its SQLite).
+ */
+export class ClusterRunManager extends RunManager {
+  member: ClusterMember | undefined
+  private coordinator: ClusterCoordinator | undefined
+  private readonly tasks = new Set<Promise<void>>()
+  private readonly clusterLogger: Logger
+  private readonly scenarioEnv: NodeJS.ProcessEnv
+  private readonly allowed: string[]
+
+  constructor(
+    options: RunManagerOptions & { logger: Logger },
+    private readonly cluster: ClusterSettings,
+  ) {
+    super(options)
+    this.clusterLogger = options.logger
+    this.scenarioEnv = scenarioEnv(options.env ?? process.env)
+    this.allowed = options.allowPlugins ?? []
+  }
+
+  /** Registers in Redis once the daemon listens (the port is then known). */
+  async join(port: number): Promise<void> {
+    this.member = new ClusterMember(
+      {
+        redis: this.cluster.redis,
+        roles: this.cluster.roles,
+        capacity: this.cluster.capacity,
+        advertise: `${this.cluster.advertiseHost}:${port}`,
+        prefix: this.cluster.prefix,
+        ttlMs: this.cluster.leaseMs,
+      },
+      this.clusterLogger,
+    )
+    this.coordinator = new ClusterCoordinator({
+      member: this.member,
+      store: this.store,
+      logger: this.clusterLogger,
+      env: this.scenarioEnv,
+      leaseMs: this.cluster.leaseMs,
+    })
+    await this.member.start((runId) => this.onAssignment(runId))
+  }
+
+  private onAssignment(runId: string): void {
+    const member = this.member!
+    const ctx: TaskContext = {
+      member,
+      logger: this.clusterLogger.child({ run: runId }),
+      env: this.scenarioEnv,
+    }
+    const task = (async () => {
+      const plan = await readPlan(member, runId)
+      if (!plan) return
+      const jobs: Promise<void>[] = []
+      if (plan.producers.some((p) => p.member === member.id)) jobs.push(runProducerTask(ctx, plan))
+      if (plan.consumers.includes(member.id)) jobs.push(runConsumerTask(ctx, plan))
+      if (plan.bridges.includes(member.id)) jobs.push(runBridgeTask(ctx, plan))
+      await Promise.all(jobs)
+    })().catch((err) =>
+      this.clusterLogger.error('cluster task failed', { run: runId, error: describeError(err) }),
+    )
+    this.tasks.add(task)
+    void task.finally(() => this.tasks.delete(task))
+  }
+
+  override get activeCount(): number {
+    return super.activeCount + (this.coordinator?.activeCount ?? 0)
+  }
+
+  override async start(raw: unknown): Promise<{ id: string; status: RunStatus }> {
+    if (!this.coordinator)
+      throw new ServiceError('unavailable', 'NOT_JOINED', 'the daemon has not joined its cluster yet')
+    if (this.maxRuns === 0)
+      throw new ServiceError('busy', 'TOO_MANY_RUNS', 'this daemon does not start runs (--max-runs 0)')
+    checkScenarioPlugins(raw, this.allowed)
+    return this.coordinator.submit(raw)
+  }
+
+  override stop(id: string): { id: string; status: RunStatus } {
+    if (this.coordinator?.stop(id)) return { id, status: 'running' }
+    return super.stop(id)
+  }
+
+  override async settled(id: string): Promise<void> {
+    await this.coordinator?.settled(id)
+    await super.settled(id)
+  }
+
+  override delete(id: string): void {
+    if (this.coordinator?.isActive(id))
+      throw new ServiceError(
+        'conflict',
+        'RUN_ACTIVE',
+        `run ${id} is still executing; stop it first (POST /v1/runs/${id}/stop)`,
+      )
+    super.delete(id)
+  }
+
+  override async shutdown(): Promise<void> {
+    await this.coordinator?.shutdown()
+    await super.shutdown()
+    await Promise.race([Promise.allSettled([...this.tasks]), new Promise((r) => setTimeout(r, 5000))])
+    await this.member?.close()
+  }
+}
+
+/** Reads cluster settings from flags and environment; undefined when no cluster URL is set. */
+export function clusterSettingsFrom(
+  flags: { cluster?: string | undefined; host: string },
+  env: NodeJS.ProcessEnv,
+): ClusterSettings | undefined {
+  const url = flags.cluster ?? env.IOTLOAD_CLUSTER_URL
+  if (!url) return undefined
+  const roles = (env.IOTLOAD_ROLES ?? 'any')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean) as ClusterRole[]
+  for (const r of roles)
+    if (!['producer', 'consumer', 'bridge', 'any'].includes(r))
+      throw new Error(`IOTLOAD_ROLES: unknown role '${r}' (producer, consumer, bridge, any)`)
+  const int = (name: string, def: number, min: number) => {
+    const v = env[name]
+    if (v === undefined || v === '') return def
+    if (!/^\d+$/.test(v) || Number(v) < min)
+      throw new Error(`${name} must be an integer ≥ ${min}, got '${v}'`)
+    return Number(v)
+  }
+  const host =
+    env.IOTLOAD_ADVERTISE_HOST ?? (flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host)
+  return {
+    redis: { url, password: env.IOTLOAD_CLUSTER_PASSWORD || undefined },
+    roles: roles.length > 0 ? roles : ['any'],
+    capacity: int('IOTLOAD_CAPACITY', 100_000, 1),
+    prefix: env.IOTLOAD_CLUSTER_PREFIX || 'iotload',
+    leaseMs: int('IOTLOAD_CLUSTER_LEASE_MS', 5000, 500),
+    advertiseHost: host,
+  }
+}

@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { requireService } from '@iotload/sdk/testing'
+import { afterAll, describe, expect, it } from 'vitest'
+import {
+  ClusterKeys,
+  cleanupRun,
+  mergeByHand,
+  Redis,
+  readTopicSeconds,
+  spawnDaemon,
+  stopDaemons,
+  type TestDaemon,
+  waitForRun,
+} from './cluster-test-helpers.ts'
+
+const redisUp = await requireService('Redis', '127.0.0.1', 6379)
+const mqttUp = await requireService('Mosquitto', '127.0.0.1', 1883)
+const dir = mkdtempSync(join(tmpdir(), 'iotload-cluster-'))
+const prefix = `iotload-test-${process.pid}-${Date.now()}`
+const keys = new ClusterKeys(prefix)
+const basePort = 20000 + (process.pid % 20000)
+
+function scenario(name: string) {
+  return {
+    name,
+    broker: { plugin: 'mqtt', url: 'mqtt://127.0.0.1:1883' },
+    producer: {
+      devices: 400,
+      rate: '2/s',
+      duration: '6s',
+      warmup: '1s',
+      topic: `${prefix}/{run}/{device}`,
+      connections: 20,
+      qos: 1,
+    },
+    run: { drain: '2s' },
+  }
+}
+
+describe.skipIf(!redisUp || !mqttUp)('cluster: 2 producer daemons, 2 consumer daemons', () => {
+  const redis = new Redis('redis://127.0.0.1:6379')
+  const daemons: TestDaemon[] = []
+  const runs: string[] = []
+
+  afterAll(async () => {
+    await stopDaemons(daemons)
+    const members = await redis.smembers(keys.members)
+    for (const r of runs) await cleanupRun(redis, keys, r, members)
+    await redis.del(keys.members, ...members.map((m) => keys.member(m)))
+    redis.disconnect()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('claims every topic exactly once and merges exactly', async () => {
+    const common = { IOTLOAD_CLUSTER_PREFIX: prefix, IOTLOAD_CLUSTER_LEASE_MS: '4000' }
+    const layout: Array<[string, string]> = [
+      ['127.0.0.2', 'producer'],
+      ['127.0.0.3', 'producer'],
+      ['127.0.0.4', 'consumer'],
+      ['127.0.0.5', 'consumer'],
+    ]
+    const started = await Promise.all(
+      layout.map(([host, roles], i) =>
+        spawnDaemon(
+          host,
+          basePort + i,
+          { ...common, IOTLOAD_ROLES: roles },
+          [
+            'daemon',
+            '--cluster',
+            'redis://127.0.0.1:6379',
+            '--host',
+            host,
+            '--port',
+            String(basePort + i),
+            '--db',
+            join(dir, `d${i}.db`),
+          ].slice(1),
+        ),
+      ),
+    )
+    daemons.push(...started)
+    const res = await fetch(`${started[0]!.url}/v1/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(scenario('cluster-basic')),
+    })
+    expect(res.status, await res.clone().text()).toBe(201)
+    const { id } = (await res.json()) as { id: string }
+    runs.push(id)
+    const run = await waitForRun(started[0]!.url, id, 50_000)
+    expect(run.status, JSON.stringify(run.error)).toBe('completed')
+    const s = run.summary
+    const cl = s.cluster
+    console.log(
+      JSON.stringify({
+        e2e: s.streams.e2e,
+        producers: cl.producers,
+        topics: cl.topics,
+        gaps: cl.gaps.slice(0, 5),
+        n: cl.gaps.length,
+      }),
+    )
+    // Two producers with 200 devices each.
+    expect(cl.producers.map((p: { devices: number }) => p.devices)).toEqual([200, 200])
+    expect(cl.topics.advertised).toBe(400)
+    // Every topic claimed exactly once, split across both consumers.
+    const owners = (await redis.lrange(keys.owners(id), 0, -1)).map((e) => JSON.parse(e))
+    const perTopic = new Map<string, string[]>()
+    for (const e of owners) perTopic.set(e.topic, [...(perTopic.get(e.topic) ?? []), e.member])
+    expect(perTopic.size).toBe(400)
+    expect([...perTopic.values()].every((m) => m.length === 1)).toBe(true)
+    expect(new Set(owners.map((e) => e.member)).size).toBe(2)
+    // Counts: everything sent was received.
+    expect(s.streams.e2e.sent).toBeGreaterThan(0)
+    expect(s.streams.e2e.received).toBe(s.streams.e2e.sent)
+    // Merged p50/p99 equal a merge by hand of the per-daemon histograms.
+    const records = await readTopicSeconds(redis, keys, id, [...perTopic.keys()])
+    const byHand = mergeByHand(records)
+    expect(byHand.count).toBe(s.streams.e2e.latency.raw.count)
+    expect(s.streams.e2e.latency.raw.p50).toBe(byHand.p50)
+    expect(s.streams.e2e.latency.raw.p99).toBe(byHand.p99)
+    // The series is served by the API.
+    const series = (await (await fetch(`${started[0]!.url}/v1/runs/${id}/series`)).json()) as {
+      rows: Array<{ received: number }>
+    }
+    expect(series.rows.reduce((a, r) => a + (r.received ?? 0), 0)).toBe(s.streams.e2e.received)
+    // Clock offsets are reported per daemon.
+    expect(cl.clocks.length).toBeGreaterThanOrEqual(4)
+    expect(cl.clockUncertaintyUs).toBeGreaterThan(0)
+    console.log(JSON.stringify({ e2e: s.streams.e2e, clocks: cl.clocks, gaps: cl.gaps.length }))
+  }, 90_000)
+})

@@ -1,0 +1,174 @@
+import { type BrokerConnection, describeError, nowUs, runTag, type Subscription } from '@iotload/sdk'
+import { closeAll, openConnections } from '../engine/device-connections.ts'
+import { RunRecorder } from '../engine/recorder.ts'
+import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
+import { compileTextTemplate } from '../scenario/text-template.ts'
+import { TopicClaims } from './claims.ts'
+import { type ClockEstimate, latencyCorrectionUs } from './clock.ts'
+import type { MemberInfo } from './member.ts'
+import type { RunPlan } from './plan.ts'
+import { topicSecond } from './topic-record.ts'
+import { epochLocalUs, RUN_KEY_TTL_S, readState, sleep, type TaskContext } from './task-context.ts'
+
+interface Owned {
+  recorder: RunRecorder
+  sub: Subscription | undefined
+  correctionUs: number
+}
+
+/** Advertised producer topics → the topics this role claims (the bridge's output for consumers of a bridged run). */
+export async function claimableTopics(
+  ctx: TaskContext,
+  plan: RunPlan,
+  resolved: ResolvedScenario,
+  role: 'consumer' | 'bridge',
+): Promise<Map<string, { device: number; producer: string }>> {
+  const adv = await ctx.member.redis.hgetall(ctx.member.keys.topics(plan.id))
+  const out = new Map<string, { device: number; producer: string }>()
+  const to =
+    resolved.scenario.bridge && role === 'consumer'
+      ? compileTextTemplate(resolved.scenario.bridge.to, 'bridge.to')
+      : undefined
+  for (const [topic, v] of Object.entries(adv)) {
+    const info = JSON.parse(v) as { device: number; producer: string }
+    out.set(to ? to({ device: info.device, run: plan.id }) : topic, info)
+  }
+  return out
+}
+
+/**
+ * A consumer daemon's part of a cluster run: claim topics (fair share, leases), subscribe to each
+ * claimed topic with its own recorder, and write every topic's second to Redis. A topic whose
+ * lease is lost is closed and its last partial second written, so nothing recorded is dropped.
+ */
+export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<void> {
+  const { member, logger } = ctx
+  const k = member.keys
+  const redis = member.redis
+  const report = (r: Record<string, unknown>) =>
+    redis.hset(k.tasks(plan.id, 'consumer'), member.id, JSON.stringify(r))
+  let conn: BrokerConnection[] = []
+  let claims: TopicClaims | undefined
+  try {
+    const resolved = await resolveScenario(structuredClone(plan.scenario), { env: ctx.env })
+    const c = resolved.scenario.consumer
+    const qos = c.qos ?? resolved.scenario.producer.qos
+    const index = plan.consumers.indexOf(member.id)
+    const opened = await openConnections({
+      broker: resolved.bridgeBroker ?? resolved.broker,
+      role: 'consumer',
+      runId: plan.id,
+      count: 1,
+      deviceOf: () => index,
+      clientIdTemplate: c.clientId,
+      concurrency: 1,
+      logger,
+      onStatus: () => {},
+    })
+    conn = opened.connections
+    if (opened.failed > 0) throw opened.firstError
+    const broker = conn[0]!
+    const owned = new Map<string, Owned>()
+    const tag = runTag(plan.id)
+    const expected = plan.producers.reduce((s, p) => s + p.devices, 0)
+    let candidates = new Map<string, { device: number; producer: string }>()
+    const clocks = new Map<string, ClockEstimate | null>()
+    const refreshClocks = async () => {
+      const ids = [...new Set([plan.coordinator, ...plan.producers.map((p) => p.member)])]
+      const vals = await redis.mget(ids.map((i) => k.member(i)))
+      ids.forEach((id, i) => {
+        const v = vals[i]
+        if (v) clocks.set(id, (JSON.parse(v) as MemberInfo).clock)
+      })
+    }
+    await refreshClocks()
+    const epochUs = await epochLocalUs(member, plan)
+    const secondNow = () => Math.floor((nowUs() - epochUs) / 1e6)
+
+    const writeSeconds = async (entries: Array<[string, Owned]>, second: number) => {
+      if (second < 0 || entries.length === 0) return
+      const m = redis.multi()
+      for (const [topic, o] of entries) {
+        const r = o.recorder.rollSecond(second, false)
+        const key = k.results(plan.id, topic)
+        m.hset(key, `${second}:${member.id}`, JSON.stringify(topicSecond(second, member.id, r)))
+        m.expire(key, RUN_KEY_TTL_S)
+      }
+      await m.exec()
+    }
+
+    claims = new TopicClaims(
+      member,
+      plan.id,
+      'consumer',
+      plan.leaseMs,
+      member.settings.capacity,
+      plan.consumers,
+      async (topic) => {
+        const info = candidates.get(topic)
+        const producerClock = info ? clocks.get(info.producer) : undefined
+        const correctionUs =
+          member.clock && producerClock ? latencyCorrectionUs(member.clock, producerClock) : 0
+        const recorder = new RunRecorder(plan.id, tag)
+        const o: Owned = { recorder, sub: undefined, correctionUs }
+        owned.set(topic, o)
+        o.sub = await broker.subscribe(
+          topic,
+          (msg) => {
+            recorder.onPayload(msg.payload, nowUs() + o.correctionUs)
+          },
+          { qos },
+        )
+      },
+      async (topic) => {
+        const o = owned.get(topic)
+        if (!o) return
+        owned.delete(topic)
+        await o.sub?.unsubscribe().catch(() => {})
+        await writeSeconds([[topic, o]], Math.max(0, secondNow()))
+        logger.warn('lost the claim on a topic', { run: plan.id, topic })
+      },
+    )
+
+    let lastSecond = secondNow()
+    let lastScan = 0
+    let lastRenew = Date.now()
+    for (;;) {
+      const state = await readState(member, plan.id)
+      if (state === 'stop' || state === 'done' || state === null) break
+      const now = Date.now()
+      const s = secondNow()
+      if (s > lastSecond) {
+        // Roll the second(s) that ended; a late roll lands in the last ended second.
+        await writeSeconds([...owned], s - 1)
+        lastSecond = s
+      }
+      if (now - lastRenew >= plan.leaseMs / 3) {
+        lastRenew = now
+        await claims.renew()
+      }
+      if (now - lastScan >= 500) {
+        lastScan = now
+        if (candidates.size < expected) {
+          await refreshClocks()
+          candidates = await claimableTopics(ctx, plan, resolved, 'consumer')
+        }
+        const n = await claims.scan([...candidates.keys()].sort())
+        await report({ status: 'claiming', claimed: n, advertised: candidates.size })
+      }
+      await sleep(100)
+    }
+    // Final (partial) second, then give the topics back.
+    for (const o of owned.values()) await o.sub?.unsubscribe().catch(() => {})
+    await writeSeconds([...owned], Math.max(0, secondNow()))
+    await claims.releaseAll()
+    await report({ status: 'done', claimed: owned.size })
+    logger.info('cluster consumer task ended', { run: plan.id, topics: owned.size })
+  } catch (err) {
+    logger.error('cluster consumer task failed', { run: plan.id, error: describeError(err) })
+    await report({ status: 'failed', error: describeError(err) }).catch(() => {})
+    await claims?.releaseAll().catch(() => {})
+  } finally {
+    await closeAll(conn)
+  }
+}

@@ -1,0 +1,381 @@
+import { describeError } from '@iotload/sdk'
+import { newRunId } from '../engine/run.ts'
+import type { Logger } from '../log/logger.ts'
+import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
+import type { ResultStore, RunStatus } from '../store/result-store.ts'
+import type { ClaimEvent } from './claims.ts'
+import { claimableTopics } from './consumer-task.ts'
+import { type ClockEstimate, relativeOffset } from './clock.ts'
+import type { ClusterMember, MemberInfo } from './member.ts'
+import { e2eRow, mergeCluster, stats } from './merge.ts'
+import { type RunPlan, splitDevices, withRole } from './plan.ts'
+import type { ProducerReport } from './producer-task.ts'
+import { RUN_KEY_TTL_S, sleep } from './task-context.ts'
+import type { TopicSecond } from './topic-record.ts'
+
+/** Coordinator settings. */
+export interface CoordinatorOptions {
+  member: ClusterMember
+  store: ResultStore
+  logger: Logger
+  /** Environment for `${env:NAME}` while validating (IOTLOAD_* removed). */
+  env: NodeJS.ProcessEnv
+  /** Claim and coordinator lease. @default 5000 */
+  leaseMs?: number
+  /** Longest wait for producers to advertise and topics to be claimed. @default 60000 */
+  readyTimeoutMs?: number
+}
+
+/** Clock figures of one daemon relative to the coordinator. */
+export interface MemberClock {
+  member: string
+  offsetUs: number
+  uncertaintyUs: number
+}
+
+/**
+ * Coordinates a cluster run from the daemon it was submitted to: takes the run's coordinator lock
+ * (SET NX PX, renewed), plans (devices split across producers by capacity), assigns, releases
+ * the producers once every topic is claimed, stops the consumers after the producers drained,
+ * merges the per-topic results and stores the cluster run in this daemon's SQLite.
+ */
+export class ClusterCoordinator {
+  private readonly leaseMs: number
+  private readonly stopRequested = new Set<string>()
+  private readonly running = new Map<string, Promise<void>>()
+
+  constructor(private readonly o: CoordinatorOptions) {
+    this.leaseMs = o.leaseMs ?? 5000
+  }
+
+  get activeCount(): number {
+    return this.running.size
+  }
+
+  isActive(id: string): boolean {
+    return this.running.has(id)
+  }
+
+  /** Validates, plans and starts a cluster run; resolves once it is stored and assigned. */
+  async submit(raw: unknown): Promise<{ id: string; status: RunStatus }> {
+    const { member, store } = this.o
+    const scenario = structuredClone(raw) as Record<string, unknown>
+    // resolveScenario applies env overrides onto the raw object: keep the unresolved copy to ship.
+    const resolved = await resolveScenario(structuredClone(scenario), { env: this.o.env })
+    const members = await member.liveMembers()
+    const producers = withRole(members, 'producer')
+    if (producers.length === 0) throw new Error('no producer daemon in the cluster')
+    const p = resolved.scenario.producer
+    const consumers = resolved.scenario.consumer.enabled ? withRole(members, 'consumer') : []
+    if (resolved.scenario.consumer.enabled && consumers.length === 0)
+      throw new Error('no consumer daemon in the cluster (or set consumer.enabled: false)')
+    const bridges = resolved.scenario.bridge ? withRole(members, 'bridge') : []
+    if (resolved.scenario.bridge && bridges.length === 0) throw new Error('no bridge daemon in the cluster')
+    const id = newRunId()
+    const lock = await member.redis.set(member.keys.coordinator(id), member.id, 'PX', this.leaseMs, 'NX')
+    if (lock !== 'OK') throw new Error(`run ${id} is already coordinated elsewhere`)
+    const plan: RunPlan = {
+      id,
+      coordinator: member.id,
+      scenario,
+      producers: splitDevices(p.firstDevice, p.devices, producers),
+      consumers: consumers.map((m) => m.id),
+      bridges: bridges.map((m) => m.id),
+      leaseMs: this.leaseMs,
+      epochMs: Date.now(),
+      createdAt: Date.now(),
+    }
+    store.createRun({
+      id,
+      name: resolved.scenario.name,
+      scenario: resolved.redacted,
+      createdAt: plan.createdAt,
+    })
+    store.updateRun(id, { status: 'connecting' })
+    const k = member.keys
+    const m = member.redis
+      .multi()
+      .set(k.plan(id), JSON.stringify(plan), 'EX', RUN_KEY_TTL_S)
+      .set(k.state(id), 'advertise', 'EX', RUN_KEY_TTL_S)
+    const assigned = new Set([...plan.producers.map((x) => x.member), ...plan.consumers, ...plan.bridges])
+    for (const a of assigned) m.rpush(k.inbox(a), id).expire(k.inbox(a), RUN_KEY_TTL_S)
+    await m.exec()
+    this.o.logger.info('cluster run planned', {
+      run: id,
+      producers: plan.producers.map((x) => `${x.member}[${x.firstDevice}+${x.devices}]`).join(' '),
+      consumers: plan.consumers.join(' '),
+      bridges: plan.bridges.join(' '),
+    })
+    const done = this.coordinate(plan, resolved, members)
+      .catch((err) => {
+        this.o.logger.error('cluster run failed', { run: id, error: describeError(err) })
+        store.updateRun(id, { status: 'failed', endedAt: Date.now(), error: describeError(err) })
+      })
+      .finally(() => this.running.delete(id))
+    this.running.set(id, done)
+    return { id, status: 'connecting' }
+  }
+
+  /** Asks a coordinated run to stop; results so far are merged and kept. */
+  stop(id: string): boolean {
+    if (!this.running.has(id)) return false
+    this.stopRequested.add(id)
+    return true
+  }
+
+  async settled(id: string): Promise<void> {
+    await this.running.get(id)
+  }
+
+  async shutdown(): Promise<void> {
+    for (const id of this.running.keys()) this.stopRequested.add(id)
+    await Promise.allSettled([...this.running.values()])
+  }
+
+  private async tasks<T>(id: string, role: string): Promise<Map<string, T>> {
+    const h = await this.o.member.redis.hgetall(this.o.member.keys.tasks(id, role))
+    return new Map(Object.entries(h).map(([k, v]) => [k, JSON.parse(v) as T]))
+  }
+
+  private async coordinate(plan: RunPlan, resolved: ResolvedScenario, members: MemberInfo[]): Promise<void> {
+    const { member, store, logger } = this.o
+    const k = member.keys
+    const r = member.redis
+    const id = plan.id
+    const renew = setInterval(() => {
+      void r.pexpire(k.coordinator(id), this.leaseMs).catch(() => {})
+    }, this.leaseMs / 3)
+    try {
+      const expected = plan.producers.reduce((s, x) => s + x.devices, 0)
+      const stopped = () => this.stopRequested.has(id)
+      // 1. Producers advertise, consumers and bridges claim every topic.
+      const readyBy = Date.now() + (this.o.readyTimeoutMs ?? 60_000)
+      for (;;) {
+        const prods = await this.tasks<{ status: string }>(id, 'producer')
+        const failed = [...prods.values()].find((x) => x.status === 'failed')
+        if (failed) throw new Error(`a producer failed to start: ${(failed as { error?: string }).error}`)
+        const cons = await this.tasks<{ claimed?: number; status: string }>(id, 'consumer')
+        const brs = await this.tasks<{ claimed?: number; status: string }>(id, 'bridge')
+        const sum = (m: Map<string, { claimed?: number }>) =>
+          [...m.values()].reduce((s, x) => s + (x.claimed ?? 0), 0)
+        const ok =
+          prods.size === plan.producers.length &&
+          (plan.consumers.length === 0 || sum(cons) >= expected) &&
+          (plan.bridges.length === 0 || sum(brs) >= expected)
+        if (ok || stopped()) break
+        if (Date.now() > readyBy) {
+          logger.warn('not every topic was claimed in time; starting anyway', { run: id })
+          break
+        }
+        await sleep(200)
+      }
+      // 2. Go.
+      await r.set(k.state(id), stopped() ? 'stop' : 'go', 'EX', RUN_KEY_TTL_S)
+      const startedAt = Date.now()
+      store.updateRun(id, { status: 'running', startedAt })
+      // 3. Wait for the producers (or their death), then let the consumers drain.
+      for (;;) {
+        const prods = await this.tasks<ProducerReport>(id, 'producer')
+        const pending = plan.producers.filter((x) => {
+          const t = prods.get(x.member)
+          return !t || t.status === 'advertised'
+        })
+        if (pending.length === 0) break
+        const alive = await member.alive(pending.map((x) => x.member))
+        if (alive.size === 0) {
+          logger.warn('producer daemons died mid-run', {
+            run: id,
+            members: pending.map((x) => x.member).join(','),
+          })
+          break
+        }
+        if (stopped()) await r.set(k.state(id), 'stop', 'EX', RUN_KEY_TTL_S)
+        await sleep(250)
+      }
+      store.updateRun(id, { status: 'draining' })
+      await sleep(Math.min(resolved.scenario.run.drain, 10_000))
+      await r.set(k.state(id), 'stop', 'EX', RUN_KEY_TTL_S)
+      const workers = [...plan.consumers, ...plan.bridges]
+      const until = Date.now() + 15_000
+      while (Date.now() < until) {
+        const cons = await this.tasks<{ status: string }>(id, 'consumer')
+        const brs = await this.tasks<{ status: string }>(id, 'bridge')
+        const alive = await member.alive(workers)
+        const open = workers.filter((w) => {
+          const t = cons.get(w) ?? brs.get(w)
+          return alive.has(w) && t && t.status !== 'done' && t.status !== 'failed'
+        })
+        if (open.length === 0) break
+        await sleep(200)
+      }
+      // 4. Merge and store.
+      await this.finish(plan, resolved, members, startedAt)
+      await r.set(k.state(id), 'done', 'EX', RUN_KEY_TTL_S)
+    } finally {
+      clearInterval(renew)
+      await r.del(k.coordinator(id)).catch(() => {})
+    }
+  }
+
+  private async finish(
+    plan: RunPlan,
+    resolved: ResolvedScenario,
+    planned: MemberInfo[],
+    startedAt: number,
+  ): Promise<void> {
+    const { member, store } = this.o
+    const k = member.keys
+    const r = member.redis
+    const id = plan.id
+    const topicInfo = await claimableTopics(
+      { member, logger: this.o.logger, env: this.o.env },
+      plan,
+      resolved,
+      'consumer',
+    )
+    const topics = [...topicInfo.keys()].sort()
+    const producerTopics = await r.hkeys(k.topics(id))
+    const resultsRaw = await Promise.all(topics.map((t) => r.hvals(k.results(id, t))))
+    const results = new Map<string, TopicSecond[]>()
+    topics.forEach((t, i) => {
+      results.set(
+        t,
+        resultsRaw[i]!.map((v) => JSON.parse(v) as TopicSecond),
+      )
+    })
+    // Sends are counted per producer topic; a bridged run measures the mapped topic.
+    const sentRaw = await r.hgetall(k.sent(id))
+    const sentAll = new Map<string, number>()
+    const adv = await r.hgetall(k.topics(id))
+    const toClaimable = new Map<string, string>()
+    const producerTopicOf = new Map<number, string>()
+    for (const [pt, v] of Object.entries(adv))
+      producerTopicOf.set((JSON.parse(v) as { device: number }).device, pt)
+    for (const [t, info] of topicInfo) {
+      const pt = producerTopicOf.get(info.device)
+      if (pt !== undefined) toClaimable.set(pt, t)
+    }
+    for (const [pt, n] of Object.entries(sentRaw)) {
+      const t = toClaimable.get(pt) ?? pt
+      sentAll.set(t, (sentAll.get(t) ?? 0) + Number(n))
+    }
+    const psec = await r.hgetall(k.producerSeconds(id))
+    const sentPerSecond = new Map<number, { sent: number; sentWarmup: number; publishErrors: number }>()
+    for (const [field, v] of Object.entries(psec)) {
+      const s = Number(field.split(':')[0])
+      const x = JSON.parse(v) as { sent: number; sentWarmup: number; publishErrors: number }
+      const cur = sentPerSecond.get(s) ?? { sent: 0, sentWarmup: 0, publishErrors: 0 }
+      cur.sent += x.sent
+      cur.sentWarmup += x.sentWarmup
+      cur.publishErrors += x.publishErrors
+      sentPerSecond.set(s, cur)
+    }
+    const events = (await r.lrange(k.owners(id), 0, -1)).map((e) => JSON.parse(e) as ClaimEvent)
+    const merged = mergeCluster({ topics, results, sentAll, sentPerSecond })
+    for (const s of merged.seconds) store.appendSecond(id, s)
+
+    const prods = await this.tasks<ProducerReport>(id, 'producer')
+    const sent = [...prods.values()].reduce((s, x) => s + (x.sent ?? 0), 0)
+    const p = resolved.scenario.producer
+    const durationS = p.duration / 1000
+    const consumerEnabled = plan.consumers.length > 0
+    const lost = consumerEnabled ? Math.max(0, sent - merged.total.received) : 0
+    const rate = Math.round((merged.total.received / durationS) * 10) / 10
+    const row = e2eRow(merged, sent, lost, rate)
+    const legRows = [...merged.legs].map(([stream, h]) => ({ stream, raw: stats(h), rawHist: '' }))
+    store.saveSummary(id, [row])
+
+    // Clocks: every member's offset to this coordinator.
+    const infos = await r.mget([...new Set([...planned.map((x) => x.id), member.id])].map((x) => k.member(x)))
+    const self = member.clock
+    const clocks: MemberClock[] = []
+    for (const v of infos) {
+      if (!v) continue
+      const info = JSON.parse(v) as MemberInfo
+      if (!info.clock || !self) continue
+      const rel = relativeOffset(info.clock as ClockEstimate, self)
+      clocks.push({ member: info.id, offsetUs: rel.offsetUs, uncertaintyUs: rel.uncertaintyUs })
+    }
+    const uncertaintyUs = clocks.reduce((m, c) => Math.max(m, c.uncertaintyUs), 0)
+    const ownersPerTopic = new Map<string, Set<string>>()
+    for (const e of events) {
+      const s = ownersPerTopic.get(`${e.role}:${e.topic}`) ?? new Set()
+      s.add(e.member)
+      ownersPerTopic.set(`${e.role}:${e.topic}`, s)
+    }
+    const anyFailed = [...prods.values()].some((x) => x.status === 'failed')
+    const status: RunStatus = this.stopRequested.has(id) ? 'stopped' : anyFailed ? 'failed' : 'completed'
+    const summary = {
+      run: {
+        id,
+        name: resolved.scenario.name,
+        status,
+        startedAt: new Date(startedAt).toISOString(),
+        endedAt: new Date().toISOString(),
+        measuredSeconds: durationS,
+      },
+      target: {
+        plugin: resolved.broker.pluginName,
+        devices: p.devices,
+        ratePerDevice: (p.totalRate ?? (p.rate ?? 0) * p.devices) / p.devices,
+        totalRate: p.totalRate ?? (p.rate ?? 0) * p.devices,
+        durationS,
+        warmupS: p.warmup / 1000,
+        qos: p.qos,
+        envelope: p.envelope,
+      },
+      streams: {
+        e2e: {
+          sent,
+          received: merged.total.received,
+          lost,
+          duplicates: merged.total.duplicates,
+          reordered: merged.total.reordered,
+          invalid: merged.total.invalid,
+          rate,
+          sendRate: Math.round((sent / durationS) * 10) / 10,
+          latency: { raw: row.raw, co: row.co },
+        },
+        ...Object.fromEntries(legRows.map((l) => [l.stream, { latency: { raw: l.raw } }])),
+      },
+      invalid: { ...merged.total.invalidByReason },
+      generator: null,
+      generatorLimited: [...prods.values()].some((x) => x.generatorLimited),
+      connections: null,
+      bridge: null,
+      clockSkew: merged.total.clockSkew,
+      slo: [],
+      sloPassed: true,
+      cluster: {
+        coordinator: member.id,
+        producers: plan.producers.map((x) => ({
+          ...x,
+          status: prods.get(x.member)?.status ?? 'lost',
+          sent: prods.get(x.member)?.sent ?? 0,
+        })),
+        consumers: plan.consumers,
+        bridges: plan.bridges,
+        topics: {
+          advertised: producerTopics.length,
+          measured: topics.length,
+          claimed: [...ownersPerTopic.keys()].filter((x) => x.startsWith('consumer:')).length,
+          reclaimed: [...ownersPerTopic.entries()].filter(([x, s]) => x.startsWith('consumer:') && s.size > 1)
+            .length,
+        },
+        clocks,
+        /** Latencies between two daemons are uncertain by up to this much (largest member uncertainty). */
+        clockUncertaintyUs: uncertaintyUs,
+        gaps: merged.gaps,
+        firstSecondEpoch: merged.firstSecond,
+      },
+    }
+    store.updateRun(id, { status, endedAt: Date.now(), summary, error: null })
+    this.o.logger.info('cluster run ended', {
+      run: id,
+      status,
+      sent,
+      received: merged.total.received,
+      gaps: merged.gaps.length,
+    })
+  }
+}

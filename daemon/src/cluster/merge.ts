@@ -1,0 +1,216 @@
+import * as hdr from 'hdr-histogram-js'
+import { Counters } from '../engine/counters.ts'
+import { type LatencyStats, mergeEncoded, statsOf } from '../engine/histogram.ts'
+import type { SecondReport } from '../engine/recorder.ts'
+import type { StreamSummaryRow } from '../store/result-store.ts'
+import type { TopicSecond } from './topic-record.ts'
+
+/** A coverage gap of one topic: nobody recorded it between two owners (or after the last one). */
+export interface TopicGap {
+  topic: string
+  /** Owner before the gap; null when the topic was never claimed. */
+  from: string | null
+  /** Owner after the gap; null when nobody took the topic over. */
+  to: string | null
+  /** Last second recorded before the gap (null: never recorded). */
+  lastSecondBefore: number | null
+  /** First second recorded after it (null: never resumed). */
+  firstSecondAfter: number | null
+  /** Whole seconds without any record. */
+  seconds: number
+  /** Messages sent to the topic and never received (the whole run's loss on this topic). */
+  lost: number
+}
+
+/** Per-topic totals. */
+export interface TopicTotals {
+  topic: string
+  sent: number
+  received: number
+  owners: string[]
+}
+
+/** Inputs of a merge, all read from Redis. */
+export interface MergeInput {
+  /** Advertised topics: the claimable ones (consumer side). */
+  topics: string[]
+  results: Map<string, TopicSecond[]>
+  /** Messages sent per claimable topic, warm-up included. */
+  sentAll: Map<string, number>
+  /** Measured sends per second (epoch seconds), from the producers. */
+  sentPerSecond: Map<number, { sent: number; sentWarmup: number; publishErrors: number }>
+}
+
+/** The merged cluster series and cumulative figures. */
+export interface MergeOutput {
+  /** Per-second rows, renumbered from the first second with any activity. */
+  seconds: SecondReport[]
+  firstSecond: number
+  total: Counters
+  raw: hdr.Histogram
+  co: hdr.Histogram
+  legs: Map<string, hdr.Histogram>
+  topics: TopicTotals[]
+  gaps: TopicGap[]
+}
+
+function emptyHist(): hdr.Histogram {
+  return mergeEncoded([])
+}
+
+function encode(h: hdr.Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h)
+}
+
+/** Stats as stored (the LatencyStats shape). */
+export function stats(h: hdr.Histogram): LatencyStats {
+  return statsOf(h)
+}
+
+/**
+ * Merges every topic's per-second records into cluster-wide per-second rows and totals. Exact:
+ * counters add, HdrHistograms merge without loss.
+ */
+export function mergeCluster(i: MergeInput): MergeOutput {
+  const perSecond = new Map<number, { c: Counters; raw: string[]; co: string[] }>()
+  const total = new Counters()
+  const raw = emptyHist()
+  const co = emptyHist()
+  const legs = new Map<string, hdr.Histogram>()
+  const topics: TopicTotals[] = []
+  const gaps: TopicGap[] = []
+  let last = -1
+  const slot = (s: number) => {
+    let x = perSecond.get(s)
+    if (!x) {
+      x = { c: new Counters(), raw: [], co: [] }
+      perSecond.set(s, x)
+    }
+    return x
+  }
+  for (const [s, p] of i.sentPerSecond) {
+    const x = slot(s)
+    x.c.sent += p.sent
+    x.c.sentWarmup += p.sentWarmup
+    x.c.publishErrors += p.publishErrors
+    if (s > last) last = s
+  }
+  for (const recs of i.results.values()) for (const r of recs) if (r.s > last) last = r.s
+
+  for (const topic of i.topics) {
+    const recs = [...(i.results.get(topic) ?? [])].sort((a, b) => a.s - b.s || a.m.localeCompare(b.m))
+    let received = 0
+    const owners: string[] = []
+    for (const r of recs) {
+      const x = slot(r.s)
+      x.c.received += r.received
+      x.c.receivedWarmup += r.receivedWarmup
+      x.c.duplicates += r.duplicates
+      x.c.reordered += r.reordered
+      x.c.invalid += r.invalid
+      x.c.clockSkew += r.clockSkew
+      if (r.raw) x.raw.push(r.raw)
+      if (r.co) x.co.push(r.co)
+      for (const [leg, enc] of Object.entries(r.legs ?? {})) {
+        const h = legs.get(leg) ?? emptyHist()
+        legs.set(leg, h)
+        h.add(mergeEncoded([enc]))
+      }
+      received += r.received + r.receivedWarmup
+      if (owners[owners.length - 1] !== r.m) owners.push(r.m)
+    }
+    const sent = i.sentAll.get(topic) ?? 0
+    const lost = Math.max(0, sent - received)
+    topics.push({ topic, sent, received, owners })
+    if (recs.length === 0) {
+      gaps.push({
+        topic,
+        from: null,
+        to: null,
+        lastSecondBefore: null,
+        firstSecondAfter: null,
+        seconds: last + 1,
+        lost,
+      })
+      continue
+    }
+    for (let j = 1; j < recs.length; j++) {
+      const a = recs[j - 1]!
+      const b = recs[j]!
+      if (a.m !== b.m || b.s - a.s > 1) {
+        const seconds = Math.max(0, b.s - a.s - 1)
+        if (a.m !== b.m || seconds > 0)
+          gaps.push({
+            topic,
+            from: a.m,
+            to: b.m,
+            lastSecondBefore: a.s,
+            firstSecondAfter: b.s,
+            seconds,
+            lost,
+          })
+      }
+    }
+    const end = recs[recs.length - 1]!
+    if (end.s < last - 1)
+      gaps.push({
+        topic,
+        from: end.m,
+        to: null,
+        lastSecondBefore: end.s,
+        firstSecondAfter: null,
+        seconds: last - end.s,
+        lost,
+      })
+  }
+
+  const keys = [...perSecond.keys()].sort((a, b) => a - b)
+  const active = keys.filter((s) => {
+    const c = perSecond.get(s)!.c
+    return c.sent + c.sentWarmup + c.received + c.receivedWarmup > 0
+  })
+  const first = active[0] ?? 0
+  const seconds: SecondReport[] = []
+  for (const s of keys) {
+    if (s < first) continue
+    const x = perSecond.get(s)!
+    total.add(x.c)
+    const hr = mergeEncoded(x.raw)
+    const hc = mergeEncoded(x.co)
+    raw.add(hr)
+    co.add(hc)
+    seconds.push({
+      second: s - first,
+      warmup: x.c.sent === 0 && x.c.received === 0 && x.c.sentWarmup + x.c.receivedWarmup > 0,
+      counters: x.c,
+      gaps: 0,
+      streams: [
+        {
+          stream: 'e2e',
+          snapshot: { raw: statsOf(hr), co: statsOf(hc), rawHist: encode(hr), coHist: encode(hc) },
+        },
+      ],
+    })
+  }
+  return { seconds, firstSecond: first, total, raw, co, legs, topics, gaps }
+}
+
+/** The e2e summary row for the store. */
+export function e2eRow(m: MergeOutput, sent: number, lost: number, rate: number): StreamSummaryRow {
+  return {
+    stream: 'e2e',
+    sent,
+    received: m.total.received,
+    lost,
+    duplicates: m.total.duplicates,
+    reordered: m.total.reordered,
+    invalid: m.total.invalid,
+    rate,
+    raw: statsOf(m.raw),
+    co: statsOf(m.co),
+    rawHist: encode(m.raw),
+    coHist: encode(m.co),
+  }
+}
+
+export { encode as encodeHistogram }

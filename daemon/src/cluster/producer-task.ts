@@ -1,0 +1,153 @@
+import { describeError, nowUs } from '@iotload/sdk'
+import { startRun } from '../engine/run.ts'
+import { resolveScenario } from '../scenario/load-scenario.ts'
+import { compileTextTemplate } from '../scenario/text-template.ts'
+import type { ResultStore } from '../store/result-store.ts'
+import { producerScenario, type RunPlan } from './plan.ts'
+import { epochLocalUs, RUN_KEY_TTL_S, readState, type TaskContext, waitForState } from './task-context.ts'
+
+/** Final report of a producer daemon, at `run:{id}:tasks:producer`. */
+export interface ProducerReport {
+  status: string
+  firstDevice: number
+  devices: number
+  sent: number
+  sentWarmup: number
+  publishErrors: number
+  generatorLimited: boolean
+  /** Encoded publish-ack histogram (µs), when the broker acks. */
+  publishAckHist?: string
+  error?: string
+}
+
+/** A store that only captures the start time (the engine stores nothing else for a cluster producer). */
+function startTap(onStart: (ms: number) => void): ResultStore {
+  const noop = () => {}
+  return {
+    createRun: noop,
+    updateRun: (_id, f) => {
+      if (f.startedAt) onStart(f.startedAt)
+    },
+    appendSecond: noop,
+    saveSummary: noop,
+    getRun: () => undefined,
+    listRuns: () => [],
+    getSeries: () => [],
+    getSummaryStreams: () => [],
+    deleteRun: () => false,
+    markInterrupted: () => [],
+    close: noop,
+  }
+}
+
+/**
+ * A producer daemon's part of a cluster run: advertise its topics, wait for `go`, run the engine
+ * on its device range (consumer off), and report sends per topic and per second to Redis.
+ */
+export async function runProducerTask(ctx: TaskContext, plan: RunPlan): Promise<void> {
+  const { member, logger } = ctx
+  const k = member.keys
+  const redis = member.redis
+  const slot = plan.producers.find((p) => p.member === member.id)
+  if (!slot) return
+  const total = plan.producers.reduce((s, p) => s + p.devices, 0)
+  const report = async (r: Partial<ProducerReport> & { status: string }) => {
+    await redis.hset(
+      k.tasks(plan.id, 'producer'),
+      member.id,
+      JSON.stringify({ firstDevice: slot.firstDevice, devices: slot.devices, ...r }),
+    )
+  }
+  try {
+    const resolved = await resolveScenario(producerScenario(plan.scenario, slot, total), { env: ctx.env })
+    const p = resolved.scenario.producer
+    const topicOf = compileTextTemplate(p.topic, 'producer.topic')
+    const topics: string[] = []
+    const adv: string[] = []
+    for (let d = p.firstDevice; d < p.firstDevice + p.devices; d++) {
+      const t = topicOf({ device: d, run: plan.id })
+      topics.push(t)
+      adv.push(t, JSON.stringify({ device: d, producer: member.id }))
+    }
+    await redis
+      .multi()
+      .hset(k.topics(plan.id), ...adv)
+      .expire(k.topics(plan.id), RUN_KEY_TTL_S)
+      .exec()
+    await report({ status: 'advertised' })
+    const state = await waitForState(member, plan.id, ['go', 'stop'], 120_000)
+    if (state !== 'go') {
+      await report({ status: 'failed', error: `run never started (state ${state})` })
+      return
+    }
+
+    const epochUs = await epochLocalUs(member, plan)
+    const totals = { sentWarmup: 0, publishErrors: 0 }
+    const sentByTopic = new Map<string, number>()
+    const flushSent = async () => {
+      if (sentByTopic.size === 0) return
+      const m = redis.multi()
+      for (const [t, n] of sentByTopic) m.hincrby(k.sent(plan.id), t, n)
+      sentByTopic.clear()
+      m.expire(k.sent(plan.id), RUN_KEY_TTL_S)
+      await m.exec()
+    }
+    const handle = startRun(resolved, {
+      id: plan.id,
+      logger,
+      store: startTap(() => {}),
+      telemetry: {
+        onSend: (i) => {
+          sentByTopic.set(i.topic, (sentByTopic.get(i.topic) ?? 0) + 1)
+          return undefined
+        },
+      },
+      onSecond: (r) => {
+        const c = r.counters
+        totals.sentWarmup += c.sentWarmup
+        totals.publishErrors += c.publishErrors
+        // The engine's seconds start at its own t0; file them under the series' second that just ended.
+        const s = Math.max(0, Math.floor((nowUs() - epochUs) / 1e6) - 1)
+        void redis
+          .hset(
+            k.producerSeconds(plan.id),
+            `${s}:${r.second}:${member.id}`,
+            JSON.stringify({
+              warmup: r.warmup,
+              sent: c.sent,
+              sentWarmup: c.sentWarmup,
+              publishErrors: c.publishErrors,
+            }),
+          )
+          .then(flushSent)
+          .catch((err) => logger.debug('producer second write failed', { error: describeError(err) }))
+      },
+    })
+    // A coordinator's stop reaches producers through the state key.
+    const watch = setInterval(() => {
+      void readState(member, plan.id)
+        .then((s) => {
+          if (s === 'stop') handle.stop()
+        })
+        .catch(() => {})
+    }, 500)
+    const summary = await handle.result
+    clearInterval(watch)
+    await flushSent()
+    const e2e = summary.streams.e2e
+    const ack = summary.streams['publish-ack']
+    await report({
+      status: summary.run.status,
+      sent: e2e?.sent ?? 0,
+      sentWarmup: totals.sentWarmup,
+      publishErrors: totals.publishErrors,
+      generatorLimited: summary.generatorLimited,
+      ...(ack ? { publishAck: ack.latency.raw } : {}),
+      ...(summary.error ? { error: summary.error } : {}),
+    })
+    logger.info('cluster producer task ended', { run: plan.id, status: summary.run.status })
+  } catch (err) {
+    logger.error('cluster producer task failed', { run: plan.id, error: describeError(err) })
+    await report({ status: 'failed', error: describeError(err) }).catch(() => {})
+  }
+}

@@ -1,0 +1,54 @@
+import type { Logger } from '../log/logger.ts'
+import type { ClusterMember } from './member.ts'
+import type { RunPlan } from './plan.ts'
+
+/** What a member's task for one run needs. */
+export interface TaskContext {
+  member: ClusterMember
+  logger: Logger
+  /** Environment for `${env:NAME}` in scenarios (IOTLOAD_* removed). */
+  env: NodeJS.ProcessEnv
+}
+
+/** Reads a run's plan; undefined when it expired or never existed. */
+export async function readPlan(member: ClusterMember, runId: string): Promise<RunPlan | undefined> {
+  const text = await member.redis.get(member.keys.plan(runId))
+  return text ? (JSON.parse(text) as RunPlan) : undefined
+}
+
+/** Reads a run's state key. */
+export async function readState(member: ClusterMember, runId: string): Promise<string | null> {
+  return member.redis.get(member.keys.state(runId))
+}
+
+/** Polls the run state until it is one of `wanted`, or the timeout. */
+export async function waitForState(
+  member: ClusterMember,
+  runId: string,
+  wanted: string[],
+  timeoutMs: number,
+): Promise<string | null> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const s = await readState(member, runId)
+    if (s !== null && wanted.includes(s)) return s
+    if (Date.now() > until) return s
+    await sleep(100)
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+/** Expiry of every key a run writes: results outlive the run long enough to be merged and inspected. */
+export const RUN_KEY_TTL_S = 24 * 3600
+
+/**
+ * Local µs of second 0 of the run's series: the coordinator's epoch expressed on this daemon's
+ * clock (both clocks measured against Redis; see clock.ts).
+ */
+export async function epochLocalUs(member: ClusterMember, plan: RunPlan): Promise<number> {
+  const v = await member.redis.get(member.keys.member(plan.coordinator))
+  const coord = v ? (JSON.parse(v) as { clock: { offsetUs: number } | null }).clock : null
+  const toCoord = member.clock && coord ? member.clock.offsetUs - coord.offsetUs : 0
+  return plan.epochMs * 1000 - toCoord
+}
