@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { setDiagnosticSink } from './diagnostics.ts'
 import { DEFAULT_SAMPLING, parseSampling } from './sampling.ts'
-import { exporterFromEnv } from './tracing.ts'
+import { exporterFromEnv, otlpTracesUrl } from './tracing.ts'
 
 const seen: string[] = []
 setDiagnosticSink((m) => seen.push(m))
@@ -30,7 +30,7 @@ describe('exporterFromEnv', () => {
   it('is off unless an exporter or an OTLP endpoint is configured', () => {
     expect(exporterFromEnv({})).toBeUndefined()
     expect(exporterFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' })?.target).toBe(
-      'otlp http://127.0.0.1:4318',
+      'otlp http://127.0.0.1:4318/v1/traces',
     )
     expect(exporterFromEnv({ OTEL_TRACES_EXPORTER: 'zipkin' })?.target).toBe(
       'zipkin http://127.0.0.1:9411/api/v2/spans',
@@ -47,5 +47,18 @@ describe('exporterFromEnv', () => {
   it('an unknown exporter warns and turns tracing off', () => {
     expect(exporterFromEnv({ OTEL_TRACES_EXPORTER: 'jaegerthrift' })).toBeUndefined()
     expect(seen.some((m) => m.includes('unknown OTEL_TRACES_EXPORTER'))).toBe(true)
+  })
+
+  it('derives the OTLP traces URL as the spec says', () => {
+    expect(otlpTracesUrl({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318/' })).toBe(
+      'http://jaeger:4318/v1/traces',
+    )
+    expect(
+      otlpTracesUrl({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b/custom',
+      }),
+    ).toBe('http://b/custom')
+    expect(otlpTracesUrl({})).toBe('http://localhost:4318/v1/traces')
   })
 })

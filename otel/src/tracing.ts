@@ -54,8 +54,14 @@ export function exporterFromEnv(
         // @opentelemetry/exporter-trace-otlp-http speaks OTLP/HTTP with JSON bodies only.
         if (protocol && protocol !== 'http/json')
           reportDiagnostic('OTLP protocol not supported by iotload; sending http/json', { protocol })
-        // The exporter reads OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout, compression) itself.
-        return { exporter: new OTLPTraceExporter(), target: `otlp ${otlpUrl ?? 'http://localhost:4318'}` }
+        // The URL comes from `env` (the exporter alone would read process.env); headers, timeout
+        // and compression it still reads from OTEL_EXPORTER_OTLP_* itself.
+        const url = otlpTracesUrl(env)
+        const timeout = Number(env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ?? env.OTEL_EXPORTER_OTLP_TIMEOUT)
+        return {
+          exporter: new OTLPTraceExporter({ url, ...(timeout > 0 ? { timeoutMillis: timeout } : {}) }),
+          target: `otlp ${url}`,
+        }
       }
       case 'zipkin': {
         const url = env.OTEL_EXPORTER_ZIPKIN_ENDPOINT ?? 'http://127.0.0.1:9411/api/v2/spans'
@@ -71,6 +77,14 @@ export function exporterFromEnv(
     reportDiagnostic('trace exporter set-up failed; tracing off', { error: (err as Error).message })
     return undefined
   }
+}
+
+/** Signal URL per the spec: the traces endpoint as is, else the base endpoint + `/v1/traces`. */
+export function otlpTracesUrl(env: Env): string {
+  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim()
+  if (traces) return traces
+  const base = (env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || 'http://localhost:4318').replace(/\/+$/, '')
+  return `${base}/v1/traces`
 }
 
 /** Creates iotload's tracer provider; undefined when tracing is off. */
