@@ -8,6 +8,7 @@ import type {
   IMemberAssignment,
 } from 'kafkajs'
 import type { KafkaConfig } from './config.ts'
+import { retrySetup } from './retry-setup.ts'
 import type { TopicFilter } from './topic-filter.ts'
 
 const EMPTY = Buffer.alloc(0)
@@ -106,6 +107,10 @@ export class KafkaSubscriber implements Subscription {
   async start(): Promise<void> {
     const { consumer, filter, config } = this.deps
     await consumer.connect()
+    // On a fresh broker the first group lookup creates __consumer_offsets; kafkajs' join gives up
+    // on "no coordinator" instead of waiting for it, so wait here.
+    const admin = await this.deps.admin()
+    await retrySetup(() => admin.describeGroups([this.deps.groupId]))
     if ('literal' in filter) {
       if (!config.fromBeginning) await this.noteEndOffsets([filter.literal])
       await consumer.subscribe({ topics: [filter.literal], fromBeginning: config.fromBeginning })
@@ -175,7 +180,7 @@ export class KafkaSubscriber implements Subscription {
   private async noteEndOffsets(topics: string[]): Promise<void> {
     const admin = await this.deps.admin()
     for (const topic of topics) {
-      const ends = await admin.fetchTopicOffsets(topic)
+      const ends = await retrySetup(() => admin.fetchTopicOffsets(topic))
       this.startOffsets.set(topic, new Map(ends.map((e) => [e.partition, e.high])))
     }
   }
@@ -184,7 +189,8 @@ export class KafkaSubscriber implements Subscription {
   private async pin(assignment: IMemberAssignment): Promise<void> {
     const topics = Object.keys(assignment).filter((t) => this.startOffsets.has(t))
     if (topics.length === 0 || this.stopped) return
-    const committed = await (await this.deps.admin()).fetchOffsets({ groupId: this.deps.groupId, topics })
+    const admin = await this.deps.admin()
+    const committed = await retrySetup(() => admin.fetchOffsets({ groupId: this.deps.groupId, topics }))
     for (const { topic, partitions } of committed) {
       const starts = this.startOffsets.get(topic)
       const mine = new Set(assignment[topic] ?? [])

@@ -1,6 +1,7 @@
 import type { PluginLogger } from '@iotload/sdk'
 import type { Admin } from 'kafkajs'
 import type { KafkaConfig } from './config.ts'
+import { retrySetup } from './retry-setup.ts'
 import { topicNameProblem } from './topic-filter.ts'
 
 /**
@@ -24,17 +25,19 @@ async function createOrCheck(
 ): Promise<void> {
   let created: boolean
   try {
-    created = await admin.createTopics({
-      topics: [{ topic, numPartitions: config.partitions, replicationFactor: config.replicationFactor }],
-      waitForLeaders: true,
-    })
+    created = await retrySetup(() =>
+      admin.createTopics({
+        topics: [{ topic, numPartitions: config.partitions, replicationFactor: config.replicationFactor }],
+        waitForLeaders: true,
+      }),
+    )
   } catch (err) {
     if (!alreadyExists(err)) throw err
     created = false
   }
   if (created) return
   // It existed: a test planned for N partitions silently running on fewer is worth a warning.
-  const meta = await admin.fetchTopicMetadata({ topics: [topic] })
+  const meta = await retrySetup(() => admin.fetchTopicMetadata({ topics: [topic] }))
   const have = meta.topics[0]?.partitions.length ?? 0
   if (have < config.partitions)
     logger.warn(
