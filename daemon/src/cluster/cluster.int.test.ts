@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { requireService } from '@iotload/sdk/testing'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ClusterKeys,
   cleanupRun,
@@ -22,20 +22,20 @@ const prefix = `iotload-test-${process.pid}-${Date.now()}`
 const keys = new ClusterKeys(prefix)
 const basePort = 20000 + (process.pid % 20000)
 
-function scenario(name: string) {
+function scenario(name: string, duration = '6s') {
   return {
     name,
     broker: { plugin: 'mqtt', url: 'mqtt://127.0.0.1:1883' },
     producer: {
       devices: 400,
       rate: '2/s',
-      duration: '6s',
+      duration,
       warmup: '1s',
       topic: `${prefix}/{run}/{device}`,
       connections: 20,
       qos: 1,
     },
-    run: { drain: '2s' },
+    run: { drain: '5s' },
   }
 }
 
@@ -53,7 +53,19 @@ describe.skipIf(!redisUp || !mqttUp)('cluster: 2 producer daemons, 2 consumer da
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('claims every topic exactly once and merges exactly', async () => {
+  const submit = async (body: unknown): Promise<string> => {
+    const res = await fetch(`${daemons[0]!.url}/v1/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    expect(res.status, await res.clone().text()).toBe(201)
+    const { id } = (await res.json()) as { id: string }
+    runs.push(id)
+    return id
+  }
+
+  beforeAll(async () => {
     const common = { IOTLOAD_CLUSTER_PREFIX: prefix, IOTLOAD_CLUSTER_LEASE_MS: '4000' }
     const layout: Array<[string, string]> = [
       ['127.0.0.2', 'producer'],
@@ -82,27 +94,15 @@ describe.skipIf(!redisUp || !mqttUp)('cluster: 2 producer daemons, 2 consumer da
       ),
     )
     daemons.push(...started)
-    const res = await fetch(`${started[0]!.url}/v1/runs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(scenario('cluster-basic')),
-    })
-    expect(res.status, await res.clone().text()).toBe(201)
-    const { id } = (await res.json()) as { id: string }
-    runs.push(id)
+  }, 60_000)
+
+  it('claims every topic exactly once and merges exactly', async () => {
+    const started = daemons
+    const id = await submit(scenario('cluster-basic'))
     const run = await waitForRun(started[0]!.url, id, 50_000)
     expect(run.status, JSON.stringify(run.error)).toBe('completed')
     const s = run.summary
     const cl = s.cluster
-    console.log(
-      JSON.stringify({
-        e2e: s.streams.e2e,
-        producers: cl.producers,
-        topics: cl.topics,
-        gaps: cl.gaps.slice(0, 5),
-        n: cl.gaps.length,
-      }),
-    )
     // Two producers with 200 devices each.
     expect(cl.producers.map((p: { devices: number }) => p.devices)).toEqual([200, 200])
     expect(cl.topics.advertised).toBe(400)
@@ -130,6 +130,89 @@ describe.skipIf(!redisUp || !mqttUp)('cluster: 2 producer daemons, 2 consumer da
     // Clock offsets are reported per daemon.
     expect(cl.clocks.length).toBeGreaterThanOrEqual(4)
     expect(cl.clockUncertaintyUs).toBeGreaterThan(0)
-    console.log(JSON.stringify({ e2e: s.streams.e2e, clocks: cl.clocks, gaps: cl.gaps.length }))
+    expect(cl.gaps).toEqual([])
+    console.log(JSON.stringify({ e2e: s.streams.e2e, clocks: cl.clocks }))
+  }, 60_000)
+
+  it("reclaims a SIGKILLed consumer daemon's topics within lease + 2 s and keeps what it recorded", async () => {
+    const victim = daemons[2]!
+    const victimHost = '127.0.0.4:'
+    const id = await submit(scenario('cluster-kill', '14s'))
+    // Let the victim record a few seconds.
+    const until = Date.now() + 40_000
+    let victimTopics: string[] = []
+    let before = new Map<string, Record<string, string>>()
+    for (;;) {
+      const owners = (await redis.lrange(keys.owners(id), 0, -1)).map((e) => JSON.parse(e))
+      victimTopics = owners.filter((e) => e.member.startsWith(victimHost)).map((e) => e.topic)
+      if (victimTopics.length > 0) {
+        const sample = await redis.hgetall(keys.results(id, victimTopics[0]!))
+        const seconds = Object.values(sample).filter((v) => JSON.parse(v).received > 0).length
+        if (seconds >= 3) break
+      }
+      if (Date.now() > until) throw new Error('the victim never recorded 3 seconds')
+      await new Promise((r) => setTimeout(r, 300))
+    }
+    const lease = 4000
+    victim.proc.kill('SIGKILL')
+    const killedAt = Date.now()
+    before = new Map()
+    for (const t of victimTopics) before.set(t, await redis.hgetall(keys.results(id, t)))
+    const preKillReceived = [...before.values()]
+      .flatMap((h) => Object.values(h))
+      .reduce((a, v) => a + JSON.parse(v).received, 0)
+    expect(preKillReceived).toBeGreaterThan(0)
+    // Every victim topic is claimed again by the surviving consumer within lease + 2 s.
+    let reclaimedAt = 0
+    for (;;) {
+      const owners = (await redis.lrange(keys.owners(id), 0, -1)).map((e) => JSON.parse(e))
+      const retaken = new Set(
+        owners
+          .filter((e) => !e.member.startsWith(victimHost) && victimTopics.includes(e.topic))
+          .map((e) => e.topic),
+      )
+      if (retaken.size === victimTopics.length) {
+        reclaimedAt = Math.max(
+          ...owners
+            .filter((e) => retaken.has(e.topic) && !e.member.startsWith(victimHost))
+            .map((e) => e.atMs),
+        )
+        break
+      }
+      if (Date.now() - killedAt > lease + 10_000)
+        throw new Error(`only ${retaken.size}/${victimTopics.length} reclaimed`)
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    const reclaimMs = reclaimedAt - killedAt
+    expect(reclaimMs).toBeLessThanOrEqual(lease + 2000)
+    const run = await waitForRun(daemons[0]!.url, id, 50_000)
+    expect(run.status, JSON.stringify(run.error)).toBe('completed')
+    const cl = run.summary.cluster
+    // The gap is reported per topic, from the victim to its successor.
+    const gapTopics = new Set(
+      cl.gaps
+        .filter((g: { from: string }) => g.from?.startsWith(victimHost))
+        .map((g: { topic: string }) => g.topic),
+    )
+    expect(gapTopics.size).toBe(victimTopics.length)
+    expect(cl.topics.reclaimed).toBe(victimTopics.length)
+    // Every second the victim recorded before the kill is still there, unchanged, and merged.
+    for (const [t, h] of before) {
+      const after = await redis.hgetall(keys.results(id, t))
+      for (const [field, v] of Object.entries(h)) expect(after[field]).toBe(v)
+    }
+    const all = await readTopicSeconds(redis, keys, id, victimTopics)
+    expect(all.filter((r) => r.m.startsWith(victimHost)).reduce((a, r) => a + r.received, 0)).toBe(
+      preKillReceived,
+    )
+    expect(run.summary.streams.e2e.received).toBeGreaterThanOrEqual(preKillReceived)
+    console.log(
+      JSON.stringify({
+        reclaimMs,
+        victimTopics: victimTopics.length,
+        lost: run.summary.streams.e2e.lost,
+        gap: cl.gaps[0],
+      }),
+    )
   }, 90_000)
 })

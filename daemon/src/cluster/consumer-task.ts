@@ -124,12 +124,20 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
         const o = owned.get(topic)
         if (!o) return
         owned.delete(topic)
+        receivedGone += o.recorder.uniqueSoFar
         await o.sub?.unsubscribe().catch(() => {})
         await writeSeconds([[topic, o]], Math.max(0, secondNow()))
         logger.warn('lost the claim on a topic', { run: plan.id, topic })
       },
     )
 
+    // Distinct messages (warm-up included) seen so far, for the coordinator's drain.
+    let receivedGone = 0
+    const receivedSoFar = () => {
+      let n = receivedGone
+      for (const o of owned.values()) n += o.recorder.uniqueSoFar
+      return n
+    }
     let lastSecond = secondNow()
     let lastScan = 0
     let lastRenew = Date.now()
@@ -147,14 +155,19 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
         lastRenew = now
         await claims.renew()
       }
-      if (now - lastScan >= 500) {
+      if (now - lastScan >= (state === 'go' ? 500 : 250)) {
         lastScan = now
         if (candidates.size < expected) {
           await refreshClocks()
           candidates = await claimableTopics(ctx, plan, resolved, 'consumer')
         }
         const n = await claims.scan([...candidates.keys()].sort())
-        await report({ status: 'claiming', claimed: n, advertised: candidates.size })
+        await report({
+          status: 'claiming',
+          claimed: n,
+          advertised: candidates.size,
+          received: receivedSoFar(),
+        })
       }
       await sleep(100)
     }

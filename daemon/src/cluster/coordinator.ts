@@ -193,7 +193,15 @@ export class ClusterCoordinator {
         await sleep(250)
       }
       store.updateRun(id, { status: 'draining' })
-      await sleep(Math.min(resolved.scenario.run.drain, 10_000))
+      // Drain: until the consumers saw as many distinct messages as were sent, or the drain time.
+      const drainUntil = Date.now() + resolved.scenario.run.drain
+      while (plan.consumers.length > 0 && Date.now() < drainUntil) {
+        const sentAll = (await r.hvals(k.sent(id))).reduce((a, v) => a + Number(v), 0)
+        const cons = await this.tasks<{ received?: number }>(id, 'consumer')
+        const seen = [...cons.values()].reduce((a, x) => a + (x.received ?? 0), 0)
+        if (seen >= sentAll) break
+        await sleep(250)
+      }
       await r.set(k.state(id), 'stop', 'EX', RUN_KEY_TTL_S)
       const workers = [...plan.consumers, ...plan.bridges]
       const until = Date.now() + 15_000
