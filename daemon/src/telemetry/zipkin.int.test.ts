@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createTelemetry, parseTraceparent } from '@iotload/otel'
 import { requireService } from '@iotload/sdk/testing'
 import { describe, expect, it } from 'vitest'
+import { stringify } from 'yaml'
 import { newRunId, startRun } from '../engine/run.ts'
+import type { RunSummary } from '../engine/summary.ts'
 import type { RunTelemetry } from '../engine/telemetry-hooks.ts'
 import { resolveScenario } from '../scenario/load-scenario.ts'
 import { telemetryForRun } from './run-telemetry.ts'
-import { eventually } from './test-helpers.ts'
+import { eventually, runCli } from './test-helpers.ts'
 
 const ZIPKIN = 'http://127.0.0.1:9411'
 const mosquitto = await requireService('Mosquitto', '127.0.0.1', 1883)
@@ -103,5 +108,53 @@ describe.skipIf(!mosquitto || !zipkin)('traces in Zipkin', () => {
     expect(Number(receive.tags?.['iotload.latency_us'])).toBe(receive.timestamp - msg.t)
     await telemetry.shutdown()
     expect(diagnostics).toEqual([])
+  }, 90_000)
+
+  it('iotload run with OTEL_TRACES_EXPORTER=zipkin exports complete traces before the CLI exits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iotload-zipkin-'))
+    try {
+      const ns = `iotload/it-zipkin-cli-${randomUUID().slice(0, 8)}`
+      const scenario = join(dir, 's.yaml')
+      writeFileSync(
+        scenario,
+        stringify({
+          name: 'zipkin cli',
+          broker: { plugin: 'mqtt', url: 'mqtt://127.0.0.1:1883' },
+          producer: {
+            devices: 4,
+            rate: '10/s',
+            duration: '3s',
+            warmup: '0s',
+            topic: `${ns}/d/{device}`,
+            qos: 1,
+          },
+          bridge: { from: `${ns}/d/{device}`, to: `${ns}/a/{device}` },
+        }),
+      )
+      const out = join(dir, 'summary.json')
+      const r = await runCli(['run', scenario, '--json', out, '--db', join(dir, 'r.db'), '-q'], {
+        OTEL_TRACES_EXPORTER: 'zipkin',
+        OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${ZIPKIN}/api/v2/spans`,
+        IOTLOAD_TRACE_SAMPLE: '3/s',
+      })
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr).toContain(`tracing sampled messages to=zipkin ${ZIPKIN}/api/v2/spans`)
+      const run = (JSON.parse(readFileSync(out, 'utf8')) as RunSummary).run.id
+      const url = `${ZIPKIN}/api/v2/traces?serviceName=iotload&annotationQuery=${encodeURIComponent(`iotload.run=${run}`)}&limit=100&lookback=600000`
+      const traces = await eventually(
+        async () => {
+          const t = (await (await fetch(url)).json()) as ZipkinSpan[][]
+          return t.length >= 6 ? t : undefined
+        },
+        15_000,
+        `traces of run ${run}`,
+      )
+      // ~3 per second for 3 s, each complete: the CLI flushed its spans before exiting.
+      expect(traces.length).toBeLessThanOrEqual(15)
+      for (const trace of traces)
+        expect(trace.map((s) => s.kind ?? 'INTERNAL').sort()).toEqual(['CONSUMER', 'CONSUMER', 'PRODUCER'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   }, 90_000)
 })
