@@ -77,35 +77,45 @@ EOF
 
 make_tls() {
   [ -f "$TLS/server-keystore.pem" ] && [ -f "$TLS/other-ca.pem" ] && return 0
+  # Without openssl there is no TLS listener; the TLS tests then skip (they look for ca.pem).
+  command -v openssl >/dev/null || { say "openssl not found: no TLS listener"; return 1; }
   mkdir -p "$TLS"
+  # Explicit && chains: `set -e` does not apply inside a function called as an `if` condition.
+  # The keystore is written last and marks a complete set.
   (
-    cd "$TLS"
-    for ca in ca other-ca; do
-      openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=iotload test $ca" \
-        -keyout "$ca.key" -out "$ca.pem" 2>/dev/null
-    done
-    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr 2>/dev/null
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
-    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
-      -extfile server.ext -out server.pem 2>/dev/null
-    # Kafka's PEM keystore: an unencrypted PKCS#8 key followed by the certificate chain.
-    { openssl pkcs8 -topk8 -nocrypt -in server.key; cat server.pem ca.pem; } >server-keystore.pem
-  )
+    cd "$TLS" &&
+      openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=iotload test ca" \
+        -keyout ca.key -out ca.pem 2>/dev/null &&
+      openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=iotload test other-ca" \
+        -keyout other-ca.key -out other-ca.pem 2>/dev/null &&
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr 2>/dev/null &&
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext &&
+      openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+        -extfile server.ext -out server.pem 2>/dev/null &&
+      # Kafka's PEM keystore: an unencrypted PKCS#8 key followed by the certificate chain.
+      { openssl pkcs8 -topk8 -nocrypt -in server.key && cat server.pem ca.pem; } >keystore.tmp &&
+      mv keystore.tmp server-keystore.pem
+  ) || { say "could not make TLS material: no TLS listener"; return 1; }
 }
 
 write_config() {
   mkdir -p "$RUN" "$LOGS" "$DATA"
-  make_tls
+  local ssl_listener="" ssl_advertised="" ssl_config=""
+  if make_tls; then
+    ssl_listener=",SSL://127.0.0.1:$SSL_PORT"
+    ssl_advertised=",SSL://127.0.0.1:$SSL_PORT"
+    ssl_config="listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.location=$TLS/server-keystore.pem
+listener.name.ssl.ssl.client.auth=none"
+  fi
   cat >"$RUN/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:9093
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:9093,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT,SSL://127.0.0.1:$SSL_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT,SSL://127.0.0.1:$SSL_PORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:9093,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT$ssl_listener
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,SASL_PLAINTEXT://127.0.0.1:$SASL_PORT$ssl_advertised
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
-listener.name.ssl.ssl.keystore.type=PEM
-listener.name.ssl.ssl.keystore.location=$TLS/server-keystore.pem
-listener.name.ssl.ssl.client.auth=none
+$ssl_config
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
@@ -203,7 +213,7 @@ start() {
       say "broker exited during start-up (see $LOGS/server.log)" >&2; exit 1
     fi
     if port_open "$PORT" && broker_answers; then
-      say "up on 127.0.0.1:$PORT (SASL on :$SASL_PORT, TLS on :$SSL_PORT) after $((SECONDS - t0)) s, pid $(cat "$PIDFILE"), logs $LOGS/server.log"
+      say "up on 127.0.0.1:$PORT (SASL on :$SASL_PORT$(grep -q '^listener.name.ssl' "$RUN/server.properties" && echo ", TLS on :$SSL_PORT")) after $((SECONDS - t0)) s, pid $(cat "$PIDFILE"), logs $LOGS/server.log"
       return 0
     fi
     sleep 1
