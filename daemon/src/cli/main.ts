@@ -11,6 +11,7 @@ const USAGE = `iotload: load tests for IoT message paths
 
 usage:
   iotload run <scenario.yaml|json> [--json out.json] [--db path] [--quiet] [--verbose] [--metrics-port N]
+                                     [--cluster redis://…]  run on a cluster's daemons (or IOTLOAD_CLUSTER_URL)
   iotload quickstart [--db path]     embedded MQTT broker + bridge + consumer, no services needed
   iotload plugins                    installed broker plugins and their capabilities
   iotload daemon [--host 127.0.0.1] [--port 7878] [--db path] [--token-file f] [--max-runs 4] [--plugin-allow pkg,…]
@@ -77,6 +78,20 @@ export async function main(argv: string[]): Promise<number> {
       if (!file) {
         write(`error: run needs a scenario file (or '-' for environment-only)\n`)
         return EXIT.badInput
+      }
+      const clusterUrl = typeof values.cluster === 'string' ? values.cluster : process.env.IOTLOAD_CLUSTER_URL
+      if (clusterUrl) {
+        // Cluster mode (docs/cluster.md): the daemons in the cluster execute the run.
+        try {
+          const { clusterRunCommand } = await import('../cluster/cluster-run-command.ts')
+          return await clusterRunCommand(
+            file,
+            { cluster: clusterUrl, db: flags.db, json: flags.json },
+            logger,
+          )
+        } catch (err) {
+          return reportStartupError(err, verbose, write)
+        }
       }
       let resolved: Awaited<ReturnType<typeof loadScenarioFile>>
       try {
