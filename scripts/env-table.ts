@@ -27,6 +27,10 @@ export const DAEMON_SETTINGS: Array<[string, string]> = [
   ],
   ['IOTLOAD_CLUSTER_PASSWORD', 'Redis password (secret), when not in the URL.'],
   [
+    'IOTLOAD_CLUSTER_TLS_CA',
+    'PEM file of the CA that signed the Redis server certificate (`rediss://`); the system CAs otherwise.',
+  ],
+  [
     'IOTLOAD_ROLES',
     'Cluster roles of this daemon: `producer`, `consumer`, `bridge` or `any` (comma-separated). Default `any`.',
   ],

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describeError } from '@iotload/sdk'
 import type { Logger } from '../log/logger.ts'
 import { RunManager, type RunManagerOptions } from '../service/run-manager.ts'
@@ -163,8 +164,19 @@ export function clusterSettingsFrom(
   }
   const host =
     env.IOTLOAD_ADVERTISE_HOST ?? (flags.host === '0.0.0.0' || flags.host === '::' ? '127.0.0.1' : flags.host)
+  const caFile = env.IOTLOAD_CLUSTER_TLS_CA
+  let ca: Buffer | undefined
+  if (caFile) {
+    try {
+      ca = readFileSync(caFile)
+    } catch (err) {
+      throw new Error(
+        `cannot read IOTLOAD_CLUSTER_TLS_CA '${caFile}': ${(err as NodeJS.ErrnoException).code ?? err}`,
+      )
+    }
+  }
   return {
-    redis: { url, password: env.IOTLOAD_CLUSTER_PASSWORD || undefined },
+    redis: { url, password: env.IOTLOAD_CLUSTER_PASSWORD || undefined, ...(ca ? { tls: { ca } } : {}) },
     roles: roles.length > 0 ? roles : ['any'],
     capacity: int('IOTLOAD_CAPACITY', 100_000, 1),
     prefix: env.IOTLOAD_CLUSTER_PREFIX || 'iotload',
