@@ -24,11 +24,13 @@ function cli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   onStderr?: (chunk: string) => void,
+  cwd?: string,
 ): Promise<Result> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(cwd ? { cwd } : {}),
     })
     let stdout = ''
     let stderr = ''

@@ -59,6 +59,19 @@ export function renderSummary(s: RunSummary): string {
   out.push(
     '  raw: receive − actual send time; co: receive − intended send time (coordinated-omission corrected)',
   )
+  const ts = s.timestamps
+  if (ts.source === 'external')
+    out.push(
+      `  send times: external iPaaS timestamps at ${fmtLatency(ts.resolutionUs)} resolution; latencies read up to ${fmtLatency(ts.resolutionUs)} high${ts.ambiguousWarmup ? `, ${ts.ambiguousWarmup} messages at the warm-up boundary counted as measured` : ''}`,
+    )
+  const crossing = s.legs.filter((l) => l.crossHost)
+  if (crossing.length > 0)
+    out.push(
+      `  cross-host legs (two clocks, offset included): ${crossing.map((l) => `${l.stream} (${l.fromHost} → ${l.toHost})`).join(', ')}`,
+    )
+  const unknownHosts = s.legs.filter((l) => l.crossHost === undefined)
+  if (unknownHosts.length > 0)
+    out.push(`  legs with a hop of unknown host: ${unknownHosts.map((l) => l.stream).join(', ')}`)
   const inv = Object.entries(s.invalid)
   if (inv.length > 0) out.push(`invalid by reason: ${inv.map(([k, v]) => `${k} ${v}`).join(', ')}`)
   if (s.clockSkew > 0)
@@ -81,7 +94,7 @@ export function renderSummary(s: RunSummary): string {
   }
   if (s.bridge) {
     out.push(
-      `bridge: received ${fmtCount(s.bridge.received)}, forwarded ${fmtCount(s.bridge.forwarded)}, publish errors ${s.bridge.publishErrors}, in-flight peak ${s.bridge.inFlightPeak}`,
+      `bridge: received ${fmtCount(s.bridge.received)}, forwarded ${fmtCount(s.bridge.forwarded)}, dropped by transform ${fmtCount(s.bridge.dropped)}, transform errors ${s.bridge.transformErrors}, overflow drops ${fmtCount(s.bridge.overflowDropped)}, publish errors ${s.bridge.publishErrors}, in-flight peak ${s.bridge.inFlightPeak}, queued peak ${s.bridge.queuedPeak}`,
     )
   }
   if (s.slo.length > 0) {

@@ -66,5 +66,14 @@ describe.skipIf(!mosquitto)('bridge legs through Mosquitto', () => {
       expect.objectContaining({ key: 'loss', pass: true }),
     ])
     expect(summary.bridge).toMatchObject({ dropped: 0, overflowDropped: 0, transformErrors: 0 })
+    // Producer, bridge and consumer share this process: no leg mixes two clocks.
+    expect(summary.legs.map((l) => [l.stream, l.crossHost])).toEqual(
+      expect.arrayContaining([
+        ['producer-bridge', false],
+        ['bridge', false],
+        ['bridge-consumer', false],
+      ]),
+    )
+    expect(summary.timestamps).toEqual({ source: 'envelope', resolutionUs: 1 })
   })
 })

@@ -78,6 +78,7 @@ describe.skipIf(!mosquitto)('external iPaaS mode (consumer.external)', () => {
     expect(e2e.latency.raw.count).toBe(90)
     // A foreign message carries no intended send time: no coordinated-omission figure is invented.
     expect(e2e.latency.co).toBeUndefined()
+    expect(summary.timestamps).toEqual({ source: 'external', resolutionUs: 1000, ambiguousWarmup: 0 })
     expect(e2e.latency.raw.p50).toBeGreaterThan(0)
     console.log(
       `external iPaaS (ms timestamps): e2e p50 ${e2e.latency.raw.p50}us p99 ${e2e.latency.raw.p99}us over ${e2e.latency.raw.count} messages, invalid ${e2e.invalid}`,

@@ -5,7 +5,7 @@ import type { StreamSummaryRow } from '../store/result-store.ts'
 import type { GeneratorReport } from './generator-health.ts'
 import type { LatencyStats } from './histogram.ts'
 import type { FleetConnectStats } from './producer.ts'
-import type { RunRecorder } from './recorder.ts'
+import type { LegHosts, RunRecorder } from './recorder.ts'
 
 /** Figures for one stream. Latencies in µs; `co` is coordinated-omission corrected (from intended send time). */
 export interface StreamSummary {
@@ -57,6 +57,13 @@ export interface RunSummary {
   generatorLimited: boolean
   connections: (FleetConnectStats & { disconnects: number; reconnects: number }) | null
   bridge: BridgeStats | null
+  /** Where each leg's two stamps were taken; `crossHost` legs mix two clocks. */
+  legs: LegHosts[]
+  /**
+   * Where send times came from: iotload's envelope (µs), or an external iPaaS's copy at a JSON path
+   * (`consumer.external`), whose resolution bounds every latency (ms timestamps read up to 1 ms high).
+   */
+  timestamps: { source: 'envelope' | 'external'; resolutionUs: number; ambiguousWarmup?: number }
   /** Measured messages whose receive time preceded their send time (cross-host clocks); not recorded as latency. */
   clockSkew: number
   slo: SloResult[]
@@ -175,6 +182,14 @@ export function buildSummary(i: SummaryInputs): { summary: RunSummary; rows: Str
       ? { ...i.connections, disconnects: c.disconnects, reconnects: c.reconnects }
       : null,
     bridge: i.bridge ? { ...i.bridge } : null,
+    legs: i.recorder.legs(),
+    timestamps: i.recorder.externalMode
+      ? {
+          source: 'external',
+          resolutionUs: i.recorder.timestampResolutionUs ?? 1,
+          ambiguousWarmup: i.recorder.externalAmbiguous,
+        }
+      : { source: 'envelope', resolutionUs: 1 },
     clockSkew: c.clockSkew,
     slo,
     sloPassed: slo.every((r) => r.pass),

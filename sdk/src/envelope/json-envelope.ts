@@ -27,9 +27,9 @@ function parseHops(value: unknown): HopStamp[] | undefined | null {
   const hops: HopStamp[] = []
   for (const h of value) {
     if (typeof h !== 'object' || h === null) return null
-    const { by, in: hin, out } = h as Record<string, unknown>
+    const { by, in: hin, out, host } = h as Record<string, unknown>
     if (typeof by !== 'string' || !isPlausibleUs(hin) || !isPlausibleUs(out)) return null
-    hops.push({ by, in: hin, out })
+    hops.push(typeof host === 'string' ? { by, in: hin, out, host } : { by, in: hin, out })
   }
   return hops
 }
