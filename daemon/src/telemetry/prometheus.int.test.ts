@@ -34,8 +34,10 @@ describe.skipIf(!mosquitto || !prometheusInstalled)(
     let metricsPort = 0
     let promLog = ''
 
+    /** Evaluation time (s): while the run's endpoint was still up, before staleness markers. */
+    let at = 0
     const query = async (q: string): Promise<PromSample[]> => {
-      const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(q)}`)
+      const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(q)}&time=${at}`)
       const body = (await res.json()) as { status: string; data: { result: PromSample[] }; error?: string }
       if (body.status !== 'success') throw new Error(`${q}: ${body.error}`)
       return body.data.result
@@ -121,10 +123,13 @@ describe.skipIf(!mosquitto || !prometheusInstalled)(
           '-q',
         ],
         // Keep /metrics up after the run so Prometheus scrapes the final figures.
-        { IOTLOAD_METRICS_LINGER_MS: '4000' },
+        { IOTLOAD_METRICS_LINGER_MS: '6000' },
       )
       expect(r.stderr + promLog).not.toMatch(/telemetry: /)
       expect([0, 1]).toContain(r.code)
+      // /metrics stayed up 6 s after the run (scraped every 1 s) and is gone now: once a scrape
+      // fails, Prometheus marks the series stale, so evaluate at a moment inside the linger.
+      at = (Date.now() - 2000) / 1000
       const summary = JSON.parse(readFileSync(out, 'utf8')) as RunSummary
       const e2e = summary.streams.e2e!
       expect(e2e.received).toBeGreaterThan(1000)
