@@ -5,6 +5,7 @@ import {
   decodeJsonEnvelope,
   type EnvelopeMeta,
   type InboundMessage,
+  type OutboundMessage,
   isBinaryEnvelope,
   JSON_META_KEY,
   nowUs,
@@ -145,8 +146,17 @@ export async function startBridge(o: BridgeOptions): Promise<RunningBridge> {
     }
   }
 
-  const publish = (topic: string, payload: Uint8Array, headers: Record<string, string> | undefined) => {
-    o.output.publish(topic, headers ? { payload, qos, headers } : { payload, qos }).then(
+  /** `key` is the device id, so keyed brokers (Kafka, Pulsar Key_Shared) keep each device's order downstream too. */
+  const publish = (
+    topic: string,
+    payload: Uint8Array,
+    headers: Record<string, string> | undefined,
+    key?: number,
+  ) => {
+    const msg: OutboundMessage = { payload, qos }
+    if (headers) msg.headers = headers
+    if (key !== undefined) msg.key = String(key)
+    o.output.publish(topic, msg).then(
       () => {
         stats.forwarded++
         release()
@@ -187,10 +197,12 @@ export async function startBridge(o: BridgeOptions): Promise<RunningBridge> {
     const hopOut = nowUs()
     const out = appendBinaryHop(msg.payload, { by, in: hopIn, out: hopOut })
     if (!out) stats.passedThroughInvalid++
+    const dev = out?.readUInt32LE(12)
     publish(
       target,
       out ?? msg.payload,
-      out ? traced(msg, target, hopIn, hopOut, out.readUInt32LE(12), out.readDoubleLE(16)) : msg.headers,
+      out && dev !== undefined ? traced(msg, target, hopIn, hopOut, dev, out.readDoubleLE(16)) : msg.headers,
+      dev,
     )
   }
 
@@ -205,7 +217,12 @@ export async function startBridge(o: BridgeOptions): Promise<RunningBridge> {
     const hop = { by, in: hopIn, out: nowUs(), host }
     meta.hops = meta.hops ? [...meta.hops, hop] : [hop]
     setJsonMeta(doc, meta)
-    publish(target, Buffer.from(JSON.stringify(doc)), traced(msg, target, hopIn, hop.out, meta.dev, meta.seq))
+    publish(
+      target,
+      Buffer.from(JSON.stringify(doc)),
+      traced(msg, target, hopIn, hop.out, meta.dev, meta.seq),
+      meta.dev,
+    )
   }
 
   const transformed = (
