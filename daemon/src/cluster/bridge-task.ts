@@ -79,19 +79,31 @@ export async function runBridgeTask(ctx: TaskContext, plan: RunPlan): Promise<vo
     let lastScan = 0
     let lastRenew = Date.now()
     for (;;) {
-      const state = await readState(member, plan.id)
-      if (state === 'stop' || state === 'done' || state === null) break
-      const now = Date.now()
-      if (now - lastRenew >= plan.leaseMs / 3) {
-        lastRenew = now
-        await claims.renew()
+      let state: string | null
+      try {
+        state = await readState(member, plan.id)
+      } catch (err) {
+        // Redis unreachable for a moment: keep consuming, try again.
+        logger.debug('cluster state unreadable', { error: describeError(err) })
+        await sleep(500)
+        continue
       }
-      if (now - lastScan >= 500) {
-        lastScan = now
-        if (candidates.length < expected)
-          candidates = [...(await claimableTopics(ctx, plan, resolved, 'bridge')).keys()].sort()
-        const n = await claims.scan(candidates)
-        await report({ status: 'claiming', claimed: n })
+      if (state === 'stop' || state === 'done' || state === null) break
+      try {
+        const now = Date.now()
+        if (now - lastRenew >= plan.leaseMs / 3) {
+          lastRenew = now
+          await claims.renew()
+        }
+        if (now - lastScan >= 500) {
+          lastScan = now
+          if (candidates.length < expected)
+            candidates = [...(await claimableTopics(ctx, plan, resolved, 'bridge')).keys()].sort()
+          const n = await claims.scan(candidates)
+          await report({ status: 'claiming', claimed: n })
+        }
+      } catch (err) {
+        logger.debug('cluster bookkeeping failed; retrying', { error: describeError(err) })
       }
       await sleep(100)
     }

@@ -109,6 +109,12 @@ export class ClusterRunManager extends RunManager {
       throw new ServiceError('unavailable', 'NOT_JOINED', 'the daemon has not joined its cluster yet')
     if (this.maxRuns === 0)
       throw new ServiceError('busy', 'TOO_MANY_RUNS', 'this daemon does not start runs (--max-runs 0)')
+    if (this.coordinator.activeCount >= this.maxRuns)
+      throw new ServiceError(
+        'busy',
+        'TOO_MANY_RUNS',
+        `this daemon already coordinates ${this.coordinator.activeCount} runs, the limit is ${this.maxRuns} (--max-runs / IOTLOAD_MAX_RUNS)`,
+      )
     checkScenarioPlugins(raw, this.allowed)
     return this.coordinator.submit(raw)
   }

@@ -85,16 +85,31 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
     const epochUs = await epochLocalUs(member, plan)
     const secondNow = () => Math.floor((nowUs() - epochUs) / 1e6)
 
-    const writeSeconds = async (entries: Array<[string, Owned]>, second: number) => {
-      if (second < 0 || entries.length === 0) return
+    // Rolled seconds wait here until Redis took them: a failed write is retried, never dropped.
+    const pending: Array<[string, string, string]> = []
+    const flush = async () => {
+      if (pending.length === 0) return
+      const batch = pending.splice(0, pending.length)
       const m = redis.multi()
+      for (const [key, field, value] of batch) m.hset(key, field, value).expire(key, RUN_KEY_TTL_S)
+      try {
+        await m.exec()
+      } catch (err) {
+        pending.unshift(...batch)
+        throw err
+      }
+    }
+    const writeSeconds = async (entries: Array<[string, Owned]>, second: number) => {
+      if (second < 0) return
       for (const [topic, o] of entries) {
         const r = o.recorder.rollSecond(second, false)
-        const key = k.results(plan.id, topic)
-        m.hset(key, `${second}:${member.id}`, JSON.stringify(topicSecond(second, member.id, r)))
-        m.expire(key, RUN_KEY_TTL_S)
+        pending.push([
+          k.results(plan.id, topic),
+          `${second}:${member.id}`,
+          JSON.stringify(topicSecond(second, member.id, r)),
+        ])
       }
-      await m.exec()
+      await flush()
     }
 
     claims = new TopicClaims(
@@ -142,38 +157,58 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
     let lastScan = 0
     let lastRenew = Date.now()
     for (;;) {
-      const state = await readState(member, plan.id)
+      let state: string | null
+      try {
+        state = await readState(member, plan.id)
+      } catch (err) {
+        // Redis unreachable for a moment: keep consuming, try again.
+        logger.debug('cluster state unreadable', { error: describeError(err) })
+        await sleep(500)
+        continue
+      }
       if (state === 'stop' || state === 'done' || state === null) break
-      const now = Date.now()
-      const s = secondNow()
-      if (s > lastSecond) {
-        // Roll the second(s) that ended; a late roll lands in the last ended second.
-        await writeSeconds([...owned], s - 1)
-        lastSecond = s
-      }
-      if (now - lastRenew >= plan.leaseMs / 3) {
-        lastRenew = now
-        await claims.renew()
-      }
-      if (now - lastScan >= (state === 'go' ? 500 : 250)) {
-        lastScan = now
-        if (candidates.size < expected) {
-          await refreshClocks()
-          candidates = await claimableTopics(ctx, plan, resolved, 'consumer')
+      try {
+        const now = Date.now()
+        const s = secondNow()
+        if (s > lastSecond) {
+          // Roll the second(s) that ended; a late roll lands in the last ended second.
+          lastSecond = s
+          await writeSeconds([...owned], s - 1)
         }
-        const n = await claims.scan([...candidates.keys()].sort())
-        await report({
-          status: 'claiming',
-          claimed: n,
-          advertised: candidates.size,
-          received: receivedSoFar(),
-        })
+        if (now - lastRenew >= plan.leaseMs / 3) {
+          lastRenew = now
+          await claims.renew()
+        }
+        if (now - lastScan >= (state === 'go' ? 500 : 250)) {
+          lastScan = now
+          if (candidates.size < expected) {
+            await refreshClocks()
+            candidates = await claimableTopics(ctx, plan, resolved, 'consumer')
+          }
+          const n = await claims.scan([...candidates.keys()].sort())
+          await report({
+            status: 'claiming',
+            claimed: n,
+            advertised: candidates.size,
+            received: receivedSoFar(),
+          })
+        }
+      } catch (err) {
+        logger.debug('cluster bookkeeping failed; retrying', { error: describeError(err) })
       }
       await sleep(100)
     }
     // Final (partial) second, then give the topics back.
     for (const o of owned.values()) await o.sub?.unsubscribe().catch(() => {})
-    await writeSeconds([...owned], Math.max(0, secondNow()))
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await writeSeconds(attempt === 0 ? [...owned] : [], Math.max(0, secondNow()))
+        break
+      } catch (err) {
+        if (attempt >= 20) throw err
+        await sleep(500)
+      }
+    }
     await claims.releaseAll()
     await report({ status: 'done', claimed: owned.size })
     logger.info('cluster consumer task ended', { run: plan.id, topics: owned.size })
