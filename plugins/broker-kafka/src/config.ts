@@ -55,8 +55,8 @@ export const kafkaConfigSchema = z
      * while a request is in flight always gather into the next one, which keeps per-device order. @default 0
      */
     linger: durationMsSchema.default(0),
-    /** Most messages in one produce request; a held batch this big is sent at once. @default 500 */
-    batchSize: z.number().int().min(1).default(500),
+    /** Most messages in one produce request; a held batch this big is sent at once. @default 1000 */
+    batchSize: z.number().int().min(1).default(1000),
     /** Record-batch compression; kafkajs ships only gzip without extra codecs. @default 'none' */
     compression: z.enum(['none', 'gzip']).default('none'),
 
