@@ -155,6 +155,8 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
     }
     let lastSecond = secondNow()
     let lastScan = 0
+    let orphaned = 0
+    let lastOrphanCheck = Date.now()
     let lastRenew = Date.now()
     for (;;) {
       let state: string | null
@@ -178,6 +180,15 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
         if (now - lastRenew >= plan.leaseMs / 3) {
           lastRenew = now
           await claims.renew()
+        }
+        if (now - lastOrphanCheck >= 2000) {
+          // The coordinator's lease lapsed: nobody will say stop. Two misses in a row end the task.
+          lastOrphanCheck = now
+          orphaned = (await redis.exists(k.coordinator(plan.id))) === 1 ? 0 : orphaned + 1
+          if (orphaned >= 2) {
+            logger.warn('the run lost its coordinator; ending this part', { run: plan.id })
+            break
+          }
         }
         if (now - lastScan >= (state === 'go' ? 500 : 250)) {
           lastScan = now

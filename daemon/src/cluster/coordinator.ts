@@ -143,7 +143,7 @@ export class ClusterCoordinator {
     const r = member.redis
     const id = plan.id
     const renew = setInterval(() => {
-      void r.pexpire(k.coordinator(id), this.leaseMs).catch(() => {})
+      void r.set(k.coordinator(id), member.id, 'PX', this.leaseMs).catch(() => {})
     }, this.leaseMs / 3)
     try {
       const expected = plan.producers.reduce((s, x) => s + x.devices, 0)
