@@ -19,7 +19,7 @@ export interface ClusterRunFlags {
 /**
  * `iotload run <file|-> --cluster redis://…`: joins the cluster without roles, coordinates the
  * run on the daemons there, stores the merged run in `--db`, prints the summary as JSON and exits
- * (0 completed, 3 otherwise). With `-` the scenario comes from IOTLOAD_* variables alone.
+ * (0 completed, 1 an SLO failed, 3 otherwise). With `-` the scenario comes from IOTLOAD_* variables alone.
  */
 export async function clusterRunCommand(
   file: string,
@@ -75,7 +75,8 @@ export async function clusterRunCommand(
     const text = `${JSON.stringify(run?.summary ?? { id, error: run?.error }, null, 2)}\n`
     if (flags.json) writeFileSync(flags.json, text)
     process.stdout.write(text)
-    return run?.status === 'completed' ? EXIT.ok : EXIT.runtime
+    if (run?.status !== 'completed') return EXIT.runtime
+    return (run.summary as { sloPassed?: boolean }).sloPassed === false ? EXIT.sloFailed : EXIT.ok
   } finally {
     await member.close()
     store.close()

@@ -1,5 +1,6 @@
 import { describeError } from '@iotload/sdk'
 import { newRunId } from '../engine/run.ts'
+import { evaluateSlo, type StreamSummary } from '../engine/summary.ts'
 import type { Logger } from '../log/logger.ts'
 import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
 import type { ResultStore, RunStatus } from '../store/result-store.ts'
@@ -7,7 +8,7 @@ import type { ClaimEvent } from './claims.ts'
 import { claimableTopics } from './consumer-task.ts'
 import { type ClockEstimate, relativeOffset } from './clock.ts'
 import type { ClusterMember, MemberInfo } from './member.ts'
-import { e2eRow, mergeCluster, stats } from './merge.ts'
+import { e2eRow, encodeHistogram, mergeCluster, stats } from './merge.ts'
 import { type RunPlan, splitDevices, withRole } from './plan.ts'
 import type { ProducerReport } from './producer-task.ts'
 import { RUN_KEY_TTL_S, sleep } from './task-context.ts'
@@ -290,8 +291,12 @@ export class ClusterCoordinator {
     const lost = consumerEnabled ? Math.max(0, sent - merged.total.received) : 0
     const rate = Math.round((merged.total.received / durationS) * 10) / 10
     const row = e2eRow(merged, sent, lost, rate)
-    const legRows = [...merged.legs].map(([stream, h]) => ({ stream, raw: stats(h), rawHist: '' }))
-    store.saveSummary(id, [row])
+    const legRows = [...merged.legs].map(([stream, h]) => ({
+      stream,
+      raw: stats(h),
+      rawHist: encodeHistogram(h),
+    }))
+    store.saveSummary(id, [row, ...legRows])
 
     // Clocks: every member's offset to this coordinator.
     const infos = await r.mget([...new Set([...planned.map((x) => x.id), member.id])].map((x) => k.member(x)))
@@ -313,6 +318,21 @@ export class ClusterCoordinator {
     }
     const anyFailed = [...prods.values()].some((x) => x.status === 'failed')
     const status: RunStatus = this.stopRequested.has(id) ? 'stopped' : anyFailed ? 'failed' : 'completed'
+    const streams: Record<string, StreamSummary> = {
+      e2e: {
+        sent,
+        received: merged.total.received,
+        lost,
+        duplicates: merged.total.duplicates,
+        reordered: merged.total.reordered,
+        invalid: merged.total.invalid,
+        rate,
+        sendRate: Math.round((sent / durationS) * 10) / 10,
+        latency: { raw: stats(merged.raw), co: stats(merged.co) },
+      },
+    }
+    for (const l of legRows) streams[l.stream] = { latency: { raw: l.raw } }
+    const slo = evaluateSlo(resolved.slo, streams)
     const summary = {
       run: {
         id,
@@ -332,28 +352,15 @@ export class ClusterCoordinator {
         qos: p.qos,
         envelope: p.envelope,
       },
-      streams: {
-        e2e: {
-          sent,
-          received: merged.total.received,
-          lost,
-          duplicates: merged.total.duplicates,
-          reordered: merged.total.reordered,
-          invalid: merged.total.invalid,
-          rate,
-          sendRate: Math.round((sent / durationS) * 10) / 10,
-          latency: { raw: row.raw, co: row.co },
-        },
-        ...Object.fromEntries(legRows.map((l) => [l.stream, { latency: { raw: l.raw } }])),
-      },
+      streams,
       invalid: { ...merged.total.invalidByReason },
       generator: null,
       generatorLimited: [...prods.values()].some((x) => x.generatorLimited),
       connections: null,
       bridge: null,
       clockSkew: merged.total.clockSkew,
-      slo: [],
-      sloPassed: true,
+      slo,
+      sloPassed: slo.every((x) => x.pass),
       cluster: {
         coordinator: member.id,
         producers: plan.producers.map((x) => ({

@@ -92,11 +92,13 @@ describe.skipIf(!redisUp || !mqttUp)('cluster configured by environment only', (
       ...scenarioEnv('env-bridge'),
       IOTLOAD_BRIDGE_FROM: `${prefix}/in/{device}`,
       IOTLOAD_BRIDGE_TO: `${prefix}/out/{device}`,
+      IOTLOAD_SLO_LOSS: '0',
     })
     expect(r.code, r.err).toBe(0)
     const s = JSON.parse(r.out)
     runs.push(s.run.id)
     expect(s.run.name).toBe('env-bridge')
+    expect(s.slo).toEqual([expect.objectContaining({ key: 'loss', pass: true })])
     expect(s.cluster.producers).toHaveLength(1)
     expect(s.cluster.producers[0].devices).toBe(20)
     expect(s.cluster.consumers).toHaveLength(1)
@@ -113,11 +115,17 @@ describe.skipIf(!redisUp || !mqttUp)('cluster configured by environment only', (
   }, 60_000)
 
   it('runs a producer-only scenario (IOTLOAD_CONSUMER_ENABLED=false)', async () => {
-    const r = await runFromEnv({ ...scenarioEnv('env-producer-only'), IOTLOAD_CONSUMER_ENABLED: 'false' })
-    expect(r.code, r.err).toBe(0)
+    const r = await runFromEnv({
+      ...scenarioEnv('env-producer-only'),
+      IOTLOAD_CONSUMER_ENABLED: 'false',
+      // Nothing is measured without a consumer: an e2e threshold fails, and the exit code says so.
+      IOTLOAD_SLO_E2E_P99: '10s',
+    })
+    expect(r.code, r.err).toBe(1)
     const s = JSON.parse(r.out)
     runs.push(s.run.id)
     expect(s.cluster.consumers).toHaveLength(0)
+    expect(s.slo).toEqual([expect.objectContaining({ key: 'e2e.p99', actual: 'no data', pass: false })])
     expect(s.cluster.bridges).toHaveLength(0)
     expect(s.streams.e2e.sent).toBeGreaterThan(0)
     expect(s.streams.e2e.lost).toBe(0)

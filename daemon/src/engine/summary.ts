@@ -92,7 +92,8 @@ function fmtUs(us: number): string {
   return us >= 1000 ? `${(us / 1000).toFixed(3)}ms` : `${us}us`
 }
 
-function evaluateSlo(thresholds: SloThreshold[], streams: Record<string, StreamSummary>): SloResult[] {
+/** Verdicts of SLO thresholds on stream figures (also used on merged cluster results). */
+export function evaluateSlo(thresholds: SloThreshold[], streams: Record<string, StreamSummary>): SloResult[] {
   const e2e = streams.e2e
   return thresholds.map((t): SloResult => {
     if (t.kind === 'latency') {
