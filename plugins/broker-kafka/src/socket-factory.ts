@@ -43,6 +43,8 @@ export function watchedSocketFactory(options: SocketFactoryOptions): ISocketFact
         )
       : netConnect({ host: dialHost, port: dialPort }, connected)
     socket.setKeepAlive(true, KEEP_ALIVE_MS)
+    // As the Java client does: a small produce or fetch request must not wait for Nagle.
+    socket.setNoDelay(true)
     let wasOpen = false
     socket.once(ssl ? 'secureConnect' : 'connect', () => {
       wasOpen = true
