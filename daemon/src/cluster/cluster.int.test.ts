@@ -130,7 +130,7 @@ describe.skipIf(!redisUp || !mqttUp)('cluster: 2 producer daemons, 2 consumer da
     // Clock offsets are reported per daemon.
     expect(cl.clocks.length).toBeGreaterThanOrEqual(4)
     expect(cl.clockUncertaintyUs).toBeGreaterThan(0)
-    expect(cl.gaps).toEqual([])
+    expect(cl.gaps, JSON.stringify({ gaps: cl.gaps.slice(0, 3), clocks: cl.clocks })).toEqual([])
     console.log(JSON.stringify({ e2e: s.streams.e2e, clocks: cl.clocks }))
   }, 60_000)
 

@@ -4,11 +4,17 @@ import { RunRecorder } from '../engine/recorder.ts'
 import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
 import { compileTextTemplate } from '../scenario/text-template.ts'
 import { TopicClaims } from './claims.ts'
-import { type ClockEstimate, latencyCorrectionUs } from './clock.ts'
-import type { MemberInfo } from './member.ts'
+import { latencyCorrectionUs } from './clock.ts'
 import type { RunPlan } from './plan.ts'
 import { topicSecond } from './topic-record.ts'
-import { epochLocalUs, RUN_KEY_TTL_S, readState, sleep, type TaskContext } from './task-context.ts'
+import {
+  epochLocalUs,
+  RUN_KEY_TTL_S,
+  readState,
+  sleep,
+  syncWithCoordinator,
+  type TaskContext,
+} from './task-context.ts'
 
 interface Owned {
   recorder: RunRecorder
@@ -72,17 +78,14 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
     const tag = runTag(plan.id)
     const expected = plan.producers.reduce((s, p) => s + p.devices, 0)
     let candidates = new Map<string, { device: number; producer: string }>()
-    const clocks = new Map<string, ClockEstimate | null>()
+    const toCoordinator = await syncWithCoordinator(member, plan, logger)
+    // Producers' offsets to the coordinator, for the per-topic latency correction.
+    const clocks = new Map<string, { offsetUs: number; uncertaintyUs: number }>()
     const refreshClocks = async () => {
-      const ids = [...new Set([plan.coordinator, ...plan.producers.map((p) => p.member)])]
-      const vals = await redis.mget(ids.map((i) => k.member(i)))
-      ids.forEach((id, i) => {
-        const v = vals[i]
-        if (v) clocks.set(id, (JSON.parse(v) as MemberInfo).clock)
-      })
+      for (const [id, v] of Object.entries(await redis.hgetall(k.clocks(plan.id))))
+        clocks.set(id, JSON.parse(v))
     }
-    await refreshClocks()
-    const epochUs = await epochLocalUs(member, plan)
+    const epochUs = epochLocalUs(plan, toCoordinator)
     const secondNow = () => Math.floor((nowUs() - epochUs) / 1e6)
 
     // Rolled seconds wait here until Redis took them: a failed write is retried, never dropped.
@@ -122,8 +125,7 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
       async (topic) => {
         const info = candidates.get(topic)
         const producerClock = info ? clocks.get(info.producer) : undefined
-        const correctionUs =
-          member.clock && producerClock ? latencyCorrectionUs(member.clock, producerClock) : 0
+        const correctionUs = producerClock ? latencyCorrectionUs(toCoordinator, producerClock) : 0
         const recorder = new RunRecorder(plan.id, tag)
         const o: Owned = { recorder, sub: undefined, correctionUs }
         owned.set(topic, o)

@@ -6,8 +6,7 @@ import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenari
 import type { ResultStore, RunStatus } from '../store/result-store.ts'
 import type { ClaimEvent } from './claims.ts'
 import { claimableTopics } from './consumer-task.ts'
-import { type ClockEstimate, relativeOffset } from './clock.ts'
-import type { ClusterMember, MemberInfo } from './member.ts'
+import type { ClusterMember } from './member.ts'
 import { e2eRow, encodeHistogram, mergeCluster, stats } from './merge.ts'
 import { type RunPlan, splitDevices, withRole } from './plan.ts'
 import type { ProducerReport } from './producer-task.ts'
@@ -107,7 +106,7 @@ export class ClusterCoordinator {
       consumers: plan.consumers.join(' '),
       bridges: plan.bridges.join(' '),
     })
-    const done = this.coordinate(plan, resolved, members)
+    const done = this.coordinate(plan, resolved)
       .catch((err) => {
         this.o.logger.error('cluster run failed', { run: id, error: describeError(err) })
         store.updateRun(id, { status: 'failed', endedAt: Date.now(), error: describeError(err) })
@@ -138,7 +137,7 @@ export class ClusterCoordinator {
     return new Map(Object.entries(h).map(([k, v]) => [k, JSON.parse(v) as T]))
   }
 
-  private async coordinate(plan: RunPlan, resolved: ResolvedScenario, members: MemberInfo[]): Promise<void> {
+  private async coordinate(plan: RunPlan, resolved: ResolvedScenario): Promise<void> {
     const { member, store, logger } = this.o
     const k = member.keys
     const r = member.redis
@@ -218,7 +217,7 @@ export class ClusterCoordinator {
         await sleep(200)
       }
       // 4. Merge and store.
-      await this.finish(plan, resolved, members, startedAt)
+      await this.finish(plan, resolved, startedAt)
       await r.set(k.state(id), 'done', 'EX', RUN_KEY_TTL_S)
     } finally {
       clearInterval(renew)
@@ -226,12 +225,7 @@ export class ClusterCoordinator {
     }
   }
 
-  private async finish(
-    plan: RunPlan,
-    resolved: ResolvedScenario,
-    planned: MemberInfo[],
-    startedAt: number,
-  ): Promise<void> {
+  private async finish(plan: RunPlan, resolved: ResolvedScenario, startedAt: number): Promise<void> {
     const { member, store } = this.o
     const k = member.keys
     const r = member.redis
@@ -298,17 +292,10 @@ export class ClusterCoordinator {
     }))
     store.saveSummary(id, [row, ...legRows])
 
-    // Clocks: every member's offset to this coordinator.
-    const infos = await r.mget([...new Set([...planned.map((x) => x.id), member.id])].map((x) => k.member(x)))
-    const self = member.clock
-    const clocks: MemberClock[] = []
-    for (const v of infos) {
-      if (!v) continue
-      const info = JSON.parse(v) as MemberInfo
-      if (!info.clock || !self) continue
-      const rel = relativeOffset(info.clock as ClockEstimate, self)
-      clocks.push({ member: info.id, offsetUs: rel.offsetUs, uncertaintyUs: rel.uncertaintyUs })
-    }
+    // Clocks: every daemon's offset to this coordinator, from its own four-timestamp exchange.
+    const clocks: MemberClock[] = Object.entries(await r.hgetall(k.clocks(id)))
+      .map(([m, v]) => ({ member: m, ...(JSON.parse(v) as { offsetUs: number; uncertaintyUs: number }) }))
+      .sort((a, b) => a.member.localeCompare(b.member))
     const uncertaintyUs = clocks.reduce((m, c) => Math.max(m, c.uncertaintyUs), 0)
     const ownersPerTopic = new Map<string, Set<string>>()
     for (const e of events) {

@@ -17,6 +17,18 @@ export class ClusterKeys {
   inbox(id: string): string {
     return `${this.prefix}:member:${id}:inbox`
   }
+  /** List of clock requests to a member (NTP-style exchange, see clock-exchange.ts). */
+  clockRequests(id: string): string {
+    return `${this.prefix}:member:${id}:clock`
+  }
+  /** Prefix of the reply lists of clock requests to a member (suffix: the requester's id). */
+  clockReplyPrefix(id: string): string {
+    return `${this.prefix}:member:${id}:clock:reply:`
+  }
+  /** Hash member → JSON {offsetUs, uncertaintyUs}: each daemon's clock offset to the run's coordinator. */
+  clocks(run: string): string {
+    return `${this.prefix}:run:${run}:clocks`
+  }
   /** Coordinator lock of a run: `SET NX PX`, renewed while coordinating. */
   coordinator(run: string): string {
     return `${this.prefix}:run:${run}:coordinator`
@@ -71,6 +83,7 @@ export class ClusterKeys {
       this.tasks(run, 'producer'),
       this.tasks(run, 'consumer'),
       this.tasks(run, 'bridge'),
+      this.clocks(run),
     ]
   }
 

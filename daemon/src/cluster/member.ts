@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { describeError } from '@iotload/sdk'
 import type { Redis } from 'ioredis'
 import type { Logger } from '../log/logger.ts'
-import { type ClockEstimate, measureClock } from './clock.ts'
+import { serveClock } from './clock-exchange.ts'
 import { ClusterKeys } from './keys.ts'
 import { createRedis, type RedisSettings, redactRedisUrl } from './redis-client.ts'
 
@@ -20,8 +20,6 @@ export interface MemberInfo {
   advertise: string
   pid: number
   startedAt: number
-  /** Offset of this daemon's clock to the Redis server's (see clock.ts). */
-  clock: ClockEstimate | null
 }
 
 /** Settings of a cluster member. */
@@ -41,15 +39,15 @@ export type AssignmentHandler = (runId: string) => void
 
 /**
  * Registration of this daemon in the cluster: a member key with a TTL renewed by a heartbeat
- * (so a dead daemon disappears by itself), the member set, a clock estimate, and an inbox polled
- * for assignments. After a Redis restart the next heartbeat registers again.
+ * (so a dead daemon disappears by itself), the member set, an inbox polled for assignments, and
+ * a responder for clock exchanges (when this daemon coordinates). After a Redis restart the next heartbeat registers again.
  */
 export class ClusterMember {
   readonly id: string
   readonly keys: ClusterKeys
   readonly redis: Redis
   readonly ttlMs: number
-  clock: ClockEstimate | null = null
+  private clockServer: { stop: () => void } | undefined
   private timers: NodeJS.Timeout[] = []
   private closed = false
   private onAssignment: AssignmentHandler = () => {}
@@ -84,17 +82,15 @@ export class ClusterMember {
       advertise: this.settings.advertise,
       pid: process.pid,
       startedAt: Date.now(),
-      clock: this.clock,
     }
   }
 
-  /** Registers, measures the clock and starts the heartbeat and the inbox poll. */
+  /** Registers and starts the heartbeat, the clock responder and the inbox poll. */
   async start(onAssignment: AssignmentHandler): Promise<void> {
     this.onAssignment = onAssignment
-    await this.syncClock()
+    this.clockServer = serveClock(this.redis, this.keys, this.id, this.logger)
     await this.heartbeat()
     this.timers.push(setInterval(() => void this.heartbeat(), Math.max(200, this.ttlMs / 3)))
-    this.timers.push(setInterval(() => void this.syncClock(), 10_000))
     this.timers.push(setInterval(() => void this.poll(), 200))
     this.logger.info('joined the cluster', {
       member: this.id,
@@ -102,14 +98,6 @@ export class ClusterMember {
       capacity: this.settings.capacity,
       redis: redactRedisUrl(this.settings.redis.url),
     })
-  }
-
-  async syncClock(): Promise<void> {
-    try {
-      this.clock = await measureClock(this.redis)
-    } catch (err) {
-      this.logger.debug('clock sync failed', { error: describeError(err) })
-    }
   }
 
   private async heartbeat(): Promise<void> {
@@ -168,6 +156,7 @@ export class ClusterMember {
     if (this.closed) return
     this.closed = true
     for (const t of this.timers) clearInterval(t)
+    this.clockServer?.stop()
     try {
       await this.redis.multi().del(this.keys.member(this.id)).srem(this.keys.members, this.id).exec()
     } catch {}

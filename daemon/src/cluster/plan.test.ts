@@ -9,7 +9,6 @@ const member = (id: string, capacity: number): MemberInfo => ({
   advertise: id,
   pid: 1,
   startedAt: 0,
-  clock: null,
 })
 
 describe('splitDevices', () => {

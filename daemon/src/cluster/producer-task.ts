@@ -4,7 +4,14 @@ import { resolveScenario } from '../scenario/load-scenario.ts'
 import { compileTextTemplate } from '../scenario/text-template.ts'
 import type { ResultStore } from '../store/result-store.ts'
 import { producerScenario, type RunPlan } from './plan.ts'
-import { epochLocalUs, RUN_KEY_TTL_S, readState, type TaskContext, waitForState } from './task-context.ts'
+import {
+  epochLocalUs,
+  RUN_KEY_TTL_S,
+  readState,
+  syncWithCoordinator,
+  type TaskContext,
+  waitForState,
+} from './task-context.ts'
 
 /** Final report of a producer daemon, at `run:{id}:tasks:producer`. */
 export interface ProducerReport {
@@ -60,6 +67,8 @@ export async function runProducerTask(ctx: TaskContext, plan: RunPlan): Promise<
   }
   try {
     const resolved = await resolveScenario(producerScenario(plan.scenario, slot, total), { env: ctx.env })
+    // Before advertising: consumers read this offset when they claim this producer's topics.
+    const toCoordinator = await syncWithCoordinator(member, plan, logger)
     const p = resolved.scenario.producer
     const topicOf = compileTextTemplate(p.topic, 'producer.topic')
     const topics: string[] = []
@@ -81,7 +90,7 @@ export async function runProducerTask(ctx: TaskContext, plan: RunPlan): Promise<
       return
     }
 
-    const epochUs = await epochLocalUs(member, plan)
+    const epochUs = epochLocalUs(plan, toCoordinator)
     const totals = { sentWarmup: 0, publishErrors: 0 }
     const sentByTopic = new Map<string, number>()
     const flushSent = async () => {

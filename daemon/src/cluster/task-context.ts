@@ -1,4 +1,6 @@
 import type { Logger } from '../log/logger.ts'
+import type { ClockEstimate } from './clock.ts'
+import { exchangeClock } from './clock-exchange.ts'
 import type { ClusterMember } from './member.ts'
 import type { RunPlan } from './plan.ts'
 
@@ -43,12 +45,33 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export const RUN_KEY_TTL_S = 24 * 3600
 
 /**
- * Local µs of second 0 of the run's series: the coordinator's epoch expressed on this daemon's
- * clock (both clocks measured against Redis; see clock.ts).
+ * Measures this daemon's clock offset to the run's coordinator (four-timestamp exchange) and
+ * publishes it at `run:{id}:clocks` for the summary and for consumers' latency correction.
  */
-export async function epochLocalUs(member: ClusterMember, plan: RunPlan): Promise<number> {
-  const v = await member.redis.get(member.keys.member(plan.coordinator))
-  const coord = v ? (JSON.parse(v) as { clock: { offsetUs: number } | null }).clock : null
-  const toCoord = member.clock && coord ? member.clock.offsetUs - coord.offsetUs : 0
-  return plan.epochMs * 1000 - toCoord
+export async function syncWithCoordinator(
+  member: ClusterMember,
+  plan: RunPlan,
+  logger: Logger,
+): Promise<ClockEstimate> {
+  try {
+    const est = await exchangeClock(member.redis, member.keys, member.id, plan.coordinator)
+    await member.redis
+      .multi()
+      .hset(
+        member.keys.clocks(plan.id),
+        member.id,
+        JSON.stringify({ offsetUs: est.offsetUs, uncertaintyUs: est.uncertaintyUs }),
+      )
+      .expire(member.keys.clocks(plan.id), RUN_KEY_TTL_S)
+      .exec()
+    return est
+  } catch (err) {
+    logger.warn('clock exchange with the coordinator failed; assuming offset 0', { error: String(err) })
+    return { offsetUs: 0, uncertaintyUs: Number.POSITIVE_INFINITY, atUs: 0 }
+  }
+}
+
+/** Local µs of second 0 of the run's series: the coordinator's epoch on this daemon's clock. */
+export function epochLocalUs(plan: RunPlan, toCoordinator: ClockEstimate): number {
+  return plan.epochMs * 1000 - toCoordinator.offsetUs
 }
