@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describeError } from '@iotload/sdk'
 import type { Logger } from '../log/logger.ts'
-import { RunManager, type RunManagerOptions } from '../service/run-manager.ts'
+import { RunManager, type RunManagerOptions, type RunView } from '../service/run-manager.ts'
 import { checkScenarioPlugins } from '../service/plugin-names.ts'
 import { ServiceError } from '../service/errors.ts'
 import type { RunStatus } from '../store/result-store.ts'
@@ -117,6 +117,25 @@ export class ClusterRunManager extends RunManager {
       )
     checkScenarioPlugins(raw, this.allowed)
     return this.coordinator.submit(raw)
+  }
+
+  override get(id: string): RunView {
+    const view = super.get(id)
+    const live = this.coordinator?.live(id)
+    if (!live || view.live) return view
+    // gaps/invalid are known only after the merge; `received` counts distinct messages incl. warm-up.
+    return {
+      ...view,
+      live: {
+        id,
+        status: view.status,
+        second: live.second,
+        sent: live.sent,
+        received: live.received,
+        gaps: 0,
+        invalid: 0,
+      },
+    }
   }
 
   override stop(id: string): { id: string; status: RunStatus } {

@@ -127,6 +127,13 @@ describe.skipIf(!redisUp || !mqttUp)('cluster: 2 producer daemons, 2 consumer da
       rows: Array<{ received: number }>
     }
     expect(series.rows.reduce((a, r) => a + (r.received ?? 0), 0)).toBe(s.streams.e2e.received)
+    const spectrum = (await (
+      await fetch(`${started[0]!.url}/v1/runs/${id}/percentiles?stream=e2e`)
+    ).json()) as {
+      count: number
+      source: string
+    }
+    expect(spectrum.count).toBe(byHand.count)
     // Clock offsets are reported per daemon.
     expect(cl.clocks.length).toBeGreaterThanOrEqual(4)
     expect(cl.clockUncertaintyUs).toBeGreaterThan(0)
@@ -184,6 +191,13 @@ describe.skipIf(!redisUp || !mqttUp)('cluster: 2 producer daemons, 2 consumer da
       await new Promise((r) => setTimeout(r, 200))
     }
     const reclaimMs = reclaimedAt - killedAt
+    // While it runs, the coordinator serves live counters.
+    const mid = (await (await fetch(`${daemons[0]!.url}/v1/runs/${id}`)).json()) as {
+      status: string
+      live: { sent: number } | null
+    }
+    expect(mid.status).toBe('running')
+    expect(mid.live?.sent).toBeGreaterThan(0)
     expect(reclaimMs).toBeLessThanOrEqual(lease + 2000)
     const run = await waitForRun(daemons[0]!.url, id, 50_000)
     expect(run.status, JSON.stringify(run.error)).toBe('completed')

@@ -43,6 +43,7 @@ export class ClusterCoordinator {
   private readonly leaseMs: number
   private readonly stopRequested = new Set<string>()
   private readonly running = new Map<string, Promise<void>>()
+  private readonly liveCounts = new Map<string, { sent: number; received: number; since: number }>()
 
   constructor(private readonly o: CoordinatorOptions) {
     this.leaseMs = o.leaseMs ?? 5000
@@ -123,6 +124,23 @@ export class ClusterCoordinator {
     return true
   }
 
+  /** Live counters of a coordinated run (sent by producers, distinct messages seen by consumers). */
+  live(id: string): { sent: number; received: number; second: number } | undefined {
+    const l = this.liveCounts.get(id)
+    return l
+      ? { sent: l.sent, received: l.received, second: Math.floor((Date.now() - l.since) / 1000) }
+      : undefined
+  }
+
+  private async updateLive(id: string, since: number): Promise<{ sent: number; received: number }> {
+    const { member } = this.o
+    const sent = (await member.redis.hvals(member.keys.sent(id))).reduce((a, v) => a + Number(v), 0)
+    const cons = await this.tasks<{ received?: number }>(id, 'consumer')
+    const received = [...cons.values()].reduce((a, x) => a + (x.received ?? 0), 0)
+    this.liveCounts.set(id, { sent, received, since })
+    return { sent, received }
+  }
+
   async settled(id: string): Promise<void> {
     await this.running.get(id)
   }
@@ -190,16 +208,15 @@ export class ClusterCoordinator {
           break
         }
         if (stopped()) await r.set(k.state(id), 'stop', 'EX', RUN_KEY_TTL_S)
+        await this.updateLive(id, startedAt)
         await sleep(250)
       }
       store.updateRun(id, { status: 'draining' })
       // Drain: until the consumers saw as many distinct messages as were sent, or the drain time.
       const drainUntil = Date.now() + resolved.scenario.run.drain
       while (plan.consumers.length > 0 && Date.now() < drainUntil) {
-        const sentAll = (await r.hvals(k.sent(id))).reduce((a, v) => a + Number(v), 0)
-        const cons = await this.tasks<{ received?: number }>(id, 'consumer')
-        const seen = [...cons.values()].reduce((a, x) => a + (x.received ?? 0), 0)
-        if (seen >= sentAll) break
+        const { sent, received } = await this.updateLive(id, startedAt)
+        if (received >= sent) break
         await sleep(250)
       }
       await r.set(k.state(id), 'stop', 'EX', RUN_KEY_TTL_S)
@@ -220,6 +237,7 @@ export class ClusterCoordinator {
       await this.finish(plan, resolved, startedAt)
       await r.set(k.state(id), 'done', 'EX', RUN_KEY_TTL_S)
     } finally {
+      this.liveCounts.delete(id)
       clearInterval(renew)
       await r.del(k.coordinator(id)).catch(() => {})
     }
