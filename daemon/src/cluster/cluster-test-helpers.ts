@@ -115,8 +115,20 @@ export async function cleanupRun(
   run: string,
   memberIds: string[],
 ): Promise<void> {
-  const topics = await redis.hkeys(keys.topics(run))
-  const names = [...keys.runKeys(run), ...keys.topicKeys(run, topics), ...memberIds.map((m) => keys.inbox(m))]
+  // Advertised topics plus claimed ones (a bridged run's consumers claim the bridge's output topics).
+  const claimed = (await redis.lrange(keys.owners(run), 0, -1)).map(
+    (e) => (JSON.parse(e) as { topic: string }).topic,
+  )
+  const topics = [...new Set([...(await redis.hkeys(keys.topics(run))), ...claimed])]
+  const names = [
+    ...keys.runKeys(run),
+    ...keys.topicKeys(run, topics),
+    ...memberIds.flatMap((m) => [
+      keys.inbox(m),
+      keys.clockRequests(m),
+      ...memberIds.map((other) => `${keys.clockReplyPrefix(m)}${other}`),
+    ]),
+  ]
   for (let i = 0; i < names.length; i += 500) await redis.del(...names.slice(i, i + 500))
 }
 
