@@ -160,6 +160,8 @@ export class KafkaConnection implements BrokerConnection {
         compression: c.compression,
         linger: c.linger,
         batchSize: c.batchSize,
+        // kafkajs serialises an idempotent producer's requests anyway (sequence numbers).
+        maxInFlight: c.idempotent ? 1 : c.maxInFlight,
       })
     })()
     return this.producerReady

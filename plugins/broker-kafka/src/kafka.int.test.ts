@@ -80,32 +80,35 @@ describe.skipIf(!up)('kafka plugin against Kafka on 127.0.0.1:9092', () => {
     expect(m.headers).toEqual({ traceparent: 'tp-1', 'x-a': 'b' })
   })
 
-  it('keeps each device in order across 10 partitions (device id as key)', async () => {
-    const topic = `${run}.order`
-    const sub = await open('consumer', { partitions: 10 })
-    const pub = await open('producer', { partitions: 10 })
-    const inbox = collect()
-    await sub.subscribe(topic, inbox.push)
-    const devices = 8
-    const per = 50
-    const sends: Promise<void>[] = []
-    for (let i = 0; i < per; i++)
-      for (let d = 0; d < devices; d++)
-        sends.push(pub.publish(topic, { payload: Buffer.from(`${d}:${i}`), key: `dev-${d}` }))
-    await Promise.all(sends)
-    await until(
-      () => inbox.msgs.length === devices * per,
-      30_000,
-      () =>
-        `${devices * per} messages, got ${inbox.msgs.length}: ${[...new Set(inbox.msgs.map((m) => text(m).split(':')[0]))].sort()}`,
-    )
-    const last = new Map<string, number>()
-    for (const m of inbox.msgs) {
-      const [d, i] = text(m).split(':') as [string, string]
-      expect(Number(i), `device ${d}`).toBe((last.get(d) ?? -1) + 1)
-      last.set(d, Number(i))
-    }
-  })
+  it.each([1, 4])(
+    'keeps each device in order across 10 partitions, %i request(s) in flight',
+    async (lanes) => {
+      const topic = `${run}.order${lanes}`
+      const sub = await open('consumer', { partitions: 10 })
+      const pub = await open('producer', { partitions: 10, maxInFlight: lanes })
+      const inbox = collect()
+      await sub.subscribe(topic, inbox.push)
+      const devices = 8
+      const per = 50
+      const sends: Promise<void>[] = []
+      for (let i = 0; i < per; i++)
+        for (let d = 0; d < devices; d++)
+          sends.push(pub.publish(topic, { payload: Buffer.from(`${d}:${i}`), key: `dev-${d}` }))
+      await Promise.all(sends)
+      await until(
+        () => inbox.msgs.length === devices * per,
+        30_000,
+        () =>
+          `${devices * per} messages, got ${inbox.msgs.length}: ${[...new Set(inbox.msgs.map((m) => text(m).split(':')[0]))].sort()}`,
+      )
+      const last = new Map<string, number>()
+      for (const m of inbox.msgs) {
+        const [d, i] = text(m).split(':') as [string, string]
+        expect(Number(i), `device ${d}`).toBe((last.get(d) ?? -1) + 1)
+        last.set(d, Number(i))
+      }
+    },
+  )
 
   it('creates topics with the configured partitions', async () => {
     const topic = `${run}.parts`

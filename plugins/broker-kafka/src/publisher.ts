@@ -19,6 +19,8 @@ export interface PublisherOptions {
   /** Batch window in ms; 0 sends each message at once. */
   linger: number
   batchSize: number
+  /** Requests in flight at once, each carrying its own set of keys. */
+  maxInFlight: number
 }
 
 /** Uint8Array → Buffer without copying the bytes. */
@@ -31,17 +33,49 @@ function publishError(topic: string, err: unknown): PublishError {
   return new PublishError(`publish to '${topic}' failed: ${msg}`, { source: SOURCE, cause: err })
 }
 
+/** FNV-1a of the key: picks the lane, so one key always travels in the same lane. */
+export function laneOf(key: string | undefined, lanes: number): number {
+  if (lanes === 1 || key === undefined) return 0
+  let h = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193)
+  return (h >>> 0) % lanes
+}
+
 /**
  * Sends messages through one kafkajs producer. The device id is the record key, so the default
  * (Java-compatible murmur2) partitioner keeps each device on one partition.
  *
- * One request is in flight per connection; messages published meanwhile gather and go together
- * as one `sendBatch` when it returns (up to `batchSize`). That is what keeps order: concurrent
- * kafkajs `send` calls can reach the broker out of order (gzip compresses asynchronously, and
- * even uncompressed sends were seen swapped under pipelining). `linger > 0` additionally holds
- * the first message of an idle connection for up to `linger` ms (kafkajs has no linger of its own).
+ * Concurrent kafkajs `send` calls can reach the broker out of order (gzip compresses
+ * asynchronously, and uncompressed sends were seen swapped under pipelining too). So the
+ * publisher splits keys over `maxInFlight` lanes; each lane has one request in flight, and the
+ * messages published meanwhile gather and go together as one `sendBatch` when it returns (up to
+ * `batchSize`). A key always uses the same lane, so each device keeps its order while requests
+ * for different devices overlap. `linger > 0` additionally holds the first message of an idle
+ * lane for up to `linger` ms (kafkajs has no linger of its own).
  */
 export class Publisher {
+  private readonly lanes: PublishLane[]
+
+  constructor(producer: Producer, options: PublisherOptions) {
+    this.lanes = Array.from(
+      { length: Math.max(1, options.maxInFlight) },
+      () => new PublishLane(producer, options),
+    )
+  }
+
+  /** Resolves once the broker acknowledged per `acks` (at once on the wire for acks 0). */
+  send(topic: string, msg: OutboundMessage): Promise<void> {
+    return this.lanes[laneOf(msg.key, this.lanes.length)]!.send(topic, msg)
+  }
+
+  /** Sends everything held in every lane; resolves when all of it settled. */
+  async flush(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.flush()))
+  }
+}
+
+/** One request in flight, the next batch gathering meanwhile. */
+class PublishLane {
   private held: Held[] = []
   private timer: NodeJS.Timeout | undefined
   private inFlight: Promise<void> | undefined
