@@ -96,6 +96,19 @@ describe.skipIf(!redisUp || !mqttUp)('cluster: 2 producer daemons, 2 consumer da
     daemons.push(...started)
   }, 60_000)
 
+  it('refuses a bridged scenario when no daemon has the bridge role', async () => {
+    const res = await fetch(`${daemons[0]!.url}/v1/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        ...scenario('no-bridge'),
+        bridge: { from: `${prefix}/{device}`, to: `${prefix}/o/{device}` },
+      }),
+    })
+    expect(res.status).toBe(503)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('NO_BRIDGES')
+  })
+
   it('claims every topic exactly once and merges exactly', async () => {
     const started = daemons
     const id = await submit(scenario('cluster-basic'))

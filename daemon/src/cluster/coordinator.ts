@@ -3,6 +3,7 @@ import { newRunId } from '../engine/run.ts'
 import { evaluateSlo, type StreamSummary } from '../engine/summary.ts'
 import type { Logger } from '../log/logger.ts'
 import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
+import { ServiceError } from '../service/errors.ts'
 import type { ResultStore, RunStatus } from '../store/result-store.ts'
 import type { ClaimEvent } from './claims.ts'
 import { claimableTopics } from './consumer-task.ts'
@@ -65,16 +66,23 @@ export class ClusterCoordinator {
     const resolved = await resolveScenario(structuredClone(scenario), { env: this.o.env })
     const members = await member.liveMembers()
     const producers = withRole(members, 'producer')
-    if (producers.length === 0) throw new Error('no producer daemon in the cluster')
+    if (producers.length === 0)
+      throw new ServiceError('unavailable', 'NO_PRODUCERS', 'no producer daemon in the cluster')
     const p = resolved.scenario.producer
     const consumers = resolved.scenario.consumer.enabled ? withRole(members, 'consumer') : []
     if (resolved.scenario.consumer.enabled && consumers.length === 0)
-      throw new Error('no consumer daemon in the cluster (or set consumer.enabled: false)')
+      throw new ServiceError(
+        'unavailable',
+        'NO_CONSUMERS',
+        'no consumer daemon in the cluster (or set consumer.enabled: false)',
+      )
     const bridges = resolved.scenario.bridge ? withRole(members, 'bridge') : []
-    if (resolved.scenario.bridge && bridges.length === 0) throw new Error('no bridge daemon in the cluster')
+    if (resolved.scenario.bridge && bridges.length === 0)
+      throw new ServiceError('unavailable', 'NO_BRIDGES', 'no bridge daemon in the cluster')
     const id = newRunId()
     const lock = await member.redis.set(member.keys.coordinator(id), member.id, 'PX', this.leaseMs, 'NX')
-    if (lock !== 'OK') throw new Error(`run ${id} is already coordinated elsewhere`)
+    if (lock !== 'OK')
+      throw new ServiceError('conflict', 'RUN_COORDINATED', `run ${id} is already coordinated elsewhere`)
     const plan: RunPlan = {
       id,
       coordinator: member.id,
