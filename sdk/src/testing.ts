@@ -1,1 +1,2 @@
 export { isPortOpen, requireService } from './testing/require-service.ts'
+export { makeTestCerts, type TestCerts, type TestCertsOptions } from './testing/test-certs.ts'

@@ -1,9 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, readdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isPortOpen } from '@iotload/sdk/testing'
+import { isPortOpen, makeTestCerts } from '@iotload/sdk/testing'
 
 /** Certificates and a private Mosquitto with a TLS listener, for the TLS and auth tests. */
 export interface TlsMosquitto {
@@ -22,62 +21,6 @@ export interface TlsMosquitto {
   stop(): Promise<void>
 }
 
-function openssl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
-}
-
-function makeCa(dir: string, name: string): void {
-  openssl(dir, [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${name}`,
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.pem`,
-  ])
-}
-
-function makeLeaf(dir: string, ca: string, name: string, san?: string): void {
-  openssl(dir, [
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    `/CN=${name}`,
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-  ])
-  const ext = join(dir, `${name}.ext`)
-  writeFileSync(ext, san ? `subjectAltName=${san}\n` : 'basicConstraints=CA:FALSE\n')
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${ca}.pem`,
-    '-CAkey',
-    `${ca}.key`,
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    ext,
-    '-out',
-    `${name}.pem`,
-  ])
-}
-
 async function freePort(): Promise<number> {
   const srv = createServer()
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()))
@@ -91,12 +34,8 @@ async function freePort(): Promise<number> {
  * Everything is generated with openssl in a temp dir and removed by `stop()`.
  */
 export async function startTlsMosquitto(): Promise<TlsMosquitto> {
-  const dir = mkdtempSync(join(tmpdir(), 'iotload-mqtt-tls-'))
-  makeCa(dir, 'ca')
-  makeCa(dir, 'rogue-ca')
-  makeLeaf(dir, 'ca', 'server', 'IP:127.0.0.1,DNS:localhost')
-  makeLeaf(dir, 'ca', 'client')
-  makeLeaf(dir, 'rogue-ca', 'rogue')
+  const certs = makeTestCerts({ prefix: 'iotload-mqtt-tls-', clients: { client: 'ca', rogue: 'other-ca' } })
+  const dir = certs.dir
   const username = 'device-1'
   const password = `pw-${Math.random().toString(36).slice(2)}`
   writeFileSync(join(dir, 'passwd'), '')
@@ -109,9 +48,9 @@ export async function startTlsMosquitto(): Promise<TlsMosquitto> {
       'persistence false',
       'log_dest stderr',
       `listener ${port} 127.0.0.1`,
-      `cafile ${join(dir, 'ca.pem')}`,
-      `certfile ${join(dir, 'server.pem')}`,
-      `keyfile ${join(dir, 'server.key')}`,
+      `cafile ${certs.caFile}`,
+      `certfile ${certs.serverCertFile}`,
+      `keyfile ${certs.serverKeyFile}`,
       'require_certificate true',
       'allow_anonymous false',
       `password_file ${join(dir, 'passwd')}`,
@@ -128,18 +67,18 @@ export async function startTlsMosquitto(): Promise<TlsMosquitto> {
   return {
     port,
     dir,
-    caPath: join(dir, 'ca.pem'),
-    clientCertPath: join(dir, 'client.pem'),
-    clientKeyPath: join(dir, 'client.key'),
-    rogueCertPath: join(dir, 'rogue.pem'),
-    rogueKeyPath: join(dir, 'rogue.key'),
-    rogueCaPath: join(dir, 'rogue-ca.pem'),
+    caPath: certs.caFile,
+    clientCertPath: certs.clients.client!.certFile,
+    clientKeyPath: certs.clients.client!.keyFile,
+    rogueCertPath: certs.clients.rogue!.certFile,
+    rogueKeyPath: certs.clients.rogue!.keyFile,
+    rogueCaPath: certs.otherCaFile,
     username,
     password,
     async stop() {
       proc.kill('SIGTERM')
       await new Promise((r) => setTimeout(r, 100))
-      rmSync(dir, { recursive: true, force: true })
+      certs.cleanup()
     },
   }
 }

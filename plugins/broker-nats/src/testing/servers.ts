@@ -37,7 +37,7 @@ export async function startPrivateServers(): Promise<PrivateServers | undefined>
   const started: NatsServerProcess[] = []
   const stop = async () => {
     await Promise.all(started.map((s) => s.stop()))
-    certs.remove()
+    certs.cleanup()
     rmSync(store, { recursive: true, force: true })
   }
   try {
