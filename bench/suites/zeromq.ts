@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -9,6 +8,7 @@ import { promisify } from 'node:util'
 import * as zmq from 'zeromq'
 import { searchMaxRate } from '../lib/in-process-run.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
+import { freePort } from '@iotload/sdk/testing'
 
 /** Producer sockets on both sides: iotload devices vs raw PUB loops. */
 const DEVICES = 10
@@ -20,17 +20,6 @@ const SEARCH_STEPS = 5
 const BURST = 64
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const run = promisify(execFile)
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))))
-    })
-  })
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

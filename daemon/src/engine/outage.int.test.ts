@@ -1,18 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
-import { isPortOpen } from '@iotload/sdk/testing'
+import { freePort, isPortOpen } from '@iotload/sdk/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../log/logger.ts'
 import { resolveScenario } from '../scenario/load-scenario.ts'
 import { startRun } from './run.ts'
-
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()))
-  const addr = srv.address()
-  await new Promise<void>((r) => srv.close(() => r()))
-  return typeof addr === 'object' && addr ? addr.port : 0
-}
 
 /** A private Mosquitto this test may kill: `-p` without a config listens on loopback only. */
 async function startMosquitto(port: number): Promise<ChildProcess> {

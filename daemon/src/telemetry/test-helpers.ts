@@ -1,19 +1,10 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '@iotload/sdk/testing'
 
 /** The iotload bin, run as a real process by the integration tests. */
 export const IOTLOAD_BIN = fileURLToPath(new URL('../../bin/iotload.js', import.meta.url))
-
-/** A port free right now on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as { port: number }).port
-  await new Promise((r) => s.close(r))
-  return port
-}
 
 /**
  * Whether a binary an integration test needs exists; like requireService, a missing one skips
@@ -68,3 +59,5 @@ export function runCli(
     child.on('close', (code) => resolve({ code, stdout, stderr }))
   })
 }
+
+export { freePort }

@@ -1,8 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { chmodSync, readdirSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { isPortOpen, makeTestCerts } from '@iotload/sdk/testing'
+import { freePort, isPortOpen, makeTestCerts } from '@iotload/sdk/testing'
 
 /** Certificates and a private Mosquitto with a TLS listener, for the TLS and auth tests. */
 export interface TlsMosquitto {
@@ -19,14 +18,6 @@ export interface TlsMosquitto {
   username: string
   password: string
   stop(): Promise<void>
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()))
-  const addr = srv.address()
-  await new Promise<void>((r) => srv.close(() => r()))
-  return typeof addr === 'object' && addr ? addr.port : 0
 }
 
 /**

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { isPortOpen } from '@iotload/sdk/testing'
+import { freePort, isPortOpen } from '@iotload/sdk/testing'
 
 /** Where Debian's nats-server package puts the binary; override with NATS_SERVER_BIN. */
 const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server'
@@ -16,15 +15,6 @@ export interface NatsServerProcess {
 /** Whether the nats-server binary is installed. */
 export function hasNatsServer(): boolean {
   return existsSync(NATS_SERVER_BIN)
-}
-
-/** A TCP port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const port = (server.address() as { port: number }).port
-  await new Promise<void>((r) => server.close(() => r()))
-  return port
 }
 
 /**
@@ -62,3 +52,5 @@ export async function startNatsServer(args: string[]): Promise<NatsServerProcess
     },
   }
 }
+
+export { freePort }

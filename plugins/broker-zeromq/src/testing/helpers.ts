@@ -9,18 +9,7 @@ import type {
 } from '@iotload/sdk'
 import { zeromqConfigSchema } from '../config.ts'
 import plugin from '../plugin.ts'
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))))
-    })
-  })
-}
+import { freePort } from '@iotload/sdk/testing'
 
 /** Whether something still listens on the port (a leaked bound socket would). */
 export function portIsFree(port: number): Promise<boolean> {
@@ -76,3 +65,5 @@ export function inbox(): { messages: InboundMessage[]; push: (m: InboundMessage)
 
 /** A unique topic namespace per test run. */
 export const runId = `r${Date.now().toString(36)}`
+
+export { freePort }
