@@ -112,6 +112,11 @@ export class ProducerRole {
       })
   }
 
+  /** When measuring starts (end of warm-up), µs since the epoch; 0 before `run`. */
+  get measureStartUs(): number {
+    return this.warmupEndUs
+  }
+
   /** Runs the schedule from `startUs`; resolves once the last send was issued (or on stop). */
   run(startUs: number): Promise<void> {
     const p = this.resolved.scenario.producer
@@ -164,7 +169,7 @@ export class ProducerRole {
       payload = encodeBinaryEnvelope({ runTag: this.tag, dev: devNum, seq, t, ti: tiUs, warmup }, body)
     }
     this.health.recordLag(t - tiUs, tiUs >= this.finalPhaseUs)
-    this.recorder.onSent(warmup)
+    this.recorder.onSent(warmup, t)
     this.health.publishStarted()
     const topic = this.topics[dev]!
     const msg: OutboundMessage = { payload, qos: this.qos, key: device }

@@ -9,7 +9,7 @@ const payload = (hops: Array<{ by: string; in: number; out: number; host?: strin
 describe('RunRecorder legs', () => {
   it('splits e2e into producer→bridge, bridge processing and bridge→consumer that add up exactly', () => {
     const r = new RunRecorder('r', runTag('r'))
-    r.onSent(false)
+    r.onSent(false, nowUs())
     r.onPayload(payload([{ by: 'bridge', in: T + 300, out: T + 5300 }]), T + 6000)
     r.rollSecond(0, false)
     const p50 = (s: string) => r.streams.get(s)!.cumulative().raw.p50
@@ -54,10 +54,10 @@ describe('RunRecorder legs', () => {
     const r = new RunRecorder('r', runTag('r'))
     r.useExternalTimestamps()
     const before = nowUs()
-    r.onSent(true) // the last warm-up send happens at or after `before`
+    r.onSent(true, nowUs()) // the last warm-up send happens at or after `before`
     await new Promise((res) => setTimeout(res, 5))
     r.onExternal(before - 2000, 1000, undefined, undefined, nowUs()) // wholly before the boundary
-    r.onSent(false)
+    r.onSent(false, nowUs())
     const now = nowUs()
     r.onExternal(now, 1000, undefined, undefined, now + 2000)
     r.onExternal(now, 1000, 3, 0, now + 2000)
@@ -77,8 +77,8 @@ describe('RunRecorder legs', () => {
     const tight = new RunRecorder('r', runTag('r'))
     tight.useExternalTimestamps()
     const b = nowUs()
-    tight.onSent(true)
-    tight.onSent(false)
+    tight.onSent(true, nowUs())
+    tight.onSent(false, nowUs())
     tight.onExternal(b - 1, 1000, undefined, undefined, nowUs())
     tight.rollSecond(0, false)
     expect(tight.total.received).toBe(1)

@@ -81,6 +81,11 @@ export class RunRecorder {
   private lastWarmupSendUs: number | undefined
   /** When the first measured message was handed over (its send stamp is a little earlier). */
   private firstMeasuredSendUs: number | undefined
+  /** Send stamp of the latest measured send: how long the schedule really took. */
+  lastMeasuredSendUs = 0
+  /** Arrival of the first and latest measured messages (first arrivals only). */
+  firstMeasuredRecvUs = 0
+  lastMeasuredRecvUs = 0
   /** External messages without a seq (so not in the sequence tracker), counted for drain. */
   private unsequenced = 0
   /**
@@ -122,14 +127,23 @@ export class RunRecorder {
     return s
   }
 
-  onSent(warmup: boolean): void {
+  /** A send was handed to the plugin; `tUs` is its send stamp. */
+  onSent(warmup: boolean, tUs: number): void {
     if (warmup) {
       this.current.sentWarmup++
       if (this.external) this.lastWarmupSendUs = nowUs()
     } else {
       this.current.sent++
+      if (tUs > this.lastMeasuredSendUs) this.lastMeasuredSendUs = tUs
       if (this.external && this.firstMeasuredSendUs === undefined) this.firstMeasuredSendUs = nowUs()
     }
+  }
+
+  /** First arrivals of measured messages bound the window the receive rate is computed over. */
+  private noteMeasuredArrival(recvUs: number): void {
+    this.current.received++
+    if (this.firstMeasuredRecvUs === 0) this.firstMeasuredRecvUs = recvUs
+    this.lastMeasuredRecvUs = recvUs
   }
 
   onPublishAck(latencyUs: number, warmup: boolean): void {
@@ -178,7 +192,7 @@ export class RunRecorder {
       this.current.receivedWarmup++
       return true
     }
-    this.current.received++
+    this.noteMeasuredArrival(recvUs)
     if (verdict === 'late') this.current.reordered++
     const raw = recvUs - m.t
     if (raw < 0) {
@@ -228,7 +242,7 @@ export class RunRecorder {
       }
       this.externalAmbiguous++
     }
-    this.current.received++
+    this.noteMeasuredArrival(recvUs)
     if (verdict === 'late') this.current.reordered++
     const raw = recvUs - tUs
     if (raw < 0) {

@@ -8,7 +8,7 @@ import { BridgeRole } from './bridge-role.ts'
 import { ConsumerRole } from './consumer.ts'
 import { ProducerRole } from './producer.ts'
 import { RunRecorder, type SecondReport } from './recorder.ts'
-import { buildSummary, type RunSummary } from './summary.ts'
+import { buildSummary, type RunSummary, sendRate } from './summary.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
 
 /** Options for `startRun`. */
@@ -176,12 +176,13 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       recorder,
       generator:
         startedAt !== null
-          ? producer.health.report(totalRate, recorder.total.sent / (p.duration / 1000))
+          ? producer.health.report(totalRate, sendRate(recorder, p.duration / 1000, producer.measureStartUs))
           : null,
       connections: producer.connectStats ?? null,
       bridge: bridge?.stats ?? null,
       slo: resolved.slo,
       consumerEnabled: consumer !== undefined,
+      measureStartUs: producer.measureStartUs,
       ...(error ? { error } : {}),
     })
     status = finalStatus

@@ -85,6 +85,8 @@ export interface SummaryInputs {
   bridge: BridgeStats | null
   slo: SloThreshold[]
   consumerEnabled: boolean
+  /** End of warm-up (µs since the epoch), where the send-rate window starts. */
+  measureStartUs?: number
   error?: string
 }
 
@@ -129,6 +131,33 @@ export function evaluateSlo(thresholds: SloThreshold[], streams: Record<string, 
   })
 }
 
+/**
+ * Measured sends per second over the time the schedule really took: from the end of warm-up to the
+ * last measured send stamp, and never less than the scenario's duration. A generator that falls
+ * behind stretches the window, so its achieved rate drops below the target instead of hiding.
+ */
+export function sendRate(
+  recorder: RunRecorder,
+  durationS: number,
+  measureStartUs: number | undefined,
+): number {
+  const sent = recorder.total.sent
+  if (sent === 0) return 0
+  const spanS = measureStartUs ? (recorder.lastMeasuredSendUs - measureStartUs) / 1e6 : 0
+  return sent / Math.max(durationS, spanS)
+}
+
+/**
+ * First arrivals per second over the time they took to arrive (first to last measured arrival),
+ * never less than the duration: a broker that delivers a backlog late shows a lower rate.
+ */
+export function receiveRate(recorder: RunRecorder, durationS: number): number {
+  const received = recorder.total.received
+  if (received === 0) return 0
+  const spanS = (recorder.lastMeasuredRecvUs - recorder.firstMeasuredRecvUs) / 1e6
+  return received / Math.max(durationS, spanS)
+}
+
 /** Builds the summary from the recorder's cumulative state. */
 export function buildSummary(i: SummaryInputs): { summary: RunSummary; rows: StreamSummaryRow[] } {
   const c = i.recorder.total
@@ -148,8 +177,8 @@ export function buildSummary(i: SummaryInputs): { summary: RunSummary; rows: Str
       s.duplicates = c.duplicates
       s.reordered = c.reordered
       s.invalid = c.invalid
-      s.rate = Math.round((c.received / seconds) * 10) / 10
-      s.sendRate = Math.round((c.sent / seconds) * 10) / 10
+      s.rate = Math.round(receiveRate(i.recorder, seconds) * 10) / 10
+      s.sendRate = Math.round(sendRate(i.recorder, seconds, i.measureStartUs) * 10) / 10
       Object.assign(row, {
         sent: s.sent,
         received: s.received,
