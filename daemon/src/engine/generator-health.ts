@@ -39,6 +39,11 @@ export class GeneratorHealth {
     this.eld.disable()
   }
 
+  /** Forgets event-loop delay seen so far (called when warm-up ends). */
+  resetEventLoopDelay(): void {
+    this.eld.reset()
+  }
+
   /** Records one send's lag; `final` marks sends in the last tenth of the schedule. */
   recordLag(lagUs: number, final: boolean): void {
     this.lag.record(lagUs)

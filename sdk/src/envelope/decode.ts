@@ -24,5 +24,20 @@ export function decodeEnvelope(payload: Uint8Array): DecodeResult {
   }
   const r = decodeJsonEnvelope(payload)
   if (!r.ok) return r
-  return { ok: true, meta: { ...r.meta, tag: runTag(r.meta.run) } }
+  // The metadata object is fresh per message: tag it in place rather than copying it.
+  const meta = r.meta as EnvelopeMeta & { tag?: number }
+  meta.tag = tagOf(meta.run)
+  return { ok: true, meta: meta as DecodedMeta }
+}
+
+let lastRun = ''
+let lastTag = runTag('')
+
+/** runTag with a one-entry cache: a consumer sees the same run id in almost every message. */
+function tagOf(run: string): number {
+  if (run !== lastRun) {
+    lastRun = run
+    lastTag = runTag(run)
+  }
+  return lastTag
 }
