@@ -13,6 +13,7 @@ import { stringify } from 'yaml'
 const BIN = fileURLToPath(new URL('../../bin/iotload.js', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'iotload-cli-'))
 const mosquitto = await requireService('Mosquitto', '127.0.0.1', 1883)
+const rabbitmq = await requireService('RabbitMQ', '127.0.0.1', 5672)
 
 interface Result {
   code: number | null
@@ -94,6 +95,28 @@ describe('iotload CLI exit codes', () => {
     expect(r.code).toBe(3)
     expect(r.stdout + r.stderr).toMatch(/cannot reach mqtt:\/\/127\.0\.0\.1:1/)
     expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /)
+  })
+})
+
+describe.skipIf(!rabbitmq)('iotload run against RabbitMQ with a wrong password', () => {
+  it('exits 3 naming the broker and the cause, with no stack trace and no password', async () => {
+    const file = scenarioFile({
+      broker: {
+        plugin: 'amqp',
+        url: 'amqp://127.0.0.1:5672',
+        auth: { username: 'guest', password: '${env:CLI_TEST_AMQP_PW}' },
+      },
+      producer: { devices: 2, rate: '1/s', duration: '1s', topic: 'cli/wrongpw/{device}' },
+    })
+    const r = await cli(['run', file, '--db', join(dir, 'wrongpw.db'), '-q'], {
+      CLI_TEST_AMQP_PW: 'not-the-guest-password',
+    })
+    expect(r.code).toBe(3)
+    expect(r.stdout + r.stderr).toMatch(
+      /\[broker-amqp\] amqp:\/\/127\.0\.0\.1:5672 refused the credentials.*ACCESS.REFUSED/,
+    )
+    expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /)
+    expect(r.stdout + r.stderr).not.toContain('not-the-guest-password')
   })
 })
 
