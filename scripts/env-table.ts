@@ -45,7 +45,7 @@ export const DAEMON_SETTINGS: Array<[string, string]> = [
   ],
   [
     'IOTLOAD_CLUSTER_LEASE_MS',
-    'Registration TTL and topic-claim lease in ms; a dead daemon\'s topics are reclaimed after it. Default `5000`.',
+    "Registration TTL and topic-claim lease in ms; a dead daemon's topics are reclaimed after it. Default `5000`.",
   ],
   ['IOTLOAD_LOG_LEVEL', '`debug`, `info` (default), `warn`, `error`.'],
   ['IOTLOAD_LOG_FORMAT', '`text` (default) or `json` (one object per line, for log collectors).'],
