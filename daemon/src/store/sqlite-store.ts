@@ -8,6 +8,54 @@ import type { SecondReport } from '../engine/recorder.ts'
 import type { ResultStore, RunRecord, RunStatus, SeriesRow, StreamSummaryRow } from './result-store.ts'
 import { runs, SCHEMA_SQL, series, summaries } from './tables.ts'
 
+/** Percentile figures as stored: raw always, co only for streams with an intended send time. */
+type Percentiles = { count: number; p50: number; p90: number; p99: number; p999: number; max: number }
+
+/** The raw_* / co_* columns shared by the series and summaries tables. */
+function latencyColumns(
+  raw: Percentiles,
+  co: Percentiles | undefined,
+  rawHist: string,
+  coHist: string | undefined,
+) {
+  return {
+    rawCount: raw.count,
+    rawP50: raw.p50,
+    rawP90: raw.p90,
+    rawP99: raw.p99,
+    rawP999: raw.p999,
+    rawMax: raw.max,
+    coCount: co?.count ?? null,
+    coP50: co?.p50 ?? null,
+    coP90: co?.p90 ?? null,
+    coP99: co?.p99 ?? null,
+    coP999: co?.p999 ?? null,
+    coMax: co?.max ?? null,
+    rawHist,
+    coHist: coHist ?? null,
+  }
+}
+
+/** Reads the co_* columns back; null when the stream has no corrected figures. */
+function coFromRow(r: {
+  coCount: number | null
+  coP50: number | null
+  coP90: number | null
+  coP99: number | null
+  coP999: number | null
+  coMax: number | null
+}): Percentiles | null {
+  if (r.coCount === null) return null
+  return {
+    count: r.coCount,
+    p50: r.coP50 ?? 0,
+    p90: r.coP90 ?? 0,
+    p99: r.coP99 ?? 0,
+    p999: r.coP999 ?? 0,
+    max: r.coMax ?? 0,
+  }
+}
+
 /** Whether the process that owns a run still executes it (same host, pid alive, not us). */
 function ownerAlive(owner: string | null): boolean {
   if (!owner) return false
@@ -102,20 +150,7 @@ export class SqliteStore implements ResultStore {
         reordered: isE2e ? r.counters.reordered : null,
         publishErrors: isE2e ? r.counters.publishErrors : null,
         gaps: isE2e ? r.gaps : null,
-        rawCount: s.raw.count,
-        rawP50: s.raw.p50,
-        rawP90: s.raw.p90,
-        rawP99: s.raw.p99,
-        rawP999: s.raw.p999,
-        rawMax: s.raw.max,
-        coCount: s.co?.count ?? null,
-        coP50: s.co?.p50 ?? null,
-        coP90: s.co?.p90 ?? null,
-        coP99: s.co?.p99 ?? null,
-        coP999: s.co?.p999 ?? null,
-        coMax: s.co?.max ?? null,
-        rawHist: s.rawHist,
-        coHist: s.coHist ?? null,
+        ...latencyColumns(s.raw, s.co, s.rawHist, s.coHist),
       }
     })
     if (rows.length === 0) return
@@ -140,20 +175,7 @@ export class SqliteStore implements ResultStore {
             reordered: s.reordered ?? null,
             invalid: s.invalid ?? null,
             rate: s.rate ?? null,
-            rawCount: s.raw.count,
-            rawP50: s.raw.p50,
-            rawP90: s.raw.p90,
-            rawP99: s.raw.p99,
-            rawP999: s.raw.p999,
-            rawMax: s.raw.max,
-            coCount: s.co?.count ?? null,
-            coP50: s.co?.p50 ?? null,
-            coP90: s.co?.p90 ?? null,
-            coP99: s.co?.p99 ?? null,
-            coP999: s.co?.p999 ?? null,
-            coMax: s.co?.max ?? null,
-            rawHist: s.rawHist,
-            coHist: s.coHist ?? null,
+            ...latencyColumns(s.raw, s.co, s.rawHist, s.coHist),
           })
           .run()
       }
@@ -206,17 +228,7 @@ export class SqliteStore implements ResultStore {
           p999: r.rawP999,
           max: r.rawMax,
         },
-        co:
-          r.coCount === null
-            ? null
-            : {
-                count: r.coCount,
-                p50: r.coP50 ?? 0,
-                p90: r.coP90 ?? 0,
-                p99: r.coP99 ?? 0,
-                p999: r.coP999 ?? 0,
-                max: r.coMax ?? 0,
-              },
+        co: coFromRow(r),
         rawHist: r.rawHist,
         coHist: r.coHist,
       }))
@@ -248,16 +260,8 @@ export class SqliteStore implements ResultStore {
         if (r.reordered !== null) row.reordered = r.reordered
         if (r.invalid !== null) row.invalid = r.invalid
         if (r.rate !== null) row.rate = r.rate
-        if (r.coCount !== null) {
-          row.co = {
-            count: r.coCount,
-            p50: r.coP50 ?? 0,
-            p90: r.coP90 ?? 0,
-            p99: r.coP99 ?? 0,
-            p999: r.coP999 ?? 0,
-            max: r.coMax ?? 0,
-          }
-        }
+        const co = coFromRow(r)
+        if (co) row.co = co
         if (r.coHist !== null) row.coHist = r.coHist
         return row
       })
