@@ -142,7 +142,7 @@ const suite: BenchSuite = {
         ratio: Number(ratio.toFixed(3)),
         target: '≥ 0.8',
         met: ratio >= 0.8,
-        notes: `iotload probes (sustained = lost 0, ≥97% of target received, final-phase send lag p99 ≤ 50 ms): ${log.join('; ')}`,
+        notes: `iotload probes (sustained = lost 0, send and receive rate ≥ 97% of target, final-phase send lag p99 ≤ 50 ms): ${log.join('; ')}`,
       },
       {
         suite: 'mqtt',

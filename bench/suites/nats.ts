@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,6 +8,7 @@ import { promisify } from 'node:util'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { searchMaxRate } from '../lib/in-process-run.ts'
+import { cliTrial } from '../lib/cli-trial.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
 
 const NATS_URL = 'nats://127.0.0.1:4222'
@@ -19,8 +20,8 @@ const WARMUP_S = 1
 const SEARCH_STEPS = 5
 /** Unacknowledged publishes per raw publisher. */
 const WINDOW = 256
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const run = promisify(execFile)
+const _ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const _run = promisify(execFile)
 
 type Mode = 'core' | 'jetstream'
 
@@ -84,58 +85,31 @@ async function rawRate(mode: Mode, stream: string): Promise<number> {
   return rate
 }
 
-interface E2eSummary {
-  streams?: { e2e?: { lost?: number; rate?: number } }
-  generator?: { achievedSendRate?: number }
-  generatorLimited?: boolean
-}
-
 /**
  * One iotload CLI run at `totalRate` msg/s, producer → NATS → consumer (no bridge, like the raw
  * loop). Sustained: nothing lost, and both the send and the receive rate within 3% of the target.
  */
 async function iotloadRun(dir: string, mode: Mode, stream: string, totalRate: number) {
   const tag = `biot${randomUUID().slice(0, 8)}`
-  const scenario = {
-    name: `bench-nats-${mode}`,
-    broker: { plugin: 'nats', url: NATS_URL, mode, ...(mode === 'jetstream' && { jetstream: { stream } }) },
-    producer: {
-      devices: DEVICES,
-      totalRate: `${Math.round(totalRate)}/s`,
-      duration: `${MEASURE_S}s`,
-      warmup: `${WARMUP_S}s`,
-      topic: `${tag}.{device}`,
-      payload: { v: '{float:0:100:2}', pad: 'x'.repeat(PAYLOAD_BYTES - 80) },
-      envelope: 'json',
-      qos: mode === 'core' ? 0 : 1,
+  return cliTrial(
+    dir,
+    {
+      name: `bench-nats-${mode}`,
+      broker: { plugin: 'nats', url: NATS_URL, mode, ...(mode === 'jetstream' && { jetstream: { stream } }) },
+      producer: {
+        devices: DEVICES,
+        totalRate: `${Math.round(totalRate)}/s`,
+        duration: `${MEASURE_S}s`,
+        warmup: `${WARMUP_S}s`,
+        topic: `${tag}.{device}`,
+        payload: { v: '{float:0:100:2}', pad: 'x'.repeat(PAYLOAD_BYTES - 80) },
+        envelope: 'json',
+        qos: mode === 'core' ? 0 : 1,
+      },
+      consumer: { topic: `${tag}.*` },
     },
-    consumer: { topic: `${tag}.*` },
-  }
-  const file = join(dir, `${tag}.json`)
-  const out = join(dir, `${tag}.out.json`)
-  await writeFile(file, JSON.stringify(scenario))
-  const args = [
-    join(ROOT, 'daemon/bin/iotload.js'),
-    'run',
-    file,
-    '--json',
-    out,
-    '--db',
-    join(dir, `${tag}.db`),
-  ]
-  const exit = await run('node', [...args, '--quiet'], { cwd: ROOT, timeout: 180_000 }).then(
-    () => 0,
-    (err: { code?: number }) => err.code ?? -1,
+    totalRate,
   )
-  if (exit !== 0 && exit !== 1) return { ok: false, detail: `${Math.round(totalRate)}/s: exit ${exit}` }
-  const summary = JSON.parse(await readFile(out, 'utf8')) as E2eSummary
-  const rate = summary.streams?.e2e?.rate ?? 0
-  const lost = summary.streams?.e2e?.lost
-  const sendRate = summary.generator?.achievedSendRate ?? 0
-  return {
-    ok: lost === 0 && sendRate >= totalRate * 0.97 && rate >= totalRate * 0.97,
-    detail: `${Math.round(totalRate)}/s → sent ${Math.round(sendRate)}/s, recv ${Math.round(rate)}/s, lost ${lost}, generatorLimited ${summary.generatorLimited}`,
-  }
 }
 
 async function deleteStreams(names: string[]): Promise<void> {
@@ -172,7 +146,7 @@ async function measure(mode: Mode): Promise<BenchFigure> {
       ratio: Number(ratio.toFixed(3)),
       target: '≥ 0.8',
       met: ratio >= 0.8,
-      notes: `iotload CLI probes (sustained = lost 0, send and receive rate ≥ 97% of target): ${log.join('; ')}`,
+      notes: `iotload CLI probes (sustained = lost 0, send and receive rate ≥ 97% of target, final-phase send lag p99 ≤ 50 ms): ${log.join('; ')}`,
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
