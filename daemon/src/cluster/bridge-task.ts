@@ -5,7 +5,8 @@ import { resolveScenario } from '../scenario/load-scenario.ts'
 import { TopicClaims } from './claims.ts'
 import { claimableTopics } from './consumer-task.ts'
 import type { RunPlan } from './plan.ts'
-import { readState, sleep, type TaskContext } from './task-context.ts'
+import { runClaimLoop } from './claim-loop.ts'
+import type { TaskContext } from './task-context.ts'
 
 /**
  * A bridge daemon's part of a cluster run: claim producer topics 1-1 (leases, fair share like
@@ -76,48 +77,14 @@ export async function runBridgeTask(ctx: TaskContext, plan: RunPlan): Promise<vo
         logger.warn('lost the claim on a topic', { run: plan.id, topic })
       },
     )
-    let lastScan = 0
-    let orphaned = 0
-    let lastOrphanCheck = Date.now()
-    let lastRenew = Date.now()
-    for (;;) {
-      let state: string | null
-      try {
-        state = await readState(member, plan.id)
-      } catch (err) {
-        // Redis unreachable for a moment: keep consuming, try again.
-        logger.debug('cluster state unreadable', { error: describeError(err) })
-        await sleep(500)
-        continue
-      }
-      if (state === 'stop' || state === 'done' || state === null) break
-      try {
-        const now = Date.now()
-        if (now - lastRenew >= plan.leaseMs / 3) {
-          lastRenew = now
-          await claims.renew()
-        }
-        if (now - lastOrphanCheck >= 2000) {
-          // The coordinator's lease lapsed: nobody will say stop. Two misses in a row end the task.
-          lastOrphanCheck = now
-          orphaned = (await redis.exists(k.coordinator(plan.id))) === 1 ? 0 : orphaned + 1
-          if (orphaned >= 2) {
-            logger.warn('the run lost its coordinator; ending this part', { run: plan.id })
-            break
-          }
-        }
-        if (now - lastScan >= 500) {
-          lastScan = now
-          if (candidates.length < expected)
-            candidates = [...(await claimableTopics(ctx, plan, resolved, 'bridge')).keys()].sort()
-          const n = await claims.scan(candidates)
-          await report({ status: 'claiming', claimed: n })
-        }
-      } catch (err) {
-        logger.debug('cluster bookkeeping failed; retrying', { error: describeError(err) })
-      }
-      await sleep(100)
-    }
+    await runClaimLoop(ctx, plan, claims, {
+      async onScan() {
+        if (candidates.length < expected)
+          candidates = [...(await claimableTopics(ctx, plan, resolved, 'bridge')).keys()].sort()
+        const n = await claims!.scan(candidates)
+        await report({ status: 'claiming', claimed: n })
+      },
+    })
     let forwarded = 0
     for (const b of bridges.values()) {
       forwarded += b.stats.forwarded

@@ -3,18 +3,12 @@ import { closeAll, openConnections } from '../engine/device-connections.ts'
 import { RunRecorder } from '../engine/recorder.ts'
 import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
 import { compileTextTemplate } from '../scenario/text-template.ts'
+import { runClaimLoop } from './claim-loop.ts'
 import { TopicClaims } from './claims.ts'
 import { latencyCorrectionUs } from './clock.ts'
 import type { RunPlan } from './plan.ts'
 import { topicSecond } from './topic-record.ts'
-import {
-  epochLocalUs,
-  RUN_KEY_TTL_S,
-  readState,
-  sleep,
-  syncWithCoordinator,
-  type TaskContext,
-} from './task-context.ts'
+import { epochLocalUs, RUN_KEY_TTL_S, sleep, syncWithCoordinator, type TaskContext } from './task-context.ts'
 
 interface Owned {
   recorder: RunRecorder
@@ -156,61 +150,30 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
       return n
     }
     let lastSecond = secondNow()
-    let lastScan = 0
-    let orphaned = 0
-    let lastOrphanCheck = Date.now()
-    let lastRenew = Date.now()
-    for (;;) {
-      let state: string | null
-      try {
-        state = await readState(member, plan.id)
-      } catch (err) {
-        // Redis unreachable for a moment: keep consuming, try again.
-        logger.debug('cluster state unreadable', { error: describeError(err) })
-        await sleep(500)
-        continue
-      }
-      if (state === 'stop' || state === 'done' || state === null) break
-      try {
-        const now = Date.now()
+    await runClaimLoop(ctx, plan, claims, {
+      async onTurn() {
         const s = secondNow()
         if (s > lastSecond) {
           // Roll the second(s) that ended; a late roll lands in the last ended second.
           lastSecond = s
           await writeSeconds([...owned], s - 1)
         }
-        if (now - lastRenew >= plan.leaseMs / 3) {
-          lastRenew = now
-          await claims.renew()
+      },
+      scanEveryMs: (state) => (state === 'go' ? 500 : 250),
+      async onScan() {
+        if (candidates.size < expected) {
+          await refreshClocks()
+          candidates = await claimableTopics(ctx, plan, resolved, 'consumer')
         }
-        if (now - lastOrphanCheck >= 2000) {
-          // The coordinator's lease lapsed: nobody will say stop. Two misses in a row end the task.
-          lastOrphanCheck = now
-          orphaned = (await redis.exists(k.coordinator(plan.id))) === 1 ? 0 : orphaned + 1
-          if (orphaned >= 2) {
-            logger.warn('the run lost its coordinator; ending this part', { run: plan.id })
-            break
-          }
-        }
-        if (now - lastScan >= (state === 'go' ? 500 : 250)) {
-          lastScan = now
-          if (candidates.size < expected) {
-            await refreshClocks()
-            candidates = await claimableTopics(ctx, plan, resolved, 'consumer')
-          }
-          const n = await claims.scan([...candidates.keys()].sort())
-          await report({
-            status: 'claiming',
-            claimed: n,
-            advertised: candidates.size,
-            received: receivedSoFar(),
-          })
-        }
-      } catch (err) {
-        logger.debug('cluster bookkeeping failed; retrying', { error: describeError(err) })
-      }
-      await sleep(100)
-    }
+        const n = await claims!.scan([...candidates.keys()].sort())
+        await report({
+          status: 'claiming',
+          claimed: n,
+          advertised: candidates.size,
+          received: receivedSoFar(),
+        })
+      },
+    })
     // Final (partial) second, then give the topics back.
     for (const o of owned.values()) await o.sub?.unsubscribe().catch(() => {})
     for (let attempt = 0; ; attempt++) {
