@@ -50,15 +50,18 @@ describe('RunRecorder legs', () => {
     expect(r.streams.get('producer-bridge')?.cumulative().raw.count ?? 0).toBe(0)
     expect(r.streams.get('bridge')!.cumulative().raw.count).toBe(1)
   })
-  it('external mode: records latency at the stated resolution and separates warm-up by send time', async () => {
-    const r = new RunRecorder('r', runTag('r'))
+  it('external mode: records latency at the stated resolution and separates warm-up by send time', () => {
+    // A hand-driven clock: the boundary logic depends on microsecond gaps that a loaded machine
+    // cannot be trusted to reproduce with the real one.
+    let clock = 1_000_000_000
+    const r = new RunRecorder('r', runTag('r'), undefined, () => clock)
     r.useExternalTimestamps()
-    const before = nowUs()
-    r.onSent(true, nowUs()) // the last warm-up send happens at or after `before`
-    await new Promise((res) => setTimeout(res, 5))
-    r.onExternal(before - 2000, 1000, undefined, undefined, nowUs()) // wholly before the boundary
-    r.onSent(false, nowUs())
-    const now = nowUs()
+    const before = clock
+    r.onSent(true, clock) // the last warm-up send happens at `before`
+    clock += 5000
+    r.onExternal(before - 2000, 1000, undefined, undefined, clock) // wholly before the boundary
+    r.onSent(false, clock)
+    const now = clock
     r.onExternal(now, 1000, undefined, undefined, now + 2000)
     r.onExternal(now, 1000, 3, 0, now + 2000)
     r.onExternal(now, 1000, 3, 0, now + 2000) // duplicate
@@ -74,12 +77,13 @@ describe('RunRecorder legs', () => {
 
     // Measured sends right after the boundary: a timestamp in that millisecond cannot be placed,
     // so it counts as measured and is flagged.
-    const tight = new RunRecorder('r', runTag('r'))
+    const tight = new RunRecorder('r', runTag('r'), undefined, () => clock)
     tight.useExternalTimestamps()
-    const b = nowUs()
-    tight.onSent(true, nowUs())
-    tight.onSent(false, nowUs())
-    tight.onExternal(b - 1, 1000, undefined, undefined, nowUs())
+    const b = clock
+    tight.onSent(true, clock)
+    clock += 300
+    tight.onSent(false, clock)
+    tight.onExternal(b - 1, 1000, undefined, undefined, clock)
     tight.rollSecond(0, false)
     expect(tight.total.received).toBe(1)
     expect(tight.externalAmbiguous).toBe(1)

@@ -98,6 +98,8 @@ export class RunRecorder {
     readonly runId: string,
     private readonly tag: number,
     private readonly onStatus?: (status: string) => void,
+    /** When a send call returned; injectable so the warm-up boundary logic tests deterministically. */
+    private readonly clockUs: () => number = nowUs,
   ) {
     this.e2e = this.stream(STREAM.e2e, true)
   }
@@ -131,11 +133,11 @@ export class RunRecorder {
   onSent(warmup: boolean, tUs: number): void {
     if (warmup) {
       this.current.sentWarmup++
-      if (this.external) this.lastWarmupSendUs = nowUs()
+      if (this.external) this.lastWarmupSendUs = this.clockUs()
     } else {
       this.current.sent++
       if (tUs > this.lastMeasuredSendUs) this.lastMeasuredSendUs = tUs
-      if (this.external && this.firstMeasuredSendUs === undefined) this.firstMeasuredSendUs = nowUs()
+      if (this.external && this.firstMeasuredSendUs === undefined) this.firstMeasuredSendUs = this.clockUs()
     }
   }
 
