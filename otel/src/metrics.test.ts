@@ -115,10 +115,15 @@ describe('IotloadMetrics', () => {
     const metrics = new IotloadMetrics({ retainEndedRuns: 2 })
     for (const run of ['a', 'b', 'c']) {
       const t = createRunTelemetry({ ...labels, run, metrics })
+      t.onSecond?.(second(3, 3))
+      // Scraped while running and after: a dropped run must not linger as a stale series.
+      expect((await metrics.text()).body).toContain(`run="${run}"`)
       t.onRunEnd?.({ run: { status: 'completed' }, streams: {} })
+      await metrics.text()
     }
     const { body } = await metrics.text()
     expect(body).not.toContain('run="a"')
+    expect(sample(body, 'iotload_messages_sent_total{', 'run="b"')).toBe(3)
     expect(body).toContain('run="b"')
     expect(body).toContain('run="c"')
   })

@@ -1,16 +1,12 @@
-import type { ObservableResult } from '@opentelemetry/api'
-import { ValueType } from '@opentelemetry/api'
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import {
-  AggregationTemporality,
   type CollectionResult,
-  DataPointType,
-  type HistogramMetricData,
   MeterProvider,
+  type MetricData,
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics'
-import type { BucketHistogram } from './latency-buckets.ts'
+import { counterData, gaugeData, histogramData, hrTime, type Point } from './metric-data.ts'
 import { LEGS, type RunLabels, RunMetrics } from './run-metrics.ts'
 
 /** Prometheus text exposition, for GET /metrics handlers. */
@@ -30,35 +26,78 @@ export interface MetricsOptions {
 const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 const SCOPE = { name: '@iotload/otel', version: '0.1.0' }
 
-function histogramData(
-  name: string,
-  description: string,
-  points: Array<{ h: BucketHistogram; attrs: RunMetrics['consumerAttrs']; start: [number, number] }>,
-  end: [number, number],
-): HistogramMetricData {
-  return {
-    descriptor: { name, description, unit: 'ms', valueType: ValueType.DOUBLE },
-    aggregationTemporality: AggregationTemporality.CUMULATIVE,
-    dataPointType: DataPointType.HISTOGRAM,
-    dataPoints: points.map(({ h, attrs, start }) => ({
-      startTime: start,
-      endTime: end,
-      attributes: attrs,
-      value: {
-        buckets: { boundaries: Array.from(h.bounds), counts: Array.from(h.counts) },
-        count: h.count,
-        sum: h.sum,
-        ...(h.count > 0 ? { min: h.min, max: h.max } : {}),
-      },
-    })),
-  }
-}
+type Read = (r: RunMetrics) => Point<number>
+const producer =
+  (f: (r: RunMetrics) => number): Read =>
+  (r) => ({ value: f(r), attrs: r.producerAttrs, start: r.startTime })
+const consumer =
+  (f: (r: RunMetrics) => number): Read =>
+  (r) => ({ value: f(r), attrs: r.consumerAttrs, start: r.startTime })
+
+const COUNTERS: Array<{ name: string; description: string; read: Read }> = [
+  {
+    name: 'iotload.messages.sent',
+    description: 'Measured messages sent (warm-up excluded)',
+    read: producer((r) => r.sent),
+  },
+  {
+    name: 'iotload.messages.received',
+    description: 'Measured messages received, first arrivals',
+    read: consumer((r) => r.received),
+  },
+  {
+    name: 'iotload.messages.lost',
+    description: 'Messages sent but never received (set when the run ends)',
+    read: consumer((r) => r.lost),
+  },
+  {
+    name: 'iotload.messages.duplicate',
+    description: 'Duplicate arrivals',
+    read: consumer((r) => r.duplicates),
+  },
+  {
+    name: 'iotload.messages.invalid',
+    description: 'Arrivals without valid iotload metadata',
+    read: consumer((r) => r.invalid),
+  },
+  {
+    name: 'iotload.publish.errors',
+    description: 'Publishes the broker or client rejected',
+    read: producer((r) => r.publishErrors),
+  },
+  {
+    name: 'iotload.connection.reconnects',
+    description: 'Reconnections of any role',
+    read: producer((r) => r.reconnects),
+  },
+]
+
+const GAUGES: Array<{ name: string; description: string; unit: string; read: Read }> = [
+  {
+    name: 'iotload.devices.connected',
+    description: 'Connected emulated devices',
+    unit: '{device}',
+    read: producer((r) => r.connectedDevices),
+  },
+  {
+    name: 'iotload.generator.lag_milliseconds',
+    description: 'Worst send lag behind the open-loop schedule since the last scrape',
+    unit: 'ms',
+    read: producer((r) => (r.ended ? 0 : r.takeLagMs())),
+  },
+  {
+    name: 'iotload.messages.gaps',
+    description: 'Sequence gaps outstanding (lost or still in flight)',
+    unit: '{message}',
+    read: consumer((r) => r.gaps),
+  },
+]
 
 /**
  * Process-wide iotload metrics: one MeterProvider read by a Prometheus exporter that never opens
  * its own port; the text is served by the daemon's GET /metrics or `serveMetrics`. Runs register
- * a `RunMetrics`; counters and gauges are observable instruments read at scrape time, latency
- * histograms come from a metric producer over the runs' bucket counts.
+ * a `RunMetrics`; a metric producer turns the registered runs into counters, gauges and latency
+ * histograms at scrape time.
  */
 export class IotloadMetrics {
   readonly exporter: PrometheusExporter
@@ -69,62 +108,15 @@ export class IotloadMetrics {
 
   constructor(options: MetricsOptions = {}) {
     this.retain = options.retainEndedRuns ?? 10
-    const histograms: MetricProducer = { collect: async () => this.collectHistograms() }
-    this.exporter = new PrometheusExporter({ preventServerStart: true, metricProducers: [histograms] })
+    // Every series comes from this producer over the registered runs, never from SDK instruments:
+    // the SDK keeps an observable instrument's series after its run is dropped (stuck at 0, and
+    // counting towards the cardinality limit), which a long-lived daemon cannot afford.
+    const producer: MetricProducer = { collect: async () => this.collect() }
+    this.exporter = new PrometheusExporter({ preventServerStart: true, metricProducers: [producer] })
     this.provider = new MeterProvider({
       resource: resourceFromAttributes({ 'service.name': options.serviceName ?? 'iotload' }),
       readers: [this.exporter],
     })
-    const meter = this.provider.getMeter(SCOPE.name, SCOPE.version)
-    const counter = (name: string, description: string, read: (r: RunMetrics, o: ObservableResult) => void) =>
-      meter.createObservableCounter(name, { description, valueType: ValueType.INT }).addCallback((o) => {
-        for (const r of this.runs.values()) read(r, o)
-      })
-    counter('iotload.messages.sent', 'Measured messages sent (warm-up excluded)', (r, o) =>
-      o.observe(r.sent, r.producerAttrs),
-    )
-    counter('iotload.messages.received', 'Measured messages received, first arrivals', (r, o) =>
-      o.observe(r.received, r.consumerAttrs),
-    )
-    counter('iotload.messages.lost', 'Messages sent but never received (set when the run ends)', (r, o) =>
-      o.observe(r.lost, r.consumerAttrs),
-    )
-    counter('iotload.messages.duplicate', 'Duplicate arrivals', (r, o) =>
-      o.observe(r.duplicates, r.consumerAttrs),
-    )
-    counter('iotload.messages.invalid', 'Arrivals without valid iotload metadata', (r, o) =>
-      o.observe(r.invalid, r.consumerAttrs),
-    )
-    counter('iotload.publish.errors', 'Publishes the broker or client rejected', (r, o) =>
-      o.observe(r.publishErrors, r.producerAttrs),
-    )
-    counter('iotload.connection.reconnects', 'Reconnections of any role', (r, o) =>
-      o.observe(r.reconnects, r.producerAttrs),
-    )
-    const gauge = (
-      name: string,
-      description: string,
-      unit: string,
-      read: (r: RunMetrics, o: ObservableResult) => void,
-    ) =>
-      meter.createObservableGauge(name, { description, unit }).addCallback((o) => {
-        for (const r of this.runs.values()) read(r, o)
-      })
-    gauge('iotload.devices.connected', 'Connected emulated devices', '{device}', (r, o) =>
-      o.observe(r.connectedDevices, r.producerAttrs),
-    )
-    gauge(
-      'iotload.generator.lag_milliseconds',
-      'Worst send lag behind the open-loop schedule since the last scrape',
-      'ms',
-      (r, o) => o.observe(r.ended ? 0 : r.takeLagMs(), r.producerAttrs),
-    )
-    gauge(
-      'iotload.messages.gaps',
-      'Sequence gaps outstanding (lost or still in flight)',
-      '{message}',
-      (r, o) => o.observe(r.gaps, r.consumerAttrs),
-    )
   }
 
   /** Registers a run; its series appear from the next scrape on. */
@@ -143,29 +135,34 @@ export class IotloadMetrics {
       this.runs.delete(old.labels.run)
   }
 
-  private async collectHistograms(): Promise<CollectionResult> {
-    const end: [number, number] = [Math.floor(Date.now() / 1000), (Date.now() % 1000) * 1e6]
+  private async collect(): Promise<CollectionResult> {
+    const end = hrTime(Date.now())
     const runs = [...this.runs.values()]
-    const e2e = runs.map((r) => ({ h: r.e2e, attrs: r.consumerAttrs, start: r.startTime }))
-    const co = runs.map((r) => ({ h: r.e2eCorrected, attrs: r.consumerAttrs, start: r.startTime }))
+    const histogram = (r: RunMetrics, h: RunMetrics['e2e']) => ({
+      value: h,
+      attrs: r.consumerAttrs,
+      start: r.startTime,
+    })
     const legs = runs.flatMap((r) =>
       LEGS.filter((l) => r.legs[l].count > 0).map((l) => ({
-        h: r.legs[l],
+        value: r.legs[l],
         attrs: r.legAttrs[l],
         start: r.startTime,
       })),
     )
-    const metrics = [
+    const metrics: MetricData[] = [
+      ...COUNTERS.map((c) => counterData(c.name, c.description, runs.map(c.read), end)),
+      ...GAUGES.map((g) => gaugeData(g.name, g.description, g.unit, runs.map(g.read), end)),
       histogramData(
         'iotload.e2e.latency_milliseconds',
         'End-to-end latency from the actual send time',
-        e2e,
+        runs.map((r) => histogram(r, r.e2e)),
         end,
       ),
       histogramData(
         'iotload.e2e.latency.corrected_milliseconds',
         'End-to-end latency from the intended send time (coordinated-omission corrected)',
-        co,
+        runs.map((r) => histogram(r, r.e2eCorrected)),
         end,
       ),
     ]
