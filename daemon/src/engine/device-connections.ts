@@ -52,8 +52,8 @@ export async function openConnections(o: OpenConnectionsOptions): Promise<Opened
       }
       if (user || pass || token) {
         const password = pass?.(vars)
-        // Per-device passwords are secrets too; register them so logs scrub them.
-        if (password && pass && o.broker.auth?.password?.includes('{')) secrets.add(password)
+        // Per-device passwords are secrets too; the run's scope keeps them while it lasts.
+        if (password && pass && o.broker.auth?.password?.includes('{')) secrets.add(password, o.runId)
         ctx.credentials = {
           ...(user ? { username: user(vars) } : {}),
           ...(password !== undefined ? { password } : {}),

@@ -119,6 +119,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
 
   const execute = async (): Promise<RunSummary> => {
     let error: string | undefined
+    secrets.openScope(id)
     try {
       store?.createRun({ id, name: s.name, scenario: resolved.redacted, createdAt: Date.now() })
       setStatus('connecting')
@@ -154,6 +155,8 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     await producer.close()
     await bridge?.close()
     await consumer?.close()
+    // Nothing of this run can log a per-device password any more.
+    secrets.closeScope(id)
     const finalStatus: RunStatus = error ? 'failed' : stopRequested ? 'stopped' : 'completed'
     const p = s.producer
     const totalRate = producer.targetRate

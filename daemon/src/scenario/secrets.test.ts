@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest'
+import { SecretRegistry } from './secrets.ts'
+
+describe('SecretRegistry', () => {
+  it('scrubs a secret that contains another one whole, whatever the order they came in', () => {
+    const r = new SecretRegistry()
+    r.add('s3cr')
+    r.add('s3cr-et-longer')
+    expect(r.scrub('a s3cr-et-longer b s3cr')).toBe('a [redacted] b [redacted]')
+  })
+
+  it('forgets scoped values when the last user closes the scope, and keeps process-wide ones', () => {
+    const r = new SecretRegistry()
+    r.add('global-pw')
+    r.openScope('run1')
+    r.openScope('run1') // a second role of the same run
+    r.add('dev-1-pw', 'run1')
+    r.add('dev-1-pw', 'run1')
+    expect(r.size).toBe(2)
+    r.closeScope('run1')
+    expect(r.scrub('dev-1-pw')).toBe('[redacted]')
+    r.closeScope('run1')
+    expect(r.scrub('dev-1-pw global-pw')).toBe('dev-1-pw [redacted]')
+    expect(r.size).toBe(1)
+  })
+
+  it('keeps a value added to a scope that is not open for the life of the process', () => {
+    const r = new SecretRegistry()
+    r.add('orphan-pw', 'never-opened')
+    expect(r.scrub('orphan-pw')).toBe('[redacted]')
+  })
+
+  it('ignores values too short to scrub without mangling ordinary text', () => {
+    const r = new SecretRegistry()
+    r.add('ab')
+    expect(r.scrub('abc')).toBe('abc')
+    expect(r.size).toBe(0)
+  })
+
+  it('redacts the password of a URL it has never seen', () => {
+    expect(new SecretRegistry().scrub('redis://user:hunter2@host:6379')).toBe(
+      'redis://user:[redacted]@host:6379',
+    )
+  })
+})
