@@ -188,7 +188,7 @@ const suite: BenchSuite = {
       value: Math.round(value),
       unit: 'msg/s',
       baseline: { name: 'pulsar-perf (binary protocol)', value: Math.round(base) },
-      ratio: base > 0 ? value / base : 0,
+      ratio: base > 0 ? Number((value / base).toFixed(3)) : 0,
       notes,
     })
     return [
