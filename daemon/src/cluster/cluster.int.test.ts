@@ -129,6 +129,11 @@ describe.skipIf(!redisUp || !mqttUp)('cluster: 2 producer daemons, 2 consumer da
     // Counts: everything sent was received.
     expect(s.streams.e2e.sent).toBeGreaterThan(0)
     expect(s.streams.e2e.received).toBe(s.streams.e2e.sent)
+    // The producer daemons' own health, connections and (QoS 1) publish acks are in the summary.
+    expect(s.connections).toMatchObject({ devices: 400, failed: 0 })
+    expect(s.generator.targetRate).toBe(s.target.totalRate)
+    expect(s.generator.limited).toBe(s.generatorLimited)
+    expect(s.streams['publish-ack'].latency.raw.count).toBe(s.streams.e2e.sent)
     // Merged p50/p99 equal a merge by hand of the per-daemon histograms.
     const records = await readTopicSeconds(redis, keys, id, [...perTopic.keys()])
     const byHand = mergeByHand(records)

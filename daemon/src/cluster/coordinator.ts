@@ -1,4 +1,5 @@
 import { describeError } from '@iotload/sdk'
+import { STREAM } from '../engine/recorder.ts'
 import { newRunId } from '../engine/run.ts'
 import { evaluateSlo, type StreamSummary } from '../engine/summary.ts'
 import type { Logger } from '../log/logger.ts'
@@ -10,6 +11,7 @@ import { claimableTopics } from './consumer-task.ts'
 import type { ClusterMember } from './member.ts'
 import { e2eRow, encodeHistogram, mergeCluster, stats } from './merge.ts'
 import { type RunPlan, splitDevices, withRole } from './plan.ts'
+import { mergeConnections, mergeGenerators, mergePublishAck } from './producer-merge.ts'
 import type { ProducerReport } from './producer-task.ts'
 import { RUN_KEY_TTL_S, sleep } from './task-context.ts'
 import type { TopicSecond } from './topic-record.ts'
@@ -311,11 +313,10 @@ export class ClusterCoordinator {
     const lost = consumerEnabled ? Math.max(0, sent - merged.total.received) : 0
     const rate = Math.round((merged.total.received / durationS) * 10) / 10
     const row = e2eRow(merged, sent, lost, rate)
-    const legRows = [...merged.legs].map(([stream, h]) => ({
-      stream,
-      raw: stats(h),
-      rawHist: encodeHistogram(h),
-    }))
+    const publishAck = mergePublishAck(prods)
+    const legRows = [...(publishAck ? [[STREAM.publishAck, publishAck] as const] : []), ...merged.legs].map(
+      ([stream, h]) => ({ stream, raw: stats(h), rawHist: encodeHistogram(h) }),
+    )
     store.saveSummary(id, [row, ...legRows])
 
     // Clocks: every daemon's offset to this coordinator, from its own four-timestamp exchange.
@@ -367,9 +368,9 @@ export class ClusterCoordinator {
       },
       streams,
       invalid: { ...merged.total.invalidByReason },
-      generator: null,
+      generator: mergeGenerators(prods),
       generatorLimited: [...prods.values()].some((x) => x.generatorLimited),
-      connections: null,
+      connections: mergeConnections(prods),
       bridge: null,
       clockSkew: merged.total.clockSkew,
       slo,
@@ -380,6 +381,7 @@ export class ClusterCoordinator {
           ...x,
           status: prods.get(x.member)?.status ?? 'lost',
           sent: prods.get(x.member)?.sent ?? 0,
+          generatorLimited: prods.get(x.member)?.generatorLimited ?? false,
         })),
         consumers: plan.consumers,
         bridges: plan.bridges,

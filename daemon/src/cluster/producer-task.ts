@@ -1,8 +1,11 @@
 import { describeError, nowUs } from '@iotload/sdk'
+import type { GeneratorReport } from '../engine/generator-health.ts'
+import { STREAM } from '../engine/recorder.ts'
 import { startRun } from '../engine/run.ts'
+import type { RunSummary } from '../engine/summary.ts'
 import { resolveScenario } from '../scenario/load-scenario.ts'
 import { compileTextTemplate } from '../scenario/text-template.ts'
-import type { ResultStore } from '../store/result-store.ts'
+import type { ResultStore, StreamSummaryRow } from '../store/result-store.ts'
 import { producerScenario, type RunPlan } from './plan.ts'
 import {
   epochLocalUs,
@@ -22,21 +25,22 @@ export interface ProducerReport {
   sentWarmup: number
   publishErrors: number
   generatorLimited: boolean
-  /** Encoded publish-ack histogram (µs), when the broker acks. */
+  /** This daemon's generator health, for the cluster summary. */
+  generator?: GeneratorReport | null
+  connections?: RunSummary['connections']
+  /** Encoded publish-ack histogram (µs), when the broker acks: merged exactly by the coordinator. */
   publishAckHist?: string
   error?: string
 }
 
-/** A store that only captures the start time (the engine stores nothing else for a cluster producer). */
-function startTap(onStart: (ms: number) => void): ResultStore {
+/** A store that keeps nothing but the summary rows (the engine stores nothing else for a cluster producer). */
+function summaryTap(onSummary: (rows: StreamSummaryRow[]) => void): ResultStore {
   const noop = () => {}
   return {
     createRun: noop,
-    updateRun: (_id, f) => {
-      if (f.startedAt) onStart(f.startedAt)
-    },
+    updateRun: noop,
     appendSecond: noop,
-    saveSummary: noop,
+    saveSummary: (_id, rows) => onSummary(rows),
     getRun: () => undefined,
     listRuns: () => [],
     getSeries: () => [],
@@ -101,10 +105,13 @@ export async function runProducerTask(ctx: TaskContext, plan: RunPlan): Promise<
       m.expire(k.sent(plan.id), RUN_KEY_TTL_S)
       await m.exec()
     }
+    let publishAckHist: string | undefined
     const handle = startRun(resolved, {
       id: plan.id,
       logger,
-      store: startTap(() => {}),
+      store: summaryTap((rows) => {
+        publishAckHist = rows.find((r) => r.stream === STREAM.publishAck)?.rawHist
+      }),
       telemetry: {
         onSend: (i) => {
           sentByTopic.set(i.topic, (sentByTopic.get(i.topic) ?? 0) + 1)
@@ -144,14 +151,15 @@ export async function runProducerTask(ctx: TaskContext, plan: RunPlan): Promise<
     clearInterval(watch)
     await flushSent()
     const e2e = summary.streams.e2e
-    const ack = summary.streams['publish-ack']
     await report({
       status: summary.run.status,
       sent: e2e?.sent ?? 0,
       sentWarmup: totals.sentWarmup,
       publishErrors: totals.publishErrors,
       generatorLimited: summary.generatorLimited,
-      ...(ack ? { publishAck: ack.latency.raw } : {}),
+      generator: summary.generator,
+      connections: summary.connections,
+      ...(publishAckHist ? { publishAckHist } : {}),
       ...(summary.error ? { error: summary.error } : {}),
     })
     logger.info('cluster producer task ended', { run: plan.id, status: summary.run.status })
