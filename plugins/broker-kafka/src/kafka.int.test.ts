@@ -65,6 +65,25 @@ describe.skipIf(!up)('kafka plugin against Kafka on 127.0.0.1:9092', () => {
     warnings.length = 0
   })
 
+  it('pause holds deliveries back (the backlog stays in Kafka) and resume delivers all of it in order', async () => {
+    const topic = `${run}.pause`
+    const sub = await open('consumer')
+    const pub = await open('producer')
+    const inbox = collect()
+    const s = (await sub.subscribe(topic, inbox.push)) as { pause?: () => void; resume?: () => void }
+    expect(typeof s.pause).toBe('function')
+    await pub.publish(topic, { payload: Buffer.from('before'), key: 'd' })
+    await until(() => inbox.msgs.length === 1, 30_000, 'the message before pause')
+    s.pause!()
+    for (let i = 0; i < 50; i++) await pub.publish(topic, { payload: Buffer.from(`m${i}`), key: 'd' })
+    // Longer than a fetch cycle (maxWaitTime) and the 1 s heartbeat wake-up.
+    await new Promise((r) => setTimeout(r, 2500))
+    expect(inbox.msgs.length).toBe(1)
+    s.resume!()
+    await until(() => inbox.msgs.length === 51, 30_000, () => `51 messages, have ${inbox.msgs.length}`)
+    expect(inbox.msgs.slice(1).map(text)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`))
+  })
+
   it('round trip: payload bytes, topic, key order and headers', async () => {
     const topic = `${run}.rt`
     const sub = await open('consumer')

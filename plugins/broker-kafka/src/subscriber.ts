@@ -67,6 +67,10 @@ export class KafkaSubscriber implements Subscription {
   private readonly startOffsets = new Map<string, Map<number, string>>()
   private pinning: Promise<void> = Promise.resolve()
   private readonly runConfig: ConsumerRunConfig
+  /** Set by `pause()`: deliveries wait (and the fetch loop with them) until `resume()`. */
+  private paused = false
+  private wakePaused: () => void = () => {}
+  private pausedUntilResumed: Promise<void> = Promise.resolve()
 
   constructor(private readonly deps: SubscriberDeps) {
     const onMessage = deps.onMessage
@@ -79,13 +83,21 @@ export class KafkaSubscriber implements Subscription {
       // partition's batches stay sequential, so per-device order holds); with 10 partitions on one
       // consumer this halved the bridge's receive latency.
       partitionsConsumedConcurrently: 10,
-      eachBatch: async ({ batch }: EachBatchPayload) => {
+      // Offsets are resolved by hand up to the last record handed over, so a batch cut short by
+      // unsubscribe while paused is read again by the group's next member, not skipped.
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
         const topic = batch.topic
+        let last: string | undefined
         for (const m of batch.messages) {
+          while (this.paused && !this.stopped) await this.waitForResume(heartbeat)
+          if (this.stopped || !isRunning() || isStale()) break
           const headers = headersToStrings(m.headers)
           const payload = m.value ?? EMPTY
           onMessage(headers ? { topic, payload, headers } : { topic, payload })
+          last = m.offset
         }
+        if (last !== undefined) resolveOffset(last)
       },
     }
     const { consumer, ctx } = deps
@@ -133,9 +145,41 @@ export class KafkaSubscriber implements Subscription {
     this.scheduleRefresh()
   }
 
+  /**
+   * Back-pressure for the bridge: stops handing records over, so kafkajs stops fetching for the
+   * paused partitions and the backlog waits in Kafka (consumer lag) instead of in memory.
+   */
+  pause(): void {
+    if (this.paused) return
+    this.paused = true
+    this.pausedUntilResumed = new Promise((resolve) => {
+      this.wakePaused = resolve
+    })
+  }
+
+  resume(): void {
+    if (!this.paused) return
+    this.paused = false
+    this.wakePaused()
+  }
+
+  /** Waits for `resume()` at most a second, heartbeating so a long pause keeps the group membership. */
+  private async waitForResume(heartbeat: () => Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      this.pausedUntilResumed,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 1000)
+      }),
+    ])
+    clearTimeout(timer)
+    if (this.paused) await heartbeat().catch(() => undefined)
+  }
+
   async unsubscribe(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    this.wakePaused()
     this.deps.onStopping()
     if (this.refreshTimer) clearTimeout(this.refreshTimer)
     await this.restarting.catch(() => undefined)
