@@ -80,7 +80,11 @@ describe.skipIf(!up)('kafka plugin against Kafka on 127.0.0.1:9092', () => {
     await new Promise((r) => setTimeout(r, 2500))
     expect(inbox.msgs.length).toBe(1)
     s.resume!()
-    await until(() => inbox.msgs.length === 51, 30_000, () => `51 messages, have ${inbox.msgs.length}`)
+    await until(
+      () => inbox.msgs.length === 51,
+      30_000,
+      () => `51 messages, have ${inbox.msgs.length}`,
+    )
     expect(inbox.msgs.slice(1).map(text)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`))
   })
 
