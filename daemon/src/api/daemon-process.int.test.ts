@@ -328,4 +328,33 @@ describe.skipIf(!up)('iotload daemon: durability against Mosquitto', () => {
       expect(rawFile.includes(secret), `${name} in the database file`).toBe(false)
     }
   }, 240_000)
+
+  it('survives a plugin’s unhandled rejection and uncaught throw: logs, counts, finishes the run, takes the next', async () => {
+    const plugin = join(import.meta.dirname, 'fixtures', 'stray-error-plugin.ts')
+    const d = await startDaemon(join(dir, 'stray.db'), ['--plugin-allow', plugin])
+    const finished = async (id: string) =>
+      until(`run ${id} finished`, async () => {
+        const run = (await (await fetch(`${d.url}/v1/runs/${id}`)).json()) as RunBody
+        return ['completed', 'failed', 'stopped'].includes(run.status) ? run : undefined
+      })
+    const stray = mqttScenario(`${topic}/stray`, {
+      broker: { plugin, url: 'mqtt://127.0.0.1:1883' },
+      producer: { devices: 5, rate: '10/s', duration: '2s', topic: `${topic}/stray/{device}` },
+    })
+    const first = (await (await postRun(d.url, stray)).json()) as { id: string }
+    const run = await finished(first.id)
+    expect(run.status, JSON.stringify(run.error)).toBe('completed')
+    expect(d.proc.exitCode).toBeNull()
+    expect(d.stderr()).toMatch(
+      /unhandled promise rejection; the daemon keeps running.*stray rejection from a plugin/,
+    )
+    expect(d.stderr()).toMatch(
+      /uncaught exception; the daemon keeps running.*stray throw from a plugin timer/,
+    )
+    expect(await (await fetch(`${d.url}/metrics`)).text()).toMatch(/^iotload_daemon_stray_errors_total 2$/m)
+    // The daemon still takes and completes work.
+    const next = (await (await postRun(d.url, mqttScenario(`${topic}/after-stray`))).json()) as { id: string }
+    expect((await finished(next.id)).status).toBe('completed')
+    expect((await fetch(`${d.url}/healthz`)).status).toBe(200)
+  }, 120_000)
 })

@@ -1,3 +1,4 @@
+import type { StrayErrors } from '../service/last-resort.ts'
 import type { RunManager } from '../service/run-manager.ts'
 
 /** Prometheus content type for the text exposition format. */
@@ -7,7 +8,7 @@ export const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
  * The daemon's own minimal Prometheus text (runs by status, active runs, run limit), served on
  * /metrics until an OpenTelemetry provider is injected.
  */
-export function daemonMetricsText(manager: RunManager): string {
+export function daemonMetricsText(manager: RunManager, stray?: StrayErrors): string {
   const lines = ['# HELP iotload_runs Runs known to this daemon, by status.', '# TYPE iotload_runs gauge']
   const counts = manager.countByStatus()
   for (const status of Object.keys(counts).sort())
@@ -20,5 +21,11 @@ export function daemonMetricsText(manager: RunManager): string {
     '# TYPE iotload_max_runs gauge',
     `iotload_max_runs ${manager.maxRuns}`,
   )
+  if (stray)
+    lines.push(
+      '# HELP iotload_daemon_stray_errors_total Errors nothing caught (unhandled rejections, uncaught exceptions), logged and survived.',
+      '# TYPE iotload_daemon_stray_errors_total counter',
+      `iotload_daemon_stray_errors_total ${stray.count}`,
+    )
   return `${lines.join('\n')}\n`
 }

@@ -16,6 +16,7 @@ import { SqliteStore } from '../store/sqlite-store.ts'
 import { combinedMetrics } from '../telemetry/daemon-metrics.ts'
 import { daemonTelemetry } from '../telemetry/run-telemetry.ts'
 import { EXIT } from './exit-codes.ts'
+import { installLastResortHandlers } from '../service/last-resort.ts'
 
 /** Port the daemon listens on unless `--port` / IOTLOAD_PORT say otherwise. */
 export const DEFAULT_PORT = 7878
@@ -147,6 +148,8 @@ export async function daemonCommand(
   const manager = cluster
     ? new ClusterRunManager({ ...managerOptions, logger }, cluster)
     : new RunManager(managerOptions)
+  // Installed before anything can run: a plugin's stray error must not take the daemon down.
+  const stray = installLastResortHandlers(logger)
   const app = createApp({
     manager,
     logger,
@@ -155,7 +158,7 @@ export async function daemonCommand(
       ...(env.IOTLOAD_PLUGIN_DIR ? { prefix: env.IOTLOAD_PLUGIN_DIR } : {}),
     }),
     ...(token ? { token } : {}),
-    metrics: hooks.metrics ?? combinedMetrics(otel.metrics, () => daemonMetricsText(manager)),
+    metrics: hooks.metrics ?? combinedMetrics(otel.metrics, () => daemonMetricsText(manager, stray)),
   })
 
   const server = serve({ fetch: app.fetch, hostname: host, port })
@@ -166,6 +169,7 @@ export async function daemonCommand(
     })
   } catch (err) {
     store.close()
+    stray.uninstall()
     process.stderr.write(`error: cannot listen on ${host}:${port}: ${(err as Error).message}\n`)
     return EXIT.runtime
   }
@@ -205,6 +209,7 @@ export async function daemonCommand(
         .catch((err) => logger.error('shutdown failed', { error: (err as Error).message }))
         .finally(() => {
           store.close()
+          stray.uninstall()
           process.off('SIGTERM', onSignal)
           process.off('SIGINT', onSignal)
           logger.info('daemon stopped')
