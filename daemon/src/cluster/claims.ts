@@ -6,7 +6,7 @@ import { RUN_KEY_TTL_S } from './task-context.ts'
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`
 
-type ScriptedRedis = Redis & {
+export type ScriptedRedis = Redis & {
   iotloadRenewClaim(key: string, owner: string, ms: number): Promise<number>
   iotloadReleaseClaim(key: string, owner: string): Promise<number>
 }
@@ -18,7 +18,8 @@ interface ClaimPipeline {
   exec(): Promise<[Error | null, unknown][] | null>
 }
 
-function scripted(redis: Redis): ScriptedRedis {
+/** The connection with the lease scripts defined (once); they serve any `SET NX PX` lease. */
+export function scripted(redis: Redis): ScriptedRedis {
   const r = redis as ScriptedRedis
   if (typeof r.iotloadRenewClaim !== 'function') {
     redis.defineCommand('iotloadRenewClaim', { numberOfKeys: 1, lua: RENEW })

@@ -9,6 +9,7 @@ import { ClusterCoordinator } from './coordinator.ts'
 import { runBridgeTask } from './bridge-task.ts'
 import { runConsumerTask } from './consumer-task.ts'
 import { ClusterMember, type ClusterRole } from './member.ts'
+import { watchForOrphanRuns } from './orphan-watch.ts'
 import { runProducerTask } from './producer-task.ts'
 import type { RedisSettings } from './redis-client.ts'
 import { readPlan, type TaskContext } from './task-context.ts'
@@ -44,6 +45,7 @@ export class ClusterRunManager extends RunManager {
   private readonly clusterLogger: Logger
   private readonly scenarioEnv: NodeJS.ProcessEnv
   private readonly allowed: string[]
+  private stopWatch: () => void = () => {}
 
   constructor(
     options: RunManagerOptions & { logger: Logger },
@@ -76,6 +78,12 @@ export class ClusterRunManager extends RunManager {
       leaseMs: this.cluster.leaseMs,
     })
     await this.member.start((runId) => this.onAssignment(runId))
+    this.stopWatch = watchForOrphanRuns(
+      this.member,
+      this.coordinator,
+      this.cluster.leaseMs,
+      this.clusterLogger,
+    )
   }
 
   private onAssignment(runId: string): void {
@@ -159,6 +167,7 @@ export class ClusterRunManager extends RunManager {
   }
 
   override async shutdown(): Promise<void> {
+    this.stopWatch()
     await this.coordinator?.shutdown()
     await super.shutdown()
     await Promise.race([Promise.allSettled([...this.tasks]), new Promise((r) => setTimeout(r, 5000))])

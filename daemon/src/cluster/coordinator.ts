@@ -6,14 +6,14 @@ import type { Logger } from '../log/logger.ts'
 import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
 import { ServiceError } from '../service/errors.ts'
 import type { ResultStore, RunStatus } from '../store/result-store.ts'
-import type { ClaimEvent } from './claims.ts'
+import { type ClaimEvent, scripted } from './claims.ts'
 import { claimableTopics } from './consumer-task.ts'
 import type { ClusterMember } from './member.ts'
 import { e2eRow, encodeHistogram, mergeCluster, stats } from './merge.ts'
 import { type RunPlan, splitDevices, withRole } from './plan.ts'
 import { mergeConnections, mergeGenerators, mergePublishAck } from './producer-merge.ts'
 import type { ProducerReport } from './producer-task.ts'
-import { RUN_KEY_TTL_S, sleep } from './task-context.ts'
+import { RUN_KEY_TTL_S, readPlan, sleep as pause } from './task-context.ts'
 import type { TopicSecond } from './topic-record.ts'
 
 /** Coordinator settings. */
@@ -28,6 +28,9 @@ export interface CoordinatorOptions {
   /** Longest wait for producers to advertise and topics to be claimed. @default 60000 */
   readyTimeoutMs?: number
 }
+
+/** Where coordination starts: a submitted run at `advertise`, an adopted one where it was left. */
+type Phase = 'advertise' | 'go' | 'stop'
 
 /** Clock figures of one daemon relative to the coordinator. */
 export interface MemberClock {
@@ -108,6 +111,7 @@ export class ClusterCoordinator {
       .multi()
       .set(k.plan(id), JSON.stringify(plan), 'EX', RUN_KEY_TTL_S)
       .set(k.state(id), 'advertise', 'EX', RUN_KEY_TTL_S)
+      .sadd(k.coordinatedRuns, id)
     const assigned = new Set([...plan.producers.map((x) => x.member), ...plan.consumers, ...plan.bridges])
     for (const a of assigned) m.rpush(k.inbox(a), id).expire(k.inbox(a), RUN_KEY_TTL_S)
     await m.exec()
@@ -117,14 +121,56 @@ export class ClusterCoordinator {
       consumers: plan.consumers.join(' '),
       bridges: plan.bridges.join(' '),
     })
-    const done = this.coordinate(plan, resolved)
+    this.launch(plan, resolved, 'advertise')
+    return { id, status: 'connecting' }
+  }
+
+  private launch(plan: RunPlan, resolved: ResolvedScenario, from: Phase, adoptedFrom?: string): void {
+    const id = plan.id
+    const done = this.coordinate(plan, resolved, from, adoptedFrom)
       .catch((err) => {
         this.o.logger.error('cluster run failed', { run: id, error: describeError(err) })
-        store.updateRun(id, { status: 'failed', endedAt: Date.now(), error: describeError(err) })
+        this.o.store.updateRun(id, { status: 'failed', endedAt: Date.now(), error: describeError(err) })
       })
       .finally(() => this.running.delete(id))
     this.running.set(id, done)
-    return { id, status: 'connecting' }
+  }
+
+  /**
+   * Takes over a run whose coordinator is gone (its lock expired; the caller holds it now): the
+   * plan and everything recorded are in Redis, so coordination resumes at the phase the state key
+   * names, and the merged run is stored here. Clock offsets stay relative to the first coordinator.
+   */
+  async adopt(id: string, state: string): Promise<void> {
+    const { member, store, logger } = this.o
+    const plan = await readPlan(member, id)
+    if (!plan) {
+      await member.redis.srem(member.keys.coordinatedRuns, id)
+      await this.releaseLock(id)
+      return
+    }
+    const resolved = await resolveScenario(structuredClone(plan.scenario), { env: this.o.env })
+    if (!store.getRun(id))
+      store.createRun({
+        id,
+        name: resolved.scenario.name,
+        scenario: resolved.redacted,
+        createdAt: plan.createdAt,
+      })
+    const from: Phase = state === 'go' || state === 'stop' ? state : 'advertise'
+    logger.warn('adopting a cluster run whose coordinator is gone', {
+      run: id,
+      from: plan.coordinator,
+      state,
+    })
+    this.launch(plan, resolved, from, plan.coordinator)
+  }
+
+  private async releaseLock(id: string): Promise<void> {
+    const { member } = this.o
+    await scripted(member.redis)
+      .iotloadReleaseClaim(member.keys.coordinator(id), member.id)
+      .catch(() => 0)
   }
 
   /** Asks a coordinated run to stop; results so far are merged and kept. */
@@ -165,20 +211,40 @@ export class ClusterCoordinator {
     return new Map(Object.entries(h).map(([k, v]) => [k, JSON.parse(v) as T]))
   }
 
-  private async coordinate(plan: RunPlan, resolved: ResolvedScenario): Promise<void> {
+  private async coordinate(
+    plan: RunPlan,
+    resolved: ResolvedScenario,
+    from: Phase,
+    adoptedFrom: string | undefined,
+  ): Promise<void> {
     const { member, store, logger } = this.o
     const k = member.keys
     const r = member.redis
     const id = plan.id
+    // Renewed only while the lock is still ours: a coordinator that stalled past its lease must not
+    // take the run back from the daemon that adopted it, and stops coordinating instead.
+    let lockLost = false
     const renew = setInterval(() => {
-      void r.set(k.coordinator(id), member.id, 'PX', this.leaseMs).catch(() => {})
+      void scripted(r)
+        .iotloadRenewClaim(k.coordinator(id), member.id, this.leaseMs)
+        .then((held) => {
+          if (held === 0 && !lockLost) {
+            lockLost = true
+            logger.error('lost the coordinator lock; another daemon coordinates this run now', { run: id })
+          }
+        })
+        .catch(() => {})
     }, this.leaseMs / 3)
+    const sleep = async (ms: number) => {
+      await pause(ms)
+      if (lockLost) throw new Error(`run ${id} is coordinated by another daemon now (this one lost its lock)`)
+    }
     try {
       const expected = plan.producers.reduce((s, x) => s + x.devices, 0)
       const stopped = () => this.stopRequested.has(id)
       // 1. Producers advertise, consumers and bridges claim every topic.
       const readyBy = Date.now() + (this.o.readyTimeoutMs ?? 60_000)
-      for (;;) {
+      for (; from === 'advertise'; ) {
         const prods = await this.tasks<{ status: string }>(id, 'producer')
         const failed = [...prods.values()].find((x) => x.status === 'failed')
         if (failed) throw new Error(`a producer failed to start: ${(failed as { error?: string }).error}`)
@@ -197,12 +263,19 @@ export class ClusterCoordinator {
         }
         await sleep(200)
       }
-      // 2. Go.
-      await r.set(k.state(id), stopped() ? 'stop' : 'go', 'EX', RUN_KEY_TTL_S)
-      const startedAt = Date.now()
+      // 2. Go (an adopted run went already: its start time is in Redis).
+      let startedAt: number
+      if (from === 'advertise') {
+        startedAt = Date.now()
+        await r
+          .multi()
+          .set(k.state(id), stopped() ? 'stop' : 'go', 'EX', RUN_KEY_TTL_S)
+          .set(k.startedAt(id), String(startedAt), 'EX', RUN_KEY_TTL_S)
+          .exec()
+      } else startedAt = Number(await r.get(k.startedAt(id))) || plan.epochMs
       store.updateRun(id, { status: 'running', startedAt })
       // 3. Wait for the producers (or their death), then let the consumers drain.
-      for (;;) {
+      for (; from !== 'stop'; ) {
         const prods = await this.tasks<ProducerReport>(id, 'producer')
         const pending = plan.producers.filter((x) => {
           const t = prods.get(x.member)
@@ -224,7 +297,7 @@ export class ClusterCoordinator {
       store.updateRun(id, { status: 'draining' })
       // Drain: until the consumers saw as many distinct messages as were sent, or the drain time.
       const drainUntil = Date.now() + resolved.scenario.run.drain
-      while (plan.consumers.length > 0 && Date.now() < drainUntil) {
+      while (from !== 'stop' && plan.consumers.length > 0 && Date.now() < drainUntil) {
         const { sent, received } = await this.updateLive(id, startedAt)
         if (received >= sent) break
         await sleep(250)
@@ -244,16 +317,24 @@ export class ClusterCoordinator {
         await sleep(200)
       }
       // 4. Merge and store.
-      await this.finish(plan, resolved, startedAt)
+      if (lockLost) throw new Error(`run ${id} is coordinated by another daemon now (this one lost its lock)`)
+      await this.finish(plan, resolved, startedAt, adoptedFrom)
       await r.set(k.state(id), 'done', 'EX', RUN_KEY_TTL_S)
     } finally {
       this.liveCounts.delete(id)
       clearInterval(renew)
-      await r.del(k.coordinator(id)).catch(() => {})
+      // Ended here, for good or not: nobody is to adopt it. Unless another daemon holds it now.
+      if (!lockLost) await r.srem(k.coordinatedRuns, id).catch(() => {})
+      await this.releaseLock(id)
     }
   }
 
-  private async finish(plan: RunPlan, resolved: ResolvedScenario, startedAt: number): Promise<void> {
+  private async finish(
+    plan: RunPlan,
+    resolved: ResolvedScenario,
+    startedAt: number,
+    adoptedFrom: string | undefined,
+  ): Promise<void> {
     const { member, store } = this.o
     const k = member.keys
     const r = member.redis
@@ -377,6 +458,8 @@ export class ClusterCoordinator {
       sloPassed: slo.every((x) => x.pass),
       cluster: {
         coordinator: member.id,
+        /** The coordinator that planned the run and died; clock offsets are relative to it. */
+        ...(adoptedFrom ? { adoptedFrom } : {}),
         producers: plan.producers.map((x) => ({
           ...x,
           status: prods.get(x.member)?.status ?? 'lost',

@@ -29,6 +29,14 @@ export class ClusterKeys {
   clocks(run: string): string {
     return `${this.prefix}:run:${run}:clocks`
   }
+  /** Set of run ids whose coordination has not ended: where daemons look for runs to adopt. */
+  get coordinatedRuns(): string {
+    return `${this.prefix}:runs:coordinated`
+  }
+  /** Epoch ms at which the run went (`state` = `go`), for a coordinator that adopts it later. */
+  startedAt(run: string): string {
+    return `${this.prefix}:run:${run}:started`
+  }
   /** Coordinator lock of a run: `SET NX PX`, renewed while coordinating. */
   coordinator(run: string): string {
     return `${this.prefix}:run:${run}:coordinator`
@@ -76,6 +84,7 @@ export class ClusterKeys {
       this.coordinator(run),
       this.plan(run),
       this.state(run),
+      this.startedAt(run),
       this.topics(run),
       this.owners(run),
       this.sent(run),
