@@ -346,11 +346,9 @@ describe.skipIf(!up)('iotload daemon: durability against Mosquitto', () => {
     expect(run.status, JSON.stringify(run.error)).toBe('completed')
     expect(d.proc.exitCode).toBeNull()
     expect(d.stderr()).toMatch(
-      /unhandled promise rejection; the daemon keeps running.*stray rejection from a plugin/,
+      /unhandled promise rejection; iotload keeps running.*stray rejection from a plugin/,
     )
-    expect(d.stderr()).toMatch(
-      /uncaught exception; the daemon keeps running.*stray throw from a plugin timer/,
-    )
+    expect(d.stderr()).toMatch(/uncaught exception; iotload keeps running.*stray throw from a plugin timer/)
     expect(await (await fetch(`${d.url}/metrics`)).text()).toMatch(/^iotload_daemon_stray_errors_total 2$/m)
     // The daemon still takes and completes work.
     const next = (await (await postRun(d.url, mqttScenario(`${topic}/after-stray`))).json()) as { id: string }

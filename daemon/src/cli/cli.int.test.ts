@@ -121,6 +121,24 @@ describe.skipIf(!rabbitmq)('iotload run against RabbitMQ with a wrong password',
 })
 
 describe.skipIf(!mosquitto)('iotload run against Mosquitto', () => {
+  it('finishes a run through a plugin’s stray rejection and throw, keeps the results, and warns', async () => {
+    const prefix = `cli-${randomUUID().slice(0, 8)}`
+    const json = join(dir, 'stray.json')
+    const plugin = fileURLToPath(new URL('../api/fixtures/stray-error-plugin.ts', import.meta.url))
+    const file = scenarioFile({
+      name: 'stray-errors',
+      broker: { plugin, url: 'mqtt://127.0.0.1:1883' },
+      producer: { devices: 5, rate: '10/s', duration: '2s', topic: `${prefix}/{device}`, qos: 1 },
+    })
+    const r = await cli(['run', file, '--db', join(dir, 'stray.db'), '--json', json])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toMatch(/unhandled promise rejection; iotload keeps running/)
+    expect(r.stderr).toMatch(/uncaught exception; iotload keeps running/)
+    expect(r.stdout).toMatch(/warning: 2 error\(s\) nothing caught were logged during the run/)
+    const summary = JSON.parse(readFileSync(json, 'utf8'))
+    expect(summary.streams.e2e).toMatchObject({ sent: 100, received: 100, lost: 0 })
+  })
+
   it('counts a non-JSON message and a JSON message without metadata as invalid, and completes', async () => {
     const prefix = `cli-${randomUUID().slice(0, 8)}`
     const json = join(dir, 'invalid.json')

@@ -3,6 +3,7 @@ import { ConfigError, IotloadError, PluginLoadError } from '@iotload/sdk'
 import { startRun } from '../engine/run.ts'
 import type { RunSummary } from '../engine/summary.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
+import { installLastResortHandlers } from '../service/last-resort.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { SqliteStore } from '../store/sqlite-store.ts'
 import { cliTelemetry } from '../telemetry/cli-telemetry.ts'
@@ -40,6 +41,8 @@ export async function runResolved(
     logger.warn('environment variable matches no scenario field; ignored', { env: name })
   const telemetry = await cliTelemetry(resolved, flags.metricsPort, logger)
   const store = new SqliteStore(flags.db)
+  // A plugin's stray error must not end the run and lose what it measured.
+  const stray = installLastResortHandlers(logger)
   let summary: RunSummary
   try {
     const handle = startRun(resolved, {
@@ -66,10 +69,15 @@ export async function runResolved(
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   } finally {
+    stray.uninstall()
     store.close()
     await telemetry.close()
   }
   process.stdout.write(`${renderSummary(summary)}\n`)
+  if (stray.count > 0)
+    process.stdout.write(
+      `warning: ${stray.count} error(s) nothing caught were logged during the run (see above); the run went on\n`,
+    )
   process.stdout.write(`results: ${flags.db} (run ${summary.run.id})\n`)
   if (flags.json) await writeFile(flags.json, `${JSON.stringify(summary, null, 2)}\n`)
   if (summary.run.status === 'failed') return EXIT.runtime

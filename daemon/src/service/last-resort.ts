@@ -7,7 +7,7 @@ export interface StrayErrors {
 }
 
 /**
- * Keeps a long-lived daemon up through an error nothing caught: a plugin's client library that
+ * Keeps a long-lived daemon (or a CLI run) going through an error nothing caught: a plugin's client library that
  * rejects a promise nobody awaits, or throws from a timer. Node would exit and take every run
  * with it; the daemon logs the error (scrubbed by the logger), counts it, and goes on. Runs that
  * depended on the failed code path end by their own timeouts and report what they measured.
@@ -16,11 +16,11 @@ export function installLastResortHandlers(logger: Logger): StrayErrors & { unins
   let count = 0
   const onRejection = (reason: unknown) => {
     count++
-    logger.error('unhandled promise rejection; the daemon keeps running', { error: describeError(reason) })
+    logger.error('unhandled promise rejection; iotload keeps running', { error: describeError(reason) })
   }
   const onException = (err: Error) => {
     count++
-    logger.error('uncaught exception; the daemon keeps running', {
+    logger.error('uncaught exception; iotload keeps running', {
       error: describeError(err),
       at: err?.stack?.split('\n').slice(1, 3).join(' | ').trim() ?? '',
     })
