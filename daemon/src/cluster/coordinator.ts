@@ -11,7 +11,7 @@ import { claimableTopics } from './consumer-task.ts'
 import type { ClusterMember } from './member.ts'
 import { e2eRow, encodeHistogram, mergeCluster, stats } from './merge.ts'
 import { type RunPlan, splitDevices, withRole } from './plan.ts'
-import { mergeConnections, mergeGenerators, mergePublishAck } from './producer-merge.ts'
+import { clusterSendRate, mergeConnections, mergeGenerators, mergePublishAck } from './producer-merge.ts'
 import type { ProducerReport } from './producer-task.ts'
 import { RUN_KEY_TTL_S, readPlan, sleep as pause } from './task-context.ts'
 import type { TopicSecond } from './topic-record.ts'
@@ -422,7 +422,7 @@ export class ClusterCoordinator {
         reordered: merged.total.reordered,
         invalid: merged.total.invalid,
         rate,
-        sendRate: Math.round((sent / durationS) * 10) / 10,
+        sendRate: clusterSendRate(prods, sent, durationS),
         latency: { raw: stats(merged.raw), co: stats(merged.co) },
       },
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { GeneratorReport } from '../engine/generator-health.ts'
 import { decodeHistogram, LatencyHistogram, statsOf } from '../engine/histogram.ts'
-import { mergeConnections, mergeGenerators, mergePublishAck } from './producer-merge.ts'
+import { clusterSendRate, mergeConnections, mergeGenerators, mergePublishAck } from './producer-merge.ts'
 import type { ProducerReport } from './producer-task.ts'
 
 const generator = (over: Partial<GeneratorReport>): GeneratorReport => ({
@@ -97,5 +97,18 @@ describe('merging producer daemons for the cluster summary', () => {
     // Same as one histogram of every ack (through the same encoding: a decoded max is its bucket's top).
     expect(statsOf(merged!)).toEqual(statsOf(decodeHistogram(all.encode())))
     expect(mergePublishAck(new Map([['a', report({})]]))).toBeUndefined()
+  })
+
+  it('adds the producers’ measured send rates; falls back to sent / duration when one is missing', () => {
+    const two = new Map([
+      ['a', report({ sendRate: 199.96 })],
+      ['b', report({ sendRate: 200.02 })],
+    ])
+    expect(clusterSendRate(two, 4000, 10)).toBe(400)
+    const failed = new Map([
+      ['a', report({ sendRate: 200 })],
+      ['b', report({ status: 'failed' })],
+    ])
+    expect(clusterSendRate(failed, 2500, 10)).toBe(250)
   })
 })

@@ -25,6 +25,8 @@ export interface ProducerReport {
   sentWarmup: number
   publishErrors: number
   generatorLimited: boolean
+  /** Measured sends per second over this daemon's own send window (warm-up excluded). */
+  sendRate?: number
   /** This daemon's generator health, for the cluster summary. */
   generator?: GeneratorReport | null
   connections?: RunSummary['connections']
@@ -157,6 +159,7 @@ export async function runProducerTask(ctx: TaskContext, plan: RunPlan): Promise<
       sentWarmup: totals.sentWarmup,
       publishErrors: totals.publishErrors,
       generatorLimited: summary.generatorLimited,
+      ...(e2e?.sendRate !== undefined ? { sendRate: e2e.sendRate } : {}),
       generator: summary.generator,
       connections: summary.connections,
       ...(publishAckHist ? { publishAckHist } : {}),
