@@ -52,6 +52,7 @@ describe('OpenLoopScheduler', () => {
     s.start()
     setTimeout(() => s.stop(), 50)
     await s.done
-    expect(s.issued).toBeLessThan(20)
+    // 100/s for 50 ms is ~5; a loaded machine may fire the stop timer late, but not by a second.
+    expect(s.issued).toBeLessThan(100)
   })
 })
