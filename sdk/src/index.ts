@@ -49,12 +49,13 @@ export {
 } from './errors.ts'
 export { importLib } from './import-lib.ts'
 export { compileMqttFilter, mqttFilterMatches } from './topic-filter.ts'
-export type {
-  InboundMessage,
-  OutboundMessage,
-  QoS,
-  SubscribeOptions,
-  Subscription,
+export {
+  type InboundMessage,
+  type OutboundMessage,
+  type QoS,
+  type SubscribeOptions,
+  type Subscription,
+  TRACEPARENT_HEADER,
 } from './messages.ts'
 export {
   type BrokerConnection,

@@ -1,6 +1,9 @@
 /** Delivery guarantee requested for a publish or subscription (MQTT semantics; other plugins map it). */
 export type QoS = 0 | 1 | 2
 
+/** Header (and JSON-envelope `tp`) name of the W3C trace context of a traced message. */
+export const TRACEPARENT_HEADER = 'traceparent'
+
 /** A message handed to a plugin for publishing. */
 export interface OutboundMessage {
   /** Encoded payload, envelope included. */

@@ -1,4 +1,5 @@
 import {
+  TRACEPARENT_HEADER,
   type BrokerConnection,
   encodeBinaryEnvelope,
   encodeJsonEnvelope,
@@ -157,26 +158,29 @@ export class ProducerRole {
     const warmup = tiUs < this.warmupEndUs
     const conns = this.connections
     const conn = conns.length === this.topics.length ? conns[dev]! : conns[dev % conns.length]!
+    const topic = this.topics[dev]!
     let payload: Uint8Array
     let t: number
+    let headers: Record<string, string> | undefined
     if (this.binaryBody === undefined && this.resolved.scenario.producer.envelope === 'json') {
       const body = this.render({ device: devNum, seq, run: this.runId })
       t = nowUs()
-      payload = Buffer.from(
-        encodeJsonEnvelope(body, { run: this.runId, dev: devNum, seq, t, ti: tiUs, warmup }),
-      )
+      headers = this.onSend?.({ dev: devNum, seq, tUs: t, tiUs, topic })
+      // A traced message carries its traceparent in the envelope too, for header-less paths.
+      const tp = headers?.[TRACEPARENT_HEADER]
+      const meta = { run: this.runId, dev: devNum, seq, t, ti: tiUs, warmup }
+      payload = Buffer.from(encodeJsonEnvelope(body, tp ? { ...meta, tp } : meta))
     } else {
       const body = this.binaryBody ?? Buffer.from(this.render({ device: devNum, seq, run: this.runId }))
       t = nowUs()
+      headers = this.onSend?.({ dev: devNum, seq, tUs: t, tiUs, topic })
       payload = encodeBinaryEnvelope({ runTag: this.tag, dev: devNum, seq, t, ti: tiUs, warmup }, body)
     }
     // Warm-up exists to let connections, JIT and caches settle: its lag is not the generator's verdict.
     if (!warmup) this.health.recordLag(t - tiUs, tiUs >= this.finalPhaseUs)
     this.recorder.onSent(warmup, t)
     this.health.publishStarted()
-    const topic = this.topics[dev]!
     const msg: OutboundMessage = { payload, qos: this.qos, key: device }
-    const headers = this.onSend?.({ dev: devNum, seq, tUs: t, tiUs, topic })
     if (headers) msg.headers = headers
     conn.publish(topic, msg).then(
       () => {

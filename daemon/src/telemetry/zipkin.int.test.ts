@@ -30,85 +30,95 @@ interface ZipkinSpan {
 }
 
 describe.skipIf(!mosquitto || !zipkin)('traces in Zipkin', () => {
-  it('holds send → bridge → receive spans of one message, the send span starting at its origin timestamp', async () => {
-    const diagnostics: string[] = []
-    const telemetry = createTelemetry({
-      diagnostics: (m, d) => diagnostics.push(`${m} ${JSON.stringify(d ?? {})}`),
-      env: {
-        OTEL_TRACES_EXPORTER: 'zipkin',
-        OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${ZIPKIN}/api/v2/spans`,
-        IOTLOAD_TRACE_SAMPLE: '4/s',
-      },
-    })
-    expect(telemetry.tracing?.target).toBe(`zipkin ${ZIPKIN}/api/v2/spans`)
-    const ns = `iotload/it-zipkin-${randomUUID().slice(0, 8)}`
-    const resolved = await resolveScenario({
-      name: 'zipkin traces',
-      broker: { plugin: 'mqtt', url: 'mqtt://127.0.0.1:1883', version: '5' },
-      producer: {
-        devices: 5,
-        rate: '10/s',
-        duration: '3s',
-        warmup: '0s',
-        topic: `${ns}/devices/{device}/telemetry`,
-        payload: { v: '{int:1:9}' },
-        qos: 1,
-      },
-      bridge: { from: `${ns}/devices/{device}/telemetry`, to: `${ns}/actions/{device}` },
-    })
-    const id = newRunId()
-    const hooks = telemetryForRun(telemetry, resolved, id)
-    // What the consumer saw of traced messages: the origin time from the envelope, and the
-    // traceparent from the MQTT 5 user properties.
-    const traced: Array<{ t: number; dev: number; seq: number; traceparent: string }> = []
-    const spy: RunTelemetry = {
-      ...hooks,
-      onReceive(info) {
-        const tp = info.headers?.traceparent
-        if (tp) traced.push({ t: info.meta.t, dev: info.meta.dev, seq: info.meta.seq, traceparent: tp })
-        hooks.onReceive?.(info)
-      },
-    }
-    const summary = await startRun(resolved, { id, telemetry: spy }).result
-    expect(summary.run.status).toBe('completed')
-    await telemetry.tracing?.forceFlush()
-    // ~4 traced messages per second for 3 s; each must arrive with a traceparent.
-    expect(traced.length).toBeGreaterThanOrEqual(8)
-    expect(traced.length).toBeLessThanOrEqual(20)
+  // MQTT 5 carries the traceparent in user properties; MQTT 3.1.1 has no headers, so only the
+  // JSON envelope's `tp` can keep the trace together.
+  it.each([
+    ['5', 'headers'],
+    ['3.1.1', 'the envelope'],
+  ] as const)(
+    'MQTT %s: holds send → bridge → receive spans of one message, linked through %s, the send span starting at its origin timestamp',
+    async (version, _carrier) => {
+      const diagnostics: string[] = []
+      const telemetry = createTelemetry({
+        diagnostics: (m, d) => diagnostics.push(`${m} ${JSON.stringify(d ?? {})}`),
+        env: {
+          OTEL_TRACES_EXPORTER: 'zipkin',
+          OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${ZIPKIN}/api/v2/spans`,
+          IOTLOAD_TRACE_SAMPLE: '4/s',
+        },
+      })
+      expect(telemetry.tracing?.target).toBe(`zipkin ${ZIPKIN}/api/v2/spans`)
+      const ns = `iotload/it-zipkin-${randomUUID().slice(0, 8)}`
+      const resolved = await resolveScenario({
+        name: 'zipkin traces',
+        broker: { plugin: 'mqtt', url: 'mqtt://127.0.0.1:1883', version },
+        producer: {
+          devices: 5,
+          rate: '10/s',
+          duration: '3s',
+          warmup: '0s',
+          topic: `${ns}/devices/{device}/telemetry`,
+          payload: { v: '{int:1:9}' },
+          qos: 1,
+        },
+        bridge: { from: `${ns}/devices/{device}/telemetry`, to: `${ns}/actions/{device}` },
+      })
+      const id = newRunId()
+      const hooks = telemetryForRun(telemetry, resolved, id)
+      // What the consumer saw of traced messages: the origin time from the envelope, and the
+      // traceparent from the MQTT 5 user properties, or (3.1.1) from the envelope alone.
+      const traced: Array<{ t: number; dev: number; seq: number; traceparent: string }> = []
+      const spy: RunTelemetry = {
+        ...hooks,
+        onReceive(info) {
+          if (version === '3.1.1') expect(info.headers).toBeUndefined()
+          const tp = version === '5' ? info.headers?.traceparent : info.meta.tp
+          if (tp) traced.push({ t: info.meta.t, dev: info.meta.dev, seq: info.meta.seq, traceparent: tp })
+          hooks.onReceive?.(info)
+        },
+      }
+      const summary = await startRun(resolved, { id, telemetry: spy }).result
+      expect(summary.run.status).toBe('completed')
+      await telemetry.tracing?.forceFlush()
+      // ~4 traced messages per second for 3 s; each must arrive with a traceparent.
+      expect(traced.length).toBeGreaterThanOrEqual(8)
+      expect(traced.length).toBeLessThanOrEqual(20)
 
-    const msg = traced[Math.floor(traced.length / 2)]!
-    const traceId = parseTraceparent(msg.traceparent)!.traceId
-    const spans = await eventually(
-      async () => {
-        const res = await fetch(`${ZIPKIN}/api/v2/trace/${traceId}`)
-        if (!res.ok) return undefined
-        const s = (await res.json()) as ZipkinSpan[]
-        return s.length >= 3 ? s : undefined
-      },
-      15_000,
-      `trace ${traceId} in Zipkin`,
-    )
-    expect(spans).toHaveLength(3)
-    const send = spans.find((s) => s.kind === 'PRODUCER')!
-    const bridge = spans.find((s) => s.name.startsWith('process'))!
-    const receive = spans.find((s) => s.name.startsWith('receive'))!
-    expect(send.name).toBe(`send ${ns}/devices/{device}/telemetry`.toLowerCase())
-    expect(send.parentId).toBeUndefined()
-    expect(send.timestamp).toBe(msg.t)
-    expect(send.tags?.['iotload.device']).toBe(String(msg.dev))
-    expect(send.tags?.['iotload.seq']).toBe(String(msg.seq))
-    expect(send.tags?.['iotload.run']).toBe(id)
-    expect(send.localEndpoint?.serviceName).toBe('iotload')
-    expect(bridge.kind).toBe('CONSUMER')
-    expect(bridge.parentId).toBe(send.id)
-    expect(bridge.timestamp).toBeGreaterThanOrEqual(send.timestamp)
-    expect(receive.kind).toBe('CONSUMER')
-    expect(receive.parentId).toBe(bridge.id)
-    expect(receive.timestamp).toBeGreaterThanOrEqual(bridge.timestamp)
-    expect(Number(receive.tags?.['iotload.latency_us'])).toBe(receive.timestamp - msg.t)
-    await telemetry.shutdown()
-    expect(diagnostics).toEqual([])
-  }, 90_000)
+      const msg = traced[Math.floor(traced.length / 2)]!
+      const traceId = parseTraceparent(msg.traceparent)!.traceId
+      const spans = await eventually(
+        async () => {
+          const res = await fetch(`${ZIPKIN}/api/v2/trace/${traceId}`)
+          if (!res.ok) return undefined
+          const s = (await res.json()) as ZipkinSpan[]
+          return s.length >= 3 ? s : undefined
+        },
+        15_000,
+        `trace ${traceId} in Zipkin`,
+      )
+      expect(spans).toHaveLength(3)
+      const send = spans.find((s) => s.kind === 'PRODUCER')!
+      const bridge = spans.find((s) => s.name.startsWith('process'))!
+      const receive = spans.find((s) => s.name.startsWith('receive'))!
+      expect(send.name).toBe(`send ${ns}/devices/{device}/telemetry`.toLowerCase())
+      expect(send.parentId).toBeUndefined()
+      expect(send.timestamp).toBe(msg.t)
+      expect(send.tags?.['iotload.device']).toBe(String(msg.dev))
+      expect(send.tags?.['iotload.seq']).toBe(String(msg.seq))
+      expect(send.tags?.['iotload.run']).toBe(id)
+      expect(send.localEndpoint?.serviceName).toBe('iotload')
+      expect(bridge.kind).toBe('CONSUMER')
+      expect(bridge.parentId).toBe(send.id)
+      expect(bridge.timestamp).toBeGreaterThanOrEqual(send.timestamp)
+      expect(receive.kind).toBe('CONSUMER')
+      expect(receive.parentId).toBe(bridge.id)
+      expect(receive.timestamp).toBeGreaterThanOrEqual(bridge.timestamp)
+      expect(Number(receive.tags?.['iotload.latency_us'])).toBe(receive.timestamp - msg.t)
+      await telemetry.shutdown()
+      expect(diagnostics).toEqual([])
+    },
+    90_000,
+  )
 
   it('iotload run with OTEL_TRACES_EXPORTER=zipkin exports complete traces before the CLI exits', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iotload-zipkin-'))

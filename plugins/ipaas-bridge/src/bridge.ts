@@ -12,6 +12,7 @@ import {
   type PluginLogger,
   setJsonMeta,
   type Subscription,
+  TRACEPARENT_HEADER,
 } from '@iotload/sdk'
 import type { BridgeConfig } from './config.ts'
 import { compileDelay, DelayTimer } from './delay.ts'
@@ -175,15 +176,18 @@ export async function startBridge(o: BridgeOptions): Promise<RunningBridge> {
     hopOutUs: number,
     dev: number,
     seq: number,
+    envelopeTp?: string,
   ): Record<string, string> | undefined => {
     if (!o.onForward) return msg.headers
+    // A trace that came without headers (MQTT 3.1.1, an iPaaS that drops them) came in the envelope.
+    const headers =
+      envelopeTp && !msg.headers?.[TRACEPARENT_HEADER]
+        ? { ...msg.headers, [TRACEPARENT_HEADER]: envelopeTp }
+        : msg.headers
     try {
-      return (
-        o.onForward({ inTopic: msg.topic, outTopic, headers: msg.headers, hopInUs, hopOutUs, dev, seq }) ??
-        msg.headers
-      )
+      return o.onForward({ inTopic: msg.topic, outTopic, headers, hopInUs, hopOutUs, dev, seq }) ?? headers
     } catch {
-      return msg.headers
+      return headers
     }
   }
 
@@ -216,13 +220,12 @@ export async function startBridge(o: BridgeOptions): Promise<RunningBridge> {
     // The out stamp is taken after transform and simulated delay: the bridge leg covers both.
     const hop = { by, in: hopIn, out: nowUs(), host }
     meta.hops = meta.hops ? [...meta.hops, hop] : [hop]
+    const headers = traced(msg, target, hopIn, hop.out, meta.dev, meta.seq, meta.tp)
+    // The bridge span's context travels on in the envelope as well as in the headers.
+    const tp = headers?.[TRACEPARENT_HEADER]
+    if (tp) meta.tp = tp
     setJsonMeta(doc, meta)
-    publish(
-      target,
-      Buffer.from(JSON.stringify(doc)),
-      traced(msg, target, hopIn, hop.out, meta.dev, meta.seq),
-      meta.dev,
-    )
+    publish(target, Buffer.from(JSON.stringify(doc)), headers, meta.dev)
   }
 
   const transformed = (

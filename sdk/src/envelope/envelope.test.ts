@@ -37,6 +37,21 @@ describe('JSON envelope', () => {
     expect(d.ok && d.meta).toEqual({ ...m, tag: runTag(m.run) })
   })
 
+  it('carries a traced message’s traceparent, and ignores a tp that is not a short string', () => {
+    const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+    const r = decodeEnvelope(bytes(encodeJsonEnvelope('{"v":1}', meta({ tp }))))
+    expect(r.ok && r.meta.tp).toBe(tp)
+    const doc = decodeJsonEnvelope(bytes(encodeJsonEnvelope('{}', meta({ tp }))))
+    if (!doc.ok) throw new Error(doc.reason)
+    setJsonMeta(doc.doc, doc.meta)
+    expect((doc.doc.iotload as { tp?: string }).tp).toBe(tp)
+    for (const bad of [42, 'x'.repeat(129)]) {
+      const text = JSON.stringify({ iotload: { run: 'r', dev: 1, seq: 2, t: T, ti: T, tp: bad } })
+      const d = decodeEnvelope(bytes(text))
+      expect(d.ok && d.meta.tp).toBeUndefined()
+    }
+  })
+
   it('accepts an empty body, and run ids that need JSON escaping', () => {
     const m = meta({ run: 'run "with} quotes\\' })
     const r = decodeEnvelope(bytes(encodeJsonEnvelope('{}', m)))

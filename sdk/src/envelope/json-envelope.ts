@@ -1,5 +1,8 @@
 import { type EnvelopeMeta, type HopStamp, type InvalidReason, isIndex, isPlausibleUs } from './metadata.ts'
 
+/** Longest `tp` kept (a W3C traceparent is 55 characters; later versions may add fields). */
+const MAX_TRACEPARENT = 128
+
 /** Member name of the metadata object inside a JSON payload. */
 export const JSON_META_KEY = 'iotload'
 
@@ -11,6 +14,7 @@ export function encodeJsonEnvelope(body: string, meta: EnvelopeMeta): string {
   let m = `{"${JSON_META_KEY}":{"run":${JSON.stringify(meta.run)},"dev":${meta.dev},"seq":${meta.seq},"t":${meta.t},"ti":${meta.ti}`
   if (meta.warmup) m += ',"w":1'
   if (meta.hops && meta.hops.length > 0) m += `,"hops":${JSON.stringify(meta.hops)}`
+  if (meta.tp) m += `,"tp":${JSON.stringify(meta.tp)}`
   m += '}'
   const rest = body.slice(1).trimStart()
   return rest === '}' ? `${m}}` : `${m},${rest}`
@@ -45,6 +49,8 @@ export function metaFromObject(raw: unknown): EnvelopeMeta | null {
   const meta: EnvelopeMeta = { run: o.run, dev: o.dev, seq: o.seq, t: o.t, ti: o.ti }
   if (o.w === 1 || o.w === true) meta.warmup = true
   if (hops) meta.hops = hops
+  // Not validated beyond its shape here: the tracer parses it and ignores a malformed one.
+  if (typeof o.tp === 'string' && o.tp.length <= MAX_TRACEPARENT) meta.tp = o.tp
   return meta
 }
 
@@ -70,5 +76,6 @@ export function setJsonMeta(doc: Record<string, unknown>, meta: EnvelopeMeta): v
   const m: Record<string, unknown> = { run: meta.run, dev: meta.dev, seq: meta.seq, t: meta.t, ti: meta.ti }
   if (meta.warmup) m.w = 1
   if (meta.hops && meta.hops.length > 0) m.hops = meta.hops
+  if (meta.tp) m.tp = meta.tp
   doc[JSON_META_KEY] = m
 }

@@ -29,6 +29,11 @@ export interface EnvelopeMeta {
   warmup?: boolean
   /** Hop stamps appended by bridges, oldest first. */
   hops?: HopStamp[]
+  /**
+   * W3C `traceparent` of a traced (sampled) message, JSON envelope only: the trace survives
+   * protocols without headers (MQTT 3.1.1) and iPaaS steps that drop them.
+   */
+  tp?: string
 }
 
 /** Why a received message could not be measured. Each is counted under `invalid`. */
