@@ -174,7 +174,9 @@ export class ProducerRole {
       const body = this.binaryBody ?? Buffer.from(this.render({ device: devNum, seq, run: this.runId }))
       t = nowUs()
       headers = this.onSend?.({ dev: devNum, seq, tUs: t, tiUs, topic })
-      payload = encodeBinaryEnvelope({ runTag: this.tag, dev: devNum, seq, t, ti: tiUs, warmup }, body)
+      const tp = headers?.[TRACEPARENT_HEADER]
+      const meta = { runTag: this.tag, dev: devNum, seq, t, ti: tiUs, warmup }
+      payload = encodeBinaryEnvelope(tp ? { ...meta, tp } : meta, body)
     }
     // Warm-up exists to let connections, JIT and caches settle: its lag is not the generator's verdict.
     if (!warmup) this.health.recordLag(t - tiUs, tiUs >= this.finalPhaseUs)

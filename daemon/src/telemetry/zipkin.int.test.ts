@@ -31,13 +31,14 @@ interface ZipkinSpan {
 
 describe.skipIf(!mosquitto || !zipkin)('traces in Zipkin', () => {
   // MQTT 5 carries the traceparent in user properties; MQTT 3.1.1 has no headers, so only the
-  // JSON envelope's `tp` can keep the trace together.
+  // envelope (JSON `tp`, or the binary trace block) can keep the trace together.
   it.each([
-    ['5', 'headers'],
-    ['3.1.1', 'the envelope'],
+    ['5', 'headers', 'json'],
+    ['3.1.1', 'the JSON envelope', 'json'],
+    ['3.1.1', 'the binary envelope', 'binary'],
   ] as const)(
     'MQTT %s: holds send → bridge → receive spans of one message, linked through %s, the send span starting at its origin timestamp',
-    async (version, _carrier) => {
+    async (version, _carrier, envelope) => {
       const diagnostics: string[] = []
       const telemetry = createTelemetry({
         diagnostics: (m, d) => diagnostics.push(`${m} ${JSON.stringify(d ?? {})}`),
@@ -59,6 +60,7 @@ describe.skipIf(!mosquitto || !zipkin)('traces in Zipkin', () => {
           warmup: '0s',
           topic: `${ns}/devices/{device}/telemetry`,
           payload: { v: '{int:1:9}' },
+          envelope,
           qos: 1,
         },
         bridge: { from: `${ns}/devices/{device}/telemetry`, to: `${ns}/actions/{device}` },

@@ -1,8 +1,9 @@
 import { hostname } from 'node:os'
 import {
-  appendBinaryHop,
   type BrokerConnection,
+  decodeBinaryEnvelope,
   decodeJsonEnvelope,
+  encodeBinaryEnvelope,
   type EnvelopeMeta,
   type InboundMessage,
   type OutboundMessage,
@@ -199,15 +200,22 @@ export async function startBridge(o: BridgeOptions): Promise<RunningBridge> {
 
   const sendBinary = (msg: InboundMessage, hopIn: number, target: string) => {
     const hopOut = nowUs()
-    const out = appendBinaryHop(msg.payload, { by, in: hopIn, out: hopOut })
-    if (!out) stats.passedThroughInvalid++
-    const dev = out?.readUInt32LE(12)
-    publish(
-      target,
-      out ?? msg.payload,
-      out && dev !== undefined ? traced(msg, target, hopIn, hopOut, dev, out.readDoubleLE(16)) : msg.headers,
-      dev,
+    const decoded = decodeBinaryEnvelope(msg.payload)
+    if (!decoded.ok) {
+      stats.passedThroughInvalid++
+      publish(target, msg.payload, msg.headers)
+      return
+    }
+    const m = decoded.meta
+    const headers = traced(msg, target, hopIn, hopOut, m.dev, m.seq, m.tp)
+    // As in JSON mode, the bridge span's context goes on in the envelope too.
+    const tp = headers?.[TRACEPARENT_HEADER]
+    const hops = [...(m.hops ?? []), { by, in: hopIn, out: hopOut }]
+    const out = encodeBinaryEnvelope(
+      tp ? { ...m, hops, tp } : { ...m, hops },
+      msg.payload.subarray(decoded.bodyOffset),
     )
+    publish(target, out, headers, m.dev)
   }
 
   const sendJson = (

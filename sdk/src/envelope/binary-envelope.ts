@@ -22,20 +22,30 @@ export const BINARY_MAGIC = 0x4c544f49 // 'IOTL' read as uint32 LE
 export const BINARY_VERSION = 1
 export const BINARY_HEADER_BYTES = 40
 export const BINARY_HOP_BYTES = 16
+/** Trace context after the hops when flag bit 1 is set: trace id 16, span id 8, trace flags 1. */
+export const BINARY_TRACE_BYTES = 25
+
+const FLAG_WARMUP = 1
+const FLAG_TRACE = 2
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 
 /** Binary metadata: the run is a 32-bit tag, not the run id. */
 export interface BinaryMeta extends Omit<EnvelopeMeta, 'run'> {
   runTag: number
 }
 
-/** Encodes header plus body into a fresh buffer. */
+/**
+ * Encodes header plus body into a fresh buffer. A `tp` (W3C traceparent, version 00) is stored in
+ * 25 bytes after the hops; decoders that predate it read those bytes as body, so latency stays right.
+ */
 export function encodeBinaryEnvelope(meta: BinaryMeta, body: Uint8Array): Buffer {
   const hops = meta.hops ?? []
-  const headerBytes = BINARY_HEADER_BYTES + BINARY_HOP_BYTES * hops.length
+  const trace = meta.tp ? TRACEPARENT.exec(meta.tp) : null
+  const headerBytes = BINARY_HEADER_BYTES + BINARY_HOP_BYTES * hops.length + (trace ? BINARY_TRACE_BYTES : 0)
   const buf = Buffer.allocUnsafe(headerBytes + body.length)
   buf.writeUInt32LE(BINARY_MAGIC, 0)
   buf.writeUInt8(BINARY_VERSION, 4)
-  buf.writeUInt8(meta.warmup ? 1 : 0, 5)
+  buf.writeUInt8((meta.warmup ? FLAG_WARMUP : 0) | (trace ? FLAG_TRACE : 0), 5)
   buf.writeUInt8(hops.length, 6)
   buf.writeUInt8(0, 7)
   buf.writeUInt32LE(meta.runTag >>> 0, 8)
@@ -48,6 +58,12 @@ export function encodeBinaryEnvelope(meta: BinaryMeta, body: Uint8Array): Buffer
     buf.writeDoubleLE(h.in, off)
     buf.writeDoubleLE(h.out, off + 8)
     off += BINARY_HOP_BYTES
+  }
+  if (trace) {
+    buf.write(trace[1]!, off, 16, 'hex')
+    buf.write(trace[2]!, off + 16, 8, 'hex')
+    buf.write(trace[3]!, off + 24, 1, 'hex')
+    off += BINARY_TRACE_BYTES
   }
   buf.set(body, off)
   return buf
@@ -75,8 +91,10 @@ export function decodeBinaryEnvelope(payload: Uint8Array): BinaryDecodeResult {
   if (payload.length < BINARY_HEADER_BYTES) return { ok: false, reason: 'truncated' }
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
   if (buf.readUInt8(4) !== BINARY_VERSION) return { ok: false, reason: 'bad-metadata' }
+  const flags = buf.readUInt8(5)
   const hopCount = buf.readUInt8(6)
-  const bodyOffset = BINARY_HEADER_BYTES + BINARY_HOP_BYTES * hopCount
+  const traceOffset = BINARY_HEADER_BYTES + BINARY_HOP_BYTES * hopCount
+  const bodyOffset = traceOffset + (flags & FLAG_TRACE ? BINARY_TRACE_BYTES : 0)
   if (payload.length < bodyOffset) return { ok: false, reason: 'truncated' }
   const seq = buf.readDoubleLE(16)
   const t = buf.readDoubleLE(24)
@@ -85,7 +103,9 @@ export function decodeBinaryEnvelope(payload: Uint8Array): BinaryDecodeResult {
     return { ok: false, reason: 'bad-metadata' }
   }
   const meta: BinaryMeta = { runTag: buf.readUInt32LE(8), dev: buf.readUInt32LE(12), seq, t, ti }
-  if (buf.readUInt8(5) & 1) meta.warmup = true
+  if (flags & FLAG_WARMUP) meta.warmup = true
+  if (flags & FLAG_TRACE)
+    meta.tp = `00-${buf.toString('hex', traceOffset, traceOffset + 16)}-${buf.toString('hex', traceOffset + 16, traceOffset + 24)}-${buf.toString('hex', traceOffset + 24, traceOffset + 25)}`
   if (hopCount > 0) {
     const hops: HopStamp[] = []
     for (let i = 0, off = BINARY_HEADER_BYTES; i < hopCount; i++, off += BINARY_HOP_BYTES) {
@@ -99,10 +119,15 @@ export function decodeBinaryEnvelope(payload: Uint8Array): BinaryDecodeResult {
   return { ok: true, meta, bodyOffset }
 }
 
-/** Returns a copy of `payload` with one more hop appended (used by bridges). */
-export function appendBinaryHop(payload: Uint8Array, hop: HopStamp): Buffer | null {
+/**
+ * Returns a copy of `payload` with one more hop appended (used by bridges), and the trace context
+ * replaced by `tp` when given (the bridge span's), else kept.
+ */
+export function appendBinaryHop(payload: Uint8Array, hop: HopStamp, tp?: string): Buffer | null {
   const decoded = decodeBinaryEnvelope(payload)
   if (!decoded.ok) return null
   const hops = [...(decoded.meta.hops ?? []), hop]
-  return encodeBinaryEnvelope({ ...decoded.meta, hops }, payload.subarray(decoded.bodyOffset))
+  const meta: BinaryMeta = { ...decoded.meta, hops }
+  if (tp) meta.tp = tp
+  return encodeBinaryEnvelope(meta, payload.subarray(decoded.bodyOffset))
 }

@@ -131,6 +131,27 @@ describe('binary envelope', () => {
     expect(h.ok && h.meta.hops).toEqual([{ by: 'bridge', in: T + 1, out: T + 2 }])
   })
 
+  it('carries a traceparent after the hops; a bridge keeps it or puts its own', () => {
+    const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+    const body = bytes('{"v":1}')
+    const payload = encodeBinaryEnvelope({ runTag: 1, dev: 3, seq: 4, t: T, ti: T, tp }, body)
+    const r = decodeBinaryEnvelope(payload)
+    if (!r.ok) throw new Error(r.reason)
+    expect(r.meta.tp).toBe(tp)
+    expect(payload.subarray(r.bodyOffset).toString()).toBe('{"v":1}')
+    const kept = decodeEnvelope(appendBinaryHop(payload, { by: 'bridge', in: T + 1, out: T + 2 })!)
+    expect(kept.ok && kept.meta.tp).toBe(tp)
+    const mine = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+    const replaced = decodeEnvelope(appendBinaryHop(payload, { by: 'bridge', in: T + 1, out: T + 2 }, mine)!)
+    expect(replaced.ok && replaced.meta).toMatchObject({ tp: mine, hops: [{ in: T + 1, out: T + 2 }] })
+    // A value that is not a version-00 traceparent is not written (there is no room for anything else).
+    const none = decodeBinaryEnvelope(
+      encodeBinaryEnvelope({ runTag: 1, dev: 3, seq: 4, t: T, ti: T, tp: 'junk' }, body),
+    )
+    expect(none.ok && none.meta.tp).toBeUndefined()
+    expect(decodeEnvelope(payload.subarray(0, 50))).toEqual({ ok: false, reason: 'truncated' })
+  })
+
   it('reports truncation and garbled fields instead of a latency', () => {
     const payload = encodeBinaryEnvelope({ runTag: 1, dev: 1, seq: 1, t: T, ti: T }, bytes('{}'))
     expect(decodeEnvelope(payload.subarray(0, 20))).toEqual({ ok: false, reason: 'truncated' })
