@@ -41,9 +41,9 @@ TLS=$RUN/tls
 SASL_USER=iotload
 SASL_PASS=iotload-secret
 
-say() { echo "kafka: $*"; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pid_alive() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+SERVICE=kafka
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 java_cp() { java -Xmx256m -cp "$JARS/*" -Dlog4j2.configurationFile="$RUN/tools-log4j2.properties" "$@"; }
 
 fetch_jars() {
@@ -207,28 +207,14 @@ start() {
       -cp "$JARS/*" kafka.Kafka "$RUN/server.properties" >"$LOGS/stdout.log" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
   fi
-  for _ in $(seq 1 90); do
-    if ! pid_alive; then
-      tail -n 40 "$LOGS/server.log" "$LOGS/stdout.log" >&2 2>/dev/null || true
-      say "broker exited during start-up (see $LOGS/server.log)" >&2; exit 1
-    fi
-    if port_open "$PORT" && broker_answers; then
-      say "up on 127.0.0.1:$PORT (SASL on :$SASL_PORT$(grep -q '^listener.name.ssl' "$RUN/server.properties" && echo ", TLS on :$SSL_PORT")) after $((SECONDS - t0)) s, pid $(cat "$PIDFILE"), logs $LOGS/server.log"
-      return 0
-    fi
-    sleep 1
-  done
-  say "not answering after 90 s (see $LOGS/server.log)" >&2; exit 1
+  local tls_note=''
+  grep -q '^listener.name.ssl' "$RUN/server.properties" && tls_note=", TLS on :$SSL_PORT"
+  ready() { port_open "$PORT" && broker_answers; }
+  await_start 90 ready "up on 127.0.0.1:$PORT (SASL on :$SASL_PORT$tls_note), logs $LOGS/server.log" \
+    "$LOGS/server.log" "$LOGS/stdout.log"
 }
 
-stop() {
-  if ! pid_alive; then say "not running"; rm -f "$PIDFILE"; return 0; fi
-  local pid; pid=$(cat "$PIDFILE")
-  kill "$pid"
-  for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; say "stopped"; return 0; }; sleep 1; done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$PIDFILE"; say "killed after 30 s"
-}
+stop() { stop_service 30; }
 
 status() {
   if pid_alive && port_open "$PORT"; then say "up on 127.0.0.1:$PORT (pid $(cat "$PIDFILE")), logs $LOGS/server.log"

@@ -24,9 +24,9 @@ LOG=$RUN/zipkin.log
 PIDFILE=$RUN/zipkin.pid
 PORT=${ZIPKIN_PORT:-9411}
 
-say() { echo "zipkin: $*"; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pid_alive() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+SERVICE=zipkin
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # Zipkin answers its health endpoint with status UP once storage and collectors are ready.
 healthy() { curl -fsS --max-time 2 "http://127.0.0.1:$PORT/health" 2>/dev/null | grep -q '"UP"'; }
 
@@ -59,28 +59,10 @@ start() {
       --logging.level.root=WARN --logging.level.zipkin2=INFO >"$LOG" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
   fi
-  for _ in $(seq 1 120); do
-    if ! pid_alive; then
-      tail -n 40 "$LOG" >&2 2>/dev/null || true
-      say "server exited during start-up (see $LOG)" >&2; exit 1
-    fi
-    if healthy; then
-      say "up on 127.0.0.1:$PORT after $((SECONDS - t0)) s, pid $(cat "$PIDFILE"), UI http://127.0.0.1:$PORT/zipkin/"
-      return 0
-    fi
-    sleep 1
-  done
-  say "not healthy after 120 s (see $LOG)" >&2; exit 1
+  await_start 120 healthy "up on 127.0.0.1:$PORT, UI http://127.0.0.1:$PORT/zipkin/" "$LOG"
 }
 
-stop() {
-  if ! pid_alive; then say "not running"; rm -f "$PIDFILE"; return 0; fi
-  local pid; pid=$(cat "$PIDFILE")
-  kill "$pid"
-  for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; say "stopped"; return 0; }; sleep 1; done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$PIDFILE"; say "killed after 20 s"
-}
+stop() { stop_service 20; }
 
 status() {
   if pid_alive && healthy; then say "up on 127.0.0.1:$PORT (pid $(cat "$PIDFILE")), log $LOG"
