@@ -136,6 +136,7 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
         if (!o) return
         owned.delete(topic)
         receivedGone += o.recorder.uniqueSoFar
+        noteWindow(o.recorder)
         await o.sub?.unsubscribe().catch(() => {})
         await writeSeconds([[topic, o]], Math.max(0, secondNow()))
         logger.warn('lost the claim on a topic', { run: plan.id, topic })
@@ -144,6 +145,13 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
 
     // Distinct messages (warm-up included) seen so far, for the coordinator's drain.
     let receivedGone = 0
+    // First and last arrival of measured messages over every topic held, for the receive rate.
+    const window = { firstRecvUs: Number.POSITIVE_INFINITY, lastRecvUs: 0 }
+    const noteWindow = (r: RunRecorder) => {
+      if (r.firstMeasuredRecvUs === 0) return
+      window.firstRecvUs = Math.min(window.firstRecvUs, r.firstMeasuredRecvUs)
+      window.lastRecvUs = Math.max(window.lastRecvUs, r.lastMeasuredRecvUs)
+    }
     const receivedSoFar = () => {
       let n = receivedGone
       for (const o of owned.values()) n += o.recorder.uniqueSoFar
@@ -186,7 +194,12 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
       }
     }
     await claims.releaseAll()
-    await report({ status: 'done', claimed: owned.size })
+    for (const o of owned.values()) noteWindow(o.recorder)
+    await report({
+      status: 'done',
+      claimed: owned.size,
+      ...(window.lastRecvUs > 0 ? window : {}),
+    })
     logger.info('cluster consumer task ended', { run: plan.id, topics: owned.size })
   } catch (err) {
     logger.error('cluster consumer task failed', { run: plan.id, error: describeError(err) })

@@ -11,8 +11,9 @@ import { claimableTopics } from './consumer-task.ts'
 import type { ClusterMember } from './member.ts'
 import { e2eRow, encodeHistogram, mergeCluster, stats } from './merge.ts'
 import { type RunPlan, splitDevices, withRole } from './plan.ts'
-import { clusterSendRate, mergeConnections, mergeGenerators, mergePublishAck } from './producer-merge.ts'
+import { mergeConnections, mergeGenerators, mergePublishAck } from './producer-merge.ts'
 import type { ProducerReport } from './producer-task.ts'
+import { type ConsumerWindow, clusterReceiveRate, clusterSendRate } from './rates.ts'
 import { RUN_KEY_TTL_S, readPlan, sleep as pause } from './task-context.ts'
 import type { TopicSecond } from './topic-record.ts'
 
@@ -392,7 +393,11 @@ export class ClusterCoordinator {
     const durationS = p.duration / 1000
     const consumerEnabled = plan.consumers.length > 0
     const lost = consumerEnabled ? Math.max(0, sent - merged.total.received) : 0
-    const rate = Math.round((merged.total.received / durationS) * 10) / 10
+    const rate = clusterReceiveRate(
+      await this.tasks<ConsumerWindow>(id, 'consumer'),
+      merged.total.received,
+      durationS,
+    )
     const row = e2eRow(merged, sent, lost, rate)
     const publishAck = mergePublishAck(prods)
     const legRows = [...(publishAck ? [[STREAM.publishAck, publishAck] as const] : []), ...merged.legs].map(

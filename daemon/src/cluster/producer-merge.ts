@@ -67,16 +67,3 @@ export function mergePublishAck(reports: Reports): hdr.Histogram | undefined {
   const encoded = [...reports.values()].flatMap((r) => (r.publishAckHist ? [r.publishAckHist] : []))
   return encoded.length > 0 ? mergeEncoded(encoded) : undefined
 }
-
-/**
- * The cluster's send rate: the producers send over the same schedule at once, so their measured
- * rates add up. Falls back to sent / duration when a producer did not measure one (it failed).
- */
-export function clusterSendRate(reports: Reports, sent: number, durationS: number): number {
-  const rates = [...reports.values()].map((r) => r.sendRate)
-  const total =
-    rates.length > 0 && rates.every((x) => x !== undefined)
-      ? rates.reduce((a: number, x) => a + (x as number), 0)
-      : sent / durationS
-  return Math.round(total * 10) / 10
-}
