@@ -68,16 +68,21 @@ describe.skipIf(!up)('kafka plugin against Kafka on 127.0.0.1:9092', () => {
   it('pause holds deliveries back (the backlog stays in Kafka) and resume delivers all of it in order', async () => {
     const topic = `${run}.pause`
     const sub = await open('consumer')
+    // A control in its own group, never paused: what it gets was there to be fetched.
+    const control = await open('consumer')
     const pub = await open('producer')
     const inbox = collect()
+    const controlInbox = collect()
     const s = (await sub.subscribe(topic, inbox.push)) as { pause?: () => void; resume?: () => void }
+    await control.subscribe(topic, controlInbox.push)
     expect(typeof s.pause).toBe('function')
     await pub.publish(topic, { payload: Buffer.from('before'), key: 'd' })
     await until(() => inbox.msgs.length === 1, 30_000, 'the message before pause')
     s.pause!()
     for (let i = 0; i < 50; i++) await pub.publish(topic, { payload: Buffer.from(`m${i}`), key: 'd' })
-    // Longer than a fetch cycle (maxWaitTime) and the 1 s heartbeat wake-up.
-    await new Promise((r) => setTimeout(r, 2500))
+    await until(() => controlInbox.msgs.length === 51, 30_000, 'the control consumer to get all 51')
+    // Then longer than a fetch cycle (maxWaitTime) and the 1 s heartbeat wake-up.
+    await new Promise((r) => setTimeout(r, 1500))
     expect(inbox.msgs.length).toBe(1)
     s.resume!()
     await until(

@@ -88,16 +88,23 @@ export class KafkaSubscriber implements Subscription {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
         const topic = batch.topic
+        // Leaves at once when the consumer stops (unsubscribe, topic refresh) or the batch went
+        // stale in a rebalance, paused or not: a paused member must not hold up its group.
+        const gone = () => this.stopped || !isRunning() || isStale()
         let last: string | undefined
-        for (const m of batch.messages) {
-          while (this.paused && !this.stopped) await this.waitForResume(heartbeat)
-          if (this.stopped || !isRunning() || isStale()) break
-          const headers = headersToStrings(m.headers)
-          const payload = m.value ?? EMPTY
-          onMessage(headers ? { topic, payload, headers } : { topic, payload })
-          last = m.offset
+        try {
+          for (const m of batch.messages) {
+            while (this.paused && !gone()) await this.waitForResume(heartbeat)
+            if (gone()) break
+            const headers = headersToStrings(m.headers)
+            const payload = m.value ?? EMPTY
+            onMessage(headers ? { topic, payload, headers } : { topic, payload })
+            last = m.offset
+          }
+        } finally {
+          // Also when a heartbeat reports a rebalance: what was handed over is not read again.
+          if (last !== undefined) resolveOffset(last)
         }
-        if (last !== undefined) resolveOffset(last)
       },
     }
     const { consumer, ctx } = deps
@@ -163,7 +170,11 @@ export class KafkaSubscriber implements Subscription {
     this.wakePaused()
   }
 
-  /** Waits for `resume()` at most a second, heartbeating so a long pause keeps the group membership. */
+  /**
+   * Waits for `resume()` at most a second, then heartbeats so a long pause keeps the group
+   * membership. A heartbeat that reports a rebalance throws, which is how kafkajs leaves the batch
+   * and rejoins: that error is not swallowed.
+   */
   private async waitForResume(heartbeat: () => Promise<void>): Promise<void> {
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
@@ -173,7 +184,7 @@ export class KafkaSubscriber implements Subscription {
       }),
     ])
     clearTimeout(timer)
-    if (this.paused) await heartbeat().catch(() => undefined)
+    if (this.paused) await heartbeat()
   }
 
   async unsubscribe(): Promise<void> {
