@@ -5,10 +5,25 @@ import { RUN_KEY_TTL_S } from './task-context.ts'
 // Fixed scripts (never built from data): renew / release a claim only while we still hold it.
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`
+// Ends a run's coordination in one step, only while the coordinator lock (KEYS[1]) is ARGV[1]'s:
+// the run leaves the coordinated set (KEYS[2]), its state (KEYS[3]) becomes ARGV[3], the lock goes.
+const END_COORDINATION = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('srem', KEYS[2], ARGV[2])
+redis.call('set', KEYS[3], ARGV[3], 'EX', ARGV[4])
+return redis.call('del', KEYS[1])`
 
 export type ScriptedRedis = Redis & {
   iotloadRenewClaim(key: string, owner: string, ms: number): Promise<number>
   iotloadReleaseClaim(key: string, owner: string): Promise<number>
+  iotloadEndCoordination(
+    lock: string,
+    runs: string,
+    state: string,
+    owner: string,
+    run: string,
+    finalState: string,
+    ttlS: number,
+  ): Promise<number>
 }
 
 /** A MULTI with the claim scripts (ioredis adds defined commands to pipelines too). */
@@ -24,6 +39,7 @@ export function scripted(redis: Redis): ScriptedRedis {
   if (typeof r.iotloadRenewClaim !== 'function') {
     redis.defineCommand('iotloadRenewClaim', { numberOfKeys: 1, lua: RENEW })
     redis.defineCommand('iotloadReleaseClaim', { numberOfKeys: 1, lua: RELEASE })
+    redis.defineCommand('iotloadEndCoordination', { numberOfKeys: 3, lua: END_COORDINATION })
   }
   return r
 }

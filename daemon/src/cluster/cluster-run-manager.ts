@@ -9,7 +9,7 @@ import { ClusterCoordinator } from './coordinator.ts'
 import { runBridgeTask } from './bridge-task.ts'
 import { runConsumerTask } from './consumer-task.ts'
 import { ClusterMember, type ClusterRole } from './member.ts'
-import { watchForOrphanRuns } from './orphan-watch.ts'
+import { type StopWatch, watchForOrphanRuns } from './orphan-watch.ts'
 import { runProducerTask } from './producer-task.ts'
 import type { RedisSettings } from './redis-client.ts'
 import { readPlan, type TaskContext } from './task-context.ts'
@@ -45,7 +45,7 @@ export class ClusterRunManager extends RunManager {
   private readonly clusterLogger: Logger
   private readonly scenarioEnv: NodeJS.ProcessEnv
   private readonly allowed: string[]
-  private stopWatch: () => void = () => {}
+  private stopWatch: StopWatch = async () => {}
 
   constructor(
     options: RunManagerOptions & { logger: Logger },
@@ -78,9 +78,15 @@ export class ClusterRunManager extends RunManager {
       leaseMs: this.cluster.leaseMs,
     })
     await this.member.start((runId) => this.onAssignment(runId))
+    const coordinator = this.coordinator
     this.stopWatch = watchForOrphanRuns(
       this.member,
-      this.coordinator,
+      {
+        isActive: (id) => coordinator.isActive(id),
+        // Adopted runs count against --max-runs like submitted ones.
+        canAdopt: () => coordinator.activeCount < this.maxRuns,
+        adopt: (id, state) => coordinator.adopt(id, state),
+      },
       this.cluster.leaseMs,
       this.clusterLogger,
     )
@@ -167,7 +173,8 @@ export class ClusterRunManager extends RunManager {
   }
 
   override async shutdown(): Promise<void> {
-    this.stopWatch()
+    // First: no run may be adopted once the coordinator has listed the runs it stops.
+    await this.stopWatch()
     await this.coordinator?.shutdown()
     await super.shutdown()
     await Promise.race([Promise.allSettled([...this.tasks]), new Promise((r) => setTimeout(r, 5000))])

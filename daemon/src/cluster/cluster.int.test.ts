@@ -133,9 +133,9 @@ describe.skipIf(!redisUp || !mqttUp)('cluster: 2 producer daemons, 2 consumer da
     expect(s.connections).toMatchObject({ devices: 400, failed: 0 })
     expect(s.generator.targetRate).toBe(s.target.totalRate)
     // Sum of the producers' measured rates (each over its own send window), near the target.
-    expect(Math.abs(s.streams.e2e.sendRate / s.target.totalRate - 1)).toBeLessThan(0.03)
+    expect(Math.abs(s.streams.e2e.sendRate / s.target.totalRate - 1)).toBeLessThan(0.05)
     // First arrivals over the consumers' arrival window: nothing lost, nothing late, so near it too.
-    expect(Math.abs(s.streams.e2e.rate / s.target.totalRate - 1)).toBeLessThan(0.05)
+    expect(Math.abs(s.streams.e2e.rate / s.target.totalRate - 1)).toBeLessThan(0.1)
     expect(s.generator.limited).toBe(s.generatorLimited)
     expect(s.streams['publish-ack'].latency.raw.count).toBe(s.streams.e2e.sent)
     // Merged p50/p99 equal a merge by hand of the per-daemon histograms.

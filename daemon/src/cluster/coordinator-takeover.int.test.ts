@@ -71,7 +71,7 @@ describe.skipIf(!redisUp || !mqttUp)('cluster: the coordinator dies mid-run', ()
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('another daemon adopts the run within lease + 2 s, completes it and keeps every message', async () => {
+  it('another daemon adopts the run within lease + 4 s, completes it and keeps every message', async () => {
     const [, , coordinator, spare] = daemons as [TestDaemon, TestDaemon, TestDaemon, TestDaemon]
     const res = await fetch(`${coordinator.url}/v1/runs`, {
       method: 'POST',
@@ -115,7 +115,9 @@ describe.skipIf(!redisUp || !mqttUp)('cluster: the coordinator dies mid-run', ()
       if (!adopter) await new Promise((r) => setTimeout(r, 100))
     }
     const adoptMs = Date.now() - killedAt
-    expect(adoptMs).toBeLessThanOrEqual(LEASE_MS + 2000)
+    // The lock outlives its daemon by up to a lease, then a scan (every half lease) and loading
+    // the plan's plugin; measured ~2.4 s with a 2 s lease, bounded loosely for a loaded machine.
+    expect(adoptMs).toBeLessThanOrEqual(LEASE_MS + 4000)
     expect(adopter.logs()).toMatch(/adopting a cluster run whose coordinator is gone/)
 
     const run = await waitForRun(adopter.url, runId, 60_000)

@@ -158,6 +158,13 @@ export class ClusterCoordinator {
         scenario: resolved.redacted,
         createdAt: plan.createdAt,
       })
+    // Reading the plan and loading its plugin took time: launch only if the lock is still ours.
+    const [holder, stopAsked] = await member.redis.mget(
+      member.keys.coordinator(id),
+      member.keys.stopRequested(id),
+    )
+    if (holder !== member.id) return
+    if (stopAsked) this.stopRequested.add(id)
     const from: Phase = state === 'go' || state === 'stop' ? state : 'advertise'
     logger.warn('adopting a cluster run whose coordinator is gone', {
       run: id,
@@ -178,6 +185,8 @@ export class ClusterCoordinator {
   stop(id: string): boolean {
     if (!this.running.has(id)) return false
     this.stopRequested.add(id)
+    const { member } = this.o
+    void member.redis.set(member.keys.stopRequested(id), '1', 'EX', RUN_KEY_TTL_S).catch(() => {})
     return true
   }
 
@@ -275,8 +284,9 @@ export class ClusterCoordinator {
           .exec()
       } else startedAt = Number(await r.get(k.startedAt(id))) || plan.epochMs
       store.updateRun(id, { status: 'running', startedAt })
-      // 3. Wait for the producers (or their death), then let the consumers drain.
-      for (; from !== 'stop'; ) {
+      // 3. Wait for the producers (or their death), then let the consumers drain. An adopted
+      // `stop` may be a user's stop mid-run: the producers' reports are still awaited.
+      for (;;) {
         const prods = await this.tasks<ProducerReport>(id, 'producer')
         const pending = plan.producers.filter((x) => {
           const t = prods.get(x.member)
@@ -317,16 +327,29 @@ export class ClusterCoordinator {
         if (open.length === 0) break
         await sleep(200)
       }
-      // 4. Merge and store.
-      if (lockLost) throw new Error(`run ${id} is coordinated by another daemon now (this one lost its lock)`)
+      // 4. Merge and store, if the run is still ours (renewals run every third of a lease; ask now).
+      if (lockLost || (await r.get(k.coordinator(id))) !== member.id) {
+        lockLost = true
+        throw new Error(`run ${id} is coordinated by another daemon now (this one lost its lock)`)
+      }
       await this.finish(plan, resolved, startedAt, adoptedFrom)
-      await r.set(k.state(id), 'done', 'EX', RUN_KEY_TTL_S)
     } finally {
       this.liveCounts.delete(id)
       clearInterval(renew)
-      // Ended here, for good or not: nobody is to adopt it. Unless another daemon holds it now.
-      if (!lockLost) await r.srem(k.coordinatedRuns, id).catch(() => {})
-      await this.releaseLock(id)
+      // Ended here, completed or failed: state `done` (workers stop), out of the coordinated set
+      // (nobody adopts it), lock released; all only if the lock is still ours.
+      if (!lockLost)
+        await scripted(r)
+          .iotloadEndCoordination(
+            k.coordinator(id),
+            k.coordinatedRuns,
+            k.state(id),
+            member.id,
+            id,
+            'done',
+            RUN_KEY_TTL_S,
+          )
+          .catch(() => 0)
     }
   }
 

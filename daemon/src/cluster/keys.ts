@@ -33,6 +33,10 @@ export class ClusterKeys {
   get coordinatedRuns(): string {
     return `${this.prefix}:runs:coordinated`
   }
+  /** Set when a user asked the run to stop, so a coordinator that adopts it knows why it is `stop`. */
+  stopRequested(run: string): string {
+    return `${this.prefix}:run:${run}:stop-requested`
+  }
   /** Epoch ms at which the run went (`state` = `go`), for a coordinator that adopts it later. */
   startedAt(run: string): string {
     return `${this.prefix}:run:${run}:started`
@@ -85,6 +89,7 @@ export class ClusterKeys {
       this.plan(run),
       this.state(run),
       this.startedAt(run),
+      this.stopRequested(run),
       this.topics(run),
       this.owners(run),
       this.sent(run),

@@ -90,7 +90,8 @@ export async function runProducerTask(ctx: TaskContext, plan: RunPlan): Promise<
       .expire(k.topics(plan.id), RUN_KEY_TTL_S)
       .exec()
     await report({ status: 'advertised' })
-    const state = await waitForState(member, plan.id, ['go', 'stop'], 120_000)
+    // `done` before `go`: the coordinator gave up on the run (it failed to start).
+    const state = await waitForState(member, plan.id, ['go', 'stop', 'done'], 120_000)
     if (state !== 'go') {
       await report({ status: 'failed', error: `run never started (state ${state})` })
       return
@@ -141,11 +142,11 @@ export async function runProducerTask(ctx: TaskContext, plan: RunPlan): Promise<
           .catch((err) => logger.debug('producer second write failed', { error: describeError(err) }))
       },
     })
-    // A coordinator's stop reaches producers through the state key.
+    // A coordinator's stop (or its end of the run after a failure) reaches producers through the state key.
     const watch = setInterval(() => {
       void readState(member, plan.id)
         .then((s) => {
-          if (s === 'stop') handle.stop()
+          if (s === 'stop' || s === 'done') handle.stop()
         })
         .catch(() => {})
     }, 500)

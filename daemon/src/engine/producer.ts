@@ -184,7 +184,14 @@ export class ProducerRole {
     this.health.publishStarted()
     const msg: OutboundMessage = { payload, qos: this.qos, key: device }
     if (headers) msg.headers = headers
-    conn.publish(topic, msg).then(
+    let published: Promise<void>
+    try {
+      published = conn.publish(topic, msg)
+    } catch (err) {
+      // A plugin that throws instead of rejecting: the same publish error, counted and survived.
+      published = Promise.reject(err)
+    }
+    published.then(
       () => {
         this.health.publishSettled()
         const ackUs = nowUs()

@@ -152,11 +152,14 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       options.onSecond?.(report)
       onSecondTelemetry?.(report)
     }
-    await producer.close()
-    await bridge?.close()
-    await consumer?.close()
-    // Nothing of this run can log a per-device password any more.
-    secrets.closeScope(id)
+    try {
+      await producer.close()
+      await bridge?.close()
+      await consumer?.close()
+    } finally {
+      // Nothing of this run can log a per-device password any more.
+      secrets.closeScope(id)
+    }
     const finalStatus: RunStatus = error ? 'failed' : stopRequested ? 'stopped' : 'completed'
     const p = s.producer
     const totalRate = producer.targetRate

@@ -55,4 +55,28 @@ describe('OpenLoopScheduler', () => {
     // 100/s for 50 ms is ~5; a loaded machine may fire the stop timer late, but not by a second.
     expect(s.issued).toBeLessThan(100)
   })
+
+  it('keeps its schedule when a send throws, and still finishes', async () => {
+    const start = nowUs()
+    let calls = 0
+    const thrown: unknown[] = []
+    const onStray = (err: unknown) => thrown.push(err)
+    process.on('uncaughtException', onStray)
+    try {
+      const s = new OpenLoopScheduler(
+        { startUs: start, totalRate: 1000, devices: 2, endUs: start + 50_000 },
+        () => {
+          calls++
+          if (calls === 3) throw new Error('a plugin threw')
+        },
+      )
+      s.start()
+      await s.done
+      expect(s.issued).toBe(50)
+      expect(calls).toBe(50)
+      expect(thrown).toHaveLength(1)
+    } finally {
+      process.off('uncaughtException', onStray)
+    }
+  })
 })

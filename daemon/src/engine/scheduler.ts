@@ -90,13 +90,17 @@ export class OpenLoopScheduler {
     const maxBurst = this.opts.maxBurst ?? 2000
     const now = nowUs()
     let burst = 0
-    while (this.i < this.total && burst < maxBurst) {
-      const due = startUs + this.i * this.intervalUs
-      if (due > now) break
-      const i = this.i++
-      this.fire(i % devices, Math.floor(i / devices), Math.round(due))
-      burst++
+    try {
+      while (this.i < this.total && burst < maxBurst) {
+        const due = startUs + this.i * this.intervalUs
+        if (due > now) break
+        const i = this.i++
+        this.fire(i % devices, Math.floor(i / devices), Math.round(due))
+        burst++
+      }
+    } finally {
+      // A send that throws must not end the schedule (nor leave `done` unresolved for good).
+      this.schedule()
     }
-    this.schedule()
   }
 }

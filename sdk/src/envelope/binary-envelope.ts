@@ -7,7 +7,7 @@ import { type EnvelopeMeta, type HopStamp, type InvalidReason, isPlausibleUs } f
  * |--------|------|-----------------------------------------|
  * | 0      | 4    | magic `IOTL`                            |
  * | 4      | 1    | version (1)                             |
- * | 5      | 1    | flags (bit 0: warm-up)                  |
+ * | 5      | 1    | flags (bit 0: warm-up, bit 1: trace)    |
  * | 6      | 1    | hop count h                             |
  * | 7      | 1    | reserved                                |
  * | 8      | 4    | run tag (FNV-1a of the run id)          |
@@ -16,6 +16,7 @@ import { type EnvelopeMeta, type HopStamp, type InvalidReason, isPlausibleUs } f
  * | 24     | 8    | t, µs (float64)                         |
  * | 32     | 8    | ti, µs (float64)                        |
  * | 40     | 16·h | hops: in, out (float64 each)            |
+ * | …      | 25   | with bit 1: trace id 16, span id 8, flags 1 |
  * | …      |      | opaque body                             |
  */
 export const BINARY_MAGIC = 0x4c544f49 // 'IOTL' read as uint32 LE

@@ -30,8 +30,8 @@ export interface EnvelopeMeta {
   /** Hop stamps appended by bridges, oldest first. */
   hops?: HopStamp[]
   /**
-   * W3C `traceparent` of a traced (sampled) message, JSON envelope only: the trace survives
-   * protocols without headers (MQTT 3.1.1) and iPaaS steps that drop them.
+   * W3C `traceparent` of a traced (sampled) message, in either envelope (binary: version 00 only):
+   * the trace survives protocols without headers (MQTT 3.1.1) and iPaaS steps that drop them.
    */
   tp?: string
 }
