@@ -118,6 +118,10 @@ describe.skipIf(!redisUp || !mqttUp)('cluster: the coordinator dies mid-run', ()
     // The lock outlives its daemon by up to a lease, then a scan (every half lease) and loading
     // the plan's plugin; measured ~2.4 s with a 2 s lease, bounded loosely for a loaded machine.
     expect(adoptMs).toBeLessThanOrEqual(LEASE_MS + 4000)
+    // Its log line travels through a pipe: it may trail the HTTP answer by a moment.
+    const logBy = Date.now() + 10_000
+    while (!/adopting a cluster run whose coordinator is gone/.test(adopter.logs()) && Date.now() < logBy)
+      await new Promise((r) => setTimeout(r, 100))
     expect(adopter.logs()).toMatch(/adopting a cluster run whose coordinator is gone/)
 
     const run = await waitForRun(adopter.url, runId, 60_000)

@@ -151,14 +151,7 @@ export class ClusterCoordinator {
       return
     }
     const resolved = await resolveScenario(structuredClone(plan.scenario), { env: this.o.env })
-    if (!store.getRun(id))
-      store.createRun({
-        id,
-        name: resolved.scenario.name,
-        scenario: resolved.redacted,
-        createdAt: plan.createdAt,
-      })
-    // Reading the plan and loading its plugin took time: launch only if the lock is still ours.
+    // Reading the plan and loading its plugin took time: take the run only if the lock is still ours.
     const [holder, stopAsked] = await member.redis.mget(
       member.keys.coordinator(id),
       member.keys.stopRequested(id),
@@ -171,6 +164,13 @@ export class ClusterCoordinator {
       from: plan.coordinator,
       state,
     })
+    if (!store.getRun(id))
+      store.createRun({
+        id,
+        name: resolved.scenario.name,
+        scenario: resolved.redacted,
+        createdAt: plan.createdAt,
+      })
     this.launch(plan, resolved, from, plan.coordinator)
   }
 
