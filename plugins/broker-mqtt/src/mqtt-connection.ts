@@ -26,6 +26,10 @@ export class MqttConnection implements BrokerConnection {
   private readonly early: InboundMessage[] = []
   private nextSubscriptionId = 1
   private connectedOnce = false
+  /** Subscriptions that asked the connection to stop reading (a bridge's back-pressure). */
+  private pausedBy = 0
+  /** mqtt.js's done-callback of the message in hand while paused: it reads nothing until called. */
+  private held: Array<() => void> = []
   private closing: Promise<void> | undefined
   private readonly publishOptions: [IClientPublishOptions, IClientPublishOptions, IClientPublishOptions]
 
@@ -49,6 +53,12 @@ export class MqttConnection implements BrokerConnection {
         packet.properties?.subscriptionIdentifier,
       ),
     )
+    // mqtt.js handles the next packet (and sends this one's PUBACK) only once `done` is called,
+    // and stops reading the socket meanwhile: holding it pushes back through TCP to the broker.
+    client.handleMessage = (_packet, done) => {
+      if (this.pausedBy > 0 && !this.closing) this.held.push(done)
+      else done()
+    }
     client.on('offline', () => ctx.onStatus?.('disconnected'))
     client.on('reconnect', () => ctx.onStatus?.('reconnecting'))
     client.on('connect', () => {
@@ -106,19 +116,45 @@ export class MqttConnection implements BrokerConnection {
       throw err
     }
     let active = true
+    let paused = false
+    const resume = () => {
+      if (!paused) return
+      paused = false
+      if (--this.pausedBy === 0) this.releaseHeld()
+    }
     return {
       unsubscribe: async () => {
         if (!active) return
         active = false
+        resume()
         this.routes.splice(this.routes.indexOf(route), 1)
         if (!this.closing) await this.client.unsubscribeAsync(brokerFilter)
       },
-    }
+      /**
+       * Stops reading after the message in hand (flow control is per connection in MQTT). QoS ≥ 1
+       * messages wait in the broker, within its queue limits; a pause longer than the keep-alive
+       * also holds the PINGRESP back and ends in a reconnect.
+       */
+      pause: () => {
+        if (paused || !active) return
+        paused = true
+        this.pausedBy++
+      },
+      resume,
+    } as Subscription & { pause(): void; resume(): void }
   }
 
   close(): Promise<void> {
+    this.pausedBy = 0
+    this.releaseHeld()
     this.closing ??= this.client.endAsync().catch(() => this.client.endAsync(true))
     return this.closing
+  }
+
+  private releaseHeld(): void {
+    const held = this.held
+    this.held = []
+    for (const done of held) done()
   }
 
   private dispatch(

@@ -36,8 +36,23 @@ afterAll(async () => {
   await broker.close()
 })
 
+/**
+ * An input connection whose subscriptions cannot pause, like a plugin without flow control: the
+ * bridge must then bound its queue and count what overflows.
+ */
+function withoutPause(conn: BrokerConnection): BrokerConnection {
+  return {
+    publish: (topic, msg) => conn.publish(topic, msg),
+    subscribe: async (filter, onMessage, options) => {
+      const sub = await conn.subscribe(filter, onMessage, options)
+      return { unsubscribe: () => sub.unsubscribe() }
+    },
+    close: () => conn.close(),
+  }
+}
+
 /** Producer, bridge and collecting consumer on a fresh topic root. */
-async function rig(bridge: Record<string, unknown>) {
+async function rig(bridge: Record<string, unknown>, options: { pausable?: boolean } = {}) {
   const root = `t${randomUUID().slice(0, 8)}`
   const config = bridgeConfigSchema.parse({
     from: `${root}/in/{device}`,
@@ -52,7 +67,14 @@ async function rig(bridge: Record<string, unknown>) {
   ])
   const received: InboundMessage[] = []
   await consumer.subscribe(`${root}/out/+`, (m) => received.push(m))
-  const running = await startBridge({ config, input, output, filter: `${root}/in/+`, logger, name: 'bridge' })
+  const running = await startBridge({
+    config,
+    input: options.pausable === false ? withoutPause(input) : input,
+    output,
+    filter: `${root}/in/+`,
+    logger,
+    name: 'bridge',
+  })
   const send = async (dev: number, seq: number, body: Record<string, unknown>) => {
     const t = nowUs()
     const payload = encodeJsonEnvelope(JSON.stringify(body), { run: 'r1', dev, seq, t, ti: t })
@@ -115,8 +137,24 @@ describe('startBridge (embedded MQTT broker)', () => {
     await running.stop()
   })
 
-  it('bounds work: concurrency slots, a bounded queue, and counted overflow drops', async () => {
-    const { running, received, send } = await rig({ delay: '400ms', concurrency: 2, maxQueued: 3 })
+  it('a pausable input: the bridge pauses it instead of dropping, and everything arrives in order', async () => {
+    const { running, received, send } = await rig({ delay: '200ms', concurrency: 2, maxQueued: 3 })
+    await Promise.all(Array.from({ length: 10 }, (_, i) => send(3, i, { v: i })))
+    await until(() => received.length === 10, 20_000)
+    await running.stop()
+    expect(running.stats).toMatchObject({ received: 10, forwarded: 10, overflowDropped: 0, inFlightPeak: 2 })
+    // MQTT stops reading after the message in hand: one queued at most.
+    expect(running.stats.queuedPeak).toBeLessThanOrEqual(1)
+    expect(received.map((m) => JSON.parse(m.payload.toString()).iotload.seq)).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ])
+  })
+
+  it('an input that cannot pause: concurrency slots, a bounded queue, and counted overflow drops', async () => {
+    const { running, received, send } = await rig(
+      { delay: '400ms', concurrency: 2, maxQueued: 3 },
+      { pausable: false },
+    )
     await Promise.all(Array.from({ length: 10 }, (_, i) => send(3, i, { v: i })))
     await until(() => running.stats.received === 10)
     const s: BridgeStats = { ...running.stats }

@@ -64,8 +64,8 @@ export const bridgeConfigSchema = z
      */
     concurrency: z.number().int().min(1).max(100_000).default(1000),
     /**
-     * Arrivals held while `concurrency` is exhausted. Subscriptions that can pause (AMQP with
-     * acks, Kafka) are paused meanwhile, so the backlog stays in the broker; the others keep
+     * Arrivals held while `concurrency` is exhausted. Subscriptions that can pause (MQTT, AMQP
+     * with acks, Kafka) are paused meanwhile, so the backlog stays in the broker; the others keep
      * delivering, and beyond this bound messages are dropped and counted in `overflowDropped`. @default 10000
      */
     maxQueued: z.number().int().min(0).max(10_000_000).default(10_000),
