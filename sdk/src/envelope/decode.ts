@@ -1,5 +1,5 @@
 import { decodeBinaryEnvelope, isBinaryEnvelope } from './binary-envelope.ts'
-import { decodeJsonEnvelope } from './json-envelope.ts'
+import { decodeJsonMeta } from './json-envelope.ts'
 import { type EnvelopeMeta, type InvalidReason, runTag } from './metadata.ts'
 
 /** Decoded metadata in either encoding; `run` is absent for binary, `tag` always present. */
@@ -22,7 +22,7 @@ export function decodeEnvelope(payload: Uint8Array): DecodeResult {
     const { runTag: tag, ...rest } = r.meta
     return { ok: true, meta: { ...rest, run: undefined, tag } }
   }
-  const r = decodeJsonEnvelope(payload)
+  const r = decodeJsonMeta(payload)
   if (!r.ok) return r
   // The metadata object is fresh per message: tag it in place rather than copying it.
   const meta = r.meta as EnvelopeMeta & { tag?: number }

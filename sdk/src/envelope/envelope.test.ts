@@ -168,6 +168,74 @@ describe('binary envelope', () => {
   })
 })
 
+describe('the consumer’s quick read of the JSON metadata', () => {
+  // decodeEnvelope reads iotload's own layout field by field; it must agree with the full parse.
+  const full = (p: Uint8Array) => {
+    const r = decodeJsonEnvelope(p)
+    return r.ok ? { ok: true, meta: r.meta } : r
+  }
+  const quick = (p: Uint8Array) => {
+    const r = decodeEnvelope(p)
+    if (!r.ok) return r
+    const { tag: _tag, ...meta } = r.meta
+    return { ok: true, meta }
+  }
+
+  it('agrees with the full parse on every shape the encoder writes', () => {
+    const rnd = random(7)
+    const runs = ['a1b2c3d4e5f6', 'r', 'run "q"', 'ünï', 'back\\slash', 'x'.repeat(40)]
+    const bodies = ['{}', '{"v":1}', '{"temp":21.5,"s":"}]{[","n":null}', `{"pad":"${'y'.repeat(300)}"}`]
+    for (let i = 0; i < 3000; i++) {
+      const m: EnvelopeMeta = {
+        run: runs[i % runs.length]!,
+        dev: Math.floor(rnd() * 1e6),
+        seq: i % 7 === 0 ? 0 : Math.floor(rnd() * 2 ** 40),
+        t: T + Math.floor(rnd() * 1e9),
+        ti: T - Math.floor(rnd() * 1e6),
+      }
+      if (i % 3 === 0) m.warmup = true
+      if (i % 4 === 1)
+        m.hops = [{ by: 'bridge', in: T + 5, out: T + 9, ...(i % 8 === 1 ? { host: 'h]}"x' } : {}) }]
+      if (i % 5 === 2) m.tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+      const payload = bytes(encodeJsonEnvelope(bodies[i % bodies.length]!, m))
+      expect(quick(payload), payload.toString()).toEqual(full(payload))
+      expect(quick(payload)).toEqual({ ok: true, meta: m })
+    }
+  })
+
+  it('agrees on the invalid ones, and sends anything unusual to the full parse', () => {
+    const ok = encodeJsonEnvelope('{"v":1}', meta())
+    const variants = [
+      ok,
+      ok.replace('"dev":7', '"dev":07'),
+      ok.replace('"dev":7', '"dev":-7'),
+      ok.replace('"dev":7', '"dev":7.5'),
+      ok.replace('"dev":7', '"dev":1e3'),
+      ok.replace('"seq":12345', '"seq":99999999999999999'),
+      ok.replace(`"t":${T}`, '"t":1795687200123'),
+      ok.replace(`"ti":${T - 3}`, `"ti":${T - 3},"hops":[{"by":"b","in":5,"out":6}]`),
+      ok.replace(`"ti":${T - 3}`, `"ti":${T - 3},"hops":"no"`),
+      ok.replace(`"ti":${T - 3}`, `"ti":${T - 3},"w":1,"tp":42`),
+      ok.replace('{"iotload":{', '{ "iotload": {'),
+      ok.replace('"run":', '"run" :'),
+      `${ok}   \n`,
+    ]
+    for (const v of variants) expect(quick(bytes(v)), v).toEqual(full(bytes(v)))
+  })
+
+  it('does not take a truncated payload for a good one', () => {
+    const ok = encodeJsonEnvelope('{"v":1,"more":"text"}', meta())
+    expect(decodeEnvelope(bytes(ok.slice(0, -5)))).toEqual({ ok: false, reason: 'not-json' })
+    // Cut where the last byte still is a `}`: after the metadata, and inside a nested object.
+    const nested = encodeJsonEnvelope('{"a":{"b":1}}', meta())
+    for (const cut of [nested.indexOf(',"a"'), nested.length - 1])
+      expect(decodeEnvelope(bytes(nested.slice(0, cut))), nested.slice(0, cut)).toEqual({
+        ok: false,
+        reason: 'not-json',
+      })
+  })
+})
+
 describe('decodeEnvelope on garbage', () => {
   it('never throws and never reports success for random bytes, whatever they start with', () => {
     const rnd = random(20261126)
