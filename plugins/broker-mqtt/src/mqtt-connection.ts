@@ -30,6 +30,14 @@ export class MqttConnection implements BrokerConnection {
   private pausedBy = 0
   /** mqtt.js's done-callback of the message in hand while paused: it reads nothing until called. */
   private held: Array<() => void> = []
+  /**
+   * Until when a pause may hold: mqtt.js handles PINGRESP in the same queue, so a pause longer
+   * than the keep-alive allows would end in a reconnect (and a clean session's backlog with it).
+   * Past it messages flow again and the bridge bounds and counts its own queue.
+   */
+  private holdUntil = 0
+  private holdTimer: NodeJS.Timeout | undefined
+  private readonly maxHoldMs: number
   private closing: Promise<void> | undefined
   private readonly publishOptions: [IClientPublishOptions, IClientPublishOptions, IClientPublishOptions]
 
@@ -38,7 +46,9 @@ export class MqttConnection implements BrokerConnection {
     ctx: PluginContext,
     retain: boolean,
     private readonly v5: boolean,
+    keepaliveS = 60,
   ) {
+    this.maxHoldMs = keepaliveS > 0 ? Math.min(10_000, (keepaliveS * 1000) / 4) : 10_000
     // Reused per QoS so the hot path allocates no options object per message.
     this.publishOptions = [
       { qos: 0, retain },
@@ -56,9 +66,19 @@ export class MqttConnection implements BrokerConnection {
     // mqtt.js handles the next packet (and sends this one's PUBACK) only once `done` is called,
     // and stops reading the socket meanwhile: holding it pushes back through TCP to the broker.
     client.handleMessage = (_packet, done) => {
-      if (this.pausedBy > 0 && !this.closing) this.held.push(done)
-      else done()
+      if (this.pausedBy > 0 && !this.closing && Date.now() < this.holdUntil) {
+        this.held.push(done)
+        this.holdTimer ??= setTimeout(() => {
+          this.holdTimer = undefined
+          this.releaseHeld()
+        }, this.holdUntil - Date.now())
+      } else done()
     }
+    // A callback held across a reconnect belongs to the old session: acking it on the new one
+    // could ack another message with the same id.
+    client.on('close', () => {
+      this.held = []
+    })
     client.on('offline', () => ctx.onStatus?.('disconnected'))
     client.on('reconnect', () => ctx.onStatus?.('reconnecting'))
     client.on('connect', () => {
@@ -120,7 +140,7 @@ export class MqttConnection implements BrokerConnection {
     const resume = () => {
       if (!paused) return
       paused = false
-      if (--this.pausedBy === 0) this.releaseHeld()
+      if (this.pausedBy > 0 && --this.pausedBy === 0) this.releaseHeld()
     }
     return {
       unsubscribe: async () => {
@@ -132,13 +152,13 @@ export class MqttConnection implements BrokerConnection {
       },
       /**
        * Stops reading after the message in hand (flow control is per connection in MQTT). QoS ≥ 1
-       * messages wait in the broker, within its queue limits; a pause longer than the keep-alive
-       * also holds the PINGRESP back and ends in a reconnect.
+       * messages wait in the broker, within its queue limits. A pause holds for at most a quarter
+       * of the keep-alive (10 s at most), so the PINGRESP queued behind it is read in time.
        */
       pause: () => {
         if (paused || !active) return
         paused = true
-        this.pausedBy++
+        if (this.pausedBy++ === 0) this.holdUntil = Date.now() + this.maxHoldMs
       },
       resume,
     } as Subscription & { pause(): void; resume(): void }
@@ -152,6 +172,8 @@ export class MqttConnection implements BrokerConnection {
   }
 
   private releaseHeld(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer)
+    this.holdTimer = undefined
     const held = this.held
     this.held = []
     for (const done of held) done()

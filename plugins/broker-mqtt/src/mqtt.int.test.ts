@@ -67,6 +67,24 @@ describe.skipIf(!up)('broker-mqtt against Mosquitto', () => {
     })
   }
 
+  it('a pause holds for at most a quarter of the keep-alive, so the connection is never dropped for it', async () => {
+    const sub = await open({ version: '5', keepalive: 4 }) // holds ≤ 1 s
+    const pub = await open({ version: '5' })
+    const topic = `it/${run}/pause-cap`
+    const got: string[] = []
+    const s = (await sub.subscribe(topic, (m) => got.push(m.payload.toString()), { qos: 1 })) as {
+      pause?: () => void
+    }
+    s.pause!()
+    for (let i = 0; i < 10; i++) await pub.publish(topic, { payload: Buffer.from(`m${i}`), qos: 1 })
+    await new Promise((r) => setTimeout(r, 300))
+    expect(got.length).toBeLessThanOrEqual(1)
+    // Still paused, but past the cap: everything flows, in order.
+    const end = Date.now() + 5_000
+    while (got.length < 10 && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+    expect(got).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`))
+  })
+
   it('carries MQTT 5 user properties as headers', async () => {
     const sub = await open({ version: '5' })
     const pub = await open({ version: '5' })

@@ -76,7 +76,13 @@ export const mqttPlugin = definePlugin({
     const mqtt = await importLib(() => import('mqtt'), 'mqtt', '@iotload/broker-mqtt')
     const client = mqtt.connect(config.url, await clientOptions(config, ctx))
     // Handlers go on before CONNACK: a stored session may deliver in the same packet burst.
-    const connection = new MqttConnection(client, ctx, config.retain, config.version === '5')
+    const connection = new MqttConnection(
+      client,
+      ctx,
+      config.retain,
+      config.version === '5',
+      config.keepalive,
+    )
     await awaitFirstConnect(client, config.url)
     client.options.reconnectPeriod = config.reconnectPeriod
     ctx.onStatus?.('connected')
