@@ -18,8 +18,11 @@ const ORPHAN_CHECK_MS = 2000
 
 /**
  * The loop every claiming task runs until the run's state says stop: renew the leases a third of
- * the way through, end the task when the coordinator's lease lapsed twice in a row (nobody would
- * ever say stop), and scan for claimable topics. Redis errors are retried, never fatal.
+ * the way through, scan for claimable topics, and end the task when the run has no coordinator
+ * and will get none (nobody would ever say stop). A run whose coordinator died is still listed for
+ * adoption: that is given several leases before the task gives up. Scans run beside the loop, so
+ * a slow one (a subscribe queued behind a paused connection) never holds up lease renewal.
+ * Redis errors are retried, never fatal.
  */
 export async function runClaimLoop(
   ctx: TaskContext,
@@ -29,9 +32,14 @@ export async function runClaimLoop(
 ): Promise<void> {
   const { member, logger } = ctx
   let lastScan = 0
+  let scanning: Promise<void> | undefined
   let orphaned = 0
+  let lockGoneSince: number | undefined
   let lastOrphanCheck = Date.now()
   let lastRenew = Date.now()
+  // Adoption takes up to a lease for the lock to lapse, half a lease for a scan, then the adopter's
+  // start-up; past this the run is taken to have nobody left to coordinate it.
+  const adoptionGraceMs = Math.max(4 * ORPHAN_CHECK_MS, 4 * plan.leaseMs)
   for (;;) {
     let state: string | null
     try {
@@ -42,7 +50,10 @@ export async function runClaimLoop(
       await sleep(500)
       continue
     }
-    if (state === 'stop' || state === 'done' || state === null) return
+    if (state === 'stop' || state === 'done' || state === null) {
+      await scanning
+      return
+    }
     try {
       const now = Date.now()
       await hooks.onTurn?.(now)
@@ -52,15 +63,38 @@ export async function runClaimLoop(
       }
       if (now - lastOrphanCheck >= ORPHAN_CHECK_MS) {
         lastOrphanCheck = now
-        orphaned = (await member.redis.exists(member.keys.coordinator(plan.id))) === 1 ? 0 : orphaned + 1
-        if (orphaned >= 2) {
-          logger.warn('the run lost its coordinator; ending this part', { run: plan.id })
-          return
+        const k = member.keys
+        const [locked, listed] = await member.redis
+          .multi()
+          .exists(k.coordinator(plan.id))
+          .sismember(k.coordinatedRuns, plan.id)
+          .exec()
+          .then((r) => (r ?? []).map(([, v]) => v === 1))
+        if (locked) {
+          orphaned = 0
+          lockGoneSince = undefined
+        } else {
+          orphaned++
+          lockGoneSince ??= now
+          const abandoned = listed ? now - lockGoneSince >= adoptionGraceMs : orphaned >= 2
+          if (abandoned) {
+            logger.warn('the run lost its coordinator and nobody took it over; ending this part', {
+              run: plan.id,
+            })
+            await scanning
+            return
+          }
         }
       }
-      if (now - lastScan >= (hooks.scanEveryMs?.(state) ?? 500)) {
+      if (!scanning && now - lastScan >= (hooks.scanEveryMs?.(state) ?? 500)) {
         lastScan = now
-        await hooks.onScan(now, state)
+        const current = state
+        scanning = hooks
+          .onScan(now, current)
+          .catch((err) => logger.debug('cluster scan failed; retrying', { error: describeError(err) }))
+          .finally(() => {
+            scanning = undefined
+          })
       }
     } catch (err) {
       logger.debug('cluster bookkeeping failed; retrying', { error: describeError(err) })

@@ -174,6 +174,7 @@ export class ClusterRunManager extends RunManager {
 
   override async shutdown(): Promise<void> {
     // First: no run may be adopted once the coordinator has listed the runs it stops.
+    this.coordinator?.refuseAdoptions()
     await this.stopWatch()
     await this.coordinator?.shutdown()
     await super.shutdown()

@@ -49,6 +49,7 @@ export interface MemberClock {
 export class ClusterCoordinator {
   private readonly leaseMs: number
   private readonly stopRequested = new Set<string>()
+  private adoptionsRefused = false
   private readonly running = new Map<string, Promise<void>>()
   private readonly liveCounts = new Map<string, { sent: number; received: number; since: number }>()
 
@@ -157,6 +158,11 @@ export class ClusterCoordinator {
       member.keys.stopRequested(id),
     )
     if (holder !== member.id) return
+    if (this.adoptionsRefused) {
+      // Shutting down: leave the run to a daemon that stays.
+      await this.releaseLock(id)
+      return
+    }
     if (stopAsked) this.stopRequested.add(id)
     const from: Phase = state === 'go' || state === 'stop' ? state : 'advertise'
     logger.warn('adopting a cluster run whose coordinator is gone', {
@@ -211,7 +217,13 @@ export class ClusterCoordinator {
     await this.running.get(id)
   }
 
+  /** From now on `adopt` leaves runs to other daemons (this one is shutting down). */
+  refuseAdoptions(): void {
+    this.adoptionsRefused = true
+  }
+
   async shutdown(): Promise<void> {
+    this.adoptionsRefused = true
     for (const id of this.running.keys()) this.stopRequested.add(id)
     await Promise.allSettled([...this.running.values()])
   }
@@ -245,6 +257,19 @@ export class ClusterCoordinator {
         })
         .catch(() => {})
     }, this.leaseMs / 3)
+    // State `done` (workers stop), out of the coordinated set (nobody adopts it), lock deleted:
+    // in one script, and only while the lock is still ours.
+    let ended = false
+    const endCoordination = () =>
+      scripted(r).iotloadEndCoordination(
+        k.coordinator(id),
+        k.coordinatedRuns,
+        k.state(id),
+        member.id,
+        id,
+        'done',
+        RUN_KEY_TTL_S,
+      )
     const sleep = async (ms: number) => {
       await pause(ms)
       if (lockLost) throw new Error(`run ${id} is coordinated by another daemon now (this one lost its lock)`)
@@ -327,29 +352,19 @@ export class ClusterCoordinator {
         if (open.length === 0) break
         await sleep(200)
       }
-      // 4. Merge and store, if the run is still ours (renewals run every third of a lease; ask now).
-      if (lockLost || (await r.get(k.coordinator(id))) !== member.id) {
+      // 4. Merge, end the coordination, then store (only if it was still ours).
+      if (lockLost) throw new Error(`run ${id} is coordinated by another daemon now (this one lost its lock)`)
+      await this.finish(plan, resolved, startedAt, adoptedFrom, async () => {
+        ended = true
+        if ((await endCoordination()) === 1) return true
         lockLost = true
-        throw new Error(`run ${id} is coordinated by another daemon now (this one lost its lock)`)
-      }
-      await this.finish(plan, resolved, startedAt, adoptedFrom)
+        return false
+      })
     } finally {
       this.liveCounts.delete(id)
       clearInterval(renew)
-      // Ended here, completed or failed: state `done` (workers stop), out of the coordinated set
-      // (nobody adopts it), lock released; all only if the lock is still ours.
-      if (!lockLost)
-        await scripted(r)
-          .iotloadEndCoordination(
-            k.coordinator(id),
-            k.coordinatedRuns,
-            k.state(id),
-            member.id,
-            id,
-            'done',
-            RUN_KEY_TTL_S,
-          )
-          .catch(() => 0)
+      // Failed here: end it all the same (workers stop, nobody adopts it), if still ours.
+      if (!lockLost && !ended) await endCoordination().catch(() => 0)
     }
   }
 
@@ -358,6 +373,8 @@ export class ClusterCoordinator {
     resolved: ResolvedScenario,
     startedAt: number,
     adoptedFrom: string | undefined,
+    /** Ends the coordination in Redis; false when another daemon holds the run now. */
+    fence: () => Promise<boolean>,
   ): Promise<void> {
     const { member, store } = this.o
     const k = member.keys
@@ -408,7 +425,6 @@ export class ClusterCoordinator {
     }
     const events = (await r.lrange(k.owners(id), 0, -1)).map((e) => JSON.parse(e) as ClaimEvent)
     const merged = mergeCluster({ topics, results, sentAll, sentPerSecond })
-    for (const s of merged.seconds) store.appendSecond(id, s)
 
     const prods = await this.tasks<ProducerReport>(id, 'producer')
     const sent = [...prods.values()].reduce((s, x) => s + (x.sent ?? 0), 0)
@@ -426,7 +442,6 @@ export class ClusterCoordinator {
     const legRows = [...(publishAck ? [[STREAM.publishAck, publishAck] as const] : []), ...merged.legs].map(
       ([stream, h]) => ({ stream, raw: stats(h), rawHist: encodeHistogram(h) }),
     )
-    store.saveSummary(id, [row, ...legRows])
 
     // Clocks: every daemon's offset to this coordinator, from its own four-timestamp exchange.
     const clocks: MemberClock[] = Object.entries(await r.hgetall(k.clocks(id)))
@@ -510,6 +525,12 @@ export class ClusterCoordinator {
         firstSecondEpoch: merged.firstSecond,
       },
     }
+    // Stored only if the run is still ours: a coordinator that stalled while merging finds it
+    // adopted here and leaves the storing to the adopter.
+    if (!(await fence()))
+      throw new Error(`run ${id} is coordinated by another daemon now (this one lost its lock)`)
+    for (const s of merged.seconds) store.appendSecond(id, s)
+    store.saveSummary(id, [row, ...legRows])
     store.updateRun(id, { status, endedAt: Date.now(), summary, error: null })
     this.o.logger.info('cluster run ended', {
       run: id,
