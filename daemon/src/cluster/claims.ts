@@ -5,6 +5,11 @@ import { RUN_KEY_TTL_S } from './task-context.ts'
 // Fixed scripts (never built from data): renew / release a claim only while we still hold it.
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`
+// Sets KEYS[2] to ARGV[2] (expiring in ARGV[3] s) only while the lock KEYS[1] is ARGV[1]'s: a
+// coordinator that lost its run cannot move the adopter's state.
+const SET_IF_OWNER = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('set', KEYS[2], ARGV[2], 'EX', ARGV[3])
+return 1`
 // Ends a run's coordination in one step, only while the coordinator lock (KEYS[1]) is ARGV[1]'s:
 // the run leaves the coordinated set (KEYS[2]), its state (KEYS[3]) becomes ARGV[3], the lock goes.
 const END_COORDINATION = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -15,6 +20,7 @@ return redis.call('del', KEYS[1])`
 export type ScriptedRedis = Redis & {
   iotloadRenewClaim(key: string, owner: string, ms: number): Promise<number>
   iotloadReleaseClaim(key: string, owner: string): Promise<number>
+  iotloadSetIfOwner(lock: string, key: string, owner: string, value: string, ttlS: number): Promise<number>
   iotloadEndCoordination(
     lock: string,
     runs: string,
@@ -40,6 +46,7 @@ export function scripted(redis: Redis): ScriptedRedis {
     redis.defineCommand('iotloadRenewClaim', { numberOfKeys: 1, lua: RENEW })
     redis.defineCommand('iotloadReleaseClaim', { numberOfKeys: 1, lua: RELEASE })
     redis.defineCommand('iotloadEndCoordination', { numberOfKeys: 3, lua: END_COORDINATION })
+    redis.defineCommand('iotloadSetIfOwner', { numberOfKeys: 2, lua: SET_IF_OWNER })
   }
   return r
 }

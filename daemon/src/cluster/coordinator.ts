@@ -270,6 +270,15 @@ export class ClusterCoordinator {
         'done',
         RUN_KEY_TTL_S,
       )
+    // State writes go through the lock: a coordinator that lost the run cannot move it.
+    const setIfOwner = async (key: string, value: string) => {
+      if (
+        (await scripted(r).iotloadSetIfOwner(k.coordinator(id), key, member.id, value, RUN_KEY_TTL_S)) === 0
+      ) {
+        lockLost = true
+        throw new Error(`run ${id} is coordinated by another daemon now (this one lost its lock)`)
+      }
+    }
     const sleep = async (ms: number) => {
       await pause(ms)
       if (lockLost) throw new Error(`run ${id} is coordinated by another daemon now (this one lost its lock)`)
@@ -302,11 +311,8 @@ export class ClusterCoordinator {
       let startedAt: number
       if (from === 'advertise') {
         startedAt = Date.now()
-        await r
-          .multi()
-          .set(k.state(id), stopped() ? 'stop' : 'go', 'EX', RUN_KEY_TTL_S)
-          .set(k.startedAt(id), String(startedAt), 'EX', RUN_KEY_TTL_S)
-          .exec()
+        await setIfOwner(k.startedAt(id), String(startedAt))
+        await setIfOwner(k.state(id), stopped() ? 'stop' : 'go')
       } else startedAt = Number(await r.get(k.startedAt(id))) || plan.epochMs
       store.updateRun(id, { status: 'running', startedAt })
       // 3. Wait for the producers (or their death), then let the consumers drain. An adopted
@@ -326,7 +332,7 @@ export class ClusterCoordinator {
           })
           break
         }
-        if (stopped()) await r.set(k.state(id), 'stop', 'EX', RUN_KEY_TTL_S)
+        if (stopped()) await setIfOwner(k.state(id), 'stop')
         await this.updateLive(id, startedAt)
         await sleep(250)
       }
@@ -338,7 +344,7 @@ export class ClusterCoordinator {
         if (received >= sent) break
         await sleep(250)
       }
-      await r.set(k.state(id), 'stop', 'EX', RUN_KEY_TTL_S)
+      await setIfOwner(k.state(id), 'stop')
       const workers = [...plan.consumers, ...plan.bridges]
       const until = Date.now() + 15_000
       while (Date.now() < until) {
