@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import type { GeneratorReport } from '../engine/generator-health.ts'
 import { decodeHistogram, LatencyHistogram, statsOf } from '../engine/histogram.ts'
 import { mergeConnections, mergeGenerators, mergePublishAck } from './producer-merge.ts'
-import { clusterReceiveRate, clusterSendRate } from './rates.ts'
 import type { ProducerReport } from './producer-task.ts'
 
 const generator = (over: Partial<GeneratorReport>): GeneratorReport => ({
@@ -98,32 +97,5 @@ describe('merging producer daemons for the cluster summary', () => {
     // Same as one histogram of every ack (through the same encoding: a decoded max is its bucket's top).
     expect(statsOf(merged!)).toEqual(statsOf(decodeHistogram(all.encode())))
     expect(mergePublishAck(new Map([['a', report({})]]))).toBeUndefined()
-  })
-
-  it('adds the producers’ measured send rates; falls back to sent / duration when one is missing', () => {
-    const two = new Map([
-      ['a', report({ sendRate: 199.96 })],
-      ['b', report({ sendRate: 200.02 })],
-    ])
-    expect(clusterSendRate(two, 4000, 10)).toBe(400)
-    const failed = new Map([
-      ['a', report({ sendRate: 200 })],
-      ['b', report({ status: 'failed' })],
-    ])
-    expect(clusterSendRate(failed, 2500, 10)).toBe(250)
-  })
-
-  it('takes the receive rate over the earliest to the latest arrival of any consumer, never over less than the duration', () => {
-    const s = 1_795_687_200_000_000
-    const two = new Map([
-      ['c1', { firstRecvUs: s, lastRecvUs: s + 12_000_000 }],
-      ['c2', { firstRecvUs: s + 500_000, lastRecvUs: s + 20_000_000 }],
-      ['dead', {}],
-    ])
-    expect(clusterReceiveRate(two, 8000, 10)).toBe(400) // 8000 over 20 s, not 10
-    expect(
-      clusterReceiveRate(new Map([['c1', { firstRecvUs: s, lastRecvUs: s + 2_000_000 }]]), 4000, 10),
-    ).toBe(400)
-    expect(clusterReceiveRate(new Map(), 0, 10)).toBe(0)
   })
 })

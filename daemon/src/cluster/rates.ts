@@ -1,3 +1,4 @@
+import { ratePerSecond } from '../engine/summary.ts'
 import type { ProducerReport } from './producer-task.ts'
 
 /** A consumer daemon's final report: the window its first arrivals of measured messages spanned. */
@@ -33,7 +34,6 @@ export function clusterReceiveRate(
   received: number,
   durationS: number,
 ): number {
-  if (received === 0) return 0
   let first = Number.POSITIVE_INFINITY
   let last = 0
   for (const c of consumers.values()) {
@@ -41,6 +41,5 @@ export function clusterReceiveRate(
     first = Math.min(first, c.firstRecvUs)
     last = Math.max(last, c.lastRecvUs)
   }
-  const spanS = last > first ? (last - first) / 1e6 : 0
-  return Math.round((received / Math.max(durationS, spanS)) * 10) / 10
+  return Math.round(ratePerSecond(received, durationS, first, last) * 10) / 10
 }

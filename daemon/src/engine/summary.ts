@@ -142,9 +142,17 @@ export function sendRate(
   measureStartUs: number | undefined,
 ): number {
   const sent = recorder.total.sent
-  if (sent === 0) return 0
-  const spanS = measureStartUs ? (recorder.lastMeasuredSendUs - measureStartUs) / 1e6 : 0
-  return sent / Math.max(durationS, spanS)
+  if (sent === 0 || !measureStartUs) return sent / durationS
+  return ratePerSecond(sent, durationS, measureStartUs, recorder.lastMeasuredSendUs)
+}
+
+/**
+ * `count` per second over the window `fromUs`…`toUs`, never over less than the scenario's duration
+ * (the rule of every rate in a summary, on one daemon or merged across a cluster).
+ */
+export function ratePerSecond(count: number, durationS: number, fromUs: number, toUs: number): number {
+  if (count === 0) return 0
+  return count / Math.max(durationS, toUs > fromUs ? (toUs - fromUs) / 1e6 : 0)
 }
 
 /**
@@ -152,10 +160,12 @@ export function sendRate(
  * never less than the duration: a broker that delivers a backlog late shows a lower rate.
  */
 export function receiveRate(recorder: RunRecorder, durationS: number): number {
-  const received = recorder.total.received
-  if (received === 0) return 0
-  const spanS = (recorder.lastMeasuredRecvUs - recorder.firstMeasuredRecvUs) / 1e6
-  return received / Math.max(durationS, spanS)
+  return ratePerSecond(
+    recorder.total.received,
+    durationS,
+    recorder.firstMeasuredRecvUs,
+    recorder.lastMeasuredRecvUs,
+  )
 }
 
 /** Builds the summary from the recorder's cumulative state. */
