@@ -59,6 +59,7 @@ describe('REST API in process', () => {
       '/v1/plugins',
       '/v1/runs',
       '/v1/runs/{id}',
+      '/v1/runs/{id}/histogram',
       '/v1/runs/{id}/percentiles',
       '/v1/runs/{id}/series',
       '/v1/runs/{id}/stop',
@@ -146,6 +147,55 @@ describe('REST API in process', () => {
     }
     expect(partial).toMatchObject({ source: 'series', count: 300 })
     expect((await app.request('/v1/runs/aaa111/percentiles?kind=p99')).status).toBe(400)
+  })
+
+  it('merges a range of seconds exactly, names unknown parameters and values, never reads above max', async () => {
+    const range = (await (await app.request('/v1/runs/aaa111/percentiles?from=1&to=1')).json()) as {
+      source: string
+      count: number
+      points: Array<{ percentile: number; value: number }>
+    }
+    // Second 1 recorded 20, 40 … 2000 µs (seedRun): exactly 100 values with that max.
+    expect(range).toMatchObject({ source: 'series', count: 100, from: 1, to: 1 })
+    const max = range.points.at(-1)!.value
+    expect(max).toBeGreaterThanOrEqual(1999)
+    expect(max).toBeLessThanOrEqual(2001)
+    for (const p of range.points) expect(p.value).toBeLessThanOrEqual(max)
+    const bad = async (query: string, path: string) => {
+      const res = await app.request(`/v1/runs/aaa111/percentiles?${query}`)
+      expect(res.status, query).toBe(400)
+      expect(((await res.json()) as { error: { path: string } }).error.path).toBe(path)
+    }
+    await bad('stream=e2ee', 'query.stream')
+    await bad('stream=publish-ack&kind=co', 'query.kind')
+    await bad('format=xml', 'query.format')
+    await bad('from=abc', 'query.from')
+    await bad('from=2&to=1', 'query.from')
+    await bad('bogus=1', 'query.bogus')
+    const series = await app.request('/v1/runs/aaa111/series?from=abc')
+    expect(((await series.json()) as { error: { message: string } }).error.message).toMatch(
+      /whole number of seconds/,
+    )
+  })
+
+  it('exports the merged histogram as HdrHistogram text that parses back to the same percentiles', async () => {
+    const text = await (await app.request('/v1/runs/aaa111/histogram?stream=e2e&format=hgrm')).text()
+    expect(text).toMatch(/Value\s+Percentile\s+TotalCount/)
+    const spectrum = (await (await app.request('/v1/runs/aaa111/percentiles')).json()) as {
+      points: Array<{ percentile: number; value: number }>
+    }
+    // Each hgrm line is `value percentile totalCount 1/(1-p)`: the same points as the JSON spectrum.
+    const lines = [...text.matchAll(/^\s*([\d.]+)\s+([\d.]+)\s+(\d+)/gm)].map((m) => ({
+      value: Number(m[1]),
+      percentile: Math.round(Number(m[2]) * 100 * 1e6) / 1e6,
+    }))
+    expect(lines.length).toBeGreaterThan(20)
+    expect(lines).toEqual(spectrum.points.map((p) => ({ value: p.value, percentile: p.percentile })))
+    const max = spectrum.points.at(-1)!.value
+    expect(text).toMatch(new RegExp(`#\\[Max\\s+=\\s+${max}\\.000, Total count\\s+=\\s+300\\]`))
+    const b64 = await (await app.request('/v1/runs/aaa111/histogram?format=base64&kind=co')).text()
+    expect(b64).toMatch(/^[A-Za-z0-9+/=]+$/)
+    expect((await app.request('/v1/runs/aaa111/histogram?stream=bridge')).status).toBe(404)
   })
 
   it('refuses to stop a run that is not executing (409) and an unknown one (404)', async () => {

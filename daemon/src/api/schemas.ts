@@ -7,34 +7,66 @@ export const runIdParams = z.object({
 })
 
 /** `GET /v1/runs` paging. */
-export const listRunsQuery = z.object({
+export const listRunsQuery = z.strictObject({
   /** Runs per page. @default 50 */
   limit: z.coerce.number().int().min(1).max(500).default(50),
   /** Runs to skip (newest first). @default 0 */
   offset: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
 })
 
-const second = z.coerce.number().int().min(0).max(100_000_000)
+/** A second of a run (0-based, since the schedule started), as a query parameter. */
+const second = z
+  .string()
+  .regex(/^\d{1,9}$/, 'expected a whole number of seconds since the run started (0, 1, 2, …)')
+  .transform(Number)
 
 /** `GET /v1/runs/{id}/series` filters. */
-export const seriesQuery = z.object({
-  /** e2e, publish-ack, producer-bridge, bridge, bridge-consumer; all streams when absent. */
-  stream: z.string().min(1).max(64).optional(),
-  /** First second (0-based, inclusive). */
-  from: second.optional(),
-  /** Last second (inclusive). */
-  to: second.optional(),
-  /** Include each row's encoded HdrHistograms (base64). @default false */
-  histograms: z.enum(['true', 'false']).default('false'),
-})
+export const seriesQuery = z
+  .object({
+    /** e2e, publish-ack, producer-bridge, bridge, bridge-consumer; all streams when absent. */
+    stream: z.string().min(1).max(64).optional(),
+    /** First second (0-based, inclusive). */
+    from: second.optional(),
+    /** Last second (inclusive). */
+    to: second.optional(),
+    /** Include each row's encoded HdrHistograms (base64). @default false */
+    histograms: z.enum(['true', 'false']).default('false'),
+  })
+  .strict()
 
-/** `GET /v1/runs/{id}/percentiles` selection. */
-export const percentilesQuery = z.object({
-  /** @default 'e2e' */
-  stream: z.string().min(1).max(64).default('e2e'),
-  /** `raw` from the actual send time, `co` from the intended one. @default 'raw' */
-  kind: z.enum(['raw', 'co']).default('raw'),
-})
+/** `GET /v1/runs/{id}/percentiles` and `/histogram` selection. */
+export const percentilesQuery = z
+  .object({
+    /** A stream the run recorded: e2e, publish-ack, producer-bridge, bridge, bridge-consumer. @default 'e2e' */
+    stream: z.string().min(1).max(64).default('e2e'),
+    /** `raw` from the actual send time, `co` from the intended one. @default 'raw' */
+    kind: z.enum(['raw', 'co']).default('raw'),
+    /** First measured second to include (0-based, since the schedule started); the whole run when absent. */
+    from: second.optional(),
+    /** Last second to include (inclusive). */
+    to: second.optional(),
+    /** `json`: the spectrum; `hgrm`: HdrHistogram's percentile distribution text (µs), for its plotter. @default 'json' */
+    format: z.enum(['json', 'hgrm']).default('json'),
+  })
+  .strict()
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+    message: 'from must not be after to',
+    path: ['from'],
+  })
+
+/** `GET /v1/runs/{id}/histogram` selection: the merged histogram itself. */
+export const histogramQuery = z
+  .object({
+    /** @default 'e2e' */
+    stream: z.string().min(1).max(64).default('e2e'),
+    /** @default 'raw' */
+    kind: z.enum(['raw', 'co']).default('raw'),
+    from: second.optional(),
+    to: second.optional(),
+    /** `hgrm`: percentile distribution text; `base64`: HdrHistogram's compressed V2 encoding. @default 'hgrm' */
+    format: z.enum(['hgrm', 'base64']).default('hgrm'),
+  })
+  .strict()
 
 /** `POST /v1/plugins` body. */
 export const installPluginBody = z

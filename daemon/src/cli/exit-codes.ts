@@ -7,4 +7,8 @@ export const EXIT = {
   badInput: 2,
   /** Runtime failure: broker unreachable, credentials refused, … */
   runtime: 3,
+  /** Stopped by Ctrl-C (SIGINT) after printing and saving the partial results. */
+  interrupted: 130,
+  /** Stopped by SIGTERM after printing and saving the partial results. */
+  terminated: 143,
 } as const

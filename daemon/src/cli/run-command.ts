@@ -44,6 +44,7 @@ export async function runResolved(
   // A plugin's stray error must not end the run and lose what it measured.
   const stray = installLastResortHandlers(logger)
   let summary: RunSummary
+  let interruptedBy: NodeJS.Signals | undefined
   try {
     const handle = startRun(resolved, {
       id: telemetry.id,
@@ -55,8 +56,9 @@ export async function runResolved(
       },
     })
     let interrupts = 0
-    const onSignal = () => {
+    const onSignal = (signal: NodeJS.Signals) => {
       interrupts++
+      interruptedBy ??= signal
       if (interrupts > 1) process.exit(130)
       process.stderr.write(
         'stopping: finishing the current second and keeping the results (Ctrl-C again to abort)\n',
@@ -81,5 +83,7 @@ export async function runResolved(
   process.stdout.write(`results: ${flags.db} (run ${summary.run.id})\n`)
   if (flags.json) await writeFile(flags.json, `${JSON.stringify(summary, null, 2)}\n`)
   if (summary.run.status === 'failed') return EXIT.runtime
-  return summary.sloPassed ? EXIT.ok : EXIT.sloFailed
+  // Interrupted: the partial results are printed and saved, and the exit code says it was cut short.
+  if (interruptedBy) return interruptedBy === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted
+  return summary.sloPassed === false ? EXIT.sloFailed : EXIT.ok
 }

@@ -9,18 +9,30 @@ export function renderSummary(s: RunSummary): string {
     `run ${s.run.id} "${s.run.name}": ${s.run.status} — ${t.plugin}, ${fmtCount(t.devices)} devices × ${t.ratePerDevice.toPrecision(3)}/s = ${fmtCount(Math.round(t.totalRate))}/s for ${t.durationS}s (+${t.warmupS}s warm-up), qos ${t.qos}, ${t.envelope} envelope`,
   )
   if (s.error) out.push(`error: ${s.error}`)
+  const measured = s.run.measured !== false
+  if (!measured)
+    out.push(
+      s.run.status === 'failed'
+        ? 'nothing was measured: the run failed before or while it measured, so no figures are shown'
+        : 'nothing was measured: the run stopped during warm-up, so no figures are shown',
+    )
+  else if (s.run.measuredSeconds < t.durationS)
+    out.push(
+      `measured ${s.run.measuredSeconds.toFixed(1)} s of ${t.durationS} s (${s.run.status}); rates are over the measured time`,
+    )
   const e2e = s.streams.e2e
-  if (e2e) {
+  if (e2e && measured) {
     out.push('')
     out.push(
       table(
-        ['stream', 'sent', 'received', 'lost', 'dup', 'reorder', 'invalid', 'msg/s'],
+        ['stream', 'sent', 'received', 'lost', 'undelivered', 'dup', 'reorder', 'invalid', 'msg/s'],
         [
           [
             'e2e',
             fmtCount(e2e.sent),
             fmtCount(e2e.received),
             fmtCount(e2e.lost),
+            fmtCount(e2e.undelivered ?? 0),
             fmtCount(e2e.duplicates),
             fmtCount(e2e.reordered),
             fmtCount(e2e.invalid),
@@ -30,8 +42,12 @@ export function renderSummary(s: RunSummary): string {
       ),
     )
   }
+  if (e2e && measured && (e2e.undelivered ?? 0) > 0)
+    out.push(
+      `  undelivered: sent after their device's last arrival and not received by the end of the drain (lost, or still queued)${e2e.queued !== undefined ? `; the broker still held ${fmtCount(e2e.queued)} for the consumer` : ''}`,
+    )
   const rows: string[][] = []
-  for (const [name, st] of Object.entries(s.streams)) {
+  for (const [name, st] of measured ? Object.entries(s.streams) : []) {
     const r = st.latency.raw
     rows.push([
       `${name} raw`,
@@ -54,11 +70,13 @@ export function renderSummary(s: RunSummary): string {
         fmtLatency(co.max),
       ])
   }
-  out.push('')
-  out.push(table(['latency', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max'], rows))
-  out.push(
-    '  raw: receive − actual send time; co: receive − intended send time (coordinated-omission corrected)',
-  )
+  if (rows.length > 0) {
+    out.push('')
+    out.push(table(['latency', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max'], rows))
+    out.push(
+      '  raw: receive − actual send time; co: receive − intended send time (coordinated-omission corrected)',
+    )
+  }
   const ts = s.timestamps
   if (ts.source === 'external')
     out.push(
@@ -102,7 +120,12 @@ export function renderSummary(s: RunSummary): string {
     out.push(
       table(
         ['slo', 'threshold', 'actual', 'result'],
-        s.slo.map((r) => [r.key, r.threshold, r.actual, r.pass ? 'PASS' : 'FAIL']),
+        s.slo.map((r) => [
+          r.key,
+          r.threshold,
+          r.actual,
+          r.result === 'not evaluated' ? 'not evaluated' : r.pass ? 'PASS' : 'FAIL',
+        ]),
       ),
     )
   }

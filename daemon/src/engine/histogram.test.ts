@@ -35,12 +35,25 @@ describe('LatencyHistogram', () => {
         h.record(1 + (x % spread) * (i % 7 === 0 ? 40 : 1))
       }
       const s = h.stats()
-      expect(s.p50).toBe(h.h.getValueAtPercentile(50))
-      expect(s.p90).toBe(h.h.getValueAtPercentile(90))
-      expect(s.p99).toBe(h.h.getValueAtPercentile(99))
-      expect(s.p999).toBe(h.h.getValueAtPercentile(99.9))
+      const clamped = (p: number) => Math.min(h.h.getValueAtPercentile(p), h.h.maxValue)
+      expect(s.p50).toBe(clamped(50))
+      expect(s.p90).toBe(clamped(90))
+      expect(s.p99).toBe(clamped(99))
+      expect(s.p999).toBe(clamped(99.9))
       expect(Math.abs(s.mean - h.h.mean) / h.h.mean).toBeLessThan(1e-3)
     }
+  })
+
+  it('never reports a percentile above the largest value recorded', () => {
+    const h = new LatencyHistogram()
+    for (let i = 0; i < 1000; i++) h.record(5000 + (i % 5))
+    for (let i = 0; i < 10; i++) h.record(5704)
+    const s = h.stats()
+    // 5704 lies in a bucket whose highest equivalent value is 5707: p99.9 must not read 5707.
+    expect(h.h.getValueAtPercentile(99.95)).toBeGreaterThan(5704)
+    expect(s.max).toBe(5704)
+    for (const p of [s.p50, s.p90, s.p99, s.p999]) expect(p).toBeLessThanOrEqual(s.max)
+    expect(s.p999).toBe(5704)
   })
 
   it('merges encoded histograms exactly', () => {

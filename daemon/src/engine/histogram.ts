@@ -104,16 +104,25 @@ export function statsOf(h: hdr.Histogram): LatencyStats {
     while (found.length < targets.length && cumulative >= targets[found.length]!)
       found.push(c.highestEquivalentValue(value))
   }
+  // A bucket's highest equivalent value can lie above the largest value recorded: that is not a
+  // measurement, so no percentile is reported above the max.
+  const max = h.maxValue
+  const at = (k: number) => Math.min(found[k] ?? max, max)
   return {
     count: total,
     min: h.minNonZeroValue,
     mean: Math.round((sum / total) * 10) / 10,
-    p50: found[0] ?? h.maxValue,
-    p90: found[1] ?? h.maxValue,
-    p99: found[2] ?? h.maxValue,
-    p999: found[3] ?? h.maxValue,
-    max: h.maxValue,
+    p50: at(0),
+    p90: at(1),
+    p99: at(2),
+    p999: at(3),
+    max,
   }
+}
+
+/** The compressed base64 V2 encoding of any histogram (a merged one, say). */
+export function encodeHistogram(h: hdr.Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h)
 }
 
 /** Decodes an encoded histogram (from the store or another daemon). */

@@ -44,6 +44,9 @@ export class ProducerRole {
   private readonly onSettled: RunTelemetry['onPublishSettled']
   private warmupEndUs = 0
   private finalPhaseUs = 0
+  /** Per device index: the last seq sent, and the first seq sent after warm-up (-1: none yet). */
+  private readonly lastSeq: Int32Array
+  private readonly firstMeasuredSeq: Int32Array
   connectStats: FleetConnectStats | undefined
 
   constructor(
@@ -67,6 +70,8 @@ export class ProducerRole {
       topic({ device: p.firstDevice + k, run: runId }),
     )
     this.keys = Array.from({ length: p.devices }, (_, k) => String(p.firstDevice + k))
+    this.lastSeq = new Int32Array(p.devices).fill(-1)
+    this.firstMeasuredSeq = new Int32Array(p.devices).fill(-1)
     this.render = compilePayloadTemplate(p.payload, 'producer.payload', resolved.scenario.run.seed)
     if (p.envelope === 'binary' && p.payloadSize !== undefined) {
       const rnd = createRandom(resolved.scenario.run.seed)
@@ -179,7 +184,11 @@ export class ProducerRole {
       payload = encodeBinaryEnvelope(tp ? { ...meta, tp } : meta, body)
     }
     // Warm-up exists to let connections, JIT and caches settle: its lag is not the generator's verdict.
-    if (!warmup) this.health.recordLag(t - tiUs, tiUs >= this.finalPhaseUs)
+    if (!warmup) {
+      this.health.recordLag(t - tiUs, tiUs >= this.finalPhaseUs)
+      if (this.firstMeasuredSeq[dev]! < 0) this.firstMeasuredSeq[dev] = seq
+    }
+    this.lastSeq[dev] = seq
     this.recorder.onSent(warmup, t)
     this.health.publishStarted()
     const msg: OutboundMessage = { payload, qos: this.qos, key: device }
@@ -204,6 +213,24 @@ export class ProducerRole {
         this.onSettled?.({ dev: devNum, seq, tUs: t, ackUs: nowUs(), ok: false })
       },
     )
+  }
+
+  /**
+   * Measured sends above their device's highest arrival: not delivered by now, though maybe still
+   * queued. The rest of what is missing sits in gaps behind later arrivals: lost.
+   * @param highest the highest seq received from a device number, -1 for none
+   */
+  undeliveredTail(highest: (device: number) => number): number {
+    const first = this.resolved.scenario.producer.firstDevice
+    let n = 0
+    for (let k = 0; k < this.lastSeq.length; k++) {
+      const start = this.firstMeasuredSeq[k]!
+      const last = this.lastSeq[k]!
+      if (start < 0) continue
+      const from = Math.max(start, highest(first + k) + 1)
+      if (last >= from) n += last - from + 1
+    }
+    return n
   }
 
   /** Sends issued and planned so far. */

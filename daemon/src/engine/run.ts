@@ -47,6 +47,23 @@ export interface RunHandle {
 const START_LEAD_US = 200_000
 const STOP_DRAIN_MS = 1000
 
+/**
+ * Seconds actually measured: from the end of warm-up to the end of the schedule, or to the moment
+ * the run was stopped; 0 when it never left warm-up. Rates and the generator verdict use this, so
+ * a run stopped after 9 s of 60 is judged on 9 s.
+ */
+export function measuredSeconds(
+  started: boolean,
+  measureStartUs: number,
+  durationMs: number,
+  stopAtUs: number | undefined,
+): number {
+  if (!started || measureStartUs === 0) return 0
+  const fullS = durationMs / 1000
+  if (stopAtUs === undefined) return fullS
+  return Math.min(fullS, Math.max(0, (stopAtUs - measureStartUs) / 1e6))
+}
+
 export function newRunId(): string {
   return randomBytes(6).toString('hex')
 }
@@ -71,6 +88,8 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
   let status: RunStatus = 'pending'
   let second = 0
   let stopRequested = false
+  /** When stop() was called, µs since the epoch: the end of what was measured. */
+  let stopAtUs: number | undefined
   let ticker: NodeJS.Timeout | undefined
   let startedAt: number | null = null
   const store = options.store
@@ -165,6 +184,10 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     const finalStatus: RunStatus = error ? 'failed' : stopRequested ? 'stopped' : 'completed'
     const p = s.producer
     const totalRate = producer.targetRate
+    const measuredS = measuredSeconds(startedAt !== null, producer.measureStartUs, p.duration, stopAtUs)
+    // Without sequence numbers nothing tells a gap from a tail: everything missing stays `lost`.
+    const sequenced = !recorder.externalMode || s.consumer.external?.seqPath !== undefined
+    const undelivered = sequenced ? producer.undeliveredTail((d) => recorder.sequences.highest(d)) : 0
     const { summary, rows } = buildSummary({
       id,
       name: s.name,
@@ -183,9 +206,11 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       },
       recorder,
       generator:
-        startedAt !== null
-          ? producer.health.report(totalRate, sendRate(recorder, p.duration / 1000, producer.measureStartUs))
+        startedAt !== null && measuredS > 0
+          ? producer.health.report(totalRate, sendRate(recorder, measuredS, producer.measureStartUs))
           : null,
+      measuredS,
+      undelivered,
       connections: producer.connectStats ?? null,
       bridge: bridge?.stats ?? null,
       slo: resolved.slo,
@@ -211,6 +236,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     stop() {
       if (stopRequested) return
       stopRequested = true
+      stopAtUs = nowUs()
       producer.stop()
     },
     live() {

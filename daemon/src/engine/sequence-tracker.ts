@@ -63,6 +63,11 @@ export class SequenceTracker {
     return verdict
   }
 
+  /** The highest seq seen from a device, -1 when none arrived. */
+  highest(dev: number): number {
+    return this.devices.get(dev)?.maxSeq ?? -1
+  }
+
   /** Messages below each device's highest seq that have not arrived yet. */
   get gaps(): number {
     return Math.max(0, this.expected - this.unique)

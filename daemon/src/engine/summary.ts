@@ -1,17 +1,28 @@
 import type { BridgeStats } from '@iotload/ipaas-bridge'
 import type { InvalidReason } from '@iotload/sdk'
 import type { SloThreshold } from '../scenario/slo.ts'
+import { evaluateSlo, type SloResult, sloPassed } from './slo-verdicts.ts'
 import type { StreamSummaryRow } from '../store/result-store.ts'
 import type { GeneratorReport } from './generator-health.ts'
 import type { LatencyStats } from './histogram.ts'
 import type { FleetConnectStats } from './producer.ts'
 import type { LegHosts, RunRecorder } from './recorder.ts'
 
+export { evaluateSlo, type SloResult }
+
 /** Figures for one stream. Latencies in µs; `co` is coordinated-omission corrected (from intended send time). */
 export interface StreamSummary {
   sent?: number
   received?: number
+  /** Measured messages missing behind a later arrival of their device (sequence gaps). */
   lost?: number
+  /**
+   * Measured messages sent after their device's last arrival and not received by the end of the
+   * drain: lost, or still queued in the broker (a backlog on a slow path, not necessarily a loss).
+   */
+  undelivered?: number
+  /** Messages the broker still held for the consumer at the end, where the plugin can ask (queue depth, consumer lag, pending). */
+  queued?: number
   duplicates?: number
   reordered?: number
   invalid?: number
@@ -22,14 +33,6 @@ export interface StreamSummary {
   latency: { raw: LatencyStats; co?: LatencyStats }
 }
 
-/** Verdict on one SLO threshold. */
-export interface SloResult {
-  key: string
-  threshold: string
-  actual: string
-  pass: boolean
-}
-
 /** The outcome of a run: what the CLI prints, `--json` writes, the store keeps and the API serves. */
 export interface RunSummary {
   run: {
@@ -38,8 +41,13 @@ export interface RunSummary {
     status: string
     startedAt: string | null
     endedAt: string
-    /** Seconds over which rates are computed (the scenario's duration). */
+    /**
+     * Seconds actually measured (warm-up excluded): the scenario's duration, or less for a run
+     * stopped early. Every rate is over this time (or longer, when sending or delivery took longer).
+     */
     measuredSeconds: number
+    /** Something was measured: false for a failed run and one stopped during warm-up (no figures, SLOs not evaluated). */
+    measured: boolean
   }
   target: {
     plugin: string
@@ -67,7 +75,8 @@ export interface RunSummary {
   /** Measured messages whose receive time preceded their send time (cross-host clocks); not recorded as latency. */
   clockSkew: number
   slo: SloResult[]
-  sloPassed: boolean
+  /** null when the SLOs were not evaluated (nothing measured). */
+  sloPassed: boolean | null
   error?: string
 }
 
@@ -87,48 +96,13 @@ export interface SummaryInputs {
   consumerEnabled: boolean
   /** End of warm-up (µs since the epoch), where the send-rate window starts. */
   measureStartUs?: number
+  /** Seconds actually measured. @default target.durationS */
+  measuredS?: number
+  /** Measured messages not delivered by the end (see StreamSummary.undelivered). @default 0 */
+  undelivered?: number
+  /** Messages the broker still held at the end, when the plugin can tell. */
+  queued?: number
   error?: string
-}
-
-function fmtUs(us: number): string {
-  return us >= 1000 ? `${(us / 1000).toFixed(3)}ms` : `${us}us`
-}
-
-/** Verdicts of SLO thresholds on stream figures (also used on merged cluster results). */
-export function evaluateSlo(thresholds: SloThreshold[], streams: Record<string, StreamSummary>): SloResult[] {
-  const e2e = streams.e2e
-  return thresholds.map((t): SloResult => {
-    if (t.kind === 'latency') {
-      const s = streams[t.stream]
-      const stats = t.corrected ? s?.latency.co : s?.latency.raw
-      if (!stats || stats.count === 0)
-        return { key: t.key, threshold: `≤ ${fmtUs(t.maxUs)}`, actual: 'no data', pass: false }
-      const actual = stats[t.stat]
-      return { key: t.key, threshold: `≤ ${fmtUs(t.maxUs)}`, actual: fmtUs(actual), pass: actual <= t.maxUs }
-    }
-    const count =
-      t.metric === 'loss'
-        ? (e2e?.lost ?? 0)
-        : t.metric === 'invalid'
-          ? (e2e?.invalid ?? 0)
-          : (e2e?.duplicates ?? 0)
-    const sent = e2e?.sent ?? 0
-    if (t.maxRatio !== undefined) {
-      const ratio = sent > 0 ? count / sent : 0
-      return {
-        key: t.key,
-        threshold: `≤ ${(t.maxRatio * 100).toPrecision(3)}%`,
-        actual: `${(ratio * 100).toPrecision(3)}%`,
-        pass: ratio <= t.maxRatio,
-      }
-    }
-    return {
-      key: t.key,
-      threshold: `≤ ${t.maxCount}`,
-      actual: String(count),
-      pass: count <= (t.maxCount ?? 0),
-    }
-  })
 }
 
 /**
@@ -142,7 +116,7 @@ export function sendRate(
   measureStartUs: number | undefined,
 ): number {
   const sent = recorder.total.sent
-  if (sent === 0 || !measureStartUs) return sent / durationS
+  if (sent === 0 || !measureStartUs) return durationS > 0 ? sent / durationS : 0
   return ratePerSecond(sent, durationS, measureStartUs, recorder.lastMeasuredSendUs)
 }
 
@@ -151,8 +125,8 @@ export function sendRate(
  * (the rule of every rate in a summary, on one daemon or merged across a cluster).
  */
 export function ratePerSecond(count: number, durationS: number, fromUs: number, toUs: number): number {
-  if (count === 0) return 0
-  return count / Math.max(durationS, toUs > fromUs ? (toUs - fromUs) / 1e6 : 0)
+  const seconds = Math.max(durationS, toUs > fromUs ? (toUs - fromUs) / 1e6 : 0)
+  return count === 0 || seconds <= 0 ? 0 : count / seconds
 }
 
 /**
@@ -171,7 +145,8 @@ export function receiveRate(recorder: RunRecorder, durationS: number): number {
 /** Builds the summary from the recorder's cumulative state. */
 export function buildSummary(i: SummaryInputs): { summary: RunSummary; rows: StreamSummaryRow[] } {
   const c = i.recorder.total
-  const seconds = i.target.durationS
+  const seconds = i.measuredS ?? i.target.durationS
+  const measured = i.status !== 'failed' && seconds > 0
   const streams: Record<string, StreamSummary> = {}
   const rows: StreamSummaryRow[] = []
   for (const [name, stream] of i.recorder.streams) {
@@ -183,7 +158,10 @@ export function buildSummary(i: SummaryInputs): { summary: RunSummary; rows: Str
     if (name === 'e2e') {
       s.sent = c.sent
       s.received = c.received
-      s.lost = i.consumerEnabled ? Math.max(0, c.sent - c.received) : 0
+      const missing = i.consumerEnabled ? Math.max(0, c.sent - c.received) : 0
+      s.undelivered = Math.min(missing, i.undelivered ?? 0)
+      s.lost = missing - s.undelivered
+      if (i.queued !== undefined) s.queued = i.queued
       s.duplicates = c.duplicates
       s.reordered = c.reordered
       s.invalid = c.invalid
@@ -203,7 +181,8 @@ export function buildSummary(i: SummaryInputs): { summary: RunSummary; rows: Str
     streams[name] = s
     rows.push(row)
   }
-  const slo = evaluateSlo(i.slo, streams)
+  const generatorLimited = i.generator?.limited ?? false
+  const slo = evaluateSlo(i.slo, streams, { measured, generatorLimited })
   const summary: RunSummary = {
     run: {
       id: i.id,
@@ -211,13 +190,14 @@ export function buildSummary(i: SummaryInputs): { summary: RunSummary; rows: Str
       status: i.status,
       startedAt: i.startedAt ? new Date(i.startedAt).toISOString() : null,
       endedAt: new Date().toISOString(),
-      measuredSeconds: seconds,
+      measuredSeconds: Math.round(seconds * 1000) / 1000,
+      measured,
     },
     target: i.target,
     streams,
     invalid: { ...c.invalidByReason },
     generator: i.generator,
-    generatorLimited: i.generator?.limited ?? false,
+    generatorLimited,
     connections: i.connections
       ? { ...i.connections, disconnects: c.disconnects, reconnects: c.reconnects }
       : null,
@@ -232,7 +212,7 @@ export function buildSummary(i: SummaryInputs): { summary: RunSummary; rows: Str
       : { source: 'envelope', resolutionUs: 1 },
     clockSkew: c.clockSkew,
     slo,
-    sloPassed: slo.every((r) => r.pass),
+    sloPassed: sloPassed(slo),
   }
   if (i.error) summary.error = i.error
   return { summary, rows }

@@ -13,6 +13,8 @@ export type SloThreshold =
       maxCount?: number
       maxRatio?: number
     }
+  /** `generator: ok`: FAIL when iotload itself was the bottleneck (the figures then describe it). */
+  | { key: string; kind: 'generator' }
 
 const STAT_ALIASES: Record<string, SloStat> = {
   p50: 'p50',
@@ -58,11 +60,19 @@ function parseBudget(key: string, value: string | number): { maxCount?: number; 
 /**
  * Parses `slo:` entries: `<stream>[.co].<stat>: <duration>` (e.g. `e2e.p99: 10ms`, `e2e.co.p99: 12ms`,
  * `bridge.p99: 2ms` for the bridge-processing leg, `leg.bridge-consumer.p99: 3ms`) or
- * `loss|invalid|duplicates: <count or %>`. Unknown streams are rejected here, not failed later.
+ * `loss|invalid|duplicates: <count or %>`, or `generator: ok`. Unknown streams are rejected here, not failed later.
  */
 export function parseSlo(slo: Record<string, string | number> | undefined): SloThreshold[] {
   if (!slo) return []
   return Object.entries(slo).map(([key, value]): SloThreshold => {
+    if (key === 'generator') {
+      if (value !== 'ok')
+        throw new ConfigError(
+          'slo.generator',
+          `the only value is "ok" (FAIL when the generator was the bottleneck), got ${JSON.stringify(value)}`,
+        )
+      return { key, kind: 'generator' }
+    }
     if (key === 'loss' || key === 'invalid' || key === 'duplicates')
       return { key, kind: 'count', metric: key, ...parseBudget(key, value) }
     const parts = key.split('.')
@@ -75,7 +85,7 @@ export function parseSlo(slo: Record<string, string | number> | undefined): SloT
     if (!stat || rest.length === 0) {
       throw new ConfigError(
         `slo.${key}`,
-        'expected <stream>.<p50|p90|p99|p999|max|mean> (e.g. e2e.p99), or loss / invalid / duplicates',
+        'expected <stream>.<p50|p90|p99|p999|max|mean> (e.g. e2e.p99), loss / invalid / duplicates, or generator: ok',
       )
     }
     const corrected = rest[rest.length - 1] === 'co'

@@ -1,5 +1,6 @@
 import type { Histogram } from 'hdr-histogram-js'
 import { mergeEncoded } from '../engine/histogram.ts'
+import { STREAM } from '../engine/recorder.ts'
 import type { ResultStore } from '../store/result-store.ts'
 
 /** One point of the percentile spectrum: the value (µs) at or below which `percentile` % of samples lie. */
@@ -40,36 +41,108 @@ export function percentileSpectrum(h: Histogram, ticksPerHalf = 5): PercentilePo
   }
   const points = [...ps]
     .sort((a, b) => a - b)
-    .map((p) => ({ percentile: p, value: h.getValueAtPercentile(p) }))
+    .map((p) => ({ percentile: p, value: Math.min(h.getValueAtPercentile(p), h.maxValue) }))
   points.push({ percentile: 100, value: h.maxValue })
   return points
 }
 
+/** Which part of a run to merge: seconds since the schedule started, both inclusive. */
+export interface SecondRange {
+  from?: number | undefined
+  to?: number | undefined
+}
+
+/** A stream's histogram, merged exactly, and where it came from. */
+export interface MergedHistogram {
+  histogram: Histogram
+  source: PercentileSpectrum['source']
+}
+
 /**
- * The spectrum of a stream from the stored cumulative histogram, or, when the run has no summary
- * yet (running, interrupted), from its measured per-second rows merged exactly. Undefined when the
- * stream has no data.
+ * The histogram of a stream: the stored cumulative one, or, when a range is asked for or the run
+ * has no summary yet (running, interrupted), its measured per-second rows in the range merged
+ * exactly. Undefined when the stream has no data there.
  */
+export function runHistogram(
+  store: ResultStore,
+  runId: string,
+  stream: string,
+  kind: 'raw' | 'co',
+  range: SecondRange = {},
+): MergedHistogram | undefined {
+  const whole = range.from === undefined && range.to === undefined
+  const summary = whole ? store.getSummaryStreams(runId).find((s) => s.stream === stream) : undefined
+  if (summary) {
+    const e = kind === 'raw' ? summary.rawHist : summary.coHist
+    return e ? { histogram: mergeEncoded([e]), source: 'summary' } : undefined
+  }
+  const rows = store
+    .getSeries(runId, {
+      stream,
+      ...(range.from !== undefined ? { from: range.from } : {}),
+      ...(range.to !== undefined ? { to: range.to } : {}),
+    })
+    .filter((r) => !r.warmup)
+  const encoded = rows.map((r) => (kind === 'raw' ? r.rawHist : r.coHist)).filter((e): e is string => !!e)
+  if (encoded.length === 0) return undefined
+  return { histogram: mergeEncoded(encoded), source: 'series' }
+}
+
+/** The percentile spectrum of a stream (see `runHistogram` for where it comes from). */
 export function runPercentiles(
   store: ResultStore,
   runId: string,
   stream: string,
   kind: 'raw' | 'co',
+  range: SecondRange = {},
 ): PercentileSpectrum | undefined {
-  const summary = store.getSummaryStreams(runId).find((s) => s.stream === stream)
-  let encoded: string[]
-  let source: PercentileSpectrum['source']
-  if (summary) {
-    const e = kind === 'raw' ? summary.rawHist : summary.coHist
-    if (!e) return undefined
-    encoded = [e]
-    source = 'summary'
-  } else {
-    const rows = store.getSeries(runId, { stream }).filter((r) => !r.warmup)
-    encoded = rows.map((r) => (kind === 'raw' ? r.rawHist : r.coHist)).filter((e): e is string => !!e)
-    if (encoded.length === 0) return undefined
-    source = 'series'
+  const merged = runHistogram(store, runId, stream, kind, range)
+  if (!merged) return undefined
+  const h = merged.histogram
+  return { stream, kind, source: merged.source, count: h.totalCount, points: percentileSpectrum(h) }
+}
+
+/**
+ * HdrHistogram's percentile distribution text (the `.hgrm` its plotter reads: value, percentile,
+ * total count, 1/(1−percentile)), values in µs. Written from the same points as the JSON spectrum,
+ * so both agree and neither reports a value above the largest one recorded.
+ */
+export function percentileDistributionText(h: Histogram): string {
+  const pad = (s: string, n: number) => s.padStart(n)
+  const lines = [`${pad('Value', 12)} ${pad('Percentile', 14)} ${pad('TotalCount', 10)} 1/(1-Percentile)`, '']
+  const total = h.totalCount
+  for (const p of percentileSpectrum(h)) {
+    const q = p.percentile / 100
+    const count = Math.min(total, Math.max(1, Math.ceil(q * total - 1e-9)))
+    const inverse = q < 1 ? pad((1 / (1 - q)).toFixed(2), 14) : ''
+    lines.push(
+      `${pad(p.value.toFixed(3), 12)} ${pad(q.toFixed(12), 14)} ${pad(String(count), 10)} ${inverse}`.trimEnd(),
+    )
   }
-  const h = mergeEncoded(encoded)
-  return { stream, kind, source, count: h.totalCount, points: percentileSpectrum(h) }
+  const f = (v: number) => pad(v.toFixed(3), 12)
+  lines.push(
+    `#[Mean    = ${f(h.mean)}, StdDeviation   = ${f(h.stdDeviation)}]`,
+    `#[Max     = ${f(h.maxValue)}, Total count    = ${pad(String(total), 12)}]`,
+    '#[Values in microseconds (µs)]',
+  )
+  return `${lines.join('\n')}\n`
+}
+
+/** Streams with a coordinated-omission-corrected twin (they have an intended send time). */
+const CORRECTED = new Set<string>([STREAM.e2e, STREAM.producerToBridge])
+const KNOWN = new Set<string>(Object.values(STREAM))
+
+/** Why a stream/kind pair cannot be asked for, or undefined when it can. */
+export function streamProblem(
+  stream: string,
+  kind: 'raw' | 'co',
+): { path: string; message: string } | undefined {
+  if (!KNOWN.has(stream))
+    return {
+      path: 'stream',
+      message: `unknown stream '${stream.slice(0, 64)}'; one of ${[...KNOWN].join(', ')}`,
+    }
+  if (kind === 'co' && !CORRECTED.has(stream))
+    return { path: 'kind', message: `'${stream}' has no co figure (only ${[...CORRECTED].join(', ')})` }
+  return undefined
 }

@@ -1,12 +1,21 @@
 import type { TrustPolicy } from '../../scenario/trust-policy.ts'
 import type { RunManager } from '../../service/run-manager.ts'
-import { runPercentiles } from '../../service/percentiles.ts'
+import { ConfigError } from '@iotload/sdk'
+import { encodeHistogram } from '../../engine/histogram.ts'
+import { ServiceError } from '../../service/errors.ts'
+import {
+  percentileDistributionText,
+  runHistogram,
+  runPercentiles,
+  streamProblem,
+} from '../../service/percentiles.ts'
 import { scenarioSchema } from '../../scenario/schema.ts'
 import { readBody } from '../body.ts'
 import { parseWith } from '../errors.ts'
 import type { Register } from '../openapi.ts'
 import {
   errorResponse,
+  histogramQuery,
   listRunsQuery,
   percentilesQuery,
   percentilesResponse,
@@ -27,6 +36,11 @@ function startDescription(policy: TrustPolicy): string {
     `Limits of this daemon (raised only by its flags): ${n(l.maxRate)} msg/s in all (--max-rate), ${n(l.maxDevices)} devices or connections (--max-devices), ${n(l.maxRunTimeMs / 3_600_000)} h of duration + warmup + drain (--max-run-time), payloadSize ${n(l.maxPayloadBytes)} bytes (--max-payload-bytes), name 200 characters.`,
     `Untrusted input: plugins by short name, @iotload/broker-*, or --plugin-allow; bridge.transform.module only inside --transform-dir (${policy.transformDir ? 'set' : 'not set: refused'}); \${file:…} and TLS files only inside --secrets-dir (${policy.secretsDir ? 'set' : 'not set: refused'}); \${env:…} only IOTLOAD_SECRET_* and --secret-env names; references only in broker.auth.*, broker.tls.* and fields a plugin marks secret.`,
   ].join(' ')
+}
+
+function checkStream(stream: string, kind: 'raw' | 'co'): void {
+  const problem = streamProblem(stream, kind)
+  if (problem) throw new ConfigError(`query.${problem.path}`, problem.message)
 }
 
 const err = (description: string) => ({ description, schema: errorResponse })
@@ -144,25 +158,76 @@ export function runRoutes(register: Register, manager: RunManager): void {
     {
       method: 'get',
       path: '/v1/runs/{id}/percentiles',
-      summary: 'Full percentile spectrum of a stream (µs), from the cumulative HdrHistogram',
+      summary: 'Full percentile spectrum of a stream (µs), over the whole run or a range of seconds',
       description:
-        'For a finished run, from the stored cumulative histogram; for a running or interrupted one, the measured per-second histograms merged exactly.',
+        "Without from/to: from the stored cumulative histogram of a finished run, or the measured per-second histograms merged exactly while it runs or when it was interrupted. With from/to (seconds since the schedule started, inclusive): those seconds merged exactly. format=hgrm answers HdrHistogram's percentile distribution text.",
       params: runIdParams,
       query: percentilesQuery,
-      responses: { 200: { description: 'spectrum', schema: percentilesResponse }, 400: E400, 404: E404 },
+      responses: {
+        200: { description: 'spectrum (or text/plain with format=hgrm)', schema: percentilesResponse },
+        400: E400,
+        404: E404,
+      },
     },
     (c) => {
       const { id } = parseWith(runIdParams, c.req.param(), 'params')
       const q = parseWith(percentilesQuery, c.req.query(), 'query')
+      checkStream(q.stream, q.kind)
       manager.get(id)
-      const spectrum = runPercentiles(manager.store, id, q.stream, q.kind) ?? {
+      const range = { from: q.from, to: q.to }
+      if (q.format === 'hgrm') {
+        const merged = runHistogram(manager.store, id, q.stream, q.kind, range)
+        return c.text(merged ? percentileDistributionText(merged.histogram) : '', 200)
+      }
+      const spectrum = runPercentiles(manager.store, id, q.stream, q.kind, range) ?? {
         stream: q.stream,
         kind: q.kind,
         source: 'series' as const,
         count: 0,
         points: [],
       }
-      return c.json({ id, ...spectrum })
+      return c.json({
+        id,
+        ...spectrum,
+        ...(q.from !== undefined ? { from: q.from } : {}),
+        ...(q.to !== undefined ? { to: q.to } : {}),
+      })
+    },
+  )
+
+  register(
+    {
+      method: 'get',
+      path: '/v1/runs/{id}/histogram',
+      summary: "A stream's HdrHistogram, merged exactly over the run or a range of seconds",
+      description:
+        "format=hgrm: the percentile distribution text HdrHistogram's plotter loads (values in µs); format=base64: the compressed V2 encoding, to merge elsewhere.",
+      params: runIdParams,
+      query: histogramQuery,
+      responses: {
+        200: { description: 'the histogram', contentType: 'text/plain' },
+        400: E400,
+        404: err('no run with this id, or no data for this stream'),
+      },
+    },
+    (c) => {
+      const { id } = parseWith(runIdParams, c.req.param(), 'params')
+      const q = parseWith(histogramQuery, c.req.query(), 'query')
+      checkStream(q.stream, q.kind)
+      manager.get(id)
+      const merged = runHistogram(manager.store, id, q.stream, q.kind, { from: q.from, to: q.to })
+      if (!merged)
+        throw new ServiceError(
+          'not-found',
+          'NO_DATA',
+          `run ${id} recorded no ${q.kind} ${q.stream} values there`,
+        )
+      return c.text(
+        q.format === 'hgrm'
+          ? percentileDistributionText(merged.histogram)
+          : encodeHistogram(merged.histogram),
+        200,
+      )
     },
   )
 
