@@ -1,5 +1,14 @@
-export { type HandleCounts, handleCounts, handlesAbove, settleHandles } from './handles.ts'
-export { type CollectingLogger, createCollectingLogger, leakedSecrets } from './logger.ts'
 export type { ConformanceOptions } from './options.ts'
 export { testBrokerPlugin } from './suite.ts'
-export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts'
+// Kept here for existing imports; the kit's home is @iotload/sdk/testing.
+export {
+  type CollectingLogger,
+  createCollectingLogger,
+  type HandleCounts,
+  handleCounts,
+  handlesAbove,
+  leakedSecrets,
+  settleHandles,
+  startTcpProxy,
+  type TcpProxy,
+} from '../testing.ts'

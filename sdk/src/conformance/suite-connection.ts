@@ -1,20 +1,18 @@
 import { expect, it } from 'vitest'
 import type { ConnectionStatus } from '../plugin.ts'
-import { handleCounts, settleHandles } from './handles.ts'
+import { leakedSecrets } from '../testing/collecting-logger.ts'
+import { handleCounts, settleHandles } from '../testing/handles.ts'
+import { Inbox } from '../testing/inbox.ts'
+import { startTcpProxy } from '../testing/tcp-proxy.ts'
+import { sleep, waitFor, withTimeout } from '../testing/wait.ts'
 import {
   describeThrown,
-  Inbox,
   isConnectionErrorOfKind,
   makePayload,
   type OpenedConnection,
   payloadSeq,
-  sleep,
-  waitFor,
-  withTimeout,
 } from './harness.ts'
-import { leakedSecrets } from './logger.ts'
 import { openPair, roundTrip, type SuiteContext, waitBudget } from './suite-context.ts'
-import { startTcpProxy } from './tcp-proxy.ts'
 
 /** Whether the connection reported an outage and, after it, a recovery. */
 function recovered(statuses: ConnectionStatus[]): boolean {
