@@ -59,15 +59,18 @@ export function registerConnectionTests(ctx: SuiteContext): void {
   const { options } = ctx
   const timeout = options.timeoutMs
 
-  it.skipIf(!options.proxy)(
+  it.skipIf(!options.proxy && !options.outage)(
     'recovery: reports the outage, reconnects, and delivers again after the server drops connections',
     async () => {
-      const proxyOptions = options.proxy!
-      const proxy = await startTcpProxy(proxyOptions.host, proxyOptions.port)
+      const proxyOptions = options.proxy
+      const proxy = proxyOptions ? await startTcpProxy(proxyOptions.host, proxyOptions.port) : undefined
+      // Through the proxy the kit cuts the sockets; an in-process plugin brings its own outage.
+      const cut = proxy ? () => proxy.dropAll() : options.outage!.inject
       let stop = false
       let loop: Promise<void> = Promise.resolve()
       try {
-        const { sub, pub } = await openPair(ctx, proxyOptions.configFor(proxy.port))
+        const config = proxy ? proxyOptions!.configFor(proxy.port) : options.config
+        const { sub, pub } = await openPair(ctx, config)
         const topic = options.topic('recovery')
         const inbox = new Inbox()
         await sub.conn.subscribe(topic, inbox.push, { qos: options.qos })
@@ -85,8 +88,8 @@ export function registerConnectionTests(ctx: SuiteContext): void {
           }
         })()
         await waitFor(() => inbox.messages.length >= 5, waitBudget(ctx), 'messages before the drop')
-        expect(proxy.connections, 'connections through the proxy').toBeGreaterThan(0)
-        proxy.dropAll()
+        if (proxy) expect(proxy.connections, 'connections through the proxy').toBeGreaterThan(0)
+        await cut()
         await waitFor(
           () => recovered(sub.statuses) && recovered(pub.statuses),
           waitBudget(ctx),
@@ -120,7 +123,7 @@ export function registerConnectionTests(ctx: SuiteContext): void {
         stop = true
         await loop
         await ctx.harness().closeAll()
-        await proxy.close()
+        await proxy?.close()
       }
     },
     timeout * 2,
