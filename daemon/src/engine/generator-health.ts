@@ -1,4 +1,4 @@
-import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { LatencyHistogram } from './histogram.ts'
 
 /** Limits beyond which the tool itself, not the system under test, is the bottleneck. */
@@ -6,6 +6,24 @@ export interface GeneratorLimits {
   maxLagUs: number
   maxEventLoopDelayUs: number
   maxInFlight: number
+}
+
+/**
+ * Where event-loop delay comes from: Node's `monitorEventLoopDelay` histogram (values in ns), or a
+ * stand-in a test fills with known delays.
+ */
+export interface EventLoopDelaySource {
+  enable(): unknown
+  disable(): unknown
+  reset(): void
+  percentile(p: number): number
+  readonly max: number
+}
+
+/** Options for `GeneratorHealth`. */
+export interface GeneratorHealthOptions {
+  /** @default monitorEventLoopDelay({ resolution: 10 }) */
+  eventLoopDelay?: EventLoopDelaySource
 }
 
 /** The generator's self-assessment, reported with every result. */
@@ -25,11 +43,16 @@ export interface GeneratorReport {
 export class GeneratorHealth {
   readonly lag = new LatencyHistogram(64)
   readonly finalLag = new LatencyHistogram(64)
-  private readonly eld: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 })
+  private readonly eld: EventLoopDelaySource
   inFlight = 0
   inFlightPeak = 0
 
-  constructor(private readonly limits: GeneratorLimits) {}
+  constructor(
+    private readonly limits: GeneratorLimits,
+    options: GeneratorHealthOptions = {},
+  ) {
+    this.eld = options.eventLoopDelay ?? monitorEventLoopDelay({ resolution: 10 })
+  }
 
   start(): void {
     this.eld.enable()
