@@ -1,6 +1,7 @@
-import { type BrokerConnection, type InboundMessage, nowUs, type Subscription } from '@iotload/sdk'
+import type { BrokerConnection, InboundMessage, Subscription } from '@iotload/sdk'
 import type { Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
+import { type EngineClock, systemClock } from './clock.ts'
 import { closeAll, openConnections } from './device-connections.ts'
 import { compileExternalDecoder } from './external-metadata.ts'
 import type { RunRecorder } from './recorder.ts'
@@ -17,6 +18,8 @@ export class ConsumerRole {
     private readonly recorder: RunRecorder,
     private readonly logger: Logger,
     private readonly telemetry: RunTelemetry = {},
+    /** Stamps arrivals; the producer's clock, so no latency mixes two. */
+    private readonly clock: EngineClock = systemClock,
   ) {}
 
   /** Connects and subscribes; throws a ConnectionError when the broker refuses. */
@@ -41,16 +44,17 @@ export class ConsumerRole {
     const onReceive = guard(this.telemetry.onReceive?.bind(this.telemetry))
     const external = c.external ? compileExternalDecoder(c.external) : undefined
     if (external) this.recorder.useExternalTimestamps()
+    const clock = this.clock
     const onMessage = external
       ? (msg: InboundMessage) => {
-          const recvUs = nowUs()
+          const recvUs = clock.nowUs()
           const r = external(msg.payload)
           if (r.ok) this.recorder.onExternal(r.tUs, r.resolutionUs, r.dev, r.seq, recvUs)
           else this.recorder.onInvalid(r.reason)
         }
       : (msg: InboundMessage) => {
           // Stamp arrival before anything else runs: decoding time is not broker latency.
-          const recvUs = nowUs()
+          const recvUs = clock.nowUs()
           const meta = this.recorder.onPayload(msg.payload, recvUs)
           if (meta && onReceive) onReceive({ meta, recvUs, topic: msg.topic, headers: msg.headers })
         }

@@ -1,15 +1,30 @@
-import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { LatencyHistogram } from './histogram.ts'
 
 /** Sampling interval of the event-loop delay monitor, ms. */
 const ELD_RESOLUTION_MS = 10
 
-/**
- * The monitor records the whole interval between its timer's runs, sampling interval included (an
- * idle loop reads p50 ≈ 10 ms at a 10 ms resolution): the delay is what exceeds the interval.
- */
 function eldUs(ns: number): number {
-  return Number.isFinite(ns) ? Math.max(0, Math.round(ns / 1000 - ELD_RESOLUTION_MS * 1000)) : 0
+  return Number.isFinite(ns) ? Math.max(0, Math.round(ns / 1000)) : 0
+}
+
+/**
+ * Node's monitor as a delay source. It records the whole interval between its timer's runs,
+ * sampling interval included (an idle loop reads p50 ≈ 10 ms at a 10 ms resolution): the delay is
+ * what exceeds the interval, so that is what this source reports.
+ */
+export function nodeEventLoopDelay(resolutionMs = ELD_RESOLUTION_MS): EventLoopDelaySource {
+  const h = monitorEventLoopDelay({ resolution: resolutionMs })
+  const less = (ns: number) => Math.max(0, ns - resolutionMs * 1e6)
+  return {
+    enable: () => h.enable(),
+    disable: () => h.disable(),
+    reset: () => h.reset(),
+    percentile: (p) => less(h.percentile(p)),
+    get max() {
+      return less(h.max)
+    },
+  }
 }
 
 /** Limits beyond which the tool itself, not the system under test, is the bottleneck. */
@@ -17,6 +32,24 @@ export interface GeneratorLimits {
   maxLagUs: number
   maxEventLoopDelayUs: number
   maxInFlight: number
+}
+
+/**
+ * Where event-loop delay comes from: Node's `monitorEventLoopDelay` histogram (values in ns), or a
+ * stand-in a test fills with known delays.
+ */
+export interface EventLoopDelaySource {
+  enable(): unknown
+  disable(): unknown
+  reset(): void
+  percentile(p: number): number
+  readonly max: number
+}
+
+/** Options for `GeneratorHealth`. */
+export interface GeneratorHealthOptions {
+  /** @default nodeEventLoopDelay() */
+  eventLoopDelay?: EventLoopDelaySource
 }
 
 /** The generator's self-assessment, reported with every result. */
@@ -36,11 +69,16 @@ export interface GeneratorReport {
 export class GeneratorHealth {
   readonly lag = new LatencyHistogram(64)
   readonly finalLag = new LatencyHistogram(64)
-  private readonly eld: IntervalHistogram = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS })
+  private readonly eld: EventLoopDelaySource
   inFlight = 0
   inFlightPeak = 0
 
-  constructor(private readonly limits: GeneratorLimits) {}
+  constructor(
+    private readonly limits: GeneratorLimits,
+    options: GeneratorHealthOptions = {},
+  ) {
+    this.eld = options.eventLoopDelay ?? nodeEventLoopDelay()
+  }
 
   start(): void {
     this.eld.enable()

@@ -3,7 +3,6 @@ import {
   type BrokerConnection,
   encodeBinaryEnvelope,
   encodeJsonEnvelope,
-  nowUs,
   type OutboundMessage,
   runTag,
 } from '@iotload/sdk'
@@ -11,8 +10,9 @@ import type { Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { compilePayloadTemplate, createRandom } from '../scenario/payload-template.ts'
 import { compileTextTemplate } from '../scenario/text-template.ts'
+import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { closeAll, openConnections } from './device-connections.ts'
-import { GeneratorHealth } from './generator-health.ts'
+import { type EventLoopDelaySource, GeneratorHealth } from './generator-health.ts'
 import type { RunRecorder } from './recorder.ts'
 import { OpenLoopScheduler } from './scheduler.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
@@ -23,6 +23,14 @@ export interface FleetConnectStats {
   connections: number
   failed: number
   connectMs: number
+}
+
+/** Options for `ProducerRole` besides the scenario; tests inject time here. */
+export interface ProducerRoleOptions {
+  /** @default systemClock */
+  clock?: EngineClock
+  /** @default Node's event-loop delay monitor */
+  eventLoopDelay?: EventLoopDelaySource
 }
 
 /**
@@ -47,6 +55,8 @@ export class ProducerRole {
   /** Per device index: the last seq sent, and the first seq sent after warm-up (-1: none yet). */
   private readonly lastSeq: Int32Array
   private readonly firstMeasuredSeq: Int32Array
+  private warmupTimer: ClockTimer | undefined
+  private readonly clock: EngineClock
   connectStats: FleetConnectStats | undefined
 
   constructor(
@@ -55,16 +65,21 @@ export class ProducerRole {
     private readonly recorder: RunRecorder,
     private readonly logger: Logger,
     telemetry: RunTelemetry = {},
+    options: ProducerRoleOptions = {},
   ) {
+    this.clock = options.clock ?? systemClock
     this.onSend = guard(telemetry.onSend?.bind(telemetry))
     this.onSettled = guard(telemetry.onPublishSettled?.bind(telemetry))
     const p = resolved.scenario.producer
     const g = resolved.scenario.run.generator
-    this.health = new GeneratorHealth({
-      maxLagUs: g.maxLag * 1000,
-      maxEventLoopDelayUs: g.maxEventLoopDelay * 1000,
-      maxInFlight: g.maxInFlight,
-    })
+    this.health = new GeneratorHealth(
+      {
+        maxLagUs: g.maxLag * 1000,
+        maxEventLoopDelayUs: g.maxEventLoopDelay * 1000,
+        maxInFlight: g.maxInFlight,
+      },
+      options.eventLoopDelay ? { eventLoopDelay: options.eventLoopDelay } : {},
+    )
     const topic = compileTextTemplate(p.topic, 'producer.topic')
     this.topics = Array.from({ length: p.devices }, (_, k) =>
       topic({ device: p.firstDevice + k, run: runId }),
@@ -132,10 +147,14 @@ export class ProducerRole {
     this.scheduler = new OpenLoopScheduler(
       { startUs, totalRate: this.targetRate, devices: p.devices, endUs },
       this.fire,
+      this.clock,
     )
     this.health.start()
     if (p.warmup > 0)
-      setTimeout(() => this.health.resetEventLoopDelay(), (this.warmupEndUs - nowUs()) / 1000).unref()
+      this.warmupTimer = this.clock.setTimeout(
+        () => this.health.resetEventLoopDelay(),
+        (this.warmupEndUs - this.clock.nowUs()) / 1000,
+      )
     this.scheduler.start()
     return this.scheduler.done
   }
@@ -146,12 +165,13 @@ export class ProducerRole {
 
   /** Waits until every publish settled, or `timeoutMs` passed. */
   async settle(timeoutMs: number): Promise<void> {
-    const until = Date.now() + timeoutMs
-    while (this.health.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
+    const untilUs = this.clock.nowUs() + timeoutMs * 1000
+    while (this.health.inFlight > 0 && this.clock.nowUs() < untilUs) await sleepOn(this.clock, 20)
   }
 
   async close(): Promise<void> {
     this.stop()
+    this.clock.clearTimer(this.warmupTimer)
     this.health.stop()
     await closeAll(this.connections)
     this.connections = []
@@ -169,7 +189,7 @@ export class ProducerRole {
     let headers: Record<string, string> | undefined
     if (this.binaryBody === undefined && this.resolved.scenario.producer.envelope === 'json') {
       const body = this.render({ device: devNum, seq, run: this.runId })
-      t = nowUs()
+      t = this.clock.nowUs()
       headers = this.onSend?.({ dev: devNum, seq, tUs: t, tiUs, topic })
       // A traced message carries its traceparent in the envelope too, for header-less paths.
       const tp = headers?.[TRACEPARENT_HEADER]
@@ -177,7 +197,7 @@ export class ProducerRole {
       payload = Buffer.from(encodeJsonEnvelope(body, tp ? { ...meta, tp } : meta))
     } else {
       const body = this.binaryBody ?? Buffer.from(this.render({ device: devNum, seq, run: this.runId }))
-      t = nowUs()
+      t = this.clock.nowUs()
       headers = this.onSend?.({ dev: devNum, seq, tUs: t, tiUs, topic })
       const tp = headers?.[TRACEPARENT_HEADER]
       const meta = { runTag: this.tag, dev: devNum, seq, t, ti: tiUs, warmup }
@@ -203,14 +223,14 @@ export class ProducerRole {
     published.then(
       () => {
         this.health.publishSettled()
-        const ackUs = nowUs()
+        const ackUs = this.clock.nowUs()
         if (this.recordAcks) this.recorder.onPublishAck(ackUs - t, warmup)
         this.onSettled?.({ dev: devNum, seq, tUs: t, ackUs, ok: true })
       },
       () => {
         this.health.publishSettled()
         this.recorder.onPublishError()
-        this.onSettled?.({ dev: devNum, seq, tUs: t, ackUs: nowUs(), ok: false })
+        this.onSettled?.({ dev: devNum, seq, tUs: t, ackUs: this.clock.nowUs(), ok: false })
       },
     )
   }

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { describeError, nowUs, runTag } from '@iotload/sdk'
+import { describeError, runTag } from '@iotload/sdk'
 import { createLogger, type Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { secrets } from '../scenario/secrets.ts'
 import type { ResultStore, RunStatus } from '../store/result-store.ts'
 import { BridgeRole } from './bridge-role.ts'
+import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { ConsumerRole } from './consumer.ts'
 import { ProducerRole } from './producer.ts'
 import { RunRecorder, type SecondReport } from './recorder.ts'
@@ -21,6 +22,13 @@ export interface RunOptions {
   onSecond?: (report: SecondReport) => void
   /** Metrics and tracing hooks (see @iotload/otel). */
   telemetry?: RunTelemetry
+  /**
+   * Time for the schedule, the stamps and the run's timers. Tests pass a `ManualClock` to run
+   * without waiting; iotload's in-process bridge stamps its hops with the real clock, so a run
+   * with a bridge needs the system clock for its legs to mean anything.
+   * @default systemClock
+   */
+  clock?: EngineClock
 }
 
 /** Live view of a run, for progress lines and the API. */
@@ -77,12 +85,15 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
   const logger = (options.logger ?? createLogger()).child({ run: id })
   const s = resolved.scenario
   const telemetry = options.telemetry ?? {}
-  const recorder = new RunRecorder(id, runTag(id), guard(telemetry.onConnectionStatus?.bind(telemetry)))
+  const clock = options.clock ?? systemClock
+  const recorder = new RunRecorder(id, runTag(id), guard(telemetry.onConnectionStatus?.bind(telemetry)), () =>
+    clock.nowUs(),
+  )
   const consumer = s.consumer.enabled
-    ? new ConsumerRole(resolved, id, recorder, logger, telemetry)
+    ? new ConsumerRole(resolved, id, recorder, logger, telemetry, clock)
     : undefined
   const bridge = s.bridge ? new BridgeRole(resolved, id, recorder, logger, telemetry) : undefined
-  const producer = new ProducerRole(resolved, id, recorder, logger, telemetry)
+  const producer = new ProducerRole(resolved, id, recorder, logger, telemetry, { clock })
   const onSecondTelemetry = guard(telemetry.onSecond?.bind(telemetry))
   const onRunEndTelemetry = guard(telemetry.onRunEnd?.bind(telemetry))
   let status: RunStatus = 'pending'
@@ -90,7 +101,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
   let stopRequested = false
   /** When stop() was called, µs since the epoch: the end of what was measured. */
   let stopAtUs: number | undefined
-  let ticker: NodeJS.Timeout | undefined
+  let ticker: ClockTimer | undefined
   let startedAt: number | null = null
   const store = options.store
 
@@ -119,21 +130,25 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     }
     onSecondTelemetry?.(report)
     const nextAt = t0 + (second + 1) * 1e6
-    ticker = setTimeout(() => rollSecond(t0), Math.max(0, (nextAt - nowUs()) / 1000))
+    ticker = clock.setTimeout(() => rollSecond(t0), (nextAt - clock.nowUs()) / 1000)
   }
 
   const drain = async () => {
     const limitMs = stopRequested ? STOP_DRAIN_MS : s.run.drain
-    const until = Date.now() + limitMs
+    const untilUs = clock.nowUs() + limitMs * 1000
     const settled = () => {
       const t = recorder.total
       const errors = t.publishErrors
       return recorder.uniqueSoFar + errors >= recorder.sentAllSoFar
     }
-    while (Date.now() < until && !(consumer && settled()) && !(!consumer && producer.health.inFlight === 0)) {
-      await new Promise((r) => setTimeout(r, 25))
+    while (
+      clock.nowUs() < untilUs &&
+      !(consumer && settled()) &&
+      !(!consumer && producer.health.inFlight === 0)
+    ) {
+      await sleepOn(clock, 25)
     }
-    await producer.settle(Math.max(0, until - Date.now()))
+    await producer.settle(Math.max(0, (untilUs - clock.nowUs()) / 1000))
   }
 
   const execute = async (): Promise<RunSummary> => {
@@ -148,10 +163,10 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       await bridge?.start()
       await producer.connect()
       if (stopRequested) throw new Error('stopped before the schedule started')
-      const t0 = nowUs() + START_LEAD_US
+      const t0 = clock.nowUs() + START_LEAD_US
       startedAt = Math.round(t0 / 1000)
       setStatus('running', { startedAt })
-      ticker = setTimeout(() => rollSecond(t0), (t0 + 1e6 - nowUs()) / 1000)
+      ticker = clock.setTimeout(() => rollSecond(t0), (t0 + 1e6 - clock.nowUs()) / 1000)
       await producer.run(t0)
       setStatus('draining')
       await drain()
@@ -162,7 +177,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
         error += ` (${failed} of ${(err as { totalConnections: number }).totalConnections} device connections failed)`
       logger.error('run failed', { error })
     } finally {
-      if (ticker) clearTimeout(ticker)
+      clock.clearTimer(ticker)
     }
     // Close the open second so nothing recorded is left out of the totals.
     if (startedAt !== null) {
@@ -236,7 +251,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     stop() {
       if (stopRequested) return
       stopRequested = true
-      stopAtUs = nowUs()
+      stopAtUs = clock.nowUs()
       producer.stop()
     },
     live() {

@@ -1,82 +1,136 @@
 import { nowUs } from '@iotload/sdk'
 import { describe, expect, it } from 'vitest'
 import { OpenLoopScheduler } from './scheduler.ts'
+import { ManualClock } from './testing/manual-clock.ts'
+
+/** A scheduler on a manual clock that records every send with the time it was made. */
+function rig(opts: {
+  rate: number
+  devices: number
+  durationMs: number
+  leadMs?: number
+  maxBurst?: number
+}) {
+  const clock = new ManualClock({ startUs: 1_000_000_000 })
+  const startUs = clock.nowUs() + (opts.leadMs ?? 0) * 1000
+  const fired: Array<{ dev: number; seq: number; intended: number; at: number }> = []
+  const s = new OpenLoopScheduler(
+    {
+      startUs,
+      totalRate: opts.rate,
+      devices: opts.devices,
+      endUs: startUs + opts.durationMs * 1000,
+      ...(opts.maxBurst ? { maxBurst: opts.maxBurst } : {}),
+    },
+    (dev, seq, intended) => fired.push({ dev, seq, intended, at: clock.nowUs() }),
+    clock,
+  )
+  return { clock, s, fired, startUs }
+}
 
 describe('OpenLoopScheduler', () => {
-  it('spreads device phases evenly and gives each device consecutive seqs', async () => {
-    const start = nowUs() + 5000
-    const fired: Array<[number, number, number]> = []
-    const s = new OpenLoopScheduler(
-      { startUs: start, totalRate: 1000, devices: 4, endUs: start + 100_000 },
-      (d, q, t) => fired.push([d, q, t]),
-    )
+  it('spreads device phases evenly, gives each device consecutive seqs, and fires on time', async () => {
+    const { clock, s, fired, startUs } = rig({ rate: 1000, devices: 4, durationMs: 100, leadMs: 5 })
     s.start()
+    clock.advance(200)
     await s.done
     expect(fired).toHaveLength(100)
-    expect(fired.slice(0, 5).map((f) => f[0])).toEqual([0, 1, 2, 3, 0])
-    expect(fired.filter((f) => f[0] === 2).map((f) => f[1])).toEqual(Array.from({ length: 25 }, (_, i) => i))
+    expect(fired.slice(0, 5).map((f) => f.dev)).toEqual([0, 1, 2, 3, 0])
+    expect(fired.filter((f) => f.dev === 2).map((f) => f.seq)).toEqual(
+      Array.from({ length: 25 }, (_, i) => i),
+    )
     // device k of N has phase k/N of its own period (4 ms): 1 ms apart here
-    expect(fired[1]![2] - fired[0]![2]).toBe(1000)
-    expect(fired[4]![2] - fired[0]![2]).toBe(4000)
+    expect(fired[0]!.intended).toBe(startUs)
+    expect(fired[1]!.intended - fired[0]!.intended).toBe(1000)
+    expect(fired[4]!.intended - fired[0]!.intended).toBe(4000)
+    // Nothing early, and nothing late by more than a loop turn when nothing blocks.
+    for (const f of fired) expect(f.at - f.intended).toBeGreaterThanOrEqual(0)
+    expect(Math.max(...fired.map((f) => f.at - f.intended))).toBeLessThanOrEqual(1)
   })
 
-  it('catches up after a stall instead of skipping sends, and never fires early', async () => {
-    const start = nowUs()
-    let late = 0
-    let early = 0
-    const s = new OpenLoopScheduler(
-      { startUs: start, totalRate: 10_000, devices: 10, endUs: start + 200_000 },
-      (_d, _q, t) => {
-        const now = nowUs()
-        if (now < t) early++
-        if (now - t > 20_000) late++
-      },
-    )
+  it('sub-millisecond intervals keep their exact intended times', () => {
+    const { clock, s, fired, startUs } = rig({ rate: 3000, devices: 3, durationMs: 10 })
     s.start()
-    const until = Date.now() + 60
-    while (Date.now() < until) {
-      /* block the event loop for 60 ms */
-    }
-    await s.done
+    clock.advance(20)
+    expect(fired).toHaveLength(30)
+    expect(fired.map((f) => f.intended)).toEqual(
+      Array.from({ length: 30 }, (_, i) => Math.round(startUs + (i * 1e6) / 3000)),
+    )
+    for (const f of fired) expect(f.at).toBeGreaterThanOrEqual(f.intended)
+  })
+
+  it('catches up after a stall instead of skipping sends, and the late ones keep their intended time', () => {
+    const { clock, s, fired, startUs } = rig({ rate: 10_000, devices: 10, durationMs: 200 })
+    s.start()
+    clock.advance(10)
+    const before = fired.length
+    clock.block(60) // the event loop was busy for 60 ms: nothing could fire
+    expect(fired.length).toBe(before)
+    expect(s.backlog()).toBe(600)
+    clock.advance(200)
     expect(s.issued).toBe(2000)
-    expect(early).toBe(0)
-    expect(late).toBeGreaterThan(0)
+    expect(fired.every((f) => f.at >= f.intended)).toBe(true)
+    const late = fired.filter((f) => f.at - f.intended > 20_000)
+    expect(late.length).toBeGreaterThan(0)
+    // The stalled sends went out at the end of the stall, each against its own slot.
+    expect(late[0]!.at).toBe(startUs + 70_000)
   })
 
-  it('stops early on stop()', async () => {
-    const start = nowUs()
-    const s = new OpenLoopScheduler(
-      { startUs: start, totalRate: 100, devices: 1, endUs: start + 10_000_000 },
-      () => {},
-    )
+  it('yields to I/O after maxBurst sends when far behind', () => {
+    const { clock, s, fired } = rig({ rate: 10_000, devices: 1, durationMs: 1000, maxBurst: 2000 })
     s.start()
-    setTimeout(() => s.stop(), 50)
+    clock.block(1000)
+    expect(clock.step()).toBe(true)
+    expect(fired).toHaveLength(2000)
+    expect(s.backlog()).toBe(8000)
+    clock.step()
+    expect(fired).toHaveLength(4000)
+  })
+
+  it('stops early on stop(), and fires nothing after', async () => {
+    const { clock, s, fired } = rig({ rate: 100, devices: 1, durationMs: 10_000 })
+    s.start()
+    clock.advance(50)
+    expect(fired).toHaveLength(6) // sends due at 0, 10, …, 50 ms
+    s.stop()
+    s.stop()
     await s.done
-    // 100/s for 50 ms is ~5; a loaded machine may fire the stop timer late, but not by a second.
-    expect(s.issued).toBeLessThan(100)
+    clock.advance(1000)
+    expect(s.issued).toBe(6)
+    expect(clock.pending).toBe(0)
   })
 
   it('keeps its schedule when a send throws, and still finishes', async () => {
-    const start = nowUs()
+    const clock = new ManualClock()
+    const start = clock.nowUs()
     let calls = 0
-    const thrown: unknown[] = []
-    const onStray = (err: unknown) => thrown.push(err)
-    process.on('uncaughtException', onStray)
-    try {
-      const s = new OpenLoopScheduler(
-        { startUs: start, totalRate: 1000, devices: 2, endUs: start + 50_000 },
-        () => {
-          calls++
-          if (calls === 3) throw new Error('a plugin threw')
-        },
-      )
-      s.start()
-      await s.done
-      expect(s.issued).toBe(50)
-      expect(calls).toBe(50)
-      expect(thrown).toHaveLength(1)
-    } finally {
-      process.off('uncaughtException', onStray)
-    }
+    const s = new OpenLoopScheduler(
+      { startUs: start, totalRate: 1000, devices: 2, endUs: start + 50_000 },
+      () => {
+        calls++
+        if (calls === 3) throw new Error('a plugin threw')
+      },
+      clock,
+    )
+    s.start()
+    expect(() => clock.advance(100)).toThrow('a plugin threw')
+    clock.advance(100)
+    await s.done
+    expect(s.issued).toBe(50)
+    expect(calls).toBe(50)
+  })
+
+  it('runs on the system clock by default', async () => {
+    const start = nowUs() + 2000
+    const fired: number[] = []
+    const s = new OpenLoopScheduler(
+      { startUs: start, totalRate: 1000, devices: 2, endUs: start + 20_000 },
+      (_d, _q, t) => {
+        if (nowUs() >= t) fired.push(t)
+      },
+    )
+    s.start()
+    await s.done
+    expect(fired).toHaveLength(20)
   })
 })

@@ -1,4 +1,4 @@
-import { nowUs } from '@iotload/sdk'
+import { type ClockTimer, type EngineClock, systemClock } from './clock.ts'
 
 /** Open-loop schedule for a fleet: who sends when. */
 export interface ScheduleOptions {
@@ -26,7 +26,7 @@ export class OpenLoopScheduler {
   private i = 0
   private readonly total: number
   private readonly intervalUs: number
-  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined
+  private timer: ClockTimer | undefined
   private stopped = false
   private resolveDone!: () => void
   /** Resolves after the last send was made, or after `stop()`. */
@@ -35,6 +35,7 @@ export class OpenLoopScheduler {
   constructor(
     private readonly opts: ScheduleOptions,
     private readonly fire: FireFn,
+    private readonly clock: EngineClock = systemClock,
   ) {
     this.intervalUs = 1e6 / opts.totalRate
     this.total = Math.max(0, Math.ceil(((opts.endUs - opts.startUs) * opts.totalRate) / 1e6 - 1e-9))
@@ -54,7 +55,7 @@ export class OpenLoopScheduler {
   }
 
   /** Sends due by now that have not been issued (how far behind the generator is). */
-  backlog(now = nowUs()): number {
+  backlog(now = this.clock.nowUs()): number {
     const due = Math.min(this.total, Math.floor((now - this.opts.startUs) / this.intervalUs) + 1)
     return Math.max(0, due - this.i)
   }
@@ -66,10 +67,7 @@ export class OpenLoopScheduler {
   stop(): void {
     if (this.stopped) return
     this.stopped = true
-    if (this.timer) {
-      clearTimeout(this.timer as NodeJS.Timeout)
-      clearImmediate(this.timer as NodeJS.Immediate)
-    }
+    this.clock.clearTimer(this.timer)
     this.resolveDone()
   }
 
@@ -80,15 +78,16 @@ export class OpenLoopScheduler {
       return
     }
     const dueUs = this.opts.startUs + this.i * this.intervalUs
-    const waitMs = (dueUs - nowUs()) / 1000
-    this.timer = waitMs >= 1 ? setTimeout(this.tick, Math.floor(waitMs)) : setImmediate(this.tick)
+    const waitMs = (dueUs - this.clock.nowUs()) / 1000
+    this.timer =
+      waitMs >= 1 ? this.clock.setTimeout(this.tick, Math.floor(waitMs)) : this.clock.setImmediate(this.tick)
   }
 
   private readonly tick = (): void => {
     if (this.stopped) return
     const { startUs, devices } = this.opts
     const maxBurst = this.opts.maxBurst ?? 2000
-    const now = nowUs()
+    const now = this.clock.nowUs()
     let burst = 0
     try {
       while (this.i < this.total && burst < maxBurst) {

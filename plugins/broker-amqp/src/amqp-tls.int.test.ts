@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import { ConnectionError, type InboundMessage } from '@iotload/sdk'
-import { requireService } from '@iotload/sdk/testing'
+import {
+  createTestContext,
+  makeTestCerts,
+  requireService,
+  startTcpProxy,
+  type TcpProxy,
+  type TestCerts,
+  waitFor,
+} from '@iotload/sdk/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { amqpConfigSchema } from './config.ts'
 import { amqpPlugin } from './plugin.ts'
-import { testContext, waitFor } from './testing/harness.ts'
-import { startProxy, type TestProxy } from './testing/tcp-proxy.ts'
-import { makeTestCerts, type TestCerts } from './testing/test-certs.ts'
 
 // The shared RabbitMQ has no TLS listener and must not be reconfigured, so a node:tls proxy
 // terminates TLS in front of it: the plugin's real amqps client path, a real broker behind it.
@@ -16,12 +21,12 @@ const enc = new TextEncoder()
 
 describe.skipIf(!up)('broker-amqp over amqps (TLS proxy in front of RabbitMQ)', () => {
   let certs: TestCerts
-  let proxy: TestProxy
+  let proxy: TcpProxy
   let url: string
 
   beforeAll(async () => {
     certs = makeTestCerts()
-    proxy = await startProxy('127.0.0.1', 5672, { cert: certs.cert, key: certs.key })
+    proxy = await startTcpProxy('127.0.0.1', 5672, { tls: { cert: certs.cert, key: certs.key } })
     url = `amqps://127.0.0.1:${proxy.port}`
   })
   afterAll(async () => {
@@ -33,7 +38,7 @@ describe.skipIf(!up)('broker-amqp over amqps (TLS proxy in front of RabbitMQ)', 
     const config = amqpConfigSchema.parse({ url, tls: { ca: certs.caFile } })
     const conn = await amqpPlugin.connect(
       config,
-      testContext('tls-ok', { username: 'guest', password: 'guest' }),
+      createTestContext({ clientId: 'tls-ok', credentials: { username: 'guest', password: 'guest' } }),
     )
     try {
       const got: InboundMessage[] = []
@@ -48,7 +53,9 @@ describe.skipIf(!up)('broker-amqp over amqps (TLS proxy in front of RabbitMQ)', 
 
   it('rejects an unknown CA with kind tls', async () => {
     const config = amqpConfigSchema.parse({ url, tls: { ca: certs.otherCaFile } })
-    const err = await amqpPlugin.connect(config, testContext('tls-unknown')).catch((e) => e)
+    const err = await amqpPlugin
+      .connect(config, createTestContext({ clientId: 'tls-unknown' }))
+      .catch((e) => e)
     expect(err).toBeInstanceOf(ConnectionError)
     expect(err.kind).toBe('tls')
     expect(err.message).toContain(url)
@@ -56,14 +63,16 @@ describe.skipIf(!up)('broker-amqp over amqps (TLS proxy in front of RabbitMQ)', 
 
   it('rejects the system CAs (no tls section) with kind tls: verification is on by default', async () => {
     const config = amqpConfigSchema.parse({ url })
-    const err = await amqpPlugin.connect(config, testContext('tls-default')).catch((e) => e)
+    const err = await amqpPlugin
+      .connect(config, createTestContext({ clientId: 'tls-default' }))
+      .catch((e) => e)
     expect(err).toBeInstanceOf(ConnectionError)
     expect(err.kind).toBe('tls')
   })
 
   it('connects with verify: false despite the unknown CA', async () => {
     const config = amqpConfigSchema.parse({ url, tls: { verify: false } })
-    const conn = await amqpPlugin.connect(config, testContext('tls-noverify'))
+    const conn = await amqpPlugin.connect(config, createTestContext({ clientId: 'tls-noverify' }))
     await conn.publish(`tls-${run}/noverify`, { payload: enc.encode('x'), qos: 1 })
     await conn.close()
   })
@@ -71,7 +80,13 @@ describe.skipIf(!up)('broker-amqp over amqps (TLS proxy in front of RabbitMQ)', 
   it('a wrong password over TLS is still kind auth', async () => {
     const config = amqpConfigSchema.parse({ url, tls: { ca: certs.caFile } })
     const err = await amqpPlugin
-      .connect(config, testContext('tls-auth', { username: 'guest', password: `nope-${run}` }))
+      .connect(
+        config,
+        createTestContext({
+          clientId: 'tls-auth',
+          credentials: { username: 'guest', password: `nope-${run}` },
+        }),
+      )
       .catch((e) => e)
     expect(err).toBeInstanceOf(ConnectionError)
     expect(err.kind).toBe('auth')

@@ -7,14 +7,20 @@ import {
   type InboundMessage,
   PublishError,
 } from '@iotload/sdk'
-import { requireService } from '@iotload/sdk/testing'
+import {
+  createTestContext,
+  freePort,
+  Inbox,
+  requireService,
+  sleep,
+  startTcpProxy,
+  waitFor,
+} from '@iotload/sdk/testing'
 import amqp from 'amqplib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PausableSubscription } from './amqp-connection.ts'
 import { amqpConfigSchema } from './config.ts'
 import { amqpPlugin } from './plugin.ts'
-import { collector, sleep, testContext, waitFor } from './testing/harness.ts'
-import { startProxy } from './testing/tcp-proxy.ts'
 
 const HOST = '127.0.0.1'
 const PORT = 5672
@@ -31,7 +37,7 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
   const open: BrokerConnection[] = []
   let raw: amqp.ChannelModel
   const connect = async (raw: Record<string, unknown> = {}, id = 'it') => {
-    const ctx = testContext(`${id}-${run}`)
+    const ctx = createTestContext({ clientId: `${id}-${run}` })
     const conn = await amqpPlugin.connect(config(raw), ctx)
     open.push(conn)
     return { conn, ctx }
@@ -48,8 +54,8 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
   it('round-trips payload, headers and the iotload topic, in order, with a wildcard filter', async () => {
     const { conn, ctx } = await connect()
     expect(ctx.statuses).toEqual(['connected'])
-    const got = collector(50)
-    await conn.subscribe(topic('rt/+/telemetry'), got.onMessage, { qos: 1 })
+    const got = new Inbox()
+    await conn.subscribe(topic('rt/+/telemetry'), got.push, { qos: 1 })
     const sends = []
     for (let i = 0; i < 50; i++) {
       sends.push(
@@ -61,7 +67,7 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
       )
     }
     await Promise.all(sends)
-    await got.settled
+    await got.waitForCount(50)
     expect(got.messages.map((m) => dec.decode(m.payload))).toEqual(
       Array.from({ length: 50 }, (_, i) => String(i)),
     )
@@ -152,12 +158,12 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
     const ch = await raw.createChannel()
     try {
       // With prefetch 5, all 20 messages arrive only if acks flow while consuming.
-      const got = collector(20)
-      await conn.subscribe(topic('ack/+'), got.onMessage)
+      const got = new Inbox()
+      await conn.subscribe(topic('ack/+'), got.push)
       for (let i = 0; i < 20; i++) {
         await conn.publish(topic(`ack/${i}`), { payload: enc.encode(String(i)), qos: 1 })
       }
-      await got.settled
+      await got.waitForCount(20)
       await conn.close()
       const q = await ch.checkQueue(name)
       expect(q.messageCount).toBe(0)
@@ -220,10 +226,10 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
 
   it('without confirms publish resolves once handed to the client and still delivers', async () => {
     const { conn } = await connect({ confirm: false })
-    const got = collector(10)
-    await conn.subscribe(topic('noconfirm'), got.onMessage)
+    const got = new Inbox()
+    await conn.subscribe(topic('noconfirm'), got.push)
     for (let i = 0; i < 10; i++) await conn.publish(topic('noconfirm'), { payload: enc.encode(String(i)) })
-    await got.settled
+    await got.waitForCount(10)
     expect(got.messages).toHaveLength(10)
   })
 
@@ -251,22 +257,20 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
 
   it('a wrong password rejects with ConnectionError kind auth naming the URL, never the password', async () => {
     const password = `wrong-${run}-pw`
-    const ctx = testContext('auth', { username: 'guest', password })
+    const ctx = createTestContext({ clientId: 'auth', credentials: { username: 'guest', password } })
     const err = await amqpPlugin.connect(config(), ctx).catch((e) => e)
     expect(err).toBeInstanceOf(ConnectionError)
     expect(err.kind).toBe('auth')
     expect(err.message).toContain(URL)
     expect(err.message).not.toContain(password)
-    expect(ctx.logger.lines.join('\n')).not.toContain(password)
+    expect(ctx.lines.join('\n')).not.toContain(password)
     expect(ctx.statuses).toEqual([])
   })
 
   it('a closed port rejects with kind unreachable', async () => {
-    const proxy = await startProxy(HOST, PORT)
-    const port = proxy.port
-    await proxy.close()
+    const port = await freePort()
     const err = await amqpPlugin
-      .connect(config({ url: `amqp://127.0.0.1:${port}` }), testContext('unreach'))
+      .connect(config({ url: `amqp://127.0.0.1:${port}` }), createTestContext({ clientId: 'unreach' }))
       .catch((e) => e)
     expect(err).toBeInstanceOf(ConnectionError)
     expect(err.kind).toBe('unreachable')
@@ -279,7 +283,10 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
     await new Promise((r) => server.once('listening', r))
     const port = (server.address() as import('node:net').AddressInfo).port
     const err = await amqpPlugin
-      .connect(config({ url: `amqp://${HOST}:${port}`, connectTimeout: '300ms' }), testContext('silent'))
+      .connect(
+        config({ url: `amqp://${HOST}:${port}`, connectTimeout: '300ms' }),
+        createTestContext({ clientId: 'silent' }),
+      )
       .catch((e) => e)
     for (const s of sockets) s.destroy()
     server.close()
@@ -288,19 +295,19 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
   })
 
   it('close is idempotent, later calls reject with ClosedError, and no socket stays open', async () => {
-    const proxy = await startProxy(HOST, PORT)
+    const proxy = await startTcpProxy(HOST, PORT)
     try {
-      const ctx = testContext('close')
+      const ctx = createTestContext({ clientId: 'close' })
       const conn = await amqpPlugin.connect(config({ url: `amqp://${HOST}:${proxy.port}` }), ctx)
       await conn.subscribe(topic('close'), () => {})
-      expect(proxy.open).toBe(1)
+      expect(proxy.connections).toBe(1)
       await Promise.all([conn.close(), conn.close()])
       await conn.close()
       await expect(conn.publish(topic('close'), { payload: enc.encode('x') })).rejects.toBeInstanceOf(
         ClosedError,
       )
       await expect(conn.subscribe(topic('close'), () => {})).rejects.toBeInstanceOf(ClosedError)
-      await waitFor(() => proxy.open === 0, 3000, 'the socket to close')
+      await waitFor(() => proxy.connections === 0, 3000, 'the socket to close')
       expect(ctx.statuses).toEqual(['connected'])
     } finally {
       await proxy.close()
@@ -308,9 +315,9 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
   })
 
   it('recovers from a connection loss: reports status, rejects publish while down, re-consumes after', async () => {
-    const proxy = await startProxy(HOST, PORT)
+    const proxy = await startTcpProxy(HOST, PORT)
     try {
-      const ctx = testContext('reconnect')
+      const ctx = createTestContext({ clientId: 'reconnect' })
       const conn = await amqpPlugin.connect(
         config({
           url: `amqp://${HOST}:${proxy.port}`,
@@ -345,9 +352,9 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
   })
 
   it('a silent peer is detected by heartbeat, then the session is re-established', async () => {
-    const proxy = await startProxy(HOST, PORT)
+    const proxy = await startTcpProxy(HOST, PORT)
     try {
-      const ctx = testContext('heartbeat')
+      const ctx = createTestContext({ clientId: 'heartbeat' })
       const conn = await amqpPlugin.connect(
         config({ url: `amqp://${HOST}:${proxy.port}`, heartbeat: '1s', reconnect: { initialDelay: '50ms' } }),
         ctx,
@@ -367,9 +374,9 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
   })
 
   it('close() returns promptly and releases the socket when the link died unnoticed', async () => {
-    const proxy = await startProxy(HOST, PORT)
+    const proxy = await startTcpProxy(HOST, PORT)
     try {
-      const ctx = testContext('frozen-close')
+      const ctx = createTestContext({ clientId: 'frozen-close' })
       const conn = await amqpPlugin.connect(
         config({ url: `amqp://${HOST}:${proxy.port}`, heartbeat: 0 }),
         ctx,
@@ -380,16 +387,16 @@ describe.skipIf(!up)('broker-amqp against RabbitMQ', () => {
       await conn.close()
       // Two bounded waits (channels, then connection.close-ok), never an unbounded one.
       expect(Date.now() - t0).toBeLessThan(6000)
-      await waitFor(() => proxy.open === 0, 3000, 'the frozen socket to be destroyed')
+      await waitFor(() => proxy.connections === 0, 3000, 'the frozen socket to be destroyed')
     } finally {
       await proxy.close()
     }
   })
 
   it('with reconnect disabled, a loss leaves the connection down and publish rejecting', async () => {
-    const proxy = await startProxy(HOST, PORT)
+    const proxy = await startTcpProxy(HOST, PORT)
     try {
-      const ctx = testContext('noreconnect')
+      const ctx = createTestContext({ clientId: 'noreconnect' })
       const conn = await amqpPlugin.connect(
         config({ url: `amqp://${HOST}:${proxy.port}`, reconnect: { enabled: false } }),
         ctx,

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { testBrokerPlugin } from '@iotload/sdk/conformance'
-import { requireService } from '@iotload/sdk/testing'
+import { makeTestCerts, requireService, startTcpProxy } from '@iotload/sdk/testing'
 import { afterAll, describe } from 'vitest'
 import { amqpPlugin } from './plugin.ts'
-import { startProxy } from './testing/tcp-proxy.ts'
-import { makeTestCerts } from './testing/test-certs.ts'
 
 const HOST = '127.0.0.1'
 const PORT = 5672
@@ -14,7 +12,9 @@ const run = randomUUID().slice(0, 8)
 // TLS through a node:tls proxy in front of the shared RabbitMQ (which has no TLS listener);
 // it must exist before the kit registers its tests, hence the top-level setup.
 const certs = up ? makeTestCerts() : undefined
-const tlsProxy = certs ? await startProxy(HOST, PORT, { cert: certs.cert, key: certs.key }) : undefined
+const tlsProxy = certs
+  ? await startTcpProxy(HOST, PORT, { tls: { cert: certs.cert, key: certs.key } })
+  : undefined
 afterAll(async () => {
   await tlsProxy?.close()
   certs?.cleanup()

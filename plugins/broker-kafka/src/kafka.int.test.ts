@@ -1,5 +1,12 @@
-import type { BrokerConnection, ConnectionRole, InboundMessage, PluginLogger } from '@iotload/sdk'
-import { requireService } from '@iotload/sdk/testing'
+import type { BrokerConnection, ConnectionRole, InboundMessage } from '@iotload/sdk'
+import {
+  createCollectingLogger,
+  createTestContext,
+  Inbox,
+  requireService,
+  sleep,
+  waitFor,
+} from '@iotload/sdk/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { kafkaConfigSchema } from './config.ts'
 import { kafkaPlugin } from './plugin.ts'
@@ -10,13 +17,8 @@ const run = `it${process.pid}x${Date.now().toString(36)}`
 const SASL_USER = 'iotload'
 const SASL_PASSWORD = 'iotload-secret'
 
-const warnings: string[] = []
-const logger: PluginLogger = {
-  debug() {},
-  info() {},
-  warn: (msg) => warnings.push(msg),
-  error: (msg) => warnings.push(msg),
-}
+// One logger for every connection of a test, printed when the test fails.
+const logger = createCollectingLogger()
 
 const opened: BrokerConnection[] = []
 let seq = 0
@@ -27,31 +29,14 @@ async function open(
   credentials?: { username?: string; password?: string },
 ): Promise<BrokerConnection> {
   const config = kafkaConfigSchema.parse({ url: 'kafka://127.0.0.1:9092', ...raw })
-  const conn = await kafkaPlugin.connect(config, {
+  const ctx = createTestContext({
     role,
     clientId: `${run}-${++seq}`,
-    credentials,
-    logger,
+    ...(credentials ? { credentials } : {}),
   })
+  const conn = await kafkaPlugin.connect(config, { ...ctx, logger })
   opened.push(conn)
   return conn
-}
-
-function collect(): { msgs: InboundMessage[]; push: (m: InboundMessage) => void } {
-  const msgs: InboundMessage[] = []
-  return { msgs, push: (m) => msgs.push({ ...m, payload: Uint8Array.from(m.payload) }) }
-}
-
-async function until(
-  pred: () => boolean,
-  ms = 30_000,
-  what: string | (() => string) = 'condition',
-): Promise<void> {
-  const end = Date.now() + ms
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 const text = (m: InboundMessage) => Buffer.from(m.payload).toString()
@@ -60,9 +45,10 @@ describe.skipIf(!up)('kafka plugin against Kafka on 127.0.0.1:9092', () => {
   afterEach(async (ctx) => {
     await Promise.all(opened.splice(0).map((c) => c.close()))
     // What kafkajs said helps with a failure on a loaded machine; silent otherwise.
+    const warnings = logger.lines.filter((l) => l.startsWith('warn') || l.startsWith('error'))
     if (ctx.task.result?.state === 'fail' && warnings.length > 0)
       process.stderr.write(`kafkajs warnings during '${ctx.task.name}':\n${warnings.join('\n')}\n`)
-    warnings.length = 0
+    logger.lines.length = 0
   })
 
   it('pause holds deliveries back (the backlog stays in Kafka) and resume delivers all of it in order', async () => {
@@ -71,38 +57,38 @@ describe.skipIf(!up)('kafka plugin against Kafka on 127.0.0.1:9092', () => {
     // A control in its own group, never paused: what it gets was there to be fetched.
     const control = await open('consumer')
     const pub = await open('producer')
-    const inbox = collect()
-    const controlInbox = collect()
+    const inbox = new Inbox()
+    const controlInbox = new Inbox()
     const s = (await sub.subscribe(topic, inbox.push)) as { pause?: () => void; resume?: () => void }
     await control.subscribe(topic, controlInbox.push)
     expect(typeof s.pause).toBe('function')
     await pub.publish(topic, { payload: Buffer.from('before'), key: 'd' })
-    await until(() => inbox.msgs.length === 1, 30_000, 'the message before pause')
+    await waitFor(() => inbox.messages.length === 1, 30_000, 'the message before pause')
     s.pause!()
     for (let i = 0; i < 50; i++) await pub.publish(topic, { payload: Buffer.from(`m${i}`), key: 'd' })
-    await until(() => controlInbox.msgs.length === 51, 30_000, 'the control consumer to get all 51')
+    await waitFor(() => controlInbox.messages.length === 51, 30_000, 'the control consumer to get all 51')
     // Then longer than a fetch cycle (maxWaitTime) and the 1 s heartbeat wake-up.
-    await new Promise((r) => setTimeout(r, 1500))
-    expect(inbox.msgs.length).toBe(1)
+    await sleep(1500)
+    expect(inbox.messages.length).toBe(1)
     s.resume!()
-    await until(
-      () => inbox.msgs.length === 51,
+    await waitFor(
+      () => inbox.messages.length === 51,
       30_000,
-      () => `51 messages, have ${inbox.msgs.length}`,
+      () => `51 messages, have ${inbox.messages.length}`,
     )
-    expect(inbox.msgs.slice(1).map(text)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`))
+    expect(inbox.messages.slice(1).map(text)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`))
   })
 
   it('round trip: payload bytes, topic, key order and headers', async () => {
     const topic = `${run}.rt`
     const sub = await open('consumer')
     const pub = await open('producer')
-    const inbox = collect()
+    const inbox = new Inbox()
     await sub.subscribe(topic, inbox.push)
     const bytes = Uint8Array.from([0, 1, 2, 254, 255])
     await pub.publish(topic, { payload: bytes, key: 'd1', headers: { traceparent: 'tp-1', 'x-a': 'b' } })
-    await until(() => inbox.msgs.length === 1, 30_000, 'one message')
-    const m = inbox.msgs[0]!
+    await waitFor(() => inbox.messages.length === 1, 30_000, 'one message')
+    const m = inbox.messages[0]!
     expect(m.topic).toBe(topic)
     expect([...m.payload]).toEqual([...bytes])
     expect(m.headers).toEqual({ traceparent: 'tp-1', 'x-a': 'b' })
@@ -114,7 +100,7 @@ describe.skipIf(!up)('kafka plugin against Kafka on 127.0.0.1:9092', () => {
       const topic = `${run}.order${lanes}`
       const sub = await open('consumer', { partitions: 10 })
       const pub = await open('producer', { partitions: 10, maxInFlight: lanes })
-      const inbox = collect()
+      const inbox = new Inbox()
       await sub.subscribe(topic, inbox.push)
       const devices = 8
       const per = 50
@@ -123,14 +109,14 @@ describe.skipIf(!up)('kafka plugin against Kafka on 127.0.0.1:9092', () => {
         for (let d = 0; d < devices; d++)
           sends.push(pub.publish(topic, { payload: Buffer.from(`${d}:${i}`), key: `dev-${d}` }))
       await Promise.all(sends)
-      await until(
-        () => inbox.msgs.length === devices * per,
+      await waitFor(
+        () => inbox.messages.length === devices * per,
         30_000,
         () =>
-          `${devices * per} messages, got ${inbox.msgs.length}: ${[...new Set(inbox.msgs.map((m) => text(m).split(':')[0]))].sort()}`,
+          `${devices * per} messages, got ${inbox.messages.length}: ${[...new Set(inbox.messages.map((m) => text(m).split(':')[0]))].sort()}`,
       )
       const last = new Map<string, number>()
-      for (const m of inbox.msgs) {
+      for (const m of inbox.messages) {
         const [d, i] = text(m).split(':') as [string, string]
         expect(Number(i), `device ${d}`).toBe((last.get(d) ?? -1) + 1)
         last.set(d, Number(i))
@@ -142,13 +128,13 @@ describe.skipIf(!up)('kafka plugin against Kafka on 127.0.0.1:9092', () => {
     const topic = `${run}.parts`
     const pub = await open('producer', { partitions: 4 })
     const sub = await open('consumer', { partitions: 4 })
-    const inbox = collect()
+    const inbox = new Inbox()
     await sub.subscribe(topic, inbox.push)
     // Keys spread over partitions; all arrive on one subscriber.
     await Promise.all(
       [...Array(40).keys()].map((i) => pub.publish(topic, { payload: Buffer.from(`${i}`), key: `k${i}` })),
     )
-    await until(() => inbox.msgs.length === 40)
+    await waitFor(() => inbox.messages.length === 40, 30_000)
     const { Kafka } = await import('kafkajs')
     const admin = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: 0 }).admin()
     await admin.connect()
@@ -161,11 +147,11 @@ describe.skipIf(!up)('kafka plugin against Kafka on 127.0.0.1:9092', () => {
     const topic = `${run}.acks${acks}`
     const sub = await open('consumer')
     const pub = await open('producer', { acks })
-    const inbox = collect()
+    const inbox = new Inbox()
     await sub.subscribe(topic, inbox.push)
     for (let i = 0; i < 20; i++) await pub.publish(topic, { payload: Buffer.from(`${i}`), key: 'd' })
-    await until(() => inbox.msgs.length === 20)
-    expect(inbox.msgs.map(text)).toEqual([...Array(20).keys()].map(String))
+    await waitFor(() => inbox.messages.length === 20, 30_000)
+    expect(inbox.messages.map(text)).toEqual([...Array(20).keys()].map(String))
   })
 
   it.each([
@@ -175,13 +161,13 @@ describe.skipIf(!up)('kafka plugin against Kafka on 127.0.0.1:9092', () => {
     const topic = `${run}.batch.${name.replace(/\W/g, '')}`
     const sub = await open('consumer')
     const pub = await open('producer', cfg)
-    const inbox = collect()
+    const inbox = new Inbox()
     await sub.subscribe(topic, inbox.push)
     await Promise.all(
       [...Array(50).keys()].map((i) => pub.publish(topic, { payload: Buffer.from(`${i}`), key: 'd' })),
     )
-    await until(() => inbox.msgs.length === 50)
-    expect(inbox.msgs.map(text)).toEqual([...Array(50).keys()].map(String))
+    await waitFor(() => inbox.messages.length === 50, 30_000)
+    expect(inbox.messages.map(text)).toEqual([...Array(50).keys()].map(String))
   })
 
   it('a shared group splits the partitions between two consumers', async () => {
@@ -190,25 +176,25 @@ describe.skipIf(!up)('kafka plugin against Kafka on 127.0.0.1:9092', () => {
     const a = await open('consumer', cfg)
     const b = await open('consumer', cfg)
     const pub = await open('producer', cfg)
-    const ia = collect()
-    const ib = collect()
+    const ia = new Inbox()
+    const ib = new Inbox()
     await Promise.all([a.subscribe(topic, ia.push), b.subscribe(topic, ib.push)])
     // Let the second join's rebalance settle before publishing.
-    await new Promise((r) => setTimeout(r, 3000))
+    await sleep(3000)
     const n = 120
     await Promise.all(
       [...Array(n).keys()].map((i) =>
         pub.publish(topic, { payload: Buffer.from(`${i}`), key: `dev-${i % 24}` }),
       ),
     )
-    await until(() => ia.msgs.length + ib.msgs.length >= n, 30_000, `${n} messages over both`)
-    expect(ia.msgs.length).toBeGreaterThan(0)
-    expect(ib.msgs.length).toBeGreaterThan(0)
-    const seen = new Set([...ia.msgs, ...ib.msgs].map(text))
+    await waitFor(() => ia.messages.length + ib.messages.length >= n, 30_000, `${n} messages over both`)
+    expect(ia.messages.length).toBeGreaterThan(0)
+    expect(ib.messages.length).toBeGreaterThan(0)
+    const seen = new Set([...ia.messages, ...ib.messages].map(text))
     expect(seen.size).toBe(n)
     // Each device lives on one partition, hence on one consumer only.
-    const devsA = new Set(ia.msgs.map((m) => Number(text(m)) % 24))
-    const devsB = new Set(ib.msgs.map((m) => Number(text(m)) % 24))
+    const devsA = new Set(ia.messages.map((m) => Number(text(m)) % 24))
+    const devsB = new Set(ib.messages.map((m) => Number(text(m)) % 24))
     expect([...devsA].filter((d) => devsB.has(d))).toEqual([])
   })
 
@@ -217,28 +203,28 @@ describe.skipIf(!up)('kafka plugin against Kafka on 127.0.0.1:9092', () => {
     const cfg = { partitions: 2, group: 'shared', groupId: `${run}-idle` }
     const subs = await Promise.all([open('consumer', cfg), open('consumer', cfg), open('consumer', cfg)])
     const pub = await open('producer', cfg)
-    const inboxes = subs.map(() => collect())
+    const inboxes = subs.map(() => new Inbox())
     const t0 = Date.now()
     await Promise.all(subs.map((s, i) => s.subscribe(topic, inboxes[i]!.push)))
     expect(Date.now() - t0, 'subscribe of the idle member waited for a timeout').toBeLessThan(30_000)
     await Promise.all(
       [...Array(40).keys()].map((i) => pub.publish(topic, { payload: Buffer.from(`${i}`), key: `k${i}` })),
     )
-    await until(() => inboxes.reduce((n, b) => n + b.msgs.length, 0) >= 40, 30_000, '40 messages')
-    expect(inboxes.filter((b) => b.msgs.length === 0).length).toBeGreaterThanOrEqual(1)
+    await waitFor(() => inboxes.reduce((n, b) => n + b.messages.length, 0) >= 40, 30_000, '40 messages')
+    expect(inboxes.filter((b) => b.messages.length === 0).length).toBeGreaterThanOrEqual(1)
   })
 
   it('a wildcard filter picks up topics created after subscribe', async () => {
     const sub = await open('consumer', { topicRefresh: '300ms' })
     const pub = await open('producer')
-    const inbox = collect()
+    const inbox = new Inbox()
     await sub.subscribe(`${run}.wild.*.t`, inbox.push)
     const topics = [`${run}.wild.d1.t`, `${run}.wild.d2.t`]
     await Promise.all(topics.map((t) => pub.publish(t, { payload: Buffer.from(t) })))
     await pub.publish(`${run}.wild.d3.other`, { payload: Buffer.from('no') })
-    await until(() => inbox.msgs.length >= 2, 40_000, 'both wildcard topics')
-    expect(inbox.msgs.map((m) => m.topic).sort()).toEqual(topics)
-    expect(inbox.msgs.map(text).sort()).toEqual(topics)
+    await waitFor(() => inbox.messages.length >= 2, 40_000, 'both wildcard topics')
+    expect(inbox.messages.map((m) => m.topic).sort()).toEqual(topics)
+    expect(inbox.messages.map(text).sort()).toEqual(topics)
   })
 
   it('rejects an illegal topic name with a hint', async () => {
@@ -290,11 +276,11 @@ describe.skipIf(!up)('kafka plugin against Kafka on 127.0.0.1:9092', () => {
         const creds = { username: SASL_USER, password: SASL_PASSWORD }
         const sub = await open('consumer', cfg, creds)
         const pub = await open('producer', cfg, creds)
-        const inbox = collect()
+        const inbox = new Inbox()
         await sub.subscribe(topic, inbox.push)
         await pub.publish(topic, { payload: Buffer.from('authed') })
-        await until(() => inbox.msgs.length === 1)
-        expect(warnings.join('\n')).not.toContain(SASL_PASSWORD)
+        await waitFor(() => inbox.messages.length === 1, 30_000)
+        expect(logger.lines.join('\n')).not.toContain(SASL_PASSWORD)
       },
     )
   })

@@ -1,22 +1,27 @@
 import { testBrokerPlugin } from '@iotload/sdk/conformance'
-import { requireService } from '@iotload/sdk/testing'
+import { makeTestCerts, requireBinary, requireService, startMosquitto } from '@iotload/sdk/testing'
 import { afterAll, describe } from 'vitest'
 import { mqttPlugin } from './plugin.ts'
-import { startTlsMosquitto } from './testing/tls-mosquitto.ts'
 
 const up = await requireService('Mosquitto', '127.0.0.1', 1883)
 // A private Mosquitto with a TLS listener, client certificates and a password file hosts the auth and TLS cases.
-const secure = up ? await startTlsMosquitto() : undefined
+const certs = up && requireBinary('mosquitto') ? makeTestCerts({ clients: { client: 'ca' } }) : undefined
+const username = 'device-1'
+const password = `pw-${Math.random().toString(36).slice(2)}`
+const secure = certs
+  ? await startMosquitto({ tls: { certs, requireCertificate: true }, users: { [username]: password } })
+  : undefined
 afterAll(async () => {
   await secure?.stop()
+  certs?.cleanup()
 })
 
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
 
 describe.skipIf(!up)('mqtt against Mosquitto', () => {
   const tlsConfig = (ca: string) => ({
-    url: `mqtts://127.0.0.1:${secure!.port}`,
-    tls: { ca, cert: secure!.clientCertPath, key: secure!.clientKeyPath },
+    url: secure!.url,
+    tls: { ca, cert: certs!.clients.client!.certFile, key: certs!.clients.client!.keyFile },
   })
   testBrokerPlugin(mqttPlugin, {
     name: 'mqtt',
@@ -28,17 +33,18 @@ describe.skipIf(!up)('mqtt against Mosquitto', () => {
       port: 1883,
       configFor: (port) => ({ url: `mqtt://127.0.0.1:${port}`, reconnectPeriod: '100ms' }),
     },
-    ...(secure && {
-      auth: {
-        config: tlsConfig(secure.caPath),
-        invalid: { username: secure.username, password: `wrong-${secure.password}` },
-        valid: { username: secure.username, password: secure.password },
-      },
-      tls: {
-        config: tlsConfig(secure.caPath),
-        credentials: { username: secure.username, password: secure.password },
-        unknownCaConfig: tlsConfig(secure.rogueCaPath),
-      },
-    }),
+    ...(secure &&
+      certs && {
+        auth: {
+          config: tlsConfig(certs.caFile),
+          invalid: { username, password: `wrong-${password}` },
+          valid: { username, password },
+        },
+        tls: {
+          config: tlsConfig(certs.caFile),
+          credentials: { username, password },
+          unknownCaConfig: tlsConfig(certs.otherCaFile),
+        },
+      }),
   })
 })

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { requireService } from '@iotload/sdk/testing'
+import { createTestContext, Inbox, requireService, sleep, waitFor } from '@iotload/sdk/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { mqttConfigSchema } from './config.ts'
 import { mqttPlugin } from './plugin.ts'
-import { collector, testContext } from './testing/collect.ts'
 
 const up = await requireService('Mosquitto', '127.0.0.1', 1883)
 const run = randomUUID().slice(0, 8)
@@ -12,7 +11,7 @@ const opened: Array<{ close(): Promise<void> }> = []
 async function open(raw: Record<string, unknown>, clientId = `t-${run}-${randomUUID().slice(0, 6)}`) {
   const conn = await mqttPlugin.connect(
     mqttConfigSchema.parse({ url: 'mqtt://127.0.0.1:1883', ...raw }),
-    testContext(clientId),
+    createTestContext({ clientId }),
   )
   opened.push(conn)
   return conn
@@ -29,14 +28,12 @@ describe.skipIf(!up)('broker-mqtt against Mosquitto', () => {
         const sub = await open({ version })
         const pub = await open({ version })
         const topic = `it/${run}/v${version}/q${qos}`
-        const c = collector(50)
-        await sub.subscribe(topic, c.onMessage, { qos })
+        const c = new Inbox()
+        await sub.subscribe(topic, c.push, { qos })
         for (let i = 0; i < 50; i++) await pub.publish(topic, { payload: Buffer.from(`m${i}`), qos })
-        await c.finished
-        expect(c.received.map((m) => m.payload.toString())).toEqual(
-          Array.from({ length: 50 }, (_, i) => `m${i}`),
-        )
-        expect(c.received[0]?.topic).toBe(topic)
+        await c.waitForCount(50)
+        expect(c.texts()).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`))
+        expect(c.messages[0]?.topic).toBe(topic)
       })
     }
   }
@@ -48,21 +45,24 @@ describe.skipIf(!up)('broker-mqtt against Mosquitto', () => {
       const pub = await open({ version: '5' })
       const topic = `it/${run}/pause/q${qos}`
       const got: string[] = []
-      const controlGot = collector(40)
+      const controlGot = new Inbox()
       const s = (await sub.subscribe(topic, (m) => got.push(m.payload.toString()), { qos })) as {
         pause?: () => void
         resume?: () => void
       }
-      await control.subscribe(topic, controlGot.onMessage, { qos })
+      await control.subscribe(topic, controlGot.push, { qos })
       s.pause!()
       for (let i = 0; i < 40; i++) await pub.publish(topic, { payload: Buffer.from(`m${i}`), qos })
       // The unpaused control got everything, so it was there to be read; the paused one took one.
-      await controlGot.finished
-      await new Promise((r) => setTimeout(r, 300))
+      await controlGot.waitForCount(40)
+      await sleep(300)
       expect(got.length).toBeLessThanOrEqual(1)
       s.resume!()
-      const end = Date.now() + 10_000
-      while (got.length < 40 && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+      await waitFor(
+        () => got.length >= 40,
+        10_000,
+        () => `40 messages after resume, have ${got.length}`,
+      )
       expect(got).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`))
     })
   }
@@ -77,11 +77,14 @@ describe.skipIf(!up)('broker-mqtt against Mosquitto', () => {
     }
     s.pause!()
     for (let i = 0; i < 10; i++) await pub.publish(topic, { payload: Buffer.from(`m${i}`), qos: 1 })
-    await new Promise((r) => setTimeout(r, 300))
+    await sleep(300)
     expect(got.length).toBeLessThanOrEqual(1)
     // Still paused, but past the cap: everything flows, in order.
-    const end = Date.now() + 5_000
-    while (got.length < 10 && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+    await waitFor(
+      () => got.length >= 10,
+      5_000,
+      () => `10 messages past the cap, have ${got.length}`,
+    )
     expect(got).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`))
   })
 
@@ -89,25 +92,25 @@ describe.skipIf(!up)('broker-mqtt against Mosquitto', () => {
     const sub = await open({ version: '5' })
     const pub = await open({ version: '5' })
     const topic = `it/${run}/headers`
-    const c = collector(1)
-    await sub.subscribe(topic, c.onMessage, { qos: 1 })
+    const c = new Inbox()
+    await sub.subscribe(topic, c.push, { qos: 1 })
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
     await pub.publish(topic, { payload: Buffer.from('x'), qos: 1, headers: { traceparent, 'x-device': '7' } })
-    await c.finished
-    expect(c.received[0]?.headers).toEqual({ traceparent, 'x-device': '7' })
+    await c.waitForCount(1)
+    expect(c.messages[0]?.headers).toEqual({ traceparent, 'x-device': '7' })
   })
 
   it('routes several subscriptions with wildcards on one connection', async () => {
     const conn = await open({ version: '5' })
-    const telemetry = collector(2)
-    const all = collector(3)
-    await conn.subscribe(`it/${run}/w/+/telemetry`, telemetry.onMessage, { qos: 1 })
-    await conn.subscribe(`it/${run}/w/#`, all.onMessage, { qos: 1 })
+    const telemetry = new Inbox()
+    const all = new Inbox()
+    await conn.subscribe(`it/${run}/w/+/telemetry`, telemetry.push, { qos: 1 })
+    await conn.subscribe(`it/${run}/w/#`, all.push, { qos: 1 })
     const pub = await open({ version: '5' })
     for (const t of ['a/telemetry', 'b/telemetry', 'a/state'])
       await pub.publish(`it/${run}/w/${t}`, { payload: Buffer.from(t), qos: 1 })
-    await Promise.all([telemetry.finished, all.finished])
-    expect(telemetry.received.map((m) => m.topic).sort()).toEqual([
+    await Promise.all([telemetry.waitForCount(2), all.waitForCount(3)])
+    expect(telemetry.messages.map((m) => m.topic).sort()).toEqual([
       `it/${run}/w/a/telemetry`,
       `it/${run}/w/b/telemetry`,
     ])
@@ -122,17 +125,17 @@ describe.skipIf(!up)('broker-mqtt against Mosquitto', () => {
     const pub = await open({ version: '5' })
     await pub.publish(topic, { payload: Buffer.from('while-offline'), qos: 1 })
     const second = await open({ version: '5', clean: false, sessionExpiry: 60 }, clientId)
-    const c = collector(1)
-    await second.subscribe(topic, c.onMessage, { qos: 1 })
-    await c.finished
-    expect(c.received[0]?.payload.toString()).toBe('while-offline')
+    const c = new Inbox()
+    await second.subscribe(topic, c.push, { qos: 1 })
+    await c.waitForCount(1)
+    expect(c.texts()[0]).toBe('while-offline')
     // Leave no stored session behind on the shared broker.
     await second.close()
     await (await open({ version: '5', clean: true }, clientId)).close()
   })
 
   it('shares a subscription across a group', async () => {
-    const a = collector(1000, 15_000)
+    const a = new Inbox()
     const seen: string[] = []
     const topic = `it/${run}/shared`
     const s1 = await open({ version: '5' })
@@ -144,7 +147,7 @@ describe.skipIf(!up)('broker-mqtt against Mosquitto', () => {
       (m) => {
         n1++
         seen.push(m.payload.toString())
-        a.onMessage(m)
+        a.push(m)
       },
       { qos: 1, group: `g${run}` },
     )
@@ -153,7 +156,7 @@ describe.skipIf(!up)('broker-mqtt against Mosquitto', () => {
       (m) => {
         n2++
         seen.push(m.payload.toString())
-        a.onMessage(m)
+        a.push(m)
       },
       { qos: 1, group: `g${run}` },
     )
@@ -161,7 +164,7 @@ describe.skipIf(!up)('broker-mqtt against Mosquitto', () => {
     await Promise.all(
       Array.from({ length: 1000 }, (_, i) => pub.publish(topic, { payload: Buffer.from(String(i)), qos: 1 })),
     )
-    await a.finished
+    await a.waitForCount(1000, 15_000)
     expect(new Set(seen).size).toBe(1000)
     expect(n1).toBeGreaterThan(0)
     expect(n2).toBeGreaterThan(0)

@@ -1,61 +1,72 @@
 import { randomUUID } from 'node:crypto'
+import {
+  createTestContext,
+  Inbox,
+  makeTestCerts,
+  type PrivateMosquitto,
+  requireBinary,
+  startMosquitto,
+  type TestCerts,
+} from '@iotload/sdk/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mqttConfigSchema } from './config.ts'
 import { mqttPlugin } from './plugin.ts'
-import { collector, testContext } from './testing/collect.ts'
-import { startTlsMosquitto, type TlsMosquitto } from './testing/tls-mosquitto.ts'
 
-let broker: TlsMosquitto
+const installed = requireBinary('mosquitto', 'Debian package mosquitto')
+const username = 'device-1'
+const password = `pw-${randomUUID().slice(0, 12)}`
+let certs: TestCerts
+let broker: PrivateMosquitto
 
 beforeAll(async () => {
-  broker = await startTlsMosquitto()
+  if (!installed) return
+  // A client certificate the broker trusts, and a rogue one signed by a CA it does not.
+  certs = makeTestCerts({ prefix: 'iotload-mqtt-tls-', clients: { client: 'ca', rogue: 'other-ca' } })
+  broker = await startMosquitto({
+    tls: { certs, requireCertificate: true },
+    users: { [username]: password },
+  })
 })
 afterAll(async () => {
   await broker?.stop()
+  certs?.cleanup()
 })
 
 function config(tls: Record<string, unknown>) {
-  return mqttConfigSchema.parse({
-    url: `mqtts://127.0.0.1:${broker.port}`,
-    version: '5',
-    connectTimeout: '5s',
-    tls,
-  })
+  return mqttConfigSchema.parse({ url: broker.url, version: '5', connectTimeout: '5s', tls })
 }
 
 function goodTls(extra: Record<string, unknown> = {}) {
-  return { ca: broker.caPath, cert: broker.clientCertPath, key: broker.clientKeyPath, ...extra }
+  const client = certs.clients.client!
+  return { ca: certs.caFile, cert: client.certFile, key: client.keyFile, ...extra }
 }
 
-describe('broker-mqtt over TLS against a private Mosquitto', () => {
+describe.skipIf(!installed)('broker-mqtt over TLS against a private Mosquitto', () => {
   it('connects with the right CA, client certificate and password, and round-trips', async () => {
-    const ctx = testContext(`tls-${randomUUID()}`, {
-      credentials: { username: broker.username, password: broker.password },
-    })
+    const ctx = createTestContext({ clientId: `tls-${randomUUID()}`, credentials: { username, password } })
     const conn = await mqttPlugin.connect(config(goodTls()), ctx)
-    const c = collector(1)
-    await conn.subscribe('tls/test', c.onMessage, { qos: 1 })
+    const c = new Inbox()
+    await conn.subscribe('tls/test', c.push, { qos: 1 })
     await conn.publish('tls/test', { payload: Buffer.from('secure'), qos: 1 })
-    await c.finished
-    expect(c.received[0]?.payload.toString()).toBe('secure')
+    await c.waitForCount(1)
+    expect(c.texts()).toEqual(['secure'])
     await conn.close()
-    expect(ctx.lines.join('\n')).not.toContain(broker.password)
+    expect(ctx.lines.join('\n')).not.toContain(password)
   })
 
   it('rejects a broker certificate from an unknown CA with kind tls', async () => {
-    const ctx = testContext('tls-unknown-ca', {
-      credentials: { username: broker.username, password: broker.password },
-    })
+    const ctx = createTestContext({ clientId: 'tls-unknown-ca', credentials: { username, password } })
     const err = await mqttPlugin
-      .connect(config(goodTls({ ca: broker.rogueCaPath })), ctx)
+      .connect(config(goodTls({ ca: certs.otherCaFile })), ctx)
       .catch((e: unknown) => e)
     expect(err).toMatchObject({ kind: 'tls', code: 'TLS_FAILED' })
     expect(String((err as Error).message)).toMatch(/TLS handshake with mqtts:\/\/127\.0\.0\.1/)
   })
 
   it('rejects a wrong password with kind auth, without echoing it', async () => {
-    const ctx = testContext('tls-bad-password', {
-      credentials: { username: broker.username, password: 'wrong-password-123' },
+    const ctx = createTestContext({
+      clientId: 'tls-bad-password',
+      credentials: { username, password: 'wrong-password-123' },
     })
     const err = await mqttPlugin.connect(config(goodTls()), ctx).catch((e: unknown) => e)
     expect(err).toMatchObject({ kind: 'auth', code: 'AUTH_FAILED' })
@@ -63,20 +74,19 @@ describe('broker-mqtt over TLS against a private Mosquitto', () => {
   })
 
   it('rejects a client certificate the broker does not trust with kind tls', async () => {
-    const ctx = testContext('tls-rogue-cert', {
-      credentials: { username: broker.username, password: broker.password },
-    })
+    const ctx = createTestContext({ clientId: 'tls-rogue-cert', credentials: { username, password } })
     const err = await mqttPlugin
-      .connect(config(goodTls({ cert: broker.rogueCertPath, key: broker.rogueKeyPath })), ctx)
+      .connect(
+        config(goodTls({ cert: certs.clients.rogue!.certFile, key: certs.clients.rogue!.keyFile })),
+        ctx,
+      )
       .catch((e: unknown) => e)
     expect(err).toMatchObject({ kind: 'tls' })
   })
 
   it('skips verification only when verify is false', async () => {
-    const ctx = testContext('tls-noverify', {
-      credentials: { username: broker.username, password: broker.password },
-    })
-    const conn = await mqttPlugin.connect(config(goodTls({ ca: broker.rogueCaPath, verify: false })), ctx)
+    const ctx = createTestContext({ clientId: 'tls-noverify', credentials: { username, password } })
+    const conn = await mqttPlugin.connect(config(goodTls({ ca: certs.otherCaFile, verify: false })), ctx)
     await conn.close()
   })
 })

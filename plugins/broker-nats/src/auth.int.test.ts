@@ -1,10 +1,9 @@
 import { ConnectionError } from '@iotload/sdk'
+import { createTestContext, freePort, Inbox } from '@iotload/sdk/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { natsConfigSchema } from './config.ts'
 import plugin from './plugin.ts'
-import { testContext } from './testing/context.ts'
-import { freePort } from './testing/nats-server.ts'
-import { startPrivateServers } from './testing/servers.ts'
+import { startPrivateServers } from './testing/private-servers.ts'
 
 const servers = await startPrivateServers()
 afterAll(async () => {
@@ -16,13 +15,15 @@ async function connectError(
   credentials?: { username?: string; password?: string; token?: string },
 ) {
   const config = natsConfigSchema.parse({ url, connectTimeoutMs: 3000 })
-  return plugin.connect(config, testContext(credentials)).then(
-    async (conn) => {
-      await conn.close()
-      return undefined
-    },
-    (err: unknown) => err,
-  )
+  return plugin
+    .connect(config, createTestContext({ role: 'producer', ...(credentials ? { credentials } : {}) }))
+    .then(
+      async (conn) => {
+        await conn.close()
+        return undefined
+      },
+      (err: unknown) => err,
+    )
 }
 
 describe.skipIf(!servers)('nats connect errors against private nats-servers', () => {
@@ -43,12 +44,16 @@ describe.skipIf(!servers)('nats connect errors against private nats-servers', ()
     const url = `nats://127.0.0.1:${s.token.port}`
     expect(((await connectError(url, { token: 'nope-nope' })) as ConnectionError).kind).toBe('auth')
     expect(((await connectError(url)) as ConnectionError).kind).toBe('auth')
-    const conn = await plugin.connect(natsConfigSchema.parse({ url }), testContext({ token: s.tokenValue }))
+    const conn = await plugin.connect(
+      natsConfigSchema.parse({ url }),
+      createTestContext({ role: 'producer', credentials: { token: s.tokenValue } }),
+    )
     try {
-      const got: string[] = []
-      await conn.subscribe('tok.x', (m) => got.push(Buffer.from(m.payload).toString()))
+      const got = new Inbox()
+      await conn.subscribe('tok.x', got.push)
       await conn.publish('tok.x', { payload: Buffer.from('hi') })
-      await expect.poll(() => got).toEqual(['hi'])
+      await got.waitForCount(1)
+      expect(got.texts()).toEqual(['hi'])
     } finally {
       await conn.close()
     }

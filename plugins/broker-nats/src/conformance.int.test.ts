@@ -4,7 +4,7 @@ import { connect } from '@nats-io/transport-node'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { afterAll, describe } from 'vitest'
 import plugin from './plugin.ts'
-import { startPrivateServers } from './testing/servers.ts'
+import { startPrivateServers } from './testing/private-servers.ts'
 
 const up = await requireService('NATS', '127.0.0.1', 4222)
 const servers = up ? await startPrivateServers() : undefined

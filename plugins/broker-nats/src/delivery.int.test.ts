@@ -1,21 +1,21 @@
 import type { BrokerConnection } from '@iotload/sdk'
-import { requireService } from '@iotload/sdk/testing'
+import { createTestContext, requireService } from '@iotload/sdk/testing'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { natsConfigSchema } from './config.ts'
 import plugin from './plugin.ts'
-import { testContext } from './testing/context.ts'
 
 const up = await requireService('NATS', '127.0.0.1', 4222)
 const run = `d${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
 const stream = `DELIVERY_${run}`
 const open: BrokerConnection[] = []
+let seq = 0
 
 async function conn(extra: Record<string, unknown> = {}): Promise<BrokerConnection> {
   const c = await plugin.connect(
     natsConfigSchema.parse({ url: 'nats://127.0.0.1:4222', ...extra }),
-    testContext(),
+    createTestContext({ role: 'producer', clientId: `nats-test-${process.pid}-${++seq}` }),
   )
   open.push(c)
   return c

@@ -1,5 +1,5 @@
-import type { ConnectionCredentials, PluginLogger } from '@iotload/sdk'
-import { requireService } from '@iotload/sdk/testing'
+import type { ConnectionCredentials } from '@iotload/sdk'
+import { createTestContext, Inbox, requireService } from '@iotload/sdk/testing'
 import { describe, expect, it } from 'vitest'
 import { pulsarConfigSchema } from './config.ts'
 import { pulsarPlugin } from './plugin.ts'
@@ -9,16 +9,17 @@ import { AUTH_PROXY_PORT, readTestToken } from './testing/auth-proxy.ts'
 // in front of the standalone broker, which itself runs without auth.
 const up = await requireService('Pulsar WebSocket proxy with token auth', '127.0.0.1', AUTH_PROXY_PORT)
 const url = `ws://127.0.0.1:${AUTH_PROXY_PORT}`
-const silent: PluginLogger = { debug() {}, info() {}, warn() {}, error() {} }
 const run = `auth-${process.pid}-${Date.now().toString(36)}`
 
 function connect(credentials: ConnectionCredentials | undefined, extra: Record<string, unknown> = {}) {
-  return pulsarPlugin.connect(pulsarConfigSchema.parse({ url, ...extra }), {
-    role: 'producer',
-    clientId: `${run}-${Math.random().toString(36).slice(2)}`,
-    credentials,
-    logger: silent,
-  })
+  return pulsarPlugin.connect(
+    pulsarConfigSchema.parse({ url, ...extra }),
+    createTestContext({
+      role: 'producer',
+      clientId: `${run}-${Math.random().toString(36).slice(2)}`,
+      ...(credentials ? { credentials } : {}),
+    }),
+  )
 }
 
 describe.skipIf(!up)('broker-pulsar token auth against a real WebSocket proxy', () => {
@@ -36,20 +37,17 @@ describe.skipIf(!up)('broker-pulsar token auth against a real WebSocket proxy', 
 
   it.each(['header', 'query'])('a valid token (authIn: %s) publishes and receives', async (authIn) => {
     const pub = await connect({ token }, { authIn })
-    const sub = await pulsarPlugin.connect(pulsarConfigSchema.parse({ url, authIn }), {
-      role: 'consumer',
-      clientId: `${run}-sub-${authIn}`,
-      credentials: { token },
-      logger: silent,
-    })
+    const sub = await pulsarPlugin.connect(
+      pulsarConfigSchema.parse({ url, authIn }),
+      createTestContext({ role: 'consumer', clientId: `${run}-sub-${authIn}`, credentials: { token } }),
+    )
     try {
-      const got: string[] = []
+      const got = new Inbox()
       const topic = `${run}-${authIn}`
-      await sub.subscribe(topic, (m) => got.push(Buffer.from(m.payload).toString()))
+      await sub.subscribe(topic, got.push)
       await pub.publish(topic, { payload: new TextEncoder().encode('hello'), qos: 1 })
-      const end = Date.now() + 10_000
-      while (got.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
-      expect(got).toEqual(['hello'])
+      await got.waitForCount(1)
+      expect(got.texts()).toEqual(['hello'])
     } finally {
       await Promise.all([pub.close(), sub.close()])
     }

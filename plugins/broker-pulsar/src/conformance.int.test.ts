@@ -1,10 +1,8 @@
 import { testBrokerPlugin } from '@iotload/sdk/conformance'
-import { requireService } from '@iotload/sdk/testing'
+import { makeTestCerts, requireService, startTcpProxy } from '@iotload/sdk/testing'
 import { afterAll, describe } from 'vitest'
 import { pulsarPlugin } from './plugin.ts'
 import { AUTH_PROXY_PORT, readTestToken } from './testing/auth-proxy.ts'
-import { makeTestCerts } from './testing/test-certs.ts'
-import { startTlsProxy } from './testing/tls-proxy.ts'
 
 const HOST = '127.0.0.1'
 const PORT = 8080
@@ -14,7 +12,9 @@ const run = `${process.pid}-${Date.now().toString(36)}`
 // wss:// through a TLS-terminating proxy in front of the standalone broker (plain HTTP only);
 // the kit registers its tests synchronously, so the proxy must exist before describe.
 const certs = up ? makeTestCerts() : undefined
-const tlsProxy = certs ? await startTlsProxy(HOST, PORT, certs.cert, certs.key) : undefined
+const tlsProxy = certs
+  ? await startTcpProxy(HOST, PORT, { tls: { cert: certs.cert, key: certs.key } })
+  : undefined
 afterAll(async () => {
   await tlsProxy?.close()
   certs?.cleanup()

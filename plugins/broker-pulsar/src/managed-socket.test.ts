@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
+import { sleep, waitFor } from '@iotload/sdk/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket, { WebSocketServer } from 'ws'
 import { ManagedSocket, type SocketEnv } from './managed-socket.ts'
@@ -37,7 +38,7 @@ describe('ManagedSocket', () => {
     const got: string[] = []
     const socket = new ManagedSocket(env(), url, { onMessage: (d) => got.push(d), onOpen() {}, onDown() {} })
     await socket.open()
-    await new Promise((r) => setTimeout(r, 100))
+    await sleep(100)
     expect(got).toEqual(['first'])
     await socket.close()
   })
@@ -53,8 +54,11 @@ describe('ManagedSocket', () => {
     })
     await socket.open()
     for (const c of server?.clients ?? []) c.terminate()
-    const end = Date.now() + 5000
-    while (!statuses.includes('reconnected') && Date.now() < end) await new Promise((r) => setTimeout(r, 10))
+    await waitFor(
+      () => statuses.includes('reconnected'),
+      5000,
+      () => `reconnected, statuses: [${statuses}]`,
+    )
     expect(statuses).toEqual(['disconnected', 'reconnecting', 'reconnected'])
     expect(opens).toBe(2)
     expect(socket.isOpen).toBe(true)

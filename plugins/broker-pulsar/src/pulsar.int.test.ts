@@ -1,5 +1,5 @@
-import type { BrokerConnection, ConnectionRole, InboundMessage, PluginLogger } from '@iotload/sdk'
-import { requireService } from '@iotload/sdk/testing'
+import type { BrokerConnection, ConnectionRole, InboundMessage } from '@iotload/sdk'
+import { createTestContext, requireService, sleep, waitFor } from '@iotload/sdk/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { pulsarConfigSchema } from './config.ts'
 import { pulsarPlugin } from './plugin.ts'
@@ -7,30 +7,20 @@ import type { PausableSubscription } from './pulsar-connection.ts'
 
 const up = await requireService('Pulsar', '127.0.0.1', 8080)
 const run = `it-${process.pid}-${Date.now().toString(36)}`
-const silent: PluginLogger = { debug() {}, info() {}, warn() {}, error() {} }
 const open: BrokerConnection[] = []
 let seq = 0
 
 async function connect(raw: Record<string, unknown> = {}, role: ConnectionRole = 'producer') {
-  const conn = await pulsarPlugin.connect(pulsarConfigSchema.parse(raw), {
-    role,
-    clientId: `${run}-${++seq}`,
-    logger: silent,
-  })
+  const conn = await pulsarPlugin.connect(
+    pulsarConfigSchema.parse(raw),
+    createTestContext({ role, clientId: `${run}-${++seq}` }),
+  )
   open.push(conn)
   return conn
 }
 
 function text(m: InboundMessage): string {
   return Buffer.from(m.payload).toString()
-}
-
-async function until(pred: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 const enc = (s: string) => new TextEncoder().encode(s)
@@ -53,7 +43,7 @@ describe.skipIf(!up)('broker-pulsar against Pulsar standalone (WebSocket API)', 
       key: 'dev-1',
       qos: 1,
     })
-    await until(() => got.length === 1, 'one message')
+    await waitFor(() => got.length === 1, 15_000, 'one message')
     expect(got[0]?.topic).toBe(topic)
     expect(got[0]?.payload).toEqual(payload)
     expect(got[0]?.headers).toEqual({ traceparent: '00-abc-def-01', 'x-n': '1' })
@@ -69,7 +59,7 @@ describe.skipIf(!up)('broker-pulsar against Pulsar standalone (WebSocket API)', 
     await Promise.all(
       Array.from({ length: n }, (_, i) => pub.publish(topic, { payload: enc(String(i)), qos: 1 })),
     )
-    await until(() => got.length === n, `${n} messages`)
+    await waitFor(() => got.length === n, 15_000, `${n} messages`)
     expect(got).toEqual(Array.from({ length: n }, (_, i) => String(i)))
   })
 
@@ -103,7 +93,7 @@ describe.skipIf(!up)('broker-pulsar against Pulsar standalone (WebSocket API)', 
     await Promise.all(
       Array.from({ length: n }, (_, i) => pub.publish(shared, { payload: enc(String(i)), qos: 1 })),
     )
-    await until(() => got1.length + got2.length === n, `${n} messages across the group`)
+    await waitFor(() => got1.length + got2.length === n, 15_000, `${n} messages across the group`)
     expect(got1.length).toBeGreaterThan(0)
     expect(got2.length).toBeGreaterThan(0)
     expect(new Set([...got1, ...got2]).size).toBe(n)
@@ -132,8 +122,9 @@ describe.skipIf(!up)('broker-pulsar against Pulsar standalone (WebSocket API)', 
     for (let s = 0; s < perKey; s++)
       for (const key of keys) pending.push(pub.publish(topic, { payload: enc(`${key}:${s}`), key, qos: 1 }))
     await Promise.all(pending)
-    await until(
+    await waitFor(
       () => [...seen.values()].reduce((n, e) => n + e.seqs.length, 0) === keys.length * perKey,
+      15_000,
       'all keyed messages',
     )
     expect(conflicts).toEqual([])
@@ -162,10 +153,10 @@ describe.skipIf(!up)('broker-pulsar against Pulsar standalone (WebSocket API)', 
     await Promise.all(
       Array.from({ length: n }, (_, i) => pub.publish(topic, { payload: enc(String(i)), qos: 1 })),
     )
-    await until(() => new Set(got).size === n, 'all messages, 7 redelivered after its nack', 30_000)
+    await waitFor(() => new Set(got).size === n, 30_000, 'all messages, 7 redelivered after its nack')
     expect(failOnce).toBe(false)
     await s1.unsubscribe()
-    await new Promise((r) => setTimeout(r, 500))
+    await sleep(500)
 
     // A backlog waiting at subscribe time: the first message rides in the handshake's packet.
     const away = Array.from({ length: 10 }, (_, i) => `after-${i}`)
@@ -173,8 +164,8 @@ describe.skipIf(!up)('broker-pulsar against Pulsar standalone (WebSocket API)', 
     const again: string[] = []
     const second = await connect(cfg, 'consumer')
     await second.subscribe(topic, (m) => again.push(text(m)))
-    await until(() => again.length >= away.length, 'the messages published while away')
-    await new Promise((r) => setTimeout(r, 500))
+    await waitFor(() => again.length >= away.length, 15_000, 'the messages published while away')
+    await sleep(500)
     expect(again).toEqual(away)
   })
 
@@ -188,11 +179,11 @@ describe.skipIf(!up)('broker-pulsar against Pulsar standalone (WebSocket API)', 
     await Promise.all(
       Array.from({ length: 50 }, (_, i) => pub.publish(topic, { payload: enc(String(i)), qos: 1 })),
     )
-    await new Promise((r) => setTimeout(r, 1000))
+    await sleep(1000)
     expect(got.length).toBeGreaterThan(0)
     expect(got.length).toBeLessThanOrEqual(10)
     subscription.resume()
-    await until(() => got.length === 50, 'the rest after resume')
+    await waitFor(() => got.length === 50, 15_000, 'the rest after resume')
     expect(got).toEqual(Array.from({ length: 50 }, (_, i) => String(i)))
   })
 
@@ -203,7 +194,7 @@ describe.skipIf(!up)('broker-pulsar against Pulsar standalone (WebSocket API)', 
     const got: string[] = []
     await sub.subscribe(topic, (m) => got.push(text(m)))
     for (let i = 0; i < 50; i++) await pub.publish(topic, { payload: enc(String(i)), qos: 0 })
-    await until(() => got.length === 50, '50 non-persistent messages')
+    await waitFor(() => got.length === 50, 15_000, '50 non-persistent messages')
   })
 
   it('connect fails with kind unreachable for a closed port, naming the URL', async () => {

@@ -1,9 +1,10 @@
 import type { BrokerConnection } from '@iotload/sdk'
 import { testBrokerPlugin } from '@iotload/sdk/conformance'
+import { freePort } from '@iotload/sdk/testing'
 import * as zmq from 'zeromq'
 import { afterAll, beforeAll } from 'vitest'
 import plugin from './plugin.ts'
-import { connectRole, freePort, runId } from './testing/helpers.ts'
+import { connectRole, runId } from './testing/helpers.ts'
 
 // Brokerless: the kit's 'consumer' binds and its 'producer' connects, so the "server" is the kit's
 // own consumer connection. No external service to check with requireService.

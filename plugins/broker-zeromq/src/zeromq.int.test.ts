@@ -10,9 +10,10 @@ import {
   type ConnectionStatus,
   PublishError,
 } from '@iotload/sdk'
+import { freePort, Inbox, isPortFree, sleep, waitFor } from '@iotload/sdk/testing'
 import * as zmq from 'zeromq'
 import { afterEach, describe, expect, it } from 'vitest'
-import { connectRole, freePort, inbox, portIsFree, runId, until } from './testing/helpers.ts'
+import { connectRole, runId } from './testing/helpers.ts'
 
 // Brokerless: every peer is created by the test itself on 127.0.0.1, so there is no external
 // service for requireService to check. What could be missing is the native addon; fail loudly.
@@ -41,7 +42,7 @@ describe('broker-zeromq against real sockets', () => {
       it('round-trips topic, headers and payload in order', async () => {
         const endpoint = tcp(await freePort())
         const consumer = await conn({ mode, endpoint }, 'consumer')
-        const box = inbox()
+        const box = new Inbox()
         await consumer.subscribe(`${runId}/${mode}/rt/+`, box.push)
         const producer = await conn({ mode, endpoint }, 'producer')
         for (let i = 0; i < 50; i++) {
@@ -50,7 +51,7 @@ describe('broker-zeromq against real sockets', () => {
             headers: i % 2 === 0 ? { traceparent: `00-${i}` } : undefined,
           })
         }
-        await until(() => box.messages.length === 50, 5000, '50 messages')
+        await waitFor(() => box.messages.length === 50, 5000, '50 messages')
         expect(box.messages.map((m) => dec.decode(m.payload))).toEqual(
           Array.from({ length: 50 }, (_, i) => `m${i}`),
         )
@@ -64,9 +65,9 @@ describe('broker-zeromq against real sockets', () => {
       it('delivers only what matches the filter, wildcards included', async () => {
         const endpoint = tcp(await freePort())
         const consumer = await conn({ mode, endpoint }, 'consumer')
-        const plus = inbox()
-        const hash = inbox()
-        const exact = inbox()
+        const plus = new Inbox()
+        const hash = new Inbox()
+        const exact = new Inbox()
         const base = `${runId}/${mode}/wc`
         await consumer.subscribe(`${base}/+/telemetry`, plus.push)
         await consumer.subscribe(`${base}/a/#`, hash.push)
@@ -84,8 +85,8 @@ describe('broker-zeromq against real sockets', () => {
         ]
         for (const t of topics) await producer.publish(t, { payload: enc.encode(t) })
         // `end` matches nothing; wait for the last matching one and a little beyond.
-        await until(() => hash.messages.some((m) => m.topic === `${base}/a/b/c`), 5000, 'the last match')
-        await new Promise((r) => setTimeout(r, 100))
+        await waitFor(() => hash.messages.some((m) => m.topic === `${base}/a/b/c`), 5000, 'the last match')
+        await sleep(100)
         expect(plus.messages.map((m) => m.topic)).toEqual([`${base}/a/telemetry`, `${base}/b/telemetry`])
         expect(hash.messages.map((m) => m.topic)).toEqual([
           `${base}/a/telemetry`,
@@ -98,19 +99,19 @@ describe('broker-zeromq against real sockets', () => {
       it('stops delivering after unsubscribe', async () => {
         const endpoint = tcp(await freePort())
         const consumer = await conn({ mode, endpoint }, 'consumer')
-        const box = inbox()
-        const keep = inbox()
+        const box = new Inbox()
+        const keep = new Inbox()
         const sub = await consumer.subscribe(`${runId}/u/#`, box.push)
         await consumer.subscribe(`${runId}/k/#`, keep.push)
         const producer = await conn({ mode, endpoint }, 'producer')
         await producer.publish(`${runId}/u/1`, { payload: enc.encode('1') })
-        await until(() => box.messages.length === 1)
+        await waitFor(() => box.messages.length === 1)
         await sub.unsubscribe()
         await sub.unsubscribe()
-        await new Promise((r) => setTimeout(r, 100))
+        await sleep(100)
         await producer.publish(`${runId}/u/2`, { payload: enc.encode('2') })
         await producer.publish(`${runId}/k/1`, { payload: enc.encode('k') })
-        await until(() => keep.messages.length === 1)
+        await waitFor(() => keep.messages.length === 1)
         expect(box.messages).toHaveLength(1)
       })
     })
@@ -123,14 +124,14 @@ describe('broker-zeromq against real sockets', () => {
           ? `ipc://${join(tmpdir(), `iotload-zmq-${runId}-${process.pid}.sock`)}`
           : `inproc://iotload-${runId}`
       const consumer = await conn({ endpoint, connectTimeoutMs: 1000 }, 'consumer')
-      const box = inbox()
+      const box = new Inbox()
       await consumer.subscribe(`${runId}/${transport}/+`, box.push)
       const producer = await conn({ endpoint, connectTimeoutMs: 1000 }, 'producer')
       await producer.publish(`${runId}/${transport}/1`, {
         payload: enc.encode('x'),
         headers: { h: transport },
       })
-      await until(() => box.messages.length === 1, 5000, 'the message')
+      await waitFor(() => box.messages.length === 1, 5000, 'the message')
       expect(box.messages[0]?.headers).toEqual({ h: transport })
     })
   }
@@ -145,19 +146,19 @@ describe('broker-zeromq against real sockets', () => {
         conn(config, 'consumer'),
         conn(config, 'consumer'),
       ])
-      const [b1, b2] = [inbox(), inbox()]
+      const [b1, b2] = [new Inbox(), new Inbox()]
       await c1.subscribe(`${runId}/fan/#`, b1.push)
       await c2.subscribe(`${runId}/fan/#`, b2.push)
-      await new Promise((r) => setTimeout(r, 200))
+      await sleep(200)
       for (let i = 0; i < 40; i++)
         await producer.publish(`${runId}/fan/${i}`, { payload: enc.encode(`${i}`) })
       const all = Array.from({ length: 40 }, (_, i) => `${i}`)
       const got = () => [...b1.messages, ...b2.messages].map((m) => dec.decode(m.payload))
       if (mode === 'pubsub') {
-        await until(() => b1.messages.length === 40 && b2.messages.length === 40, 5000, 'both copies')
+        await waitFor(() => b1.messages.length === 40 && b2.messages.length === 40, 5000, 'both copies')
       } else {
-        await until(() => got().length === 40, 5000, 'all 40 between both')
-        await new Promise((r) => setTimeout(r, 100))
+        await waitFor(() => got().length === 40, 5000, 'all 40 between both')
+        await sleep(100)
         expect(got().sort((a, b) => Number(a) - Number(b))).toEqual(all)
         expect(b1.messages.length).toBeGreaterThan(0)
         expect(b2.messages.length).toBeGreaterThan(0)
@@ -182,14 +183,14 @@ describe('broker-zeromq against real sockets', () => {
       const endpoint = tcp(await freePort())
       const hwm = { sendHighWaterMark: 10_000, receiveHighWaterMark: 10_000 }
       const consumer = await conn({ mode, endpoint, ...hwm }, 'consumer')
-      const box = inbox()
+      const box = new Inbox()
       await consumer.subscribe(`${runId}/burst/${mode}`, box.push)
       const producer = await conn({ mode, endpoint, ...hwm }, 'producer')
       const payload = new Uint8Array(16)
       await Promise.all(
         Array.from({ length: 3000 }, () => producer.publish(`${runId}/burst/${mode}`, { payload })),
       )
-      await until(() => box.messages.length === 3000, 10_000, '3000 messages')
+      await waitFor(() => box.messages.length === 3000, 10_000, '3000 messages')
     })
   }
 
@@ -209,13 +210,13 @@ describe('broker-zeromq against real sockets', () => {
     )
     let settled = 0
     for (const p of pending) void p.then(() => settled++)
-    await new Promise((r) => setTimeout(r, 100))
+    await sleep(100)
     expect(settled).toBe(0)
     const consumer = await conn({ mode: 'pushpull', endpoint, bind: 'producer' }, 'consumer')
-    const box = inbox()
+    const box = new Inbox()
     await consumer.subscribe(`${runId}/hwm`, box.push)
     await Promise.all(pending)
-    await until(() => box.messages.length === 20, 5000, '20 messages')
+    await waitFor(() => box.messages.length === 20, 5000, '20 messages')
     expect(box.messages.map((m) => dec.decode(m.payload))).toEqual(
       Array.from({ length: 20 }, (_, i) => `${i}`),
     )
@@ -242,7 +243,7 @@ describe('broker-zeromq against real sockets', () => {
         headers: { ...m.headers, hop: 'b' },
       })
     })
-    const box = inbox()
+    const box = new Inbox()
     await consumer.subscribe(`${runId}/actions/+`, box.push)
     const devices = await Promise.all(Array.from({ length: 5 }, () => conn(config, 'producer')))
     for (let i = 0; i < 20; i++) {
@@ -255,7 +256,7 @@ describe('broker-zeromq against real sockets', () => {
         ),
       )
     }
-    await until(() => box.messages.length === 100, 5000, '100 bridged messages')
+    await waitFor(() => box.messages.length === 100, 5000, '100 bridged messages')
     for (let k = 0; k < 5; k++) {
       const mine = box.messages.filter((m) => m.topic === `${runId}/actions/d${k}`)
       expect(mine.map((m) => dec.decode(m.payload))).toEqual(
@@ -276,7 +277,7 @@ describe('broker-zeromq against real sockets', () => {
       },
     }
     const consumer = await conn(config, 'consumer')
-    const box = inbox()
+    const box = new Inbox()
     await consumer.subscribe(`${runId}/act/#`, box.push)
     const bridgeIn = await conn(config, 'bridge-in')
     const bridgeOut = await conn(config, 'bridge-out')
@@ -287,7 +288,7 @@ describe('broker-zeromq against real sockets', () => {
     const producer = await conn(config, 'producer')
     // No settle beyond connect(): the very first message must arrive (slow-joiner handling).
     await producer.publish(`${runId}/dev/1`, { payload: enc.encode('first') })
-    await until(() => box.messages.length === 1, 5000, 'the first message')
+    await waitFor(() => box.messages.length === 1, 5000, 'the first message')
     expect(dec.decode(box.messages[0]?.payload)).toBe('first')
   })
 
@@ -305,11 +306,11 @@ describe('broker-zeromq against real sockets', () => {
         clientSecretKey: client.secretKey,
       }
       const consumer = await conn({ endpoint, curve }, 'consumer')
-      const box = inbox()
+      const box = new Inbox()
       await consumer.subscribe(`${runId}/curve`, box.push)
       const producer = await conn({ endpoint, curve: { serverPublicKey: server.publicKey } }, 'producer')
       await producer.publish(`${runId}/curve`, { payload: enc.encode('secret'), headers: { a: 'b' } })
-      await until(() => box.messages.length === 1)
+      await waitFor(() => box.messages.length === 1)
       expect(box.messages[0]).toMatchObject({ topic: `${runId}/curve`, headers: { a: 'b' } })
     })
 
@@ -348,14 +349,14 @@ describe('broker-zeromq against real sockets', () => {
         },
         'consumer',
       )
-      const goodBox = inbox()
-      const badBox = inbox()
+      const goodBox = new Inbox()
+      const badBox = new Inbox()
       await goodSub.subscribe(`${runId}/c/#`, goodBox.push)
       await lenient.subscribe(`${runId}/c/#`, badBox.push)
-      await new Promise((r) => setTimeout(r, 300))
+      await sleep(300)
       for (let i = 0; i < 10; i++) await producer.publish(`${runId}/c/${i}`, { payload: enc.encode(`${i}`) })
-      await until(() => goodBox.messages.length === 10)
-      await new Promise((r) => setTimeout(r, 200))
+      await waitFor(() => goodBox.messages.length === 10)
+      await sleep(200)
       expect(badBox.messages).toHaveLength(0)
     })
 
@@ -421,15 +422,15 @@ describe('broker-zeromq against real sockets', () => {
       const producer = await conn({ endpoint }, 'producer', statuses)
       expect(statuses).toEqual([])
       await consumer.close()
-      await until(() => statuses.includes('disconnected'), 5000, 'disconnected')
-      expect(await portIsFree(port)).toBe(true)
-      await until(() => statuses.includes('reconnecting'), 5000, 'reconnecting')
+      await waitFor(() => statuses.includes('disconnected'), 5000, 'disconnected')
+      expect(await isPortFree(port)).toBe(true)
+      await waitFor(() => statuses.includes('reconnecting'), 5000, 'reconnecting')
       const again = await conn({ endpoint }, 'consumer')
-      const box = inbox()
+      const box = new Inbox()
       await again.subscribe(`${runId}/re`, box.push)
-      await until(() => statuses.includes('reconnected'), 5000, 'reconnected')
+      await waitFor(() => statuses.includes('reconnected'), 5000, 'reconnected')
       expect(statuses.indexOf('disconnected')).toBeLessThan(statuses.indexOf('reconnected'))
-      await until(
+      await waitFor(
         () => {
           void producer.publish(`${runId}/re`, { payload: enc.encode('after') })
           return box.messages.length > 0
@@ -446,19 +447,19 @@ describe('broker-zeromq against real sockets', () => {
       const p1 = await connectRole({ endpoint }, 'producer')
       const p2 = await connectRole({ endpoint }, 'producer')
       await p1.close()
-      await new Promise((r) => setTimeout(r, 200))
+      await sleep(200)
       expect(statuses).toEqual([])
       await p2.close()
-      await until(() => statuses.length === 1, 5000, 'disconnected')
+      await waitFor(() => statuses.length === 1, 5000, 'disconnected')
       await conn({ endpoint }, 'producer')
-      await until(() => statuses.length === 2, 5000, 'reconnected')
+      await waitFor(() => statuses.length === 2, 5000, 'reconnected')
       expect(statuses).toEqual(['disconnected', 'reconnected'])
     })
 
     it('opens 400 device connections in one process (libzmq caps a default context at 1023 sockets)', async () => {
       const endpoint = tcp(await freePort())
       const consumer = await conn({ endpoint }, 'consumer')
-      const box = inbox()
+      const box = new Inbox()
       await consumer.subscribe(`${runId}/many/+`, box.push)
       const devices: BrokerConnection[] = []
       for (let batch = 0; batch < 4; batch++) {
@@ -469,16 +470,16 @@ describe('broker-zeromq against real sockets', () => {
       await Promise.all(
         devices.map((d, i) => d.publish(`${runId}/many/${i}`, { payload: enc.encode(`${i}`) })),
       )
-      await until(() => box.messages.length === 400, 10_000, '400 messages')
+      await waitFor(() => box.messages.length === 400, 10_000, '400 messages')
       expect(new Set(box.messages.map((m) => m.topic)).size).toBe(400)
     }, 60_000)
 
     it('close releases the bound port', async () => {
       const port = await freePort()
       const consumer = await connectRole({ endpoint: tcp(port) }, 'consumer')
-      expect(await portIsFree(port)).toBe(false)
+      expect(await isPortFree(port)).toBe(false)
       await consumer.close()
-      expect(await portIsFree(port)).toBe(true)
+      expect(await isPortFree(port)).toBe(true)
     })
 
     for (const mode of ['pubsub', 'pushpull']) {

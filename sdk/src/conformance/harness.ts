@@ -1,4 +1,4 @@
-import type { InboundMessage, QoS } from '../messages.ts'
+import type { QoS } from '../messages.ts'
 import type {
   BrokerConnection,
   BrokerPlugin,
@@ -6,7 +6,8 @@ import type {
   ConnectionRole,
   ConnectionStatus,
 } from '../plugin.ts'
-import { type CollectingLogger, createCollectingLogger } from './logger.ts'
+import { type CollectingLogger, createCollectingLogger } from '../testing/collecting-logger.ts'
+import { withTimeout } from '../testing/wait.ts'
 
 /** One connection opened by the kit, with what the plugin reported on it. */
 export interface OpenedConnection {
@@ -57,42 +58,6 @@ export class Harness {
     const all = this.opened.splice(0)
     // Bounded, so a close() that hangs cannot stall the remaining tests (the close test reports it).
     await Promise.all(all.map((o) => withTimeout(o.conn.close(), 10_000, 'close()').catch(() => undefined)))
-  }
-}
-
-/** Messages received on a subscription, in arrival order. */
-export class Inbox {
-  readonly messages: InboundMessage[] = []
-  /** Use as the `onMessage` callback. Copies the payload, as plugins may reuse buffers. */
-  readonly push = (msg: InboundMessage): void => {
-    this.messages.push({ topic: msg.topic, payload: Uint8Array.from(msg.payload), headers: msg.headers })
-  }
-}
-
-/** Polls `predicate` until true; throws with `what` after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!predicate()) {
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(10)
-  }
-}
-
-/** Resolves after `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
-}
-
-/** Rejects after `ms` unless `promise` settles first; the timer never outlives the race. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
   }
 }
 

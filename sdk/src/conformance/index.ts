@@ -1,5 +1,2 @@
-export { type HandleCounts, handleCounts, handlesAbove, settleHandles } from './handles.ts'
-export { type CollectingLogger, createCollectingLogger, leakedSecrets } from './logger.ts'
 export type { ConformanceOptions } from './options.ts'
 export { testBrokerPlugin } from './suite.ts'
-export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createCollectingLogger, leakedSecrets } from './logger.ts'
+import { createCollectingLogger, leakedSecrets } from '../testing/collecting-logger.ts'
 import { secretValues } from './options.ts'
 
 describe('collecting logger', () => {

@@ -14,6 +14,12 @@ export interface ConformanceOptions {
   wildcard?: { filter: string; topics: string[] }
   /** Enables the drop-and-recover test: the kit runs a TCP proxy to host:port and connects through config from configFor(proxyPort). */
   proxy?: { host: string; port: number; configFor: (proxyPort: number) => unknown }
+  /**
+   * Enables the recovery test without a network to cut (in-process plugins): `inject` starts an
+   * outage that the plugin reports and recovers from by itself, e.g. `() => memoryBus('x').outage(300)`.
+   * Ignored when `proxy` is given.
+   */
+  outage?: { inject: () => void | Promise<void> }
   /** Wrong credentials must make connect reject with ConnectionError kind 'auth'. */
   auth?: { invalid: ConnectionCredentials; config?: unknown; valid?: ConnectionCredentials }
   /** TLS: a round trip over `config` succeeds; `unknownCaConfig`, if given, must reject with ConnectionError kind 'tls'. */

@@ -1,20 +1,18 @@
 import { expect, it } from 'vitest'
 import type { ConnectionStatus } from '../plugin.ts'
-import { handleCounts, settleHandles } from './handles.ts'
+import { leakedSecrets } from '../testing/collecting-logger.ts'
+import { handleCounts, settleHandles } from '../testing/handles.ts'
+import { Inbox } from '../testing/inbox.ts'
+import { startTcpProxy } from '../testing/tcp-proxy.ts'
+import { sleep, waitFor, withTimeout } from '../testing/wait.ts'
 import {
   describeThrown,
-  Inbox,
   isConnectionErrorOfKind,
   makePayload,
   type OpenedConnection,
   payloadSeq,
-  sleep,
-  waitFor,
-  withTimeout,
 } from './harness.ts'
-import { leakedSecrets } from './logger.ts'
 import { openPair, roundTrip, type SuiteContext, waitBudget } from './suite-context.ts'
-import { startTcpProxy } from './tcp-proxy.ts'
 
 /** Whether the connection reported an outage and, after it, a recovery. */
 function recovered(statuses: ConnectionStatus[]): boolean {
@@ -61,15 +59,18 @@ export function registerConnectionTests(ctx: SuiteContext): void {
   const { options } = ctx
   const timeout = options.timeoutMs
 
-  it.skipIf(!options.proxy)(
+  it.skipIf(!options.proxy && !options.outage)(
     'recovery: reports the outage, reconnects, and delivers again after the server drops connections',
     async () => {
-      const proxyOptions = options.proxy!
-      const proxy = await startTcpProxy(proxyOptions.host, proxyOptions.port)
+      const proxyOptions = options.proxy
+      const proxy = proxyOptions ? await startTcpProxy(proxyOptions.host, proxyOptions.port) : undefined
+      // Through the proxy the kit cuts the sockets; an in-process plugin brings its own outage.
+      const cut = proxy ? () => proxy.dropAll() : options.outage!.inject
       let stop = false
       let loop: Promise<void> = Promise.resolve()
       try {
-        const { sub, pub } = await openPair(ctx, proxyOptions.configFor(proxy.port))
+        const config = proxy ? proxyOptions!.configFor(proxy.port) : options.config
+        const { sub, pub } = await openPair(ctx, config)
         const topic = options.topic('recovery')
         const inbox = new Inbox()
         await sub.conn.subscribe(topic, inbox.push, { qos: options.qos })
@@ -87,8 +88,8 @@ export function registerConnectionTests(ctx: SuiteContext): void {
           }
         })()
         await waitFor(() => inbox.messages.length >= 5, waitBudget(ctx), 'messages before the drop')
-        expect(proxy.connections, 'connections through the proxy').toBeGreaterThan(0)
-        proxy.dropAll()
+        if (proxy) expect(proxy.connections, 'connections through the proxy').toBeGreaterThan(0)
+        await cut()
         await waitFor(
           () => recovered(sub.statuses) && recovered(pub.statuses),
           waitBudget(ctx),
@@ -122,7 +123,7 @@ export function registerConnectionTests(ctx: SuiteContext): void {
         stop = true
         await loop
         await ctx.harness().closeAll()
-        await proxy.close()
+        await proxy?.close()
       }
     },
     timeout * 2,

@@ -1,14 +1,7 @@
 import type { BrokerPlugin } from '../plugin.ts'
-import {
-  type Harness,
-  Inbox,
-  makePayload,
-  type OpenedConnection,
-  payloadSeq,
-  sameBytes,
-  sleep,
-  waitFor,
-} from './harness.ts'
+import { Inbox } from '../testing/inbox.ts'
+import { sleep, waitFor } from '../testing/wait.ts'
+import { type Harness, makePayload, type OpenedConnection, payloadSeq, sameBytes } from './harness.ts'
 import type { ResolvedConformanceOptions } from './options.ts'
 
 /** What every group of conformance tests shares. */

@@ -1,5 +1,7 @@
 import { expect, it } from 'vitest'
-import { Inbox, makePayload, payloadSeq, publishSeqs, sleep, waitFor, withTimeout } from './harness.ts'
+import { Inbox } from '../testing/inbox.ts'
+import { sleep, waitFor, withTimeout } from '../testing/wait.ts'
+import { makePayload, payloadSeq, publishSeqs } from './harness.ts'
 import { openPair, roundTrip, type SuiteContext, waitBudget } from './suite-context.ts'
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect } from 'vitest'
 import type { BrokerPlugin } from '../plugin.ts'
 import { Harness } from './harness.ts'
-import { leakedSecrets } from './logger.ts'
+import { leakedSecrets } from '../testing/collecting-logger.ts'
 import { type ConformanceOptions, resolveOptions, secretValues } from './options.ts'
 import { registerConnectionTests } from './suite-connection.ts'
 import type { SuiteContext } from './suite-context.ts'

@@ -13,3 +13,12 @@ export function freePort(): Promise<number> {
     })
   })
 }
+
+/** Whether nothing listens on `port` of 127.0.0.1 (a leaked bound socket would). */
+export function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer()
+    srv.once('error', () => resolve(false))
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
+  })
+}

@@ -2,38 +2,28 @@ import { randomUUID } from 'node:crypto'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type EmbeddedBroker, mqttPlugin, startEmbeddedBroker } from '@iotload/broker-mqtt'
-import {
-  type BrokerConnection,
-  decodeJsonEnvelope,
-  encodeJsonEnvelope,
-  type InboundMessage,
-  nowUs,
-  type PluginLogger,
-} from '@iotload/sdk'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { memoryPlugin } from '@iotload/broker-memory'
+import { type BrokerConnection, decodeJsonEnvelope, encodeJsonEnvelope, nowUs } from '@iotload/sdk'
+import { createTestContext, Inbox, waitFor } from '@iotload/sdk/testing'
+import { afterAll, describe, expect, it } from 'vitest'
 import { type BridgeStats, startBridge } from './bridge.ts'
 import { bridgeConfigSchema } from './config.ts'
 
-const logger: PluginLogger = { debug() {}, info() {}, warn() {}, error() {} }
-let broker: EmbeddedBroker
+// The bridge is under test, not a broker: the in-process memory broker carries the messages.
+const bus = `bridge-${randomUUID()}`
 const conns: BrokerConnection[] = []
 
 async function connect(
   role: 'producer' | 'consumer' | 'bridge-in' | 'bridge-out',
 ): Promise<BrokerConnection> {
-  const config = mqttPlugin.configSchema.parse({ url: broker.url, version: '3.1.1' })
-  const c = await mqttPlugin.connect(config, { role, clientId: `t-${role}-${randomUUID()}`, logger })
+  const config = memoryPlugin.configSchema.parse({ bus })
+  const c = await memoryPlugin.connect(config, createTestContext({ role }))
   conns.push(c)
   return c
 }
 
-beforeAll(async () => {
-  broker = await startEmbeddedBroker()
-})
 afterAll(async () => {
   await Promise.all(conns.map((c) => c.close()))
-  await broker.close()
 })
 
 /**
@@ -65,14 +55,14 @@ async function rig(bridge: Record<string, unknown>, options: { pausable?: boolea
     connect('bridge-out'),
     connect('consumer'),
   ])
-  const received: InboundMessage[] = []
-  await consumer.subscribe(`${root}/out/+`, (m) => received.push(m))
+  const inbox = new Inbox()
+  await consumer.subscribe(`${root}/out/+`, inbox.push)
   const running = await startBridge({
     config,
     input: options.pausable === false ? withoutPause(input) : input,
     output,
     filter: `${root}/in/+`,
-    logger,
+    logger: createTestContext().logger,
     name: 'bridge',
   })
   const send = async (dev: number, seq: number, body: Record<string, unknown>) => {
@@ -80,29 +70,24 @@ async function rig(bridge: Record<string, unknown>, options: { pausable?: boolea
     const payload = encodeJsonEnvelope(JSON.stringify(body), { run: 'r1', dev, seq, t, ti: t })
     await producer.publish(`${root}/in/${dev}`, { payload: Buffer.from(payload) })
   }
-  return { running, received, send }
+  return { running, received: inbox.messages, send }
 }
 
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10))
-}
-
-describe('startBridge (embedded MQTT broker)', () => {
+describe('startBridge (memory broker)', () => {
   it('map transform builds the action, keeps the metadata and stamps the hop with its host', async () => {
     const { running, received, send } = await rig({
       transform: { map: { valve: 'close', device: '$.device', lastUpdated: '$.lastUpdated' } },
       host: 'edge-1',
     })
     await send(7, 0, { device: 7, valve: 'open', lastUpdated: '2026-01-01T00:00:00.000Z', noise: 1 })
-    await until(() => received.length === 1)
+    await waitFor(() => received.length === 1)
     const d = decodeJsonEnvelope(received[0]!.payload)
     expect(d.ok).toBe(true)
     if (!d.ok) return
     const { iotload: _, ...body } = d.doc
     expect(body).toEqual({ valve: 'close', device: 7, lastUpdated: '2026-01-01T00:00:00.000Z' })
     expect(d.meta).toMatchObject({ run: 'r1', dev: 7, seq: 0 })
-    const hop = JSON.parse(received[0]!.payload.toString()).iotload.hops[0]
+    const hop = JSON.parse(Buffer.from(received[0]!.payload).toString()).iotload.hops[0]
     expect(hop.by).toBe('bridge')
     expect(hop.host).toBe('edge-1')
     expect(hop.out).toBeGreaterThanOrEqual(hop.in)
@@ -119,8 +104,8 @@ describe('startBridge (embedded MQTT broker)', () => {
     )
     const { running, received, send } = await rig({ transform: { module: file } })
     for (let i = 0; i < 6; i++) await send(1, i, { device: 1, valve: i % 2 === 0 ? 'open' : 'closed' })
-    await until(() => running.stats.received === 6 && running.stats.inFlight === 0)
-    await until(() => received.length === 3)
+    await waitFor(() => running.stats.received === 6 && running.stats.inFlight === 0)
+    await waitFor(() => received.length === 3)
     expect(received.length).toBe(3)
     expect(running.stats).toMatchObject({ received: 6, forwarded: 3, dropped: 3, transformErrors: 0 })
     await running.stop()
@@ -129,9 +114,9 @@ describe('startBridge (embedded MQTT broker)', () => {
   it('the simulated delay is applied before the out stamp and never shortens', async () => {
     const { running, received, send } = await rig({ delay: '20ms' })
     for (let i = 0; i < 5; i++) await send(2, i, { v: i })
-    await until(() => received.length === 5)
+    await waitFor(() => received.length === 5)
     for (const m of received) {
-      const hop = JSON.parse(m.payload.toString()).iotload.hops[0]
+      const hop = JSON.parse(Buffer.from(m.payload).toString()).iotload.hops[0]
       expect(hop.out - hop.in).toBeGreaterThanOrEqual(20_000)
     }
     await running.stop()
@@ -140,12 +125,12 @@ describe('startBridge (embedded MQTT broker)', () => {
   it('a pausable input: the bridge pauses it instead of dropping, and everything arrives in order', async () => {
     const { running, received, send } = await rig({ delay: '200ms', concurrency: 2, maxQueued: 3 })
     await Promise.all(Array.from({ length: 10 }, (_, i) => send(3, i, { v: i })))
-    await until(() => received.length === 10, 20_000)
+    await waitFor(() => received.length === 10, 20_000)
     await running.stop()
     expect(running.stats).toMatchObject({ received: 10, forwarded: 10, overflowDropped: 0, inFlightPeak: 2 })
-    // MQTT stops reading after the message in hand: one queued at most.
+    // A paused input stops delivering after the message in hand: one queued at most.
     expect(running.stats.queuedPeak).toBeLessThanOrEqual(1)
-    expect(received.map((m) => JSON.parse(m.payload.toString()).iotload.seq)).toEqual([
+    expect(received.map((m) => JSON.parse(Buffer.from(m.payload).toString()).iotload.seq)).toEqual([
       0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
     ])
   })
@@ -156,17 +141,17 @@ describe('startBridge (embedded MQTT broker)', () => {
       { pausable: false },
     )
     await Promise.all(Array.from({ length: 10 }, (_, i) => send(3, i, { v: i })))
-    await until(() => running.stats.received === 10)
+    await waitFor(() => running.stats.received === 10)
     const s: BridgeStats = { ...running.stats }
     expect(s.inFlightPeak).toBe(2)
     expect(s.queuedPeak).toBe(3)
     expect(s.overflowDropped).toBe(5)
-    await until(() => received.length === 5)
+    await waitFor(() => received.length === 5)
     await running.stop()
     expect(received.length).toBe(5)
     expect(running.stats).toMatchObject({ forwarded: 5, inFlight: 0, queued: 0 })
     // FIFO: the five that got a slot or a queue place are the first five sent.
-    const seqs = received.map((m) => JSON.parse(m.payload.toString()).iotload.seq).sort()
+    const seqs = received.map((m) => JSON.parse(Buffer.from(m.payload).toString()).iotload.seq).sort()
     expect(seqs).toEqual([0, 1, 2, 3, 4])
   })
 })

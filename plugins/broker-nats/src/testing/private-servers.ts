@@ -1,14 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { makeTestCerts, type TestCerts } from './certs.ts'
-import { hasNatsServer, type NatsServerProcess, startNatsServer } from './nats-server.ts'
+import {
+  makeTestCerts,
+  natsServerBin,
+  type PrivateServer,
+  requireBinary,
+  startNatsServer,
+  type TestCerts,
+} from '@iotload/sdk/testing'
 
 /** Private nats-servers (JetStream on) for the auth and TLS cases the shared :4222 server cannot host. */
 export interface PrivateServers {
-  userPass: NatsServerProcess
-  token: NatsServerProcess
-  tls: NatsServerProcess
+  userPass: PrivateServer
+  token: PrivateServer
+  tls: PrivateServer
   certs: TestCerts
   user: string
   password: string
@@ -21,12 +27,7 @@ export interface PrivateServers {
  * nats-server binary is missing.
  */
 export async function startPrivateServers(): Promise<PrivateServers | undefined> {
-  if (!hasNatsServer()) {
-    const line = 'nats-server binary not found (set NATS_SERVER_BIN); auth and TLS tests need it'
-    if (process.env.CI === 'true') throw new Error(line)
-    process.stderr.write(`\n!!! SKIPPING: ${line} !!!\n\n`)
-    return undefined
-  }
+  if (!requireBinary(natsServerBin(), 'set NATS_SERVER_BIN; auth and TLS tests need it')) return undefined
   const store = mkdtempSync(join(tmpdir(), 'iotload-nats-js-'))
   const js = (name: string) => ['-js', '-sd', join(store, name)]
   const certs = makeTestCerts()
@@ -34,7 +35,7 @@ export async function startPrivateServers(): Promise<PrivateServers | undefined>
   const user = 'conf-user'
   const password = `conf-pw-${suffix}`
   const tokenValue = `conf-token-${suffix}`
-  const started: NatsServerProcess[] = []
+  const started: PrivateServer[] = []
   const stop = async () => {
     await Promise.all(started.map((s) => s.stop()))
     certs.cleanup()
