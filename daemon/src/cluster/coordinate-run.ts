@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import type { ResultStore, RunStatus } from '../store/result-store.ts'
@@ -171,7 +172,11 @@ async function finishRun(c: Coordination, startedAt: number): Promise<void> {
   const records = [...res.merge.results.values()].reduce((a, x) => a + x.length, 0)
   logger.info('cluster run merging', { run: id, topics: res.merge.topics.length, records })
   const t1 = Date.now()
-  const merged = await mergeCluster(res.merge, 20, c.signal)
+  // The merge's own effect on the event loop, reported with the result (it must stay small).
+  const loop = monitorEventLoopDelay({ resolution: 10 })
+  loop.enable()
+  const merged = await mergeCluster(res.merge, 20, c.signal).finally(() => loop.disable())
+  const mergeMs = Date.now() - t1
   lease.check()
   const status: RunStatus = c.failure
     ? 'failed'
@@ -206,8 +211,9 @@ async function finishRun(c: Coordination, startedAt: number): Promise<void> {
     received: merged.total.received,
     gaps: merged.gaps.length,
     readMs: t1 - t0,
-    mergeMs: Date.now() - t1,
+    mergeMs,
     records,
+    maxLoopDelayMs: Math.round(loop.max / 1e6),
   })
 }
 
