@@ -12,9 +12,9 @@ import {
   privateMosquitto,
   runViews,
   startChaosCluster,
-  topicAccounts,
   waitForStoredRun,
 } from './chaos-harness.ts'
+import { expectAccounting } from './chaos-checks.ts'
 import type { TestDaemon, TestRun } from './cluster-test-helpers.ts'
 
 // Jepsen-style faults on the issue's five-daemon layout (two producers, two consumers, a bridge),
@@ -68,35 +68,6 @@ describe.skipIf(!redisUp || !haveMosquitto)('cluster chaos: five daemons under l
     rmSync(dir, { recursive: true, force: true })
   }, 60_000)
 
-  /** Per-topic accounting: nothing counted twice, the summary equals the records, stored once. */
-  async function expectAccounting(id: string, stored: { name: DaemonName; run: TestRun }, lossFree: boolean) {
-    const s = stored.run.summary
-    const e2e = s.streams.e2e
-    const topics = await topicAccounts(c, id)
-    expect(topics.length).toBe(s.target.devices)
-    const twice = topics.filter((t) => t.received > t.sent)
-    expect(twice, 'topics with more first arrivals than sends').toEqual([])
-    expect(e2e.received).toBe(topics.reduce((a, t) => a + t.measuredReceived, 0))
-    expect(e2e.lost).toBe(Math.max(0, e2e.sent - e2e.received))
-    for (const g of s.cluster.gaps) {
-      const t = topics.find((x) => x.topic === g.topic)!
-      expect(g.lost, g.topic).toBe(t.sent - t.received)
-    }
-    if (lossFree) {
-      expect(e2e.lost).toBe(0)
-      expect(topics.filter((t) => t.received !== t.sent)).toEqual([])
-    }
-    // Stored exactly once: one daemon has the run with its summary, its series adds up to it.
-    const views = await runViews(c, id)
-    const withSummary = [...views].filter(([, r]) => r?.summary)
-    expect(withSummary.map(([n]) => n)).toEqual([stored.name])
-    const series = (await (await fetch(`${c.d[stored.name].url}/v1/runs/${id}/series`)).json()) as {
-      rows: Array<{ received?: number }>
-    }
-    expect(series.rows.reduce((a, r) => a + (r.received ?? 0), 0)).toBe(e2e.received)
-    return { views, topics }
-  }
-
   const logOf = (name: DaemonName) => c.d[name].logs()
 
   it('1,000 msg/s (200 devices × 5/s): completes on the coordinator with every message accounted for', async () => {
@@ -109,7 +80,7 @@ describe.skipIf(!redisUp || !haveMosquitto)('cluster chaos: five daemons under l
     expect(stored.name).toBe('p1')
     expect(stored.run.status, stored.run.error).toBe('completed')
     expect(stored.run.summary.cluster.adoptions).toEqual([])
-    await expectAccounting(id, stored, true)
+    await expectAccounting(c, id, stored, true)
     console.log(JSON.stringify({ test: '1k', ms: Date.now() - t0, e2e: stored.run.summary.streams.e2e }))
   }, 150_000)
 
@@ -122,7 +93,7 @@ describe.skipIf(!redisUp || !haveMosquitto)('cluster chaos: five daemons under l
     const stored = await waitForStoredRun(c, id, 150_000)
     expect(stored.run.status, stored.run.error).toBe('completed')
     expect(stored.run.summary.cluster.adoptions).toEqual([])
-    await expectAccounting(id, stored, false)
+    await expectAccounting(c, id, stored, false)
     const e2e = stored.run.summary.streams.e2e
     console.log(
       JSON.stringify({
@@ -153,7 +124,7 @@ describe.skipIf(!redisUp || !haveMosquitto)('cluster chaos: five daemons under l
     const adoptions = stored.run.summary.cluster.adoptions
     expect(adoptions.length).toBe(1)
     expect(adoptions[0].from).toMatch(/^127\.0\.0\.2:/)
-    const { views } = await expectAccounting(id, stored, false)
+    const { views } = await expectAccounting(c, id, stored, false)
     // The paused coordinator knows where its run went and stored nothing of it.
     await waitFor('the paused coordinator to stop', 30_000, async () => {
       const r = (await runViews(c, id)).get('p1')
@@ -194,7 +165,7 @@ describe.skipIf(!redisUp || !haveMosquitto)('cluster chaos: five daemons under l
     )
     expect([...gapTopics].sort()).toEqual([...c1Topics].sort())
     expect(cl.topics.reclaimed).toBe(c1Topics.length)
-    const { topics } = await expectAccounting(id, stored, false)
+    const { topics } = await expectAccounting(c, id, stored, false)
     const lost = topics.filter((t) => gapTopics.has(t.topic)).reduce((a, t) => a + t.sent - t.received, 0)
     console.log(JSON.stringify({ test: 'pause-consumer', reclaimed: c1Topics.length, lostOnThem: lost }))
   }, 180_000)
@@ -214,7 +185,7 @@ describe.skipIf(!redisUp || !haveMosquitto)('cluster chaos: five daemons under l
       expect(stored.name).toBe('p1')
       expect(stored.run.status, stored.run.error).toBe('completed')
       expect(stored.run.summary.cluster.adoptions).toEqual([])
-      await expectAccounting(id, stored, false)
+      await expectAccounting(c, id, stored, false)
       console.log(JSON.stringify({ test: 'starved', e2e: stored.run.summary.streams.e2e.lost }))
     } finally {
       for (const b of busy.splice(0)) b.kill('SIGKILL')
@@ -252,7 +223,7 @@ describe.skipIf(!redisUp || !haveMosquitto)('cluster chaos: five daemons under l
     expect(adoptions.length).toBe(2)
     expect(old.logs()).toMatch(/handed the cluster run over/)
     expect(exitMs).toBeLessThan(10_000)
-    await expectAccounting(id, stored, true)
+    await expectAccounting(c, id, stored, true)
     await c.restart('p2')
     console.log(JSON.stringify({ test: 'kill-merge', adopter, exitMs, by: stored.name }))
   }, 240_000)
