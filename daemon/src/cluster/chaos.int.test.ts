@@ -15,6 +15,8 @@ import {
   waitForStoredRun,
 } from './chaos-harness.ts'
 import { expectAccounting } from './chaos-checks.ts'
+import { adoptionLimitSuite } from './adoption-limit-suite.ts'
+import { redisRestartSuite } from './chaos-redis-suite.ts'
 import type { TestDaemon, TestRun } from './cluster-test-helpers.ts'
 
 // Jepsen-style faults on the issue's five-daemon layout (two producers, two consumers, a bridge),
@@ -116,7 +118,12 @@ describe.skipIf(!redisUp || !haveMosquitto)('cluster chaos: five daemons under l
       return r.status === 'running' && (r.live?.sent ?? 0) > 2000
     })
     c.d.p1.proc.kill('SIGSTOP')
+    // At least two leases, and until another daemon adopted the run (a loaded machine may be slower).
     await sleep(2 * LEASE_MS)
+    const adopting = new RegExp(`adopting a cluster run whose coordinator is gone run=${id}`)
+    await waitFor('an adopter', 60_000, () =>
+      (['p2', 'c1', 'c2', 'b1'] as const).some((n) => adopting.test(logOf(n))),
+    )
     c.d.p1.proc.kill('SIGCONT')
     const stored = await waitForStoredRun(c, id, 120_000)
     expect(stored.name).not.toBe('p1')
@@ -149,7 +156,15 @@ describe.skipIf(!redisUp || !haveMosquitto)('cluster chaos: five daemons under l
       return seconds >= 4 ? (mine.map((e) => e.topic) as string[]) : undefined
     })
     c.d.c1.proc.kill('SIGSTOP')
+    // At least two leases, and until c2 claimed every topic of c1 (a loaded machine may be slower).
     await sleep(2 * LEASE_MS)
+    await waitFor('c2 to reclaim', 60_000, async () => {
+      const owners = (await c.redis.lrange(c.keys.owners(id), 0, -1)).map((e) => JSON.parse(e))
+      const taken = new Set(
+        owners.filter((e) => e.role === 'consumer' && e.member.startsWith('127.0.0.5:')).map((e) => e.topic),
+      )
+      return c1Topics.every((t) => taken.has(t))
+    })
     c.d.c1.proc.kill('SIGCONT')
     const stored = await waitForStoredRun(c, id, 120_000)
     expect(stored.name).toBe('p2')
@@ -228,3 +243,7 @@ describe.skipIf(!redisUp || !haveMosquitto)('cluster chaos: five daemons under l
     console.log(JSON.stringify({ test: 'kill-merge', adopter, exitMs, by: stored.name }))
   }, 240_000)
 })
+
+// In this file too, so that only one cluster of daemons runs at a time on a 2-core machine.
+await redisRestartSuite()
+await adoptionLimitSuite()
