@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { requireService } from '@iotload/sdk/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type PrivateServer, privateMosquitto } from './chaos-harness.ts'
 import {
   ClusterKeys,
   cleanupRun,
@@ -18,8 +17,6 @@ import {
 
 const redisUp = await requireService('Redis', '127.0.0.1', 6379)
 const mqttUp = await requireService('Mosquitto', '127.0.0.1', 1883)
-// A private Mosquitto (no per-client queue limit, no other tests' load): exact counts on a busy machine.
-let mqtt: PrivateServer | undefined
 const dir = mkdtempSync(join(tmpdir(), 'iotload-cluster-'))
 const prefix = `iotload-test-${process.pid}-${Date.now()}`
 const keys = new ClusterKeys(prefix)
@@ -28,7 +25,7 @@ const basePort = 20000 + (process.pid % 20000)
 function scenario(name: string, duration = '6s') {
   return {
     name,
-    broker: { plugin: 'mqtt', url: `mqtt://127.0.0.1:${mqtt?.port ?? 1883}` },
+    broker: { plugin: 'mqtt', url: 'mqtt://127.0.0.1:1883' },
     producer: {
       devices: 400,
       rate: '2/s',
@@ -49,7 +46,6 @@ describe.skipIf(!redisUp || !mqttUp)('cluster: 2 producer daemons, 2 consumer da
 
   afterAll(async () => {
     await stopDaemons(daemons)
-    await mqtt?.stop()
     const members = await redis.smembers(keys.members)
     for (const r of runs) await cleanupRun(redis, keys, r, members)
     await redis.del(keys.members, ...members.map((m) => keys.member(m)))
@@ -70,7 +66,6 @@ describe.skipIf(!redisUp || !mqttUp)('cluster: 2 producer daemons, 2 consumer da
   }
 
   beforeAll(async () => {
-    mqtt = await privateMosquitto(dir)
     const common = { IOTLOAD_CLUSTER_PREFIX: prefix, IOTLOAD_CLUSTER_LEASE_MS: '4000' }
     const layout: Array<[string, string]> = [
       ['127.0.0.2', 'producer'],
