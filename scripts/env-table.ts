@@ -76,7 +76,15 @@ export const DAEMON_SETTINGS: Array<[string, string]> = [
   ],
   [
     'IOTLOAD_CLUSTER_LEASE_MS',
-    "Registration TTL and topic-claim lease in ms; a dead daemon's topics are reclaimed after it. Default `5000`.",
+    "Registration TTL, coordinator lock and topic-claim lease in ms (renewed from a worker thread); a dead daemon's topics are reclaimed and its runs adopted after it. Default `5000`.",
+  ],
+  [
+    'IOTLOAD_CLUSTER_MAX_ADOPTIONS',
+    'Adoptions that resume a run after its coordinator stalled or died; the next one ends it `failed` with what reached Redis merged. Default `3`.',
+  ],
+  [
+    'IOTLOAD_CLUSTER_STALL_MS',
+    "Main-thread silence (ms) after which a daemon's leases lapse, so a hung daemon is replaced. Default `30000`.",
   ],
   ['IOTLOAD_LOG_LEVEL', '`debug`, `info` (default), `warn`, `error`.'],
   ['IOTLOAD_LOG_FORMAT', '`text` (default) or `json` (one object per line, for log collectors).'],

@@ -90,7 +90,7 @@ export async function runBridgeTask(ctx: TaskContext, plan: RunPlan): Promise<vo
       forwarded += b.stats.forwarded
       await b.stop().catch(() => {})
     }
-    await claims.releaseAll()
+    await claims.releaseAll(!ctx.signal?.aborted)
     await report({ status: 'done', claimed: bridges.size, forwarded })
   } catch (err) {
     logger.error('cluster bridge task failed', { run: plan.id, error: describeError(err) })

@@ -17,11 +17,11 @@ const TURN_MS = 100
 const ORPHAN_CHECK_MS = 2000
 
 /**
- * The loop every claiming task runs until the run's state says stop: renew the leases a third of
- * the way through, scan for claimable topics, and end the task when the run has no coordinator
+ * The loop every claiming task runs until the run's state says stop: give up the topics whose
+ * claim the lease keeper found lost, scan for claimable topics, and end the task when the run has no coordinator
  * and will get none (nobody would ever say stop). A run whose coordinator died is still listed for
  * adoption: that is given several leases before the task gives up. Scans run beside the loop, so
- * a slow one (a subscribe queued behind a paused connection) never holds up lease renewal.
+ * a slow one (a subscribe queued behind a paused connection) never holds up the loop.
  * Redis errors are retried, never fatal.
  */
 export async function runClaimLoop(
@@ -36,7 +36,6 @@ export async function runClaimLoop(
   let orphaned = 0
   let lockGoneSince: number | undefined
   let lastOrphanCheck = Date.now()
-  let lastRenew = Date.now()
   // Adoption takes up to a lease for the lock to lapse, half a lease for a scan, then the adopter's
   // start-up; past this the run is taken to have nobody left to coordinate it.
   const adoptionGraceMs = Math.max(4 * ORPHAN_CHECK_MS, 4 * plan.leaseMs)
@@ -50,17 +49,15 @@ export async function runClaimLoop(
       await sleep(500)
       continue
     }
-    if (state === 'stop' || state === 'done' || state === null) {
+    if (state === 'stop' || state === 'done' || state === null || ctx.signal?.aborted) {
       await scanning
       return
     }
     try {
       const now = Date.now()
       await hooks.onTurn?.(now)
-      if (now - lastRenew >= plan.leaseMs / 3) {
-        lastRenew = now
-        await claims.renew()
-      }
+      // Leases are renewed by the lease keeper's thread; here only the ones it found lost are given up.
+      await claims.settleLosses()
       if (now - lastOrphanCheck >= ORPHAN_CHECK_MS) {
         lastOrphanCheck = now
         const k = member.keys

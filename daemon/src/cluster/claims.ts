@@ -1,55 +1,8 @@
-import type { Redis } from 'ioredis'
+import { type ScriptedRedis, scripted, scriptedMulti } from './lease-scripts.ts'
 import type { ClusterMember } from './member.ts'
 import { RUN_KEY_TTL_S } from './task-context.ts'
 
-// Fixed scripts (never built from data): renew / release a claim only while we still hold it.
-const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`
-// Sets KEYS[2] to ARGV[2] (expiring in ARGV[3] s) only while the lock KEYS[1] is ARGV[1]'s: a
-// coordinator that lost its run cannot move the adopter's state.
-const SET_IF_OWNER = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('set', KEYS[2], ARGV[2], 'EX', ARGV[3])
-return 1`
-// Ends a run's coordination in one step, only while the coordinator lock (KEYS[1]) is ARGV[1]'s:
-// the run leaves the coordinated set (KEYS[2]), its state (KEYS[3]) becomes ARGV[3], the lock goes.
-const END_COORDINATION = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('srem', KEYS[2], ARGV[2])
-redis.call('set', KEYS[3], ARGV[3], 'EX', ARGV[4])
-return redis.call('del', KEYS[1])`
-
-export type ScriptedRedis = Redis & {
-  iotloadRenewClaim(key: string, owner: string, ms: number): Promise<number>
-  iotloadReleaseClaim(key: string, owner: string): Promise<number>
-  iotloadSetIfOwner(lock: string, key: string, owner: string, value: string, ttlS: number): Promise<number>
-  iotloadEndCoordination(
-    lock: string,
-    runs: string,
-    state: string,
-    owner: string,
-    run: string,
-    finalState: string,
-    ttlS: number,
-  ): Promise<number>
-}
-
-/** A MULTI with the claim scripts (ioredis adds defined commands to pipelines too). */
-interface ClaimPipeline {
-  iotloadRenewClaim(key: string, owner: string, ms: number): ClaimPipeline
-  iotloadReleaseClaim(key: string, owner: string): ClaimPipeline
-  exec(): Promise<[Error | null, unknown][] | null>
-}
-
-/** The connection with the lease scripts defined (once); they serve any `SET NX PX` lease. */
-export function scripted(redis: Redis): ScriptedRedis {
-  const r = redis as ScriptedRedis
-  if (typeof r.iotloadRenewClaim !== 'function') {
-    redis.defineCommand('iotloadRenewClaim', { numberOfKeys: 1, lua: RENEW })
-    redis.defineCommand('iotloadReleaseClaim', { numberOfKeys: 1, lua: RELEASE })
-    redis.defineCommand('iotloadEndCoordination', { numberOfKeys: 3, lua: END_COORDINATION })
-    redis.defineCommand('iotloadSetIfOwner', { numberOfKeys: 2, lua: SET_IF_OWNER })
-  }
-  return r
-}
+export { scripted }
 
 /** A claim event, appended to `run:{id}:owners`. */
 export interface ClaimEvent {
@@ -60,8 +13,8 @@ export interface ClaimEvent {
 }
 
 /**
- * Claims topics 1-1 for one role of one member with `SET NX PX` leases renewed every third of
- * the lease. Fair share: at most ceil(topics / live peers) and never more than the capacity, so
+ * Claims topics 1-1 for one role of one member with `SET NX PX` leases, renewed by the member's
+ * lease keeper (a worker thread) every third of the lease. Fair share: at most ceil(topics / live peers) and never more than the capacity, so
  * when a peer dies (its registration expires) the survivors' share grows and they take over its
  * topics as soon as its leases lapse.
  */
@@ -69,6 +22,8 @@ export class TopicClaims {
   readonly owned = new Set<string>()
   private readonly redis: ScriptedRedis
   private readonly order: number
+  /** Topics the keeper found taken by another member, handled on the task's next turn. */
+  private readonly lostQueue: string[] = []
 
   constructor(
     private readonly member: ClusterMember,
@@ -113,6 +68,7 @@ export class TopicClaims {
       const ev = this.redis.multi()
       for (const t of won) {
         this.owned.add(t)
+        this.member.leases.hold(this.key(t), this.member.id, this.leaseMs, () => this.lostQueue.push(t), true)
         const e: ClaimEvent = { topic: t, member: this.member.id, role: this.role, atMs: now }
         ev.rpush(this.member.keys.owners(this.runId), JSON.stringify(e))
       }
@@ -123,30 +79,31 @@ export class TopicClaims {
     return this.owned.size
   }
 
-  /** Renews every held lease; a lease found lost (expired and taken) is given up. */
-  async renew(): Promise<void> {
-    const topics = [...this.owned]
-    if (topics.length === 0) return
-    const m = this.redis.multi() as unknown as ClaimPipeline
-    for (const t of topics) m.iotloadRenewClaim(this.key(t), this.member.id, this.leaseMs)
-    const res = (await m.exec()) ?? []
-    for (let j = 0; j < topics.length; j++) {
-      if (res[j]?.[1] === 1) continue
-      // Expired: take it back if nobody else did, else let go.
-      const again = await this.redis.set(this.key(topics[j]!), this.member.id, 'PX', this.leaseMs, 'NX')
-      if (again === 'OK') continue
-      this.owned.delete(topics[j]!)
-      await this.onLose(topics[j]!)
-    }
+  /** Gives up the topics the keeper found lost (expired and taken by another member). */
+  async settleLosses(): Promise<void> {
+    while (this.lostQueue.length > 0) await this.lose(this.lostQueue.shift()!)
   }
 
-  /** Releases every held claim (only ours). */
-  async releaseAll(): Promise<void> {
+  /** Gives up one topic (its claim is someone else's now). */
+  async lose(topic: string): Promise<void> {
+    if (!this.owned.delete(topic)) return
+    this.member.leases.drop(this.key(topic))
+    await this.onLose(topic)
+  }
+
+  /**
+   * Releases every held claim (only ours). `final` (the run ended) leaves a marker instead, so a
+   * daemon that stalled and comes back cannot take a topic back and record it twice.
+   */
+  async releaseAll(final = false): Promise<void> {
     const topics = [...this.owned]
     this.owned.clear()
     if (topics.length === 0) return
-    const m = this.redis.multi() as unknown as ClaimPipeline
-    for (const t of topics) m.iotloadReleaseClaim(this.key(t), this.member.id)
+    this.member.leases.drop(...topics.map((t) => this.key(t)))
+    const m = scriptedMulti(this.redis)
+    for (const t of topics)
+      if (final) m.iotloadRetireClaim(this.key(t), this.member.id, RUN_KEY_TTL_S)
+      else m.iotloadReleaseClaim(this.key(t), this.member.id)
     await m.exec()
   }
 }

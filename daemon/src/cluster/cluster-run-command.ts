@@ -50,6 +50,7 @@ export async function clusterRunCommand(
       advertise: `cli-${process.pid}`,
       prefix: settings.prefix,
       ttlMs: settings.leaseMs,
+      stallBudgetMs: settings.stallBudgetMs,
     },
     logger,
   )
@@ -63,6 +64,7 @@ export async function clusterRunCommand(
       logger,
       env: scenarioEnv,
       leaseMs: settings.leaseMs,
+      maxAdoptions: settings.maxAdoptions,
     })
     const { id } = await coordinator.submit(raw)
     const stop = () => coordinator.stop(id)

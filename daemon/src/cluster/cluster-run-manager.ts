@@ -21,8 +21,12 @@ export interface ClusterSettings {
   capacity: number
   /** Redis key prefix. @default 'iotload' */
   prefix: string
-  /** Registration TTL and claim lease, ms. @default 5000 */
+  /** Registration TTL, coordinator lock and claim lease, ms. @default 5000 */
   leaseMs: number
+  /** Adoptions that resume a run; the next one ends it `failed`. @default 3 */
+  maxAdoptions: number
+  /** Main-thread silence after which this daemon's leases lapse. @default 30000 */
+  stallBudgetMs: number
   /** Host other daemons reach this one at; the daemon adds its port. */
   advertiseHost: string
 }
@@ -46,6 +50,8 @@ export class ClusterRunManager extends RunManager {
   private readonly scenarioEnv: NodeJS.ProcessEnv
   private readonly allowed: string[]
   private stopWatch: StopWatch = async () => {}
+  /** Aborted on shutdown: this daemon's parts of cluster runs end at once. */
+  private readonly tasksAbort = new AbortController()
 
   constructor(
     options: RunManagerOptions & { logger: Logger },
@@ -67,6 +73,7 @@ export class ClusterRunManager extends RunManager {
         advertise: `${this.cluster.advertiseHost}:${port}`,
         prefix: this.cluster.prefix,
         ttlMs: this.cluster.leaseMs,
+        stallBudgetMs: this.cluster.stallBudgetMs,
       },
       this.clusterLogger,
     )
@@ -76,6 +83,7 @@ export class ClusterRunManager extends RunManager {
       logger: this.clusterLogger,
       env: this.scenarioEnv,
       leaseMs: this.cluster.leaseMs,
+      maxAdoptions: this.cluster.maxAdoptions,
     })
     await this.member.start((runId) => this.onAssignment(runId))
     const coordinator = this.coordinator
@@ -85,7 +93,7 @@ export class ClusterRunManager extends RunManager {
         isActive: (id) => coordinator.isActive(id),
         // Adopted runs count against --max-runs like submitted ones.
         canAdopt: () => coordinator.activeCount < this.maxRuns,
-        adopt: (id, state) => coordinator.adopt(id, state),
+        adopt: (id, taken) => coordinator.adopt(id, taken),
       },
       this.cluster.leaseMs,
       this.clusterLogger,
@@ -98,6 +106,7 @@ export class ClusterRunManager extends RunManager {
       member,
       logger: this.clusterLogger.child({ run: runId }),
       env: this.scenarioEnv,
+      signal: this.tasksAbort.signal,
     }
     const task = (async () => {
       const plan = await readPlan(member, runId)
@@ -176,6 +185,9 @@ export class ClusterRunManager extends RunManager {
     // First: no run may be adopted once the coordinator has listed the runs it stops.
     this.coordinator?.refuseAdoptions()
     await this.stopWatch()
+    // This daemon's parts end now (producers stop, consumers write their last second and release
+    // their claims to the others) while its coordinations stop or hand over.
+    this.tasksAbort.abort()
     await this.coordinator?.shutdown()
     await super.shutdown()
     await Promise.race([Promise.allSettled([...this.tasks]), new Promise((r) => setTimeout(r, 5000))])
@@ -223,6 +235,8 @@ export function clusterSettingsFrom(
     capacity: int('IOTLOAD_CAPACITY', 100_000, 1),
     prefix: env.IOTLOAD_CLUSTER_PREFIX || 'iotload',
     leaseMs: int('IOTLOAD_CLUSTER_LEASE_MS', 5000, 500),
+    maxAdoptions: int('IOTLOAD_CLUSTER_MAX_ADOPTIONS', 3, 0),
+    stallBudgetMs: int('IOTLOAD_CLUSTER_STALL_MS', 30_000, 1000),
     advertiseHost: host,
   }
 }

@@ -39,7 +39,7 @@ export async function spawnDaemon(
   })
   const exit = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)))
   const url = `http://${host}:${port}`
-  const until = Date.now() + 30_000
+  const until = Date.now() + 90_000 // generous: a loaded 2-core machine
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`daemon ${url} exited: ${logs}`)
     try {

@@ -5,6 +5,7 @@ import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenari
 import { compileTextTemplate } from '../scenario/text-template.ts'
 import { runClaimLoop } from './claim-loop.ts'
 import { TopicClaims } from './claims.ts'
+import { scriptedMulti } from './lease-scripts.ts'
 import { latencyCorrectionUs } from './clock.ts'
 import type { RunPlan } from './plan.ts'
 import { topicSecond } from './topic-record.ts'
@@ -83,28 +84,47 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
     const secondNow = () => Math.floor((nowUs() - epochUs) / 1e6)
 
     // Rolled seconds wait here until Redis took them: a failed write is retried, never dropped.
-    const pending: Array<[string, string, string]> = []
+    // Each is written only while the topic's claim is still ours: a daemon that stalled past its
+    // lease drops the seconds of a topic another member owns now instead of counting them twice.
+    const pending: Array<{ topic: string; field: string; value: string }> = []
     const flush = async () => {
       if (pending.length === 0) return
       const batch = pending.splice(0, pending.length)
-      const m = redis.multi()
-      for (const [key, field, value] of batch) m.hset(key, field, value).expire(key, RUN_KEY_TTL_S)
+      const m = scriptedMulti(redis)
+      for (const p of batch)
+        m.iotloadWriteIfOwner(
+          k.claim(plan.id, 'consumer', p.topic),
+          k.results(plan.id, p.topic),
+          member.id,
+          p.field,
+          p.value,
+          RUN_KEY_TTL_S,
+        )
+      let res: [Error | null, unknown][]
       try {
-        await m.exec()
+        res = (await m.exec()) ?? []
       } catch (err) {
         pending.unshift(...batch)
         throw err
+      }
+      const taken = new Set<string>()
+      batch.forEach((p, i) => {
+        const [err, v] = res[i] ?? [null, -1]
+        // -1: the claim is gone for a moment (Redis restarted): kept until the keeper takes it back.
+        if (err || v === -1) pending.push(p)
+        else if (v === 0) taken.add(p.topic)
+      })
+      for (const t of taken) {
+        logger.warn('dropped a second of a topic another daemon owns now', { run: plan.id, topic: t })
+        await claims?.lose(t)
       }
     }
     const writeSeconds = async (entries: Array<[string, Owned]>, second: number) => {
       if (second < 0) return
       for (const [topic, o] of entries) {
         const r = o.recorder.rollSecond(second, false)
-        pending.push([
-          k.results(plan.id, topic),
-          `${second}:${member.id}`,
-          JSON.stringify(topicSecond(second, member.id, r)),
-        ])
+        const value = JSON.stringify(topicSecond(second, member.id, r))
+        pending.push({ topic, field: `${second}:${member.id}`, value })
       }
       await flush()
     }
@@ -132,13 +152,14 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
         )
       },
       async (topic) => {
+        // Another member owns the topic now: whatever this one did not write yet is not written.
         const o = owned.get(topic)
         if (!o) return
         owned.delete(topic)
         receivedGone += o.recorder.uniqueSoFar
         noteWindow(o.recorder)
+        for (let i = pending.length - 1; i >= 0; i--) if (pending[i]!.topic === topic) pending.splice(i, 1)
         await o.sub?.unsubscribe().catch(() => {})
-        await writeSeconds([[topic, o]], Math.max(0, secondNow()))
         logger.warn('lost the claim on a topic', { run: plan.id, topic })
       },
     )
@@ -187,13 +208,18 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
     for (let attempt = 0; ; attempt++) {
       try {
         await writeSeconds(attempt === 0 ? [...owned] : [], Math.max(0, secondNow()))
-        break
+        if (pending.length === 0) break
       } catch (err) {
         if (attempt >= 20) throw err
-        await sleep(500)
       }
+      if (attempt >= 20) {
+        logger.warn('some seconds could not be written (their claims are gone)', { count: pending.length })
+        break
+      }
+      await sleep(500)
     }
-    await claims.releaseAll()
+    // A daemon shutting down mid-run gives its topics to the others; at the run's end they are retired.
+    await claims.releaseAll(!ctx.signal?.aborted)
     for (const o of owned.values()) noteWindow(o.recorder)
     await report({
       status: 'done',

@@ -41,7 +41,19 @@ export class ClusterKeys {
   startedAt(run: string): string {
     return `${this.prefix}:run:${run}:started`
   }
-  /** Coordinator lock of a run: `SET NX PX`, renewed while coordinating. */
+  /** Number of times the run was adopted after its coordinator stalled or died (hand-overs excluded). */
+  adoptionCount(run: string): string {
+    return `${this.prefix}:run:${run}:adoptions:count`
+  }
+  /** List of JSON adoption events {from, by, state, atMs, handover}. */
+  adoptions(run: string): string {
+    return `${this.prefix}:run:${run}:adoptions`
+  }
+  /** Member id of a coordinator that handed the run over on shutdown (its adoption is no stall). */
+  handover(run: string): string {
+    return `${this.prefix}:run:${run}:handover`
+  }
+  /** Coordinator lock of a run: `SET NX PX`, renewed by the lease keeper while coordinating. */
   coordinator(run: string): string {
     return `${this.prefix}:run:${run}:coordinator`
   }
@@ -98,6 +110,9 @@ export class ClusterKeys {
       this.tasks(run, 'consumer'),
       this.tasks(run, 'bridge'),
       this.clocks(run),
+      this.adoptionCount(run),
+      this.adoptions(run),
+      this.handover(run),
     ]
   }
 

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis'
 import type { Logger } from '../log/logger.ts'
 import { serveClock } from './clock-exchange.ts'
 import { ClusterKeys } from './keys.ts'
+import { LeaseKeeper } from './lease-keeper.ts'
 import { createRedis, type RedisSettings, redactRedisUrl } from './redis-client.ts'
 
 /** What a daemon can do in a cluster. `any` is all of them. */
@@ -30,23 +31,29 @@ export interface MemberSettings {
   advertise: string
   /** Key prefix. @default 'iotload' */
   prefix?: string
-  /** TTL of the registration; the heartbeat renews it every third. @default 5000 */
+  /** TTL of the registration; the lease keeper renews it every third. @default 5000 */
   ttlMs?: number
+  /** Main-thread silence after which the lease keeper lets every lease lapse. @default 30000 */
+  stallBudgetMs?: number
 }
 
 /** Called with each run id a coordinator assigned to this member. */
 export type AssignmentHandler = (runId: string) => void
 
 /**
- * Registration of this daemon in the cluster: a member key with a TTL renewed by a heartbeat
- * (so a dead daemon disappears by itself), the member set, an inbox polled for assignments, and
- * a responder for clock exchanges (when this daemon coordinates). After a Redis restart the next heartbeat registers again.
+ * Registration of this daemon in the cluster: a member key with a TTL renewed by the lease keeper's
+ * thread (so a dead or hung daemon disappears by itself, a busy one does not), the member set, an
+ * inbox polled for assignments, and a responder for clock exchanges (when this daemon coordinates).
+ * After a Redis restart the keeper's next renewal registers again.
  */
 export class ClusterMember {
   readonly id: string
   readonly keys: ClusterKeys
   readonly redis: Redis
   readonly ttlMs: number
+  /** Renews this daemon's leases from a worker thread (registration, coordinator locks, claims). */
+  readonly leases: LeaseKeeper
+  private readonly startedAt = Date.now()
   private clockServer: { stop: () => void } | undefined
   private timers: NodeJS.Timeout[] = []
   private closed = false
@@ -61,8 +68,10 @@ export class ClusterMember {
     this.keys = new ClusterKeys(settings.prefix ?? 'iotload')
     this.ttlMs = settings.ttlMs ?? 5000
     this.redis = createRedis(settings.redis, logger, 'member')
-    this.redis.on('ready', () => {
-      if (!this.closed) void this.heartbeat()
+    this.leases = new LeaseKeeper({
+      redis: settings.redis,
+      logger,
+      ...(settings.stallBudgetMs ? { stallBudgetMs: settings.stallBudgetMs } : {}),
     })
   }
 
@@ -81,16 +90,24 @@ export class ClusterMember {
       capacity: this.settings.capacity,
       advertise: this.settings.advertise,
       pid: process.pid,
-      startedAt: Date.now(),
+      startedAt: this.startedAt,
     }
   }
 
-  /** Registers and starts the heartbeat, the clock responder and the inbox poll. */
+  /** Registers (renewed by the lease keeper), starts the clock responder and the inbox poll. */
   async start(onAssignment: AssignmentHandler): Promise<void> {
     this.onAssignment = onAssignment
     this.clockServer = serveClock(this.redis, this.keys, this.id, this.logger)
+    // Registered only once the keeper runs: it renews the registration from then on.
+    await this.leases.ready
     await this.heartbeat()
-    this.timers.push(setInterval(() => void this.heartbeat(), Math.max(200, this.ttlMs / 3)))
+    this.leases.register(
+      this.keys.member(this.id),
+      this.keys.members,
+      this.id,
+      JSON.stringify(this.info()),
+      this.ttlMs,
+    )
     this.timers.push(setInterval(() => void this.poll(), 200))
     this.logger.info('joined the cluster', {
       member: this.id,
@@ -157,6 +174,7 @@ export class ClusterMember {
     this.closed = true
     for (const t of this.timers) clearInterval(t)
     this.clockServer?.stop()
+    await this.leases.close()
     try {
       await this.redis.multi().del(this.keys.member(this.id)).srem(this.keys.members, this.id).exec()
     } catch {}

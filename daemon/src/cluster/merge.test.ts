@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { LatencyHistogram, mergeEncoded, statsOf } from '../engine/histogram.ts'
-import { mergeCluster } from './merge.ts'
+import { type MergeOutput, mergeCluster, slicer } from './merge.ts'
 import type { TopicSecond } from './topic-record.ts'
 
 function rec(s: number, m: string, values: number[]): TopicSecond {
@@ -24,17 +24,21 @@ function rec(s: number, m: string, values: number[]): TopicSecond {
 describe('mergeCluster', () => {
   const a = [rec(0, 'A', [100, 200]), rec(1, 'A', [300]), rec(3, 'A', [5000])]
   const b = [rec(0, 'B', [150]), rec(1, 'B', [10_000, 20_000]), rec(4, 'C', [400])]
-  const out = mergeCluster({
-    topics: ['t1', 't2'],
-    results: new Map([
-      ['t1', a],
-      ['t2', b],
-    ]),
-    sentAll: new Map([
-      ['t1', 4],
-      ['t2', 7],
-    ]),
-    sentPerSecond: new Map([[0, { sent: 5, sentWarmup: 0, publishErrors: 0 }]]),
+  let out: MergeOutput
+  beforeAll(async () => {
+    out = await mergeCluster({
+      topics: ['t1', 't2'],
+      // Stored records arrive as JSON text; parsed ones are taken as they are.
+      results: new Map<string, Array<TopicSecond | string>>([
+        ['t1', a],
+        ['t2', b.map((r) => JSON.stringify(r))],
+      ]),
+      sentAll: new Map([
+        ['t1', 4],
+        ['t2', 7],
+      ]),
+      sentPerSecond: new Map([[0, { sent: 5, sentWarmup: 0, publishErrors: 0 }]]),
+    })
   })
 
   it('adds counters and merges histograms exactly, per second and in total', () => {
@@ -57,8 +61,8 @@ describe('mergeCluster', () => {
     ])
   })
 
-  it('reports a topic nobody claimed as one whole-run gap', () => {
-    const o = mergeCluster({
+  it('reports a topic nobody claimed as one whole-run gap', async () => {
+    const o = await mergeCluster({
       topics: ['x'],
       results: new Map(),
       sentAll: new Map([['x', 3]]),
@@ -75,5 +79,27 @@ describe('mergeCluster', () => {
         lost: 3,
       },
     ])
+  })
+})
+
+describe('slicer', () => {
+  it('yields to the event loop once a slice of work has gone by', async () => {
+    const pace = slicer(5)
+    let timerRan = false
+    setTimeout(() => {
+      timerRan = true
+    }, 0)
+    const until = performance.now() + 30
+    let yields = 0
+    while (performance.now() < until) {
+      const y = pace()
+      if (y) {
+        yields++
+        await y
+        await new Promise((r) => setTimeout(r, 1))
+      }
+    }
+    expect(yields).toBeGreaterThan(1)
+    expect(timerRan).toBe(true)
   })
 })

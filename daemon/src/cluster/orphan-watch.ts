@@ -1,14 +1,17 @@
 import { describeError } from '@iotload/sdk'
 import type { Logger } from '../log/logger.ts'
-import { scripted } from './claims.ts'
+import type { Adoption } from './coordinator.ts'
+import { scripted } from './lease-scripts.ts'
 import type { ClusterMember } from './member.ts'
+import { RUN_KEY_TTL_S } from './task-context.ts'
 
 /** What the watch needs from this daemon's coordinator. */
 export interface Adopter {
   isActive(id: string): boolean
   /** False while this daemon may not take another run (its run limit). */
   canAdopt(): boolean
-  adopt(id: string, state: string): Promise<void>
+  /** Takes the run whose lock the watch has just taken (and releases it if it does not). */
+  adopt(id: string, taken: Adoption): Promise<void>
 }
 
 /** Stops the watch; resolves once a scan in progress has finished. */
@@ -16,9 +19,9 @@ export type StopWatch = () => Promise<void>
 
 /**
  * Every daemon looks, every half lease, for cluster runs whose coordinator is gone: listed in the
- * coordinated-runs set, not done, and with no coordinator lock (it expired with its daemon). The
- * first daemon to `SET NX PX` the lock adopts the run, renewing the lock while it reads the plan
- * and loads the plugin (the coordinator renews it from then on).
+ * coordinated-runs set, not done, and with no coordinator lock (it expired with its daemon, or the
+ * daemon stalled past its lease). The first daemon to take the lock (`SET NX PX`, counting the
+ * adoption in the same script) adopts the run; the lease keeper renews the lock from then on.
  */
 export function watchForOrphanRuns(
   member: ClusterMember,
@@ -34,26 +37,20 @@ export function watchForOrphanRuns(
   let scanning: Promise<void> | undefined
 
   const tryAdopt = async (id: string) => {
-    const lock = k.coordinator(id)
-    if ((await r.set(lock, member.id, 'PX', leaseMs, 'NX')) !== 'OK') return
-    const renew = setInterval(() => {
-      void r.iotloadRenewClaim(lock, member.id, leaseMs).catch(() => 0)
-    }, leaseMs / 3)
+    const [count, by] = await r.iotloadAdopt(
+      k.coordinator(id),
+      k.adoptionCount(id),
+      k.handover(id),
+      member.id,
+      leaseMs,
+      RUN_KEY_TTL_S,
+    )
+    if (count < 0) return
     try {
-      // Checked again now that the lock is ours: the run may have ended since the scan listed it.
-      const state = await r.get(k.state(id))
-      if (closing || state === null || state === 'done') {
-        if (state === null || state === 'done') await r.srem(k.coordinatedRuns, id)
-        await r.iotloadReleaseClaim(lock, member.id)
-        return
-      }
-      await adopter.adopt(id, state)
+      await adopter.adopt(id, { count, handedOverBy: by || undefined })
     } catch (err) {
       refused.add(id)
-      await r.iotloadReleaseClaim(lock, member.id).catch(() => 0)
       logger.error('cannot adopt an orphaned cluster run', { run: id, error: describeError(err) })
-    } finally {
-      clearInterval(renew)
     }
   }
 

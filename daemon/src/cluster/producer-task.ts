@@ -144,6 +144,7 @@ export async function runProducerTask(ctx: TaskContext, plan: RunPlan): Promise<
     })
     // A coordinator's stop (or its end of the run after a failure) reaches producers through the state key.
     const watch = setInterval(() => {
+      if (ctx.signal?.aborted) handle.stop()
       void readState(member, plan.id)
         .then((s) => {
           if (s === 'stop' || s === 'done') handle.stop()

@@ -10,6 +10,8 @@ export interface TaskContext {
   logger: Logger
   /** Environment for `${env:NAME}` in scenarios (IOTLOAD_* removed). */
   env: NodeJS.ProcessEnv
+  /** Aborted when the daemon shuts down: the task ends its part at once. */
+  signal?: AbortSignal
 }
 
 /** Reads a run's plan; undefined when it expired or never existed. */
