@@ -1,12 +1,12 @@
 import { type RunningBridge, startBridge } from '@iotload/ipaas-bridge'
 import { type BrokerConnection, describeError } from '@iotload/sdk'
 import { closeAll, openConnections } from '../engine/device-connections.ts'
-import { resolveScenario } from '../scenario/load-scenario.ts'
+import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { TopicClaims } from './claims.ts'
 import { claimableTopics } from './consumer-task.ts'
 import type { RunPlan } from './plan.ts'
 import { runClaimLoop } from './claim-loop.ts'
-import type { TaskContext } from './task-context.ts'
+import { resolvePlanScenario, type TaskContext } from './task-context.ts'
 
 /**
  * A bridge daemon's part of a cluster run: claim producer topics 1-1 (leases, fair share like
@@ -23,7 +23,7 @@ export async function runBridgeTask(ctx: TaskContext, plan: RunPlan): Promise<vo
   let claims: TopicClaims | undefined
   const bridges = new Map<string, RunningBridge>()
   try {
-    const resolved = await resolveScenario(structuredClone(plan.scenario), { env: ctx.env })
+    const resolved = await resolvePlanScenario(ctx, structuredClone(plan.scenario), plan.id)
     const config = resolved.scenario.bridge
     if (!config) return
     const index = plan.bridges.indexOf(member.id)

@@ -3,6 +3,7 @@ import { EXIT } from '../cli/exit-codes.ts'
 import type { Logger } from '../log/logger.ts'
 import { applyEnvOverrides } from '../scenario/env-overrides.ts'
 import { parseScenarioText, resolveScenario } from '../scenario/load-scenario.ts'
+import { localPolicy } from '../scenario/trust-policy.ts'
 import { scenarioSchema } from '../scenario/schema.ts'
 import { SqliteStore } from '../store/sqlite-store.ts'
 import { clusterSettingsFrom } from './cluster-run-manager.ts'
@@ -63,6 +64,9 @@ export async function clusterRunCommand(
       store,
       logger,
       env: scenarioEnv,
+      // The CLI's operator submitted this run: their scenario keeps full access here; every
+      // daemon that executes a part re-validates it under its own policy.
+      policy: localPolicy(),
       leaseMs: settings.leaseMs,
       maxAdoptions: settings.maxAdoptions,
     })

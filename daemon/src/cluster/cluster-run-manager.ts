@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { describeError } from '@iotload/sdk'
 import type { Logger } from '../log/logger.ts'
 import { RunManager, type RunManagerOptions, type RunView } from '../service/run-manager.ts'
-import { checkScenarioPlugins } from '../service/plugin-names.ts'
+import { daemonScenarioEnv } from '../service/run-manager.ts'
+import { secrets } from '../scenario/secrets.ts'
 import { ServiceError } from '../service/errors.ts'
 import type { RunStatus } from '../store/result-store.ts'
 import { ClusterCoordinator } from './coordinator.ts'
@@ -31,12 +32,6 @@ export interface ClusterSettings {
   advertiseHost: string
 }
 
-function scenarioEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(env)) if (!k.startsWith('IOTLOAD_')) out[k] = v
-  return out
-}
-
 /**
  * A RunManager whose submissions become cluster runs: this daemon coordinates them, its member
  * executes whatever share coordinators assign to it. Reading, listing and deleting runs work as
@@ -48,7 +43,6 @@ export class ClusterRunManager extends RunManager {
   private readonly tasks = new Set<Promise<void>>()
   private readonly clusterLogger: Logger
   private readonly scenarioEnv: NodeJS.ProcessEnv
-  private readonly allowed: string[]
   private stopWatch: StopWatch = async () => {}
   /** Aborted on shutdown: this daemon's parts of cluster runs end at once. */
   private readonly tasksAbort = new AbortController()
@@ -59,8 +53,7 @@ export class ClusterRunManager extends RunManager {
   ) {
     super(options)
     this.clusterLogger = options.logger
-    this.scenarioEnv = scenarioEnv(options.env ?? process.env)
-    this.allowed = [...(options.policy?.allowPlugins ?? [])]
+    this.scenarioEnv = daemonScenarioEnv(options.env ?? process.env)
   }
 
   /** Registers in Redis once the daemon listens (the port is then known). */
@@ -82,6 +75,7 @@ export class ClusterRunManager extends RunManager {
       store: this.store,
       logger: this.clusterLogger,
       env: this.scenarioEnv,
+      policy: this.policy,
       leaseMs: this.cluster.leaseMs,
       maxAdoptions: this.cluster.maxAdoptions,
     })
@@ -106,16 +100,24 @@ export class ClusterRunManager extends RunManager {
       member,
       logger: this.clusterLogger.child({ run: runId }),
       env: this.scenarioEnv,
+      policy: this.policy,
       signal: this.tasksAbort.signal,
     }
     const task = (async () => {
       const plan = await readPlan(member, runId)
       if (!plan) return
-      const jobs: Promise<void>[] = []
-      if (plan.producers.some((p) => p.member === member.id)) jobs.push(runProducerTask(ctx, plan))
-      if (plan.consumers.includes(member.id)) jobs.push(runConsumerTask(ctx, plan))
-      if (plan.bridges.includes(member.id)) jobs.push(runBridgeTask(ctx, plan))
-      await Promise.all(jobs)
+      // The run's secrets (registered by each task once its scenario validated) live as long as
+      // this daemon's part of the run.
+      secrets.openScope(runId)
+      try {
+        const jobs: Promise<void>[] = []
+        if (plan.producers.some((p) => p.member === member.id)) jobs.push(runProducerTask(ctx, plan))
+        if (plan.consumers.includes(member.id)) jobs.push(runConsumerTask(ctx, plan))
+        if (plan.bridges.includes(member.id)) jobs.push(runBridgeTask(ctx, plan))
+        await Promise.all(jobs)
+      } finally {
+        secrets.closeScope(runId)
+      }
     })().catch((err) =>
       this.clusterLogger.error('cluster task failed', { run: runId, error: describeError(err) }),
     )
@@ -138,7 +140,6 @@ export class ClusterRunManager extends RunManager {
         'TOO_MANY_RUNS',
         `this daemon already coordinates ${this.coordinator.activeCount} runs, the limit is ${this.maxRuns} (--max-runs / IOTLOAD_MAX_RUNS)`,
       )
-    checkScenarioPlugins(raw, this.allowed)
     return this.coordinator.submit(raw)
   }
 

@@ -1,4 +1,5 @@
 import { STREAM } from '../engine/recorder.ts'
+import { sloPassed } from '../engine/slo-verdicts.ts'
 import { evaluateSlo, type StreamSummary } from '../engine/summary.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import type { RunStatus, StreamSummaryRow } from '../store/result-store.ts'
@@ -59,7 +60,10 @@ export function clusterSummary(
     },
   }
   for (const l of legRows) streams[l.stream] = { latency: { raw: l.raw } }
-  const slo = evaluateSlo(resolved.slo, streams)
+  const generatorLimited = [...prods.values()].some((x) => x.generatorLimited)
+  // A failed cluster run keeps what reached Redis, but no SLO verdict is drawn from it.
+  const measured = c.status !== 'failed' && sent > 0
+  const slo = evaluateSlo(resolved.slo, streams, { measured, generatorLimited })
   const summary = {
     run: {
       id: plan.id,
@@ -68,6 +72,7 @@ export function clusterSummary(
       startedAt: new Date(c.startedAt).toISOString(),
       endedAt: new Date().toISOString(),
       measuredSeconds: durationS,
+      measured,
     },
     target: {
       plugin: resolved.broker.pluginName,
@@ -82,12 +87,12 @@ export function clusterSummary(
     streams,
     invalid: { ...merged.total.invalidByReason },
     generator: mergeGenerators(prods),
-    generatorLimited: [...prods.values()].some((x) => x.generatorLimited),
+    generatorLimited,
     connections: mergeConnections(prods),
     bridge: null,
     clockSkew: merged.total.clockSkew,
     slo,
-    sloPassed: slo.every((x) => x.pass),
+    sloPassed: sloPassed(slo),
     cluster: {
       coordinator: c.coordinator,
       /** The coordinator that planned the run and died; clock offsets are relative to it. */

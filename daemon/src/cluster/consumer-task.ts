@@ -1,7 +1,7 @@
 import { type BrokerConnection, describeError, nowUs, runTag, type Subscription } from '@iotload/sdk'
 import { closeAll, openConnections } from '../engine/device-connections.ts'
 import { RunRecorder } from '../engine/recorder.ts'
-import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
+import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { compileTextTemplate } from '../scenario/text-template.ts'
 import { runClaimLoop } from './claim-loop.ts'
 import { TopicClaims } from './claims.ts'
@@ -9,7 +9,14 @@ import { scriptedMulti } from './lease-scripts.ts'
 import { latencyCorrectionUs } from './clock.ts'
 import type { RunPlan } from './plan.ts'
 import { topicSecond } from './topic-record.ts'
-import { epochLocalUs, RUN_KEY_TTL_S, sleep, syncWithCoordinator, type TaskContext } from './task-context.ts'
+import {
+  epochLocalUs,
+  RUN_KEY_TTL_S,
+  resolvePlanScenario,
+  sleep,
+  syncWithCoordinator,
+  type TaskContext,
+} from './task-context.ts'
 
 interface Owned {
   recorder: RunRecorder
@@ -51,7 +58,7 @@ export async function runConsumerTask(ctx: TaskContext, plan: RunPlan): Promise<
   let conn: BrokerConnection[] = []
   let claims: TopicClaims | undefined
   try {
-    const resolved = await resolveScenario(structuredClone(plan.scenario), { env: ctx.env })
+    const resolved = await resolvePlanScenario(ctx, structuredClone(plan.scenario), plan.id)
     const c = resolved.scenario.consumer
     const qos = c.qos ?? resolved.scenario.producer.qos
     const index = plan.consumers.indexOf(member.id)

@@ -7,6 +7,7 @@ import type { AdoptionEvent, Phase } from './coordinator-types.ts'
 import type { ClusterMember } from './member.ts'
 import { mergeCluster } from './merge.ts'
 import type { RunPlan } from './plan.ts'
+import type { TrustPolicy } from '../scenario/trust-policy.ts'
 import type { ProducerReport } from './producer-task.ts'
 import { readRunResults, readTasks } from './read-run-results.ts'
 import type { RunLease } from './run-lease.ts'
@@ -17,6 +18,7 @@ export interface Coordination {
   store: ResultStore
   logger: Logger
   env: NodeJS.ProcessEnv
+  policy: TrustPolicy
   plan: RunPlan
   resolved: ResolvedScenario
   lease: RunLease
@@ -168,7 +170,7 @@ async function finishRun(c: Coordination, startedAt: number): Promise<void> {
   const { member, store, plan, lease, logger } = c
   const id = plan.id
   const t0 = Date.now()
-  const res = await readRunResults(member, plan, c.resolved, { logger, env: c.env })
+  const res = await readRunResults(member, plan, c.resolved, { logger, env: c.env, policy: c.policy })
   const records = [...res.merge.results.values()].reduce((a, x) => a + x.length, 0)
   logger.info('cluster run merging', { run: id, topics: res.merge.topics.length, records })
   const t1 = Date.now()

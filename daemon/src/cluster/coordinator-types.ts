@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.ts'
+import type { TrustPolicy } from '../scenario/trust-policy.ts'
 import type { ResultStore } from '../store/result-store.ts'
 import type { ClusterMember } from './member.ts'
 
@@ -9,6 +10,8 @@ export interface CoordinatorOptions {
   logger: Logger
   /** Environment for `${env:NAME}` while validating (IOTLOAD_* removed). */
   env: NodeJS.ProcessEnv
+  /** What scenarios (submitted, or read back from Redis) may read, load and ask for. */
+  policy: TrustPolicy
   /** Coordinator lease (and the plan's claim lease). @default 5000 */
   leaseMs?: number
   /** Longest wait for producers to advertise and topics to be claimed. @default 60000 */

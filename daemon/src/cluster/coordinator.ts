@@ -57,7 +57,10 @@ export class ClusterCoordinator {
     const { member, store } = this.o
     const scenario = structuredClone(raw) as Record<string, unknown>
     // resolveScenario applies env overrides onto the raw object: keep the unresolved copy to ship.
-    const resolved = await resolveScenario(structuredClone(scenario), { env: this.o.env })
+    const resolved = await resolveScenario(structuredClone(scenario), {
+      env: this.o.env,
+      policy: this.o.policy,
+    })
     const members = await member.liveMembers()
     const producers = withRole(members, 'producer')
     if (producers.length === 0)
@@ -122,7 +125,7 @@ export class ClusterCoordinator {
     lease: RunLease,
     x: { adoptedFrom?: string; adoptions: AdoptionEvent[]; failure?: string; adopted: boolean },
   ): void {
-    const { member, store, logger, env } = this.o
+    const { member, store, logger, env, policy } = this.o
     const id = plan.id
     const abort = new AbortController()
     const c: Coordination = {
@@ -130,6 +133,7 @@ export class ClusterCoordinator {
       store,
       logger,
       env,
+      policy,
       plan,
       resolved,
       lease,
@@ -202,7 +206,10 @@ export class ClusterCoordinator {
         await lease.release()
         return
       }
-      const resolved = await resolveScenario(structuredClone(plan.scenario), { env: this.o.env })
+      const resolved = await resolveScenario(structuredClone(plan.scenario), {
+        env: this.o.env,
+        policy: this.o.policy,
+      })
       lease.check()
       if (await member.redis.get(k.stopRequested(id))) this.stopRequested.add(id)
       const earlier = (await member.redis.lrange(k.adoptions(id), 0, -1)).map(

@@ -3,7 +3,7 @@ import type { GeneratorReport } from '../engine/generator-health.ts'
 import { STREAM } from '../engine/recorder.ts'
 import { startRun } from '../engine/run.ts'
 import type { RunSummary } from '../engine/summary.ts'
-import { resolveScenario } from '../scenario/load-scenario.ts'
+import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { compileTextTemplate } from '../scenario/text-template.ts'
 import type { ResultStore, StreamSummaryRow } from '../store/result-store.ts'
 import { producerScenario, type RunPlan } from './plan.ts'
@@ -14,6 +14,7 @@ import {
   syncWithCoordinator,
   type TaskContext,
   waitForState,
+  resolvePlanScenario,
 } from './task-context.ts'
 
 /** Final report of a producer daemon, at `run:{id}:tasks:producer`. */
@@ -72,7 +73,7 @@ export async function runProducerTask(ctx: TaskContext, plan: RunPlan): Promise<
     )
   }
   try {
-    const resolved = await resolveScenario(producerScenario(plan.scenario, slot, total), { env: ctx.env })
+    const resolved = await resolvePlanScenario(ctx, producerScenario(plan.scenario, slot, total), plan.id)
     // Before advertising: consumers read this offset when they claim this producer's topics.
     const toCoordinator = await syncWithCoordinator(member, plan, logger)
     const p = resolved.scenario.producer

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.ts'
+import type { TrustPolicy } from '../scenario/trust-policy.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import type { ClaimEvent } from './claims.ts'
 import { claimableTopics } from './consumer-task.ts'
@@ -34,7 +35,7 @@ export async function readRunResults(
   member: ClusterMember,
   plan: RunPlan,
   resolved: ResolvedScenario,
-  ctx: { logger: Logger; env: NodeJS.ProcessEnv },
+  ctx: { logger: Logger; env: NodeJS.ProcessEnv; policy: TrustPolicy },
 ): Promise<RunResults> {
   const k = member.keys
   const r = member.redis

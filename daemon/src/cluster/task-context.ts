@@ -1,4 +1,7 @@
 import type { Logger } from '../log/logger.ts'
+import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
+import { secrets } from '../scenario/secrets.ts'
+import type { TrustPolicy } from '../scenario/trust-policy.ts'
 import type { ClockEstimate } from './clock.ts'
 import { exchangeClock } from './clock-exchange.ts'
 import type { ClusterMember } from './member.ts'
@@ -10,8 +13,27 @@ export interface TaskContext {
   logger: Logger
   /** Environment for `${env:NAME}` in scenarios (IOTLOAD_* removed). */
   env: NodeJS.ProcessEnv
+  /**
+   * What a scenario read from Redis may do: whoever can write to Redis must not get more than a
+   * REST client gets (plugin names, transform modules, files, env variables, limits).
+   */
+  policy: TrustPolicy
   /** Aborted when the daemon shuts down: the task ends its part at once. */
   signal?: AbortSignal
+}
+
+/**
+ * Validates a scenario read from Redis under the daemon's policy, and registers its secrets in the
+ * run's scope (opened by the daemon for the life of its part of the run).
+ */
+export async function resolvePlanScenario(
+  ctx: TaskContext,
+  raw: unknown,
+  runId: string,
+): Promise<ResolvedScenario> {
+  const resolved = await resolveScenario(raw, { env: ctx.env, policy: ctx.policy })
+  for (const value of resolved.secrets) secrets.add(value, runId)
+  return resolved
 }
 
 /** Reads a run's plan; undefined when it expired or never existed. */

@@ -37,7 +37,8 @@ export interface RunView extends RunRecord {
 
 const LIVE: RunStatus[] = ['pending', 'connecting', 'running', 'draining']
 
-function daemonScenarioEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/** The environment scenarios sent to the daemon see: no IOTLOAD_* settings but IOTLOAD_SECRET_*. */
+export function daemonScenarioEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(env))
     if (!k.startsWith('IOTLOAD_') || k.startsWith(SECRET_ENV_PREFIX)) out[k] = v
