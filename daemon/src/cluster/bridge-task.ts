@@ -1,7 +1,6 @@
 import { type RunningBridge, startBridge } from '@iotload/ipaas-bridge'
 import { type BrokerConnection, describeError } from '@iotload/sdk'
 import { closeAll, openConnections } from '../engine/device-connections.ts'
-import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { TopicClaims } from './claims.ts'
 import { claimableTopics } from './consumer-task.ts'
 import type { RunPlan } from './plan.ts'
