@@ -12,6 +12,7 @@ import {
   type DaemonProcess,
   killStartedDaemons,
   postRun,
+  spawnDaemon,
   startDaemon,
   until,
 } from './testing/daemon-process.ts'
@@ -398,6 +399,12 @@ describe.skipIf(!up)('security: what the operator opened, and only that', () => 
     expect(row).not.toContain('NoUserPw77')
     expect(t.stderr()).not.toContain('NoUserPw77')
   }, 90_000)
+
+  it("#3 refuses --allowed-host '*' without a token: that would reopen DNS rebinding", async () => {
+    const d = spawnDaemon(['--port', '0', '--db', join(dir, 'star.db'), '--allowed-host', '*'])
+    expect(await d.exit).toBe(2)
+    expect(d.stderr()).toMatch(/needs a token/)
+  }, 60_000)
 
   it('#3 answers to names the operator listed with --allowed-host, and to origins listed with --allowed-origin', async () => {
     const t = await startDaemon(join(dir, 'hosts.db'), [

@@ -150,6 +150,11 @@ export async function daemonCommand(
     return fail(
       `refusing to listen on ${host} without a token: anyone who can reach it could start load against your brokers. Set IOTLOAD_TOKEN or --token-file, or bind 127.0.0.1`,
     )
+  const allowedHosts = list(flags.allowedHost ?? env.IOTLOAD_ALLOWED_HOSTS)
+  if (allowedHosts.includes('*') && !token)
+    return fail(
+      "--allowed-host '*' answers any Host name, which lets a web page read the API through DNS rebinding; it needs a token (IOTLOAD_TOKEN or --token-file)",
+    )
   if (token) secrets.add(token)
   const allow = [...policy.allowPlugins]
 
@@ -195,7 +200,7 @@ export async function daemonCommand(
       ...(env.IOTLOAD_PLUGIN_DIR ? { prefix: env.IOTLOAD_PLUGIN_DIR } : {}),
     }),
     ...(token ? { token } : {}),
-    allowedHosts: list(flags.allowedHost ?? env.IOTLOAD_ALLOWED_HOSTS),
+    allowedHosts,
     allowedOrigins: list(flags.allowedOrigin ?? env.IOTLOAD_ALLOWED_ORIGINS),
     boundHost: host,
     metrics: hooks.metrics ?? combinedMetrics(otel.metrics, () => daemonMetricsText(manager, stray)),
