@@ -5,7 +5,7 @@ import { evaluateSlo, type StreamSummary } from '../engine/summary.ts'
 import type { Logger } from '../log/logger.ts'
 import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
 import { ServiceError } from '../service/errors.ts'
-import type { ResultStore, RunStatus } from '../store/result-store.ts'
+import type { ResultReader, ResultWriter, RunStatus } from '../store/result-store.ts'
 import { type ClaimEvent, scripted } from './claims.ts'
 import { claimableTopics } from './consumer-task.ts'
 import type { ClusterMember } from './member.ts'
@@ -20,7 +20,7 @@ import type { TopicSecond } from './topic-record.ts'
 /** Coordinator settings. */
 export interface CoordinatorOptions {
   member: ClusterMember
-  store: ResultStore
+  store: ResultWriter & Pick<ResultReader, 'getRun'>
   logger: Logger
   /** Environment for `${env:NAME}` while validating (IOTLOAD_* removed). */
   env: NodeJS.ProcessEnv

@@ -1,6 +1,6 @@
 import type { Histogram } from 'hdr-histogram-js'
 import { mergeEncoded } from '../engine/histogram.ts'
-import type { ResultStore } from '../store/result-store.ts'
+import type { ResultReader } from '../store/result-store.ts'
 
 /** One point of the percentile spectrum: the value (µs) at or below which `percentile` % of samples lie. */
 export interface PercentilePoint {
@@ -51,7 +51,7 @@ export function percentileSpectrum(h: Histogram, ticksPerHalf = 5): PercentilePo
  * stream has no data.
  */
 export function runPercentiles(
-  store: ResultStore,
+  store: ResultReader,
   runId: string,
   stream: string,
   kind: 'raw' | 'co',
