@@ -8,8 +8,10 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.me
 /** drizzle's own bookkeeping table (its default name). */
 const MIGRATIONS_TABLE = '__drizzle_migrations'
 
+// Raw queries use `all` only: drizzle's `get` on raw SQL returns an object under better-sqlite3
+// but a value array under bun:sqlite.
 function tableExists(db: SyncSqlite, name: string): boolean {
-  return db.get(sql`SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = ${name}`) !== undefined
+  return db.all(sql`SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = ${name}`).length > 0
 }
 
 /**

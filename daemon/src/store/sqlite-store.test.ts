@@ -38,7 +38,7 @@ describe('SqliteStore', () => {
     store.close()
     store.close()
     withRaw(path, (db) => {
-      expect(db.get<{ journal_mode: string }>(sql`PRAGMA journal_mode`)?.journal_mode).toBe('wal')
+      expect(db.all<{ journal_mode: string }>(sql`PRAGMA journal_mode`)).toEqual([{ journal_mode: 'wal' }])
     })
   })
 
