@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util'
 import { createLogger } from '../log/logger.ts'
-import { listInstalledPlugins } from '../plugins/list-plugins.ts'
 import { loadScenarioFile } from '../scenario/load-scenario.ts'
 import { defaultDbPath } from './default-paths.ts'
 import { EXIT } from './exit-codes.ts'
+import { PLUGINS_USAGE, pluginsCommand } from './plugins-command.ts'
 import { quickstart } from './quickstart.ts'
 import { reportStartupError, runResolved } from './run-command.ts'
 
@@ -13,7 +13,7 @@ usage:
   iotload run <scenario.yaml|json> [--json out.json] [--db path] [--quiet] [--verbose] [--metrics-port N]
                                      [--cluster redis://…]  run on a cluster's daemons (or IOTLOAD_CLUSTER_URL)
   iotload quickstart [--db path]     embedded MQTT broker + bridge + consumer, no services needed
-  iotload plugins                    installed broker plugins and their capabilities
+${PLUGINS_USAGE}
   iotload daemon [--host 127.0.0.1] [--port 7878] [--db path] [--token-file f] [--max-runs 4] [--plugin-allow pkg,…]
                                      [--cluster redis://host:6379]  join a cluster (docs/cluster.md)
                                      REST API (docs/rest-api.md); non-loopback binds need IOTLOAD_TOKEN or --token-file
@@ -116,19 +116,8 @@ export async function main(argv: string[]): Promise<number> {
       } catch (err) {
         return reportStartupError(err, verbose, write)
       }
-    case 'plugins': {
-      const plugins = await listInstalledPlugins()
-      for (const p of plugins) {
-        const caps = p.capabilities
-          ? Object.entries(p.capabilities)
-              .filter(([, v]) => v)
-              .map(([k]) => k)
-              .join(', ')
-          : `unavailable: ${p.error}`
-        process.stdout.write(`${p.name.padEnd(10)} ${p.package}@${p.version}  ${caps}\n`)
-      }
-      return EXIT.ok
-    }
+    case 'plugins':
+      return pluginsCommand(rest, verbose)
     case 'daemon': {
       const { daemonCommand } = await import('./daemon-command.ts')
       const str = (v: unknown) => (typeof v === 'string' ? v : undefined)
