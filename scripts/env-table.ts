@@ -20,7 +20,10 @@ export const DAEMON_SETTINGS: Array<[string, string]> = [
     'IOTLOAD_PLUGIN_ALLOW',
     'Comma-separated packages the daemon may install/load besides `@iotload/broker-*`.',
   ],
-  ['IOTLOAD_PLUGIN_DIR', 'npm prefix where `POST /v1/plugins` installs packages.'],
+  [
+    'IOTLOAD_PLUGIN_DIR',
+    'Plugin directory (an npm prefix): `iotload plugins install` and `POST /v1/plugins` install there, runs load from there. Default `~/.local/share/iotload/plugins`.',
+  ],
   [
     'IOTLOAD_CLUSTER_URL',
     'Redis URL (`redis://`, `rediss://` for TLS, password in the URL or IOTLOAD_CLUSTER_PASSWORD) to join a cluster.',
