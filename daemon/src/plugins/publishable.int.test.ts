@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs'
+import { lstatSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isBrokerPlugin } from '@iotload/sdk'
@@ -43,4 +43,30 @@ describe('every broker plugin in plugins/ packs, installs and loads outside the 
       expect(plugin.name).toBe(dir.slice('broker-'.length))
     }, 240_000)
   }
+})
+
+describe('iotload plugins install <directory>', () => {
+  it('packs the directory and installs a copy (not a link to the work tree), and remove takes it out', async () => {
+    const installer = new PluginInstaller({ prefix: pluginDir })
+    const example = join(import.meta.dirname, '..', '..', '..', 'examples', 'plugins', 'broker-redis-streams')
+    const result = await installer.installSpec(example)
+    expect(result).toMatchObject({
+      package: 'iotload-broker-redis-streams',
+      name: 'redis-streams',
+      version: '0.1.0',
+    })
+    const installed = join(pluginDir, 'node_modules', 'iotload-broker-redis-streams')
+    expect(lstatSync(installed).isSymbolicLink()).toBe(false)
+    forgetPlugins()
+    expect((await loadPlugin('redis-streams')).capabilities).toEqual({
+      headers: true,
+      publishAck: true,
+      wildcards: false,
+    })
+    await expect(installer.remove('redis-streams')).resolves.toMatchObject({
+      package: 'iotload-broker-redis-streams',
+    })
+    expect(findPluginPackage(pluginDir, 'redis-streams')).toBeUndefined()
+    await expect(installer.remove('redis-streams')).rejects.toMatchObject({ code: 'PLUGIN_NOT_INSTALLED' })
+  }, 240_000)
 })
