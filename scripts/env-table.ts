@@ -25,6 +25,37 @@ export const DAEMON_SETTINGS: Array<[string, string]> = [
     'Plugin directory (an npm prefix): `iotload plugins install` and `POST /v1/plugins` install there, runs load from there. Default `~/.local/share/iotload/plugins`.',
   ],
   [
+    'IOTLOAD_TRANSFORM_DIR',
+    'Directory scenarios sent to the daemon may load `bridge.transform.module` from (symlinks resolved); refused when unset.',
+  ],
+  [
+    'IOTLOAD_SECRETS_DIR',
+    'Directory scenarios sent to the daemon may read `${file:…}` references and TLS files from; refused when unset.',
+  ],
+  [
+    'IOTLOAD_ALLOW_SECRET_ENV',
+    'Comma-separated variables `${env:…}` may read in scenarios sent to the daemon, besides `IOTLOAD_SECRET_*`.',
+  ],
+  [
+    'IOTLOAD_SECRET_*',
+    'Variables every scenario sent to the daemon may read through `${env:…}` (credential fields only).',
+  ],
+  [
+    'IOTLOAD_ALLOWED_HOSTS',
+    'Comma-separated Host names (`name`, `*.suffix`, `*`) the REST API answers to besides loopback ones and the bound address; others get 421.',
+  ],
+  [
+    'IOTLOAD_ALLOWED_ORIGINS',
+    'Comma-separated origins (`https://ui.example:8443`) of web pages that may call the REST API; other origins get 403.',
+  ],
+  ['IOTLOAD_MAX_RATE', 'Largest fleet-wide rate a scenario may ask for. Default `5000000/s`.'],
+  [
+    'IOTLOAD_MAX_DEVICES',
+    'Most devices (or producer connections) a scenario may ask for. Default `1000000`.',
+  ],
+  ['IOTLOAD_MAX_RUN_TIME', 'Longest duration + warmup + drain of a scenario. Default `168h` (7 days).'],
+  ['IOTLOAD_MAX_PAYLOAD_BYTES', 'Largest `producer.payloadSize`. Default `1048576` (1 MiB).'],
+  [
     'IOTLOAD_CLUSTER_URL',
     'Redis URL (`redis://`, `rediss://` for TLS, password in the URL or IOTLOAD_CLUSTER_PASSWORD) to join a cluster.',
   ],

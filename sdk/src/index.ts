@@ -1,12 +1,19 @@
 export { monoUs, nowUs } from './clock.ts'
 export { type AuthConfig, authSchema } from './config/auth.ts'
+export { isSecretField, secretField } from './config/secret.ts'
 export {
   durationMsSchema,
   parseDurationMs,
   parseRatePerSecond,
   rateSchema,
 } from './config/units.ts'
-export { loadTlsMaterial, type TlsConfig, type TlsMaterial, tlsSchema } from './config/tls.ts'
+export {
+  loadTlsMaterial,
+  type TlsConfig,
+  type TlsMaterial,
+  tlsSchema,
+  tlsSchemeProblem,
+} from './config/tls.ts'
 export {
   appendBinaryHop,
   BINARY_HEADER_BYTES,

@@ -1,11 +1,12 @@
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { createLogger, type Logger } from '../log/logger.ts'
 import { type InstalledPlugin, listInstalledPlugins } from '../plugins/list-plugins.ts'
 import { secrets } from '../scenario/secrets.ts'
 import { PluginInstaller } from '../service/plugin-installer.ts'
 import type { RunManager } from '../service/run-manager.ts'
 import { bearerAuth } from './auth.ts'
+import { limitBody } from './body-limit.ts'
+import { browserGuard } from './browser-guard.ts'
 import { errorHandler } from './errors.ts'
 import { honoPath, openApiDocument, type Register, type RouteSpec } from './openapi.ts'
 import { pluginRoutes } from './routes/plugins.ts'
@@ -28,6 +29,12 @@ export interface AppDeps {
   maxBodyBytes?: number
   /** Reported in the OpenAPI document. @default '0.1.0' */
   version?: string
+  /** Host names the API answers to besides loopback ones (`--allowed-host`). @default [] */
+  allowedHosts?: readonly string[]
+  /** The address the daemon is bound to: accepted as a Host name unless it is a wildcard. */
+  boundHost?: string
+  /** Origins of web pages allowed to call the API (`--allowed-origin`). @default [] */
+  allowedOrigins?: readonly string[]
 }
 
 const TEXTUAL = /^(application\/(json|[a-z0-9.+-]+\+json)|text\/)/
@@ -91,18 +98,16 @@ export function createApp(deps: AppDeps): Hono {
       ms: Math.round(performance.now() - t0),
     })
   })
-  if (deps.token) app.use('*', bearerAuth(deps.token))
   app.use(
     '*',
-    bodyLimit({
-      maxSize: maxBytes,
-      onError: (c) =>
-        c.json(
-          { error: { code: 'BODY_TOO_LARGE', message: `the request body exceeds ${maxBytes} bytes` } },
-          413,
-        ),
+    browserGuard({
+      ...(deps.allowedHosts ? { allowedHosts: deps.allowedHosts } : {}),
+      ...(deps.boundHost ? { boundHost: deps.boundHost } : {}),
+      ...(deps.allowedOrigins ? { allowedOrigins: deps.allowedOrigins } : {}),
     }),
   )
+  if (deps.token) app.use('*', bearerAuth(deps.token))
+  app.use('*', limitBody(maxBytes))
 
   const register: Register = (spec, handler) => {
     routes.push(spec)

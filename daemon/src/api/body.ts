@@ -5,8 +5,12 @@ import { ApiError } from './errors.ts'
 /** Nesting deeper than this is refused before anything walks the value recursively. */
 const MAX_DEPTH = 64
 
-const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json$/
-const YAML_TYPE = /^(application|text)\/(x-)?yaml$/
+/**
+ * Only types a browser cannot send cross-site without a CORS preflight (which the daemon never
+ * grants): no body type at all, text/plain or a form could otherwise start a run from any web page.
+ */
+const JSON_TYPE = /^application\/json$/
+const YAML_TYPE = /^application\/(x-)?yaml$/
 
 function depthOk(value: unknown): boolean {
   const stack: Array<[unknown, number]> = [[value, 0]]
@@ -22,12 +26,12 @@ function depthOk(value: unknown): boolean {
 /**
  * Reads a JSON or YAML request body. Parser messages are cut to their first line and never quote
  * the input, which may contain secrets.
- * @param yaml accept `application/yaml` (and an absent Content-Type, read as YAML ⊃ JSON)
+ * @param yaml accept `application/yaml` besides `application/json`
  */
 export async function readBody(c: Context, options: { yaml: boolean }): Promise<unknown> {
   const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
   const isJson = JSON_TYPE.test(type)
-  const isYaml = options.yaml && (YAML_TYPE.test(type) || type === '')
+  const isYaml = options.yaml && YAML_TYPE.test(type)
   if (!isJson && !isYaml)
     throw new ApiError(
       415,

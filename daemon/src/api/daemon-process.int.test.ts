@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,71 +5,11 @@ import { requireService } from '@iotload/sdk/testing'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { mqttScenario } from './test-fixtures.ts'
+import { killStartedDaemons, postRun, spawnDaemon, startDaemon, until } from './testing/daemon-process.ts'
 
 const up = await requireService('Mosquitto', '127.0.0.1', 1883)
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'iotload.js')
 const topic = `iotload-daemon-${process.pid}-${Date.now()}`
 const dir = mkdtempSync(join(tmpdir(), 'iotload-daemon-'))
-
-interface Daemon {
-  proc: ChildProcess
-  url: string
-  stderr: () => string
-  exit: Promise<number | null>
-}
-
-const started: ChildProcess[] = []
-
-function spawnDaemon(args: string[], env: Record<string, string> = {}) {
-  // The daemon reads IOTLOAD_* settings; the test's own environment must not leak in.
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('IOTLOAD_')))
-  const proc = spawn(process.execPath, [BIN, 'daemon', ...args], {
-    env: { ...base, ...env, IOTLOAD_LOG_FORMAT: 'text' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  started.push(proc)
-  let err = ''
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    err += d
-  })
-  proc.stdout!.resume()
-  const exit = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)))
-  return { proc, stderr: () => err, exit }
-}
-
-/** Starts `iotload daemon --port 0` and waits for its listening line. */
-async function startDaemon(
-  db: string,
-  extra: string[] = [],
-  env: Record<string, string> = {},
-): Promise<Daemon> {
-  const d = spawnDaemon(['--port', '0', '--db', db, ...extra], env)
-  const end = Date.now() + 90_000
-  while (Date.now() < end) {
-    const m = /listening url=(http:\/\/[^\s]+)/.exec(d.stderr())
-    if (m) return { ...d, url: m[1]! }
-    if (d.proc.exitCode !== null) throw new Error(`daemon exited ${d.proc.exitCode}: ${d.stderr()}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`daemon did not start: ${d.stderr()}`)
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  while (Date.now() < end) {
-    const v = await probe()
-    if (v !== undefined) return v
-    await new Promise((r) => setTimeout(r, 150))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
-const postRun = (url: string, scenario: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${url}/v1/runs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(scenario),
-  })
 
 interface RunBody {
   status: string
@@ -93,9 +32,7 @@ async function runningFor(url: string, id: string, seconds: number): Promise<voi
   })
 }
 
-afterEach(() => {
-  for (const p of started.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
-})
+afterEach(killStartedDaemons)
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('iotload daemon: binding and auth', () => {
@@ -211,7 +148,7 @@ describe.skipIf(!up)('iotload daemon: durability against Mosquitto', () => {
       invalid: 'invalid-Secret-4242',
     }
     const db = join(dir, 'secrets.db')
-    const d = await startDaemon(db, ['--verbose'], { SECRET_ENV_PW: s.env })
+    const d = await startDaemon(db, ['--verbose', '--secret-env', 'SECRET_ENV_PW'], { SECRET_ENV_PW: s.env })
     const bodies: string[] = []
     const call = async (path: string, init?: RequestInit) => {
       const res = await fetch(`${d.url}${path}`, init)

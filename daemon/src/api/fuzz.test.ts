@@ -227,7 +227,7 @@ function randomBody(r: Rng): string | Uint8Array | undefined {
   }
 }
 
-function randomRequest(r: Rng): { url: string; init: RequestInit; authed: boolean } {
+function randomRequest(r: Rng, n: number): { url: string; init: RequestInit; authed: boolean } {
   // Mostly real routes with their real methods, so most requests reach validation and handlers.
   const real = r.next() < 0.75 ? r.pick(ROUTES) : undefined
   let path = real ? real[1] : r.pick(PATHS)
@@ -235,7 +235,10 @@ function randomRequest(r: Rng): { url: string; init: RequestInit; authed: boolea
     path = path.replace('{id}', r.next() < 0.6 ? r.pick(['seed01', 'seed02']) : r.pick(IDS))
   const params: string[] = []
   for (let i = r.int(4); i > 0; i--) params.push(`${r.pick(QUERY_KEYS)}=${r.pick(WEIRD)}`)
-  const url = `http://local${path}${params.length ? `?${params.join('&')}` : ''}`
+  // Every 23rd request names a foreign host (DNS rebinding); the rest the daemon's own. Not drawn
+  // from the generator, so a seed keeps producing the requests it always did.
+  const host = n % 23 === 7 ? (n % 2 === 0 ? 'evil.example' : '127.0.0.1.nip.io') : 'localhost'
+  const url = `http://${host}${path}${params.length ? `?${params.join('&')}` : ''}`
   const method = real ? real[0] : r.pick(METHODS)
   const headers: Record<string, string> = {}
   const type = r.pick(TYPES)
@@ -289,7 +292,7 @@ describe('fuzzing every route', () => {
     const failures: string[] = []
     const t0 = performance.now()
     for (let i = 0; i < count; i++) {
-      const { url, init, authed } = randomRequest(r)
+      const { url, init, authed } = randomRequest(r, i)
       const app = authed || r.next() < 0.85 ? open : guarded
       let status: number
       let text = ''

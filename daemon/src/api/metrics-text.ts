@@ -1,3 +1,4 @@
+import { secrets } from '../scenario/secrets.ts'
 import type { StrayErrors } from '../service/last-resort.ts'
 import type { RunManager } from '../service/run-manager.ts'
 
@@ -20,6 +21,11 @@ export function daemonMetricsText(manager: RunManager, stray?: StrayErrors): str
     '# HELP iotload_max_runs Runs this daemon executes at once (--max-runs).',
     '# TYPE iotload_max_runs gauge',
     `iotload_max_runs ${manager.maxRuns}`,
+    // What every response and log line is scrubbed of: it must follow the active runs, never the
+    // requests seen before (a refused request registers nothing).
+    '# HELP iotload_daemon_redacted_values Secret values responses and logs are scrubbed of now.',
+    '# TYPE iotload_daemon_redacted_values gauge',
+    `iotload_daemon_redacted_values ${secrets.size}`,
   )
   if (stray)
     lines.push(

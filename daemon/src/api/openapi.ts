@@ -88,6 +88,13 @@ export function openApiDocument(
             : {}),
       }
     }
+    // The browser guard answers these on every route but the public ones (see docs/security.md).
+    if (!r.public) {
+      responses['403'] ??= { description: 'an Origin header of a web page not listed with --allowed-origin' }
+      responses['421'] ??= {
+        description: 'a Host header that is not loopback, the bound address or an --allowed-host',
+      }
+    }
     op.responses = responses
     if (secured && r.public) op.security = []
     paths[r.path] ??= {}

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
+import { resolve } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { createApp } from '../api/app.ts'
@@ -16,6 +17,8 @@ import { SqliteStore } from '../store/sqlite-store.ts'
 import { combinedMetrics } from '../telemetry/daemon-metrics.ts'
 import { daemonTelemetry } from '../telemetry/run-telemetry.ts'
 import { EXIT } from './exit-codes.ts'
+import { type LimitFlags, limitsFrom } from './limit-flags.ts'
+import { remotePolicy, type TrustPolicy } from '../scenario/trust-policy.ts'
 import { installLastResortHandlers } from '../service/last-resort.ts'
 
 /** Port the daemon listens on unless `--port` / IOTLOAD_PORT say otherwise. */
@@ -24,7 +27,7 @@ export const DEFAULT_PORT = 7878
 export const MIN_TOKEN_LENGTH = 16
 
 /** `iotload daemon` flags (strings as parsed; each falls back to its IOTLOAD_* variable). */
-export interface DaemonFlags {
+export type DaemonFlags = {
   db: string
   /** @default IOTLOAD_HOST or 127.0.0.1 */
   host?: string | undefined
@@ -38,8 +41,18 @@ export interface DaemonFlags {
   pluginAllow?: string | undefined
   /** Redis URL of a cluster to join (docs/cluster.md). @default IOTLOAD_CLUSTER_URL */
   cluster?: string | undefined
+  /** Directory submitted scenarios may load `bridge.transform.module` from. @default IOTLOAD_TRANSFORM_DIR, none */
+  transformDir?: string | undefined
+  /** Directory submitted scenarios may read `${file:…}` and TLS files from. @default IOTLOAD_SECRETS_DIR, none */
+  secretsDir?: string | undefined
+  /** Comma-separated variables `${env:…}` may read besides IOTLOAD_SECRET_*. @default IOTLOAD_ALLOW_SECRET_ENV */
+  secretEnv?: string | undefined
+  /** Comma-separated Host names accepted besides loopback ones. @default IOTLOAD_ALLOWED_HOSTS */
+  allowedHost?: string | undefined
+  /** Comma-separated origins of web pages that may call the API. @default IOTLOAD_ALLOWED_ORIGINS */
+  allowedOrigin?: string | undefined
   verbose?: boolean | undefined
-}
+} & LimitFlags
 
 /** Hooks the OpenTelemetry package can supply. */
 export interface DaemonHooks {
@@ -56,6 +69,25 @@ function intSetting(value: string, name: string, min: number, max: number): numb
   if (!/^\d+$/.test(value.trim()) || n < min || n > max)
     throw new Error(`${name} must be an integer from ${min} to ${max}, got '${value}'`)
   return n
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+}
+
+function existingDir(path: string | undefined, flag: string): string | undefined {
+  if (path === undefined || path === '') return undefined
+  let st: ReturnType<typeof statSync>
+  try {
+    st = statSync(path)
+  } catch (err) {
+    throw new Error(`${flag} '${path}': ${(err as NodeJS.ErrnoException).code ?? err}`)
+  }
+  if (!st.isDirectory()) throw new Error(`${flag} '${path}' is not a directory`)
+  return resolve(path)
 }
 
 function readToken(flags: DaemonFlags, env: NodeJS.ProcessEnv): string | undefined {
@@ -98,11 +130,19 @@ export async function daemonCommand(
   let port: number
   let maxRuns: number
   let token: string | undefined
+  let policy: TrustPolicy
   try {
     host = flags.host ?? env.IOTLOAD_HOST ?? '127.0.0.1'
     port = intSetting(flags.port ?? env.IOTLOAD_PORT ?? String(DEFAULT_PORT), '--port', 0, 65535)
     maxRuns = intSetting(flags.maxRuns ?? env.IOTLOAD_MAX_RUNS ?? '4', '--max-runs', 0, 1000)
     token = readToken(flags, env)
+    policy = remotePolicy({
+      allowPlugins: list(flags.pluginAllow ?? env.IOTLOAD_PLUGIN_ALLOW),
+      transformDir: existingDir(flags.transformDir ?? env.IOTLOAD_TRANSFORM_DIR, '--transform-dir'),
+      secretsDir: existingDir(flags.secretsDir ?? env.IOTLOAD_SECRETS_DIR, '--secrets-dir'),
+      secretEnv: list(flags.secretEnv ?? env.IOTLOAD_ALLOW_SECRET_ENV),
+      limits: limitsFrom(flags, env),
+    })
   } catch (err) {
     return fail((err as Error).message)
   }
@@ -111,10 +151,7 @@ export async function daemonCommand(
       `refusing to listen on ${host} without a token: anyone who can reach it could start load against your brokers. Set IOTLOAD_TOKEN or --token-file, or bind 127.0.0.1`,
     )
   if (token) secrets.add(token)
-  const allow = (flags.pluginAllow ?? env.IOTLOAD_PLUGIN_ALLOW ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
+  const allow = [...policy.allowPlugins]
 
   let store: SqliteStore
   try {
@@ -141,7 +178,7 @@ export async function daemonCommand(
     logger,
     maxRuns,
     env,
-    allowPlugins: allow,
+    policy,
     telemetryFor: hooks.telemetryFor ?? otel.forRun,
   }
   // Cluster mode (docs/cluster.md): submissions become cluster runs this daemon coordinates.
@@ -158,6 +195,9 @@ export async function daemonCommand(
       ...(env.IOTLOAD_PLUGIN_DIR ? { prefix: env.IOTLOAD_PLUGIN_DIR } : {}),
     }),
     ...(token ? { token } : {}),
+    allowedHosts: list(flags.allowedHost ?? env.IOTLOAD_ALLOWED_HOSTS),
+    allowedOrigins: list(flags.allowedOrigin ?? env.IOTLOAD_ALLOWED_ORIGINS),
+    boundHost: host,
     metrics: hooks.metrics ?? combinedMetrics(otel.metrics, () => daemonMetricsText(manager, stray)),
   })
 
@@ -180,6 +220,8 @@ export async function daemonCommand(
     auth: token ? 'bearer' : 'none',
     maxRuns,
     db: flags.db,
+    ...(policy.transformDir ? { transformDir: policy.transformDir } : {}),
+    ...(policy.secretsDir ? { secretsDir: policy.secretsDir } : {}),
   })
   if (manager instanceof ClusterRunManager) {
     try {

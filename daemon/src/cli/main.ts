@@ -4,6 +4,8 @@ import { loadScenarioFile } from '../scenario/load-scenario.ts'
 import { defaultDbPath } from './default-paths.ts'
 import { EXIT } from './exit-codes.ts'
 import { PLUGINS_USAGE, pluginsCommand } from './plugins-command.ts'
+import { type LimitFlags, limitsFrom } from './limit-flags.ts'
+import { localPolicy } from '../scenario/trust-policy.ts'
 import { quickstart } from './quickstart.ts'
 import { reportStartupError, runResolved } from './run-command.ts'
 
@@ -15,8 +17,13 @@ usage:
   iotload quickstart [--db path]     embedded MQTT broker + bridge + consumer, no services needed
 ${PLUGINS_USAGE}
   iotload daemon [--host 127.0.0.1] [--port 7878] [--db path] [--token-file f] [--max-runs 4] [--plugin-allow pkg,…]
+                 [--transform-dir DIR] [--secrets-dir DIR] [--secret-env NAME,…]
+                 [--allowed-host name,…] [--allowed-origin https://ui:port,…]
                                      [--cluster redis://host:6379]  join a cluster (docs/cluster.md)
-                                     REST API (docs/rest-api.md); non-loopback binds need IOTLOAD_TOKEN or --token-file
+                                     REST API (docs/rest-api.md, docs/security.md); non-loopback binds need a token
+
+limits (run and daemon; a scenario cannot raise them):
+  --max-rate 5000000/s  --max-devices 1000000  --max-run-time 168h  --max-payload-bytes 1048576
 
 Scenario fields can be overridden by environment: IOTLOAD_PRODUCER_DEVICES=2000, IOTLOAD_BROKER_URL=…
 With no scenario file (iotload run -), the scenario comes from IOTLOAD_* variables alone.
@@ -44,6 +51,15 @@ export async function main(argv: string[]): Promise<number> {
         'max-runs': { type: 'string' },
         'plugin-allow': { type: 'string' },
         cluster: { type: 'string' },
+        'transform-dir': { type: 'string' },
+        'secrets-dir': { type: 'string' },
+        'secret-env': { type: 'string' },
+        'allowed-host': { type: 'string' },
+        'allowed-origin': { type: 'string' },
+        'max-rate': { type: 'string' },
+        'max-devices': { type: 'string' },
+        'max-run-time': { type: 'string' },
+        'max-payload-bytes': { type: 'string' },
       },
     })
   } catch (err) {
@@ -72,11 +88,25 @@ export async function main(argv: string[]): Promise<number> {
     return values.help ? EXIT.ok : EXIT.badInput
   }
   const logger = createLogger(verbose ? { level: 'debug' } : {})
+  const opt = (v: unknown) => (typeof v === 'string' ? v : undefined)
+  const limitFlags: LimitFlags = {
+    maxRate: opt(values['max-rate']),
+    maxDevices: opt(values['max-devices']),
+    maxRunTime: opt(values['max-run-time']),
+    maxPayloadBytes: opt(values['max-payload-bytes']),
+  }
   switch (command) {
     case 'run': {
       const file = rest[0]
       if (!file) {
         write(`error: run needs a scenario file (or '-' for environment-only)\n`)
+        return EXIT.badInput
+      }
+      let limits: ReturnType<typeof limitsFrom>
+      try {
+        limits = limitsFrom(limitFlags, process.env)
+      } catch (err) {
+        write(`error: ${(err as Error).message}\n`)
         return EXIT.badInput
       }
       const clusterUrl = typeof values.cluster === 'string' ? values.cluster : process.env.IOTLOAD_CLUSTER_URL
@@ -95,11 +125,12 @@ export async function main(argv: string[]): Promise<number> {
       }
       let resolved: Awaited<ReturnType<typeof loadScenarioFile>>
       try {
+        const policy = localPolicy(limits)
         if (file === '-') {
           const { resolveScenario } = await import('../scenario/load-scenario.ts')
-          resolved = await resolveScenario({})
+          resolved = await resolveScenario({}, { policy })
         } else {
-          resolved = await loadScenarioFile(file)
+          resolved = await loadScenarioFile(file, { policy })
         }
       } catch (err) {
         return reportStartupError(err, verbose, write)
@@ -131,6 +162,12 @@ export async function main(argv: string[]): Promise<number> {
           maxRuns: str(values['max-runs']),
           pluginAllow: str(values['plugin-allow']),
           cluster: str(values.cluster),
+          transformDir: str(values['transform-dir']),
+          secretsDir: str(values['secrets-dir']),
+          secretEnv: str(values['secret-env']),
+          allowedHost: str(values['allowed-host']),
+          allowedOrigin: str(values['allowed-origin']),
+          ...limitFlags,
         },
         process.env,
         {},

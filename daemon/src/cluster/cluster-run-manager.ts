@@ -54,7 +54,7 @@ export class ClusterRunManager extends RunManager {
     super(options)
     this.clusterLogger = options.logger
     this.scenarioEnv = scenarioEnv(options.env ?? process.env)
-    this.allowed = options.allowPlugins ?? []
+    this.allowed = [...(options.policy?.allowPlugins ?? [])]
   }
 
   /** Registers in Redis once the daemon listens (the port is then known). */

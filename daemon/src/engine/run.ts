@@ -120,6 +120,8 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
   const execute = async (): Promise<RunSummary> => {
     let error: string | undefined
     secrets.openScope(id)
+    // The scenario's secrets are scrubbed from logs while this run lasts, and forgotten with it.
+    for (const value of resolved.secrets) secrets.add(value, id)
     try {
       store?.createRun({ id, name: s.name, scenario: resolved.redacted, createdAt: Date.now() })
       setStatus('connecting')

@@ -24,7 +24,7 @@ async function importModule(specifier: string, name: string, pkg: string): Promi
       message.includes(pkg)
     ) {
       throw new PluginLoadError(
-        `unknown broker plugin '${name}': package ${pkg} is not installed (iotload plugins install ${pkg}; 'iotload plugins' lists installed ones)`,
+        `unknown broker plugin '${name}': package ${pkg} is not installed (iotload plugins install ${pkg}, or npm install ${pkg} beside the daemon; 'iotload plugins' lists installed ones)`,
         { source: 'plugins', cause: err },
       )
     }

@@ -2,7 +2,6 @@ import { readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { loadScenarioFile } from './load-scenario.ts'
-import { SecretRegistry } from './secrets.ts'
 
 const dir = fileURLToPath(new URL('../../../examples/', import.meta.url))
 const examples = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f))
@@ -15,7 +14,6 @@ describe('examples/', () => {
   it.each(examples)('%s resolves against the schema and its plugin', async (file) => {
     const resolved = await loadScenarioFile(`${dir}${file}`, {
       env: { AMQP_PASSWORD: 'guest' },
-      secrets: new SecretRegistry(),
     })
     expect(resolved.scenario.producer.devices).toBeGreaterThan(0)
   })

@@ -1,7 +1,6 @@
 import { ConfigError, PluginLoadError } from '@iotload/sdk'
 import { describe, expect, it } from 'vitest'
 import { resolveScenario } from './load-scenario.ts'
-import { SecretRegistry } from './secrets.ts'
 
 const base = () => ({
   broker: { plugin: 'mqtt', url: 'mqtt://127.0.0.1:1883' },
@@ -10,7 +9,7 @@ const base = () => ({
 
 async function errorOf(raw: unknown, env: NodeJS.ProcessEnv = {}): Promise<ConfigError | PluginLoadError> {
   try {
-    await resolveScenario(raw, { env, secrets: new SecretRegistry() })
+    await resolveScenario(raw, { env })
   } catch (err) {
     if (err instanceof ConfigError || err instanceof PluginLoadError) return err
     throw err
@@ -79,7 +78,6 @@ describe('resolveScenario', () => {
         IOTLOAD_SLO_E2E_P99: '10ms',
         IOTLOAD_PRODUCER_TYPO: 'x',
       },
-      secrets: new SecretRegistry(),
     })
     expect(r.scenario.producer.devices).toBe(2000)
     expect((r.broker.config as { version: string }).version).toBe('3.1.1')
@@ -98,23 +96,21 @@ describe('resolveScenario', () => {
           IOTLOAD_PRODUCER_RATE: '2/s',
           IOTLOAD_PRODUCER_DURATION: '1s',
         },
-        secrets: new SecretRegistry(),
       },
     )
     expect(r.scenario.producer.devices).toBe(3)
   })
 
-  it('resolves ${env:…} secrets, keeps only the reference in the redacted copy, and registers the value', async () => {
-    const secrets = new SecretRegistry()
+  it('resolves ${env:…} secrets, keeps only the reference in the redacted copy, and returns the value as a secret', async () => {
     const s = {
       ...base(),
       broker: { ...base().broker, auth: { username: 'dev-{device}', password: '${env:MQTT_PW}' } },
     }
-    const r = await resolveScenario(s, { env: { MQTT_PW: 's3cret-value' }, secrets })
+    const r = await resolveScenario(s, { env: { MQTT_PW: 's3cret-value' } })
     expect(r.scenario.broker.auth?.password).toBe('s3cret-value')
     expect(JSON.stringify(r.redacted)).not.toContain('s3cret-value')
     expect(JSON.stringify(r.redacted)).toContain('${env:MQTT_PW}')
-    expect(secrets.scrub('login with s3cret-value failed')).toBe('login with [redacted] failed')
+    expect(r.secrets).toEqual(['s3cret-value'])
   })
 
   it('redacts literal passwords and URL credentials', async () => {
@@ -126,7 +122,7 @@ describe('resolveScenario', () => {
         auth: { password: 'literal-pw' },
       },
     }
-    const r = await resolveScenario(s, { env: {}, secrets: new SecretRegistry() })
+    const r = await resolveScenario(s, { env: {} })
     const text = JSON.stringify(r.redacted)
     expect(text).not.toContain('literal-pw')
     expect(text).not.toContain('hunter22')

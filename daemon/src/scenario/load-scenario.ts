@@ -8,13 +8,19 @@ import {
 } from '@iotload/sdk'
 import { parse as parseYaml } from 'yaml'
 import { loadPlugin } from '../plugins/loader.ts'
+import { resolveAllowedPath } from './allowed-files.ts'
 import { applyEnvOverrides } from './env-overrides.ts'
+import { checkLimits } from './limits.ts'
 import { compilePayloadTemplate } from './payload-template.ts'
+import { checkScenarioPlugins } from './plugin-policy.ts'
 import { redactScenario } from './redact.ts'
+import { resolveReferences } from './references.ts'
 import { type Scenario, scenarioSchema } from './schema.ts'
-import { resolveSecrets, SecretRegistry, secrets as processSecrets } from './secrets.ts'
 import { parseSlo, type SloThreshold } from './slo.ts'
 import { compileTextTemplate, templateToFilter } from './text-template.ts'
+import { inlineTlsFiles } from './tls-files.ts'
+import { localPolicy, type TrustPolicy } from './trust-policy.ts'
+import { secretFieldPaths } from './zod-walk.ts'
 import { configErrorFrom } from './zod-errors.ts'
 
 /** A broker section with its plugin loaded and its config validated by that plugin. */
@@ -39,13 +45,18 @@ export interface ResolvedScenario {
   consumerFilter: string
   /** Environment variables that were applied, and IOTLOAD_* ones that matched no field. */
   env: { applied: Array<{ env: string; path: string }>; unknown: string[] }
+  /**
+   * Secret values the scenario holds (resolved references, literals under secret-looking keys,
+   * private keys). Registered for log scrubbing by the run, in its scope, once it starts.
+   */
+  secrets: string[]
 }
 
 /** Options for `resolveScenario`. */
 export interface ResolveOptions {
   env?: NodeJS.ProcessEnv
-  /** Where secrets are registered for log scrubbing. @default the process-wide registry */
-  secrets?: SecretRegistry
+  /** Who sent the scenario, and so what it may read and load. @default localPolicy() (the CLI) */
+  policy?: TrustPolicy
 }
 
 function asObject(value: unknown, what: string): Record<string, unknown> {
@@ -103,17 +114,37 @@ function checkTemplates(s: Scenario, seed: number): void {
   }
 }
 
+async function checkTransformModule(s: Scenario, policy: TrustPolicy): Promise<void> {
+  const t = s.bridge?.transform
+  if (!t || t === 'passthrough' || !('module' in t)) return
+  // The run imports exactly the file checked here: its real path, symlinks resolved.
+  t.module = await resolveAllowedPath(t.module, policy, 'transform', 'bridge.transform.module')
+}
+
+function bridgeBrokerOf(raw: Record<string, unknown>): Record<string, unknown> | undefined {
+  const b = raw.bridge
+  if (b === null || typeof b !== 'object' || Array.isArray(b)) return undefined
+  const broker = (b as Record<string, unknown>).broker
+  return broker !== null && typeof broker === 'object' && !Array.isArray(broker)
+    ? (broker as Record<string, unknown>)
+    : undefined
+}
+
 /**
  * Turns a raw scenario (parsed YAML/JSON, or `{}` when configured purely by environment) into a
- * ResolvedScenario: env overrides, redaction, secret references, core and plugin validation,
- * template checks. Throws ConfigError (path-qualified) or PluginLoadError; nothing has started.
+ * ResolvedScenario under the sender's policy: plugin names, env overrides, redaction, secret
+ * references, TLS files, core and plugin validation, limits, template and transform checks.
+ * Throws ConfigError (path-qualified) or PluginLoadError; nothing has started and nothing was
+ * registered anywhere.
  */
 export async function resolveScenario(
   input: unknown,
   options: ResolveOptions = {},
 ): Promise<ResolvedScenario> {
   const env = options.env ?? process.env
+  const policy = options.policy ?? localPolicy()
   const raw = asObject(input, 'the scenario')
+  if (policy.origin === 'remote') checkScenarioPlugins(raw, policy.allowPlugins)
   const brokerRaw = asObject(raw.broker, 'broker')
   const pluginName = env.IOTLOAD_BROKER_PLUGIN ?? brokerRaw.plugin
   if (typeof pluginName !== 'string' || pluginName === '')
@@ -124,23 +155,49 @@ export async function resolveScenario(
     [{ schema: scenarioSchema }, { schema: plugin.configSchema, prefix: ['broker'] }],
     env,
   )
+  const bridgePluginName = bridgeBrokerOf(raw)?.plugin
+  const bridgePlugin =
+    typeof bridgePluginName === 'string' && bridgePluginName !== ''
+      ? await loadPlugin(bridgePluginName)
+      : undefined
 
   const redacted = redactScenario(raw)
-  const resolved = resolveSecrets(raw, options.secrets ?? processSecrets, env) as Record<string, unknown>
+  const refs = await resolveReferences(raw, {
+    policy,
+    env,
+    secretPaths: [
+      ...secretFieldPaths(plugin.configSchema, ['broker']),
+      ...(bridgePlugin ? secretFieldPaths(bridgePlugin.configSchema, ['bridge', 'broker']) : []),
+    ],
+  })
+  const resolved = refs.value as Record<string, unknown>
+  await inlineTlsFiles(resolved.broker, 'broker', policy, refs.secrets)
+  await inlineTlsFiles(bridgeBrokerOf(resolved), 'bridge.broker', policy, refs.secrets)
   const parsed = scenarioSchema.safeParse(resolved)
   if (!parsed.success) throw configErrorFrom(parsed.error)
   const scenario = parsed.data
+  checkLimits(scenario, policy.limits)
 
   const broker = await resolveBroker(scenario.broker, 'broker')
   const bridgeBroker = scenario.bridge?.broker
     ? await resolveBroker(scenario.bridge.broker, 'bridge.broker')
     : undefined
   checkTemplates(scenario, scenario.run.seed)
+  await checkTransformModule(scenario, policy)
   const slo = parseSlo(scenario.slo)
   const measuredTopic = scenario.bridge ? scenario.bridge.to : scenario.producer.topic
   const consumerWildcard = (bridgeBroker ?? broker).wildcard.single
   const consumerFilter = scenario.consumer.topic ?? templateToFilter(measuredTopic, consumerWildcard)
-  return { scenario, redacted, broker, bridgeBroker, slo, consumerFilter, env: applied }
+  return {
+    scenario,
+    redacted,
+    broker,
+    bridgeBroker,
+    slo,
+    consumerFilter,
+    env: applied,
+    secrets: [...new Set(refs.secrets)],
+  }
 }
 
 /** Parses YAML or JSON text (JSON is YAML) into a raw scenario. */
@@ -168,5 +225,3 @@ export async function loadScenarioFile(
   }
   return resolveScenario(parseScenarioText(text, path), options)
 }
-
-export { SecretRegistry }

@@ -1,4 +1,4 @@
-import { SECRET_KEY } from './secrets.ts'
+import { redactUrlPasswords, SECRET_KEY } from './secrets.ts'
 
 const REFERENCE = /^\$\{(env|file):[^}]+\}$/
 
@@ -8,7 +8,7 @@ const REFERENCE = /^\$\{(env|file):[^}]+\}$/
  * Apply it to the scenario *before* references are resolved.
  */
 export function redactScenario(raw: unknown): unknown {
-  if (typeof raw === 'string') return raw.replace(/(\/\/[^:/@\s]+:)[^@/\s]+@/g, '$1[redacted]@')
+  if (typeof raw === 'string') return redactUrlPasswords(raw)
   if (Array.isArray(raw)) return raw.map(redactScenario)
   if (raw !== null && typeof raw === 'object') {
     const out: Record<string, unknown> = {}

@@ -2,6 +2,7 @@ import { authSchema, durationMsSchema, rateSchema } from '@iotload/sdk'
 import { bridgeConfigSchema } from '@iotload/ipaas-bridge'
 import { z } from 'zod'
 import { externalMetadataSchema } from '../engine/external-metadata.ts'
+import { MAX_NAME_LENGTH } from './trust-policy.ts'
 
 /** `broker:`: `plugin` and `auth` are the daemon's; every other key belongs to the plugin's schema. */
 export const brokerSectionSchema = z.looseObject({
@@ -17,7 +18,7 @@ const qosSchema = z.union([z.literal(0), z.literal(1), z.literal(2)])
 export const producerSchema = z
   .object({
     /** Number of emulated devices. */
-    devices: z.number().int().min(1).max(1_000_000),
+    devices: z.number().int().min(1).max(1e9),
     /** Index of the first device (`{device}` values are firstDevice … firstDevice+devices-1). @default 0 */
     firstDevice: z.number().int().min(0).default(0),
     /** Messages per second per device, e.g. `10/s`. Give this or `totalRate`. */
@@ -33,12 +34,7 @@ export const producerSchema = z
     /** Payload template: an object (rendered as JSON) or a string. */
     payload: z.union([z.string(), z.record(z.string(), z.unknown())]).default({ value: '{float:0:100:2}' }),
     /** Binary mode: opaque body size in bytes (random, generated once); otherwise the rendered payload. */
-    payloadSize: z
-      .number()
-      .int()
-      .min(0)
-      .max(16 * 1024 * 1024)
-      .optional(),
+    payloadSize: z.number().int().min(0).max(1e9).optional(),
     /** `json` adds an `iotload` member; `binary` prepends a fixed header. @default 'json' */
     envelope: z.enum(['json', 'binary']).default('json'),
     /** Delivery level requested from the broker. @default 0 */
@@ -112,7 +108,7 @@ export const sloSchema = z.record(z.string(), z.union([z.string(), z.number()]))
 export const scenarioSchema = z
   .object({
     /** Free text shown in reports. @default 'scenario' */
-    name: z.string().min(1).default('scenario'),
+    name: z.string().min(1).max(MAX_NAME_LENGTH).default('scenario'),
     broker: brokerSectionSchema,
     producer: producerSchema,
     consumer: consumerSchema.default({

@@ -37,9 +37,13 @@ describe('SecretRegistry', () => {
     expect(r.size).toBe(0)
   })
 
-  it('redacts the password of a URL it has never seen', () => {
+  it('redacts the password of a URL it has never seen, with or without a user', () => {
     expect(new SecretRegistry().scrub('redis://user:hunter2@host:6379')).toBe(
       'redis://user:[redacted]@host:6379',
     )
+    expect(new SecretRegistry().scrub('mqtt://:NoUserPw77@127.0.0.1:1883')).toBe(
+      'mqtt://:[redacted]@127.0.0.1:1883',
+    )
+    expect(new SecretRegistry().scrub('http://127.0.0.1:7878/v1/runs')).toBe('http://127.0.0.1:7878/v1/runs')
   })
 })

@@ -1,4 +1,5 @@
 import { ConfigError } from '@iotload/sdk'
+import { SECRET_KEY } from './secrets.ts'
 
 /** Variables a topic, client id or credential template may use. */
 export interface TextVars {
@@ -6,33 +7,63 @@ export interface TextVars {
   run: string
 }
 
-const PLACEHOLDER = /\{([a-zA-Z]+)\}/g
+/** `{{` and `}}` are literal braces; `{name}` is a placeholder; any other brace is literal. */
+const TOKEN = /\{\{|\}\}|\{([a-zA-Z]+)\}/g
 const ALLOWED = new Set(['device', 'run'])
+
+type Part = string | { name: 'device' | 'run' }
+
+/** Splits a template into literal text and placeholders; throws ConfigError on an unknown one. */
+function parse(template: string, path: string): Part[] {
+  const parts: Part[] = []
+  let literal = ''
+  let last = 0
+  for (const m of template.matchAll(TOKEN)) {
+    literal += template.slice(last, m.index)
+    last = m.index + m[0].length
+    if (m[0] === '{{' || m[0] === '}}') {
+      literal += m[0][0]
+      continue
+    }
+    const name = m[1]!
+    if (!ALLOWED.has(name)) {
+      // A password may contain braces: never echo a fragment of a secret field.
+      const what = SECRET_KEY.test(path.split('.').pop() ?? '')
+        ? 'an unknown placeholder'
+        : `unknown placeholder {${name}}`
+      throw new ConfigError(path, `${what}; allowed: {device}, {run}; write {{ and }} for literal braces`)
+    }
+    if (literal) parts.push(literal)
+    literal = ''
+    parts.push({ name: name as 'device' | 'run' })
+  }
+  literal += template.slice(last)
+  if (literal) parts.push(literal)
+  return parts
+}
 
 /**
  * Compiles `devices/{device}/telemetry` once into a renderer. Unknown placeholders are a
- * ConfigError naming the field, so a typo like `{devce}` never reaches the broker.
+ * ConfigError naming the field, so a typo like `{devce}` never reaches the broker; `{{` and `}}`
+ * stand for literal braces (a password such as `p{{x}}w` is `p{x}w`).
  */
 export function compileTextTemplate(template: string, path: string): (vars: TextVars) => string {
-  for (const m of template.matchAll(PLACEHOLDER)) {
-    if (!ALLOWED.has(m[1]!)) {
-      throw new ConfigError(path, `unknown placeholder {${m[1]}}; allowed: {device}, {run}`)
-    }
+  const parts = parse(template, path)
+  if (parts.every((p) => typeof p === 'string')) {
+    const constant = parts.join('')
+    return () => constant
   }
-  if (!template.includes('{')) return () => template
-  const parts = template.split(PLACEHOLDER)
-  // split with a capture group alternates literal, name, literal, name, …
   return (vars) => {
     let out = ''
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i]!
-      out += i % 2 === 0 ? p : p === 'device' ? String(vars.device) : vars.run
-    }
+    for (const p of parts)
+      out += typeof p === 'string' ? p : p.name === 'device' ? String(vars.device) : vars.run
     return out
   }
 }
 
 /** Turns a topic template into a subscription filter: each `{…}` level becomes the single-level wildcard. */
 export function templateToFilter(template: string, singleLevelWildcard: string): string {
-  return template.replace(/\{[a-zA-Z]+\}/g, singleLevelWildcard)
+  let out = ''
+  for (const p of parse(template, 'topic')) out += typeof p === 'string' ? p : singleLevelWildcard
+  return out
 }

@@ -1,3 +1,4 @@
+import { isSecretField } from '@iotload/sdk'
 import type { z } from 'zod'
 
 interface Def {
@@ -46,6 +47,30 @@ export function leafPaths(schema: z.ZodType, prefix: string[] = []): string[][] 
     const sub = objectShape(child)
     if (sub) out.push(prefix.concat(k), ...leafPaths(child, prefix.concat(k)))
     else out.push(prefix.concat(k))
+  }
+  return out
+}
+
+function markedAlongWrappers(schema: z.ZodType): boolean {
+  let s = schema
+  for (let i = 0; i < 20; i++) {
+    if (isSecretField(s)) return true
+    const def = defOf(s)
+    const next = def.innerType ?? (def.type === 'pipe' ? def.in : undefined)
+    if (!next) return false
+    s = next
+  }
+  return false
+}
+
+/** Paths of the fields a plugin marked with `secretField`, e.g. `['curve','serverSecretKey']`. */
+export function secretFieldPaths(schema: z.ZodType, prefix: string[] = []): string[][] {
+  const shape = objectShape(schema)
+  if (!shape) return []
+  const out: string[][] = []
+  for (const [k, child] of Object.entries(shape)) {
+    if (markedAlongWrappers(child)) out.push(prefix.concat(k))
+    else out.push(...secretFieldPaths(child, prefix.concat(k)))
   }
   return out
 }

@@ -1,41 +1,19 @@
 import { ConfigError } from '@iotload/sdk'
+import {
+  checkScenarioPlugins,
+  isAllowedPluginName,
+  SCOPED_PLUGIN_PACKAGE,
+  SHORT_PLUGIN_NAME,
+} from '../scenario/plugin-policy.ts'
 
-/** A short plugin name as scenarios use it: `mqtt` → @iotload/broker-mqtt. */
-const SHORT = /^[a-z0-9][a-z0-9-]{0,63}$/
-/** The package scope the daemon installs and loads without an allowlist entry. */
-const SCOPED = /^@iotload\/broker-[a-z0-9][a-z0-9-]{0,63}$/
 /** npm package names in general (scoped or not), without a version or a path. */
 const PACKAGE = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]{0,213}$/
 /** A version or range after `@`: semver characters only, so no `file:`, `git+…` or URLs. */
 const VERSION = /^[0-9A-Za-z.^~<>=|*+ -]{1,64}$/
+const SHORT = SHORT_PLUGIN_NAME
+const SCOPED = SCOPED_PLUGIN_PACKAGE
 
-/**
- * Whether a scenario may load this plugin when it arrives over HTTP. The CLI accepts paths and
- * any package; the daemon does not, since importing a module runs its code.
- */
-export function isAllowedPluginName(name: string, allow: readonly string[] = []): boolean {
-  return SHORT.test(name) || SCOPED.test(name) || allow.includes(name)
-}
-
-/** Throws ConfigError unless every `plugin:` of a raw scenario is an allowed name. */
-export function checkScenarioPlugins(raw: unknown, allow: readonly string[] = []): void {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return
-  const r = raw as Record<string, unknown>
-  const check = (section: unknown, path: string) => {
-    if (section === null || typeof section !== 'object' || Array.isArray(section)) return
-    const name = (section as Record<string, unknown>).plugin
-    if (name === undefined) return
-    if (typeof name !== 'string' || !isAllowedPluginName(name, allow))
-      throw new ConfigError(
-        path,
-        'the daemon loads plugins by short name (mqtt), as @iotload/broker-<name>, or from its --plugin-allow list; paths are refused',
-      )
-  }
-  check(r.broker, 'broker.plugin')
-  const bridge = r.bridge
-  if (bridge !== null && typeof bridge === 'object' && !Array.isArray(bridge))
-    check((bridge as Record<string, unknown>).broker, 'bridge.broker.plugin')
-}
+export { checkScenarioPlugins, isAllowedPluginName }
 
 /** A package spec the installer may hand to npm: `{ pkg, version? }`. */
 export interface InstallSpec {

@@ -3,9 +3,9 @@ import { type LiveStatus, newRunId, type RunHandle, startRun } from '../engine/r
 import type { RunTelemetry } from '../engine/telemetry-hooks.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
 import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
+import { remotePolicy, SECRET_ENV_PREFIX, type TrustPolicy } from '../scenario/trust-policy.ts'
 import type { RunRecord, RunStatus, RunStore } from '../store/result-store.ts'
 import { ServiceError } from './errors.ts'
-import { checkScenarioPlugins } from './plugin-names.ts'
 
 /** Options for `RunManager`. */
 export interface RunManagerOptions {
@@ -18,13 +18,14 @@ export interface RunManagerOptions {
   /** Per-run hooks (labelled with the run's id and scenario); wins over `telemetry`. */
   telemetryFor?: (resolved: ResolvedScenario, id: string) => RunTelemetry | undefined
   /**
-   * Environment for `${env:NAME}` references in submitted scenarios. IOTLOAD_* variables are
-   * removed: they configure the daemon itself and must not leak into (or override) client scenarios.
+   * Environment for `${env:NAME}` references in submitted scenarios (the policy decides which
+   * names a scenario may read). IOTLOAD_* variables other than IOTLOAD_SECRET_* are removed: they
+   * configure the daemon itself and must not leak into (or override) client scenarios.
    * @default process.env
    */
   env?: NodeJS.ProcessEnv
-  /** Packages a scenario may name as `plugin:` besides @iotload/broker-*. @default [] */
-  allowPlugins?: string[]
+  /** What submitted scenarios may read, load and ask for. @default remotePolicy() */
+  policy?: TrustPolicy
   /** How long `shutdown()` waits for stopped runs to finish. @default 15000 */
   shutdownTimeoutMs?: number
 }
@@ -38,7 +39,8 @@ const LIVE: RunStatus[] = ['pending', 'connecting', 'running', 'draining']
 
 function daemonScenarioEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(env)) if (!k.startsWith('IOTLOAD_')) out[k] = v
+  for (const [k, v] of Object.entries(env))
+    if (!k.startsWith('IOTLOAD_') || k.startsWith(SECRET_ENV_PREFIX)) out[k] = v
   return out
 }
 
@@ -52,7 +54,8 @@ export class RunManager {
   private readonly active = new Map<string, RunHandle>()
   private readonly logger: Logger
   private readonly env: NodeJS.ProcessEnv
-  private readonly allow: string[]
+  /** What submitted scenarios may read, load and ask for. */
+  readonly policy: TrustPolicy
   private closing = false
 
   constructor(private readonly options: RunManagerOptions) {
@@ -60,7 +63,7 @@ export class RunManager {
     this.maxRuns = options.maxRuns ?? 4
     this.logger = options.logger ?? createLogger()
     this.env = daemonScenarioEnv(options.env ?? process.env)
-    this.allow = options.allowPlugins ?? []
+    this.policy = options.policy ?? remotePolicy()
   }
 
   /** Runs currently executing. */
@@ -71,8 +74,7 @@ export class RunManager {
   /** Validates and starts a raw scenario (parsed JSON/YAML). Resolves once the run is stored. */
   async start(raw: unknown): Promise<{ id: string; status: RunStatus }> {
     if (this.closing) throw new ServiceError('unavailable', 'SHUTTING_DOWN', 'the daemon is shutting down')
-    checkScenarioPlugins(raw, this.allow)
-    const resolved = await resolveScenario(raw, { env: this.env })
+    const resolved = await resolveScenario(raw, { env: this.env, policy: this.policy })
     // Checked after validation so a bad scenario is reported as such even when the daemon is full;
     // no await between this check and startRun, so the limit holds under concurrent requests.
     if (this.closing) throw new ServiceError('unavailable', 'SHUTTING_DOWN', 'the daemon is shutting down')

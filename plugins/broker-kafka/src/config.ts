@@ -1,4 +1,4 @@
-import { durationMsSchema, tlsSchema } from '@iotload/sdk'
+import { durationMsSchema, tlsSchema, tlsSchemeProblem } from '@iotload/sdk'
 import { z } from 'zod'
 
 const hostPort = /^[^\s/,:]+:\d{1,5}$/
@@ -111,6 +111,8 @@ export const kafkaConfigSchema = z
   .superRefine((c, ctx) => {
     if ((c.url === undefined) === (c.brokers === undefined))
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'give exactly one of url or brokers' })
+    const problem = tlsSchemeProblem(c.url, c.tls, ['kafka+ssl'])
+    if (problem) ctx.addIssue({ code: 'custom', path: ['tls'], message: problem })
     if (c.idempotent && c.acks !== -1)
       ctx.addIssue({
         code: 'custom',

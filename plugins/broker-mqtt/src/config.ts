@@ -1,4 +1,4 @@
-import { durationMsSchema, tlsSchema } from '@iotload/sdk'
+import { durationMsSchema, tlsSchema, tlsSchemeProblem } from '@iotload/sdk'
 import { z } from 'zod'
 
 /** The scenario's `broker:` section for `plugin: mqtt` (minus `plugin` and `auth`). */
@@ -28,6 +28,10 @@ export const mqttConfigSchema = z
     tls: tlsSchema.optional(),
   })
   .strict()
+  .superRefine((c, ctx) => {
+    const problem = tlsSchemeProblem(c.url, c.tls, ['mqtts', 'wss', 'ssl', 'tls'])
+    if (problem) ctx.addIssue({ code: 'custom', path: ['tls'], message: problem })
+  })
 
 /** Parsed MQTT plugin config. */
 export type MqttConfig = z.output<typeof mqttConfigSchema>

@@ -1,4 +1,4 @@
-import { tlsSchema } from '@iotload/sdk'
+import { tlsSchema, tlsSchemeProblem } from '@iotload/sdk'
 import { z } from 'zod'
 
 const natsUrl = z
@@ -86,6 +86,12 @@ export const natsConfigSchema = z
   .refine((c) => (c.url === undefined) !== (c.servers === undefined), {
     message: 'give exactly one of url or servers',
     path: ['url'],
+  })
+  .superRefine((c, ctx) => {
+    for (const url of c.servers ?? (c.url ? [c.url] : [])) {
+      const problem = tlsSchemeProblem(url, c.tls, ['tls'])
+      if (problem) return ctx.addIssue({ code: 'custom', path: ['tls'], message: problem })
+    }
   })
 
 /** Parsed `broker:` section of a NATS scenario. */

@@ -1,4 +1,4 @@
-import { durationMsSchema, tlsSchema } from '@iotload/sdk'
+import { durationMsSchema, tlsSchema, tlsSchemeProblem } from '@iotload/sdk'
 import { z } from 'zod'
 
 /** Pulsar subscription types, as the WebSocket API spells them. */
@@ -75,6 +75,10 @@ export const pulsarConfigSchema = z
     tls: tlsSchema.optional(),
   })
   .strict()
+  .superRefine((c, ctx) => {
+    const problem = tlsSchemeProblem(c.url, c.tls, ['wss'])
+    if (problem) ctx.addIssue({ code: 'custom', path: ['tls'], message: problem })
+  })
 
 /** Parsed Pulsar plugin config. */
 export type PulsarConfig = z.output<typeof pulsarConfigSchema>

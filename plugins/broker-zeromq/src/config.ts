@@ -1,3 +1,4 @@
+import { secretField } from '@iotload/sdk'
 import { z } from 'zod'
 
 /** ZeroMQ transports that make sense between iotload roles (`inproc` only within one daemon). */
@@ -8,9 +9,8 @@ const address = z
 const addresses = z.union([address, z.array(address).min(1, 'expected at least one endpoint')])
 
 /** A Z85-encoded CURVE key: 40 characters (32 bytes). */
-const z85Key = z
-  .string()
-  .regex(/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/, 'expected a 40-character Z85 CURVE key')
+const z85Key = () =>
+  z.string().regex(/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/, 'expected a 40-character Z85 CURVE key')
 
 /** Where one role's socket lives: it binds (listens) or connects, never both. */
 export const endpointSchema = z
@@ -45,13 +45,13 @@ export const endpointRoles = ['producer', 'consumer', 'bridge-in', 'bridge-out',
 export const curveSchema = z
   .object({
     /** Public key of the binding side; connecting sockets need it. */
-    serverPublicKey: z85Key.optional(),
+    serverPublicKey: z85Key().optional(),
     /** Secret key of the binding side (secret); binding sockets need it. */
-    serverSecretKey: z85Key.optional(),
+    serverSecretKey: secretField(z85Key()).optional(),
     /** Long-term client public key. @default an ephemeral pair per connection */
-    clientPublicKey: z85Key.optional(),
+    clientPublicKey: z85Key().optional(),
     /** Long-term client secret key (secret). */
-    clientSecretKey: z85Key.optional(),
+    clientSecretKey: secretField(z85Key()).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -1,5 +1,6 @@
 import { durationMsSchema } from '@iotload/sdk'
 import { z } from 'zod'
+import { parseJsonPath } from './json-path.ts'
 
 /**
  * Simulated processing time (the seed's "machine-learning step", leg 5). A bare duration is a
@@ -12,6 +13,22 @@ export const delaySchema = z.union([
   z.object({ distribution: z.literal('normal'), mean: durationMsSchema, stddev: durationMsSchema }).strict(),
   z.object({ distribution: z.literal('exponential'), mean: durationMsSchema }).strict(),
 ])
+
+/** Every `$…` string of a `map:` template must be a JSON path the bridge can compile. */
+function checkMapPaths(value: unknown, path: Array<string | number>, ctx: z.RefinementCtx): void {
+  if (typeof value === 'string') {
+    if (!value.startsWith('$') || value.startsWith('$$')) return
+    try {
+      parseJsonPath(value)
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path, message: (err as Error).message })
+    }
+  } else if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) checkMapPaths(v, [...path, i], ctx)
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) checkMapPaths(v, [...path, k], ctx)
+  }
+}
 
 /**
  * How the bridge turns a telemetry message into the message it republishes. iotload's metadata
@@ -28,7 +45,10 @@ export const delaySchema = z.union([
 export const transformSchema = z
   .union([
     z.literal('passthrough'),
-    z.object({ map: z.record(z.string(), z.unknown()) }).strict(),
+    z
+      .object({ map: z.record(z.string(), z.unknown()) })
+      .strict()
+      .superRefine((t, ctx) => checkMapPaths(t.map, ['map'], ctx)),
     z
       .object({
         module: z.string().min(1),

@@ -63,3 +63,20 @@ export async function loadTlsMaterial(tls: TlsConfig): Promise<TlsMaterial> {
   if (tls.servername !== undefined) material.servername = tls.servername
   return material
 }
+
+/**
+ * The scheme rule every plugin applies: a `tls` section on a plain-text URL is an error, not a
+ * silently unencrypted connection that sends the password in clear. Returns the message, or
+ * undefined when the pair is consistent.
+ * @example tlsSchemeProblem('mqtt://h:1883', {…}, ['mqtts', 'wss', 'ssl', 'tls']) // → 'tls is set but …'
+ */
+export function tlsSchemeProblem(
+  url: string | undefined,
+  tls: unknown,
+  secureSchemes: readonly string[],
+): string | undefined {
+  if (tls === undefined || url === undefined) return undefined
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase()
+  if (scheme === undefined || secureSchemes.includes(scheme)) return undefined
+  return `tls is set but the URL is ${scheme}://, which is not encrypted; use ${secureSchemes.map((s) => `${s}://`).join(' or ')}`
+}

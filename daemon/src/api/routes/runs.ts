@@ -1,3 +1,4 @@
+import type { TrustPolicy } from '../../scenario/trust-policy.ts'
 import type { RunManager } from '../../service/run-manager.ts'
 import { runPercentiles } from '../../service/percentiles.ts'
 import { scenarioSchema } from '../../scenario/schema.ts'
@@ -17,6 +18,17 @@ import {
   seriesResponse,
 } from '../schemas.ts'
 
+function startDescription(policy: TrustPolicy): string {
+  const l = policy.limits
+  const n = (v: number) => v.toLocaleString('en-US')
+  return [
+    'The body is a scenario, as JSON (Content-Type: application/json) or YAML (application/yaml); any other type, or none, is 415.',
+    'It is validated completely (core fields, the plugin config, files and modules it names) before anything starts; a refusal is 400 naming the field.',
+    `Limits of this daemon (raised only by its flags): ${n(l.maxRate)} msg/s in all (--max-rate), ${n(l.maxDevices)} devices or connections (--max-devices), ${n(l.maxRunTimeMs / 3_600_000)} h of duration + warmup + drain (--max-run-time), payloadSize ${n(l.maxPayloadBytes)} bytes (--max-payload-bytes), name 200 characters.`,
+    `Untrusted input: plugins by short name, @iotload/broker-*, or --plugin-allow; bridge.transform.module only inside --transform-dir (${policy.transformDir ? 'set' : 'not set: refused'}); \${file:…} and TLS files only inside --secrets-dir (${policy.secretsDir ? 'set' : 'not set: refused'}); \${env:…} only IOTLOAD_SECRET_* and --secret-env names; references only in broker.auth.*, broker.tls.* and fields a plugin marks secret.`,
+  ].join(' ')
+}
+
 const err = (description: string) => ({ description, schema: errorResponse })
 const E400 = err('invalid path, query or body: `{error: {code, message, path}}`')
 const E404 = err('no run with this id')
@@ -28,8 +40,7 @@ export function runRoutes(register: Register, manager: RunManager): void {
       method: 'post',
       path: '/v1/runs',
       summary: 'Start a run',
-      description:
-        'The body is a scenario, as JSON or as YAML (Content-Type: application/yaml). It is validated completely (core fields and the plugin config) before anything starts.',
+      description: startDescription(manager.policy),
       body: { schema: scenarioSchema, yaml: true },
       responses: {
         201: { description: 'started; poll GET /v1/runs/{id}', schema: runRef },
