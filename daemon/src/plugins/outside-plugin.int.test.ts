@@ -56,10 +56,10 @@ function cli(
   })
 }
 
-async function startDaemon(): Promise<{ proc: ChildProcess; url: string; log: () => string }> {
+async function startDaemon(runtime: string): Promise<{ proc: ChildProcess; url: string; log: () => string }> {
   const proc = spawn(
-    process.execPath,
-    [IOTLOAD_BIN, 'daemon', '--port', '0', '--db', join(work, 'daemon.db')],
+    runtime === 'bun' ? BUN : process.execPath,
+    [IOTLOAD_BIN, 'daemon', '--port', '0', '--db', join(work, `daemon-${runtime}.db`)],
     {
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -95,11 +95,12 @@ function scenario(name: string, topic: string): Record<string, unknown> {
   }
 }
 
-let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined
+const daemons = new Map<string, Awaited<ReturnType<typeof startDaemon>>>()
 let installOutput = ''
 let plugin: Awaited<ReturnType<typeof loadPlugin>> | undefined
 if (redisUp) {
-  daemon = await startDaemon()
+  // Both runtimes serve the same hono app; both start before the plugin exists.
+  for (const runtime of ['node', 'bun']) daemons.set(runtime, await startDaemon(runtime))
   const [packed] = JSON.parse(
     execFileSync('npm', ['pack', EXAMPLE, '--pack-destination', work, '--json'], { encoding: 'utf8' }),
   ) as Array<{ filename: string }>
@@ -110,7 +111,7 @@ if (redisUp) {
 }
 
 afterAll(async () => {
-  daemon?.proc.kill('SIGTERM')
+  for (const d of daemons.values()) d.proc.kill('SIGTERM')
   if (redisUp) {
     const redis = new Redis('redis://127.0.0.1:6379')
     const keys = await redis.keys(`${prefix}*`)
@@ -161,28 +162,33 @@ describe.skipIf(!redisUp)('an outside plugin: Redis Streams, packed and installe
     }, 60_000)
   }
 
-  it('the daemon, started before the install, runs it without a restart, and refuses installs by path', async () => {
-    const url = daemon!.url
-    const post = (path: string, body: unknown) =>
-      fetch(`${url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      })
-    const created = await post('/v1/runs', scenario('redis streams via the daemon', 'daemon'))
-    expect(created.status, await created.clone().text()).toBe(201)
-    const { id } = (await created.json()) as { id: string }
-    let run: { status: string; summary: RunSummary | null } | undefined
-    for (const end = Date.now() + 40_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
-      run = (await (await fetch(`${url}/v1/runs/${id}`)).json()) as typeof run
-      if (run && !['pending', 'connecting', 'running', 'draining'].includes(run.status)) break
-    }
-    expect(run?.status, daemon!.log()).toBe('completed')
-    expect(run?.summary?.streams.e2e?.received).toBe(run?.summary?.streams.e2e?.sent)
-    const listed = (await (await fetch(`${url}/v1/plugins`)).json()) as { plugins: Array<{ name: string }> }
-    expect(listed.plugins.map((p) => p.name)).toContain('redis-streams')
-    // A request may name allowed packages, never files: the operator's CLI installs tarballs.
-    for (const name of [join(work, 'x.tgz'), './x.tgz', 'redis-streams@file:./x.tgz', '@acme/broker-redis'])
-      expect((await post('/v1/plugins', { name })).status, name).toBe(400)
-  }, 60_000)
+  for (const runtime of ['node', 'bun'] as const)
+    it(`the daemon (${runtime}), started before the install, runs it without a restart, and refuses installs by path`, async () => {
+      const daemon = daemons.get(runtime)!
+      const url = daemon.url
+      const post = (path: string, body: unknown) =>
+        fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      const created = await post(
+        '/v1/runs',
+        scenario(`redis streams via the ${runtime} daemon`, `daemon-${runtime}`),
+      )
+      expect(created.status, await created.clone().text()).toBe(201)
+      const { id } = (await created.json()) as { id: string }
+      let run: { status: string; summary: RunSummary | null } | undefined
+      for (const end = Date.now() + 40_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+        run = (await (await fetch(`${url}/v1/runs/${id}`)).json()) as typeof run
+        if (run && !['pending', 'connecting', 'running', 'draining'].includes(run.status)) break
+      }
+      expect(run?.status, daemon.log()).toBe('completed')
+      expect(run?.summary?.streams.e2e?.received).toBe(run?.summary?.streams.e2e?.sent)
+      const listed = (await (await fetch(`${url}/v1/plugins`)).json()) as { plugins: Array<{ name: string }> }
+      expect(listed.plugins.map((p) => p.name)).toContain('redis-streams')
+      // A request may name allowed packages, never files: the operator's CLI installs tarballs.
+      for (const name of [join(work, 'x.tgz'), './x.tgz', 'redis-streams@file:./x.tgz', '@acme/broker-redis'])
+        expect((await post('/v1/plugins', { name })).status, name).toBe(400)
+    }, 60_000)
 })
