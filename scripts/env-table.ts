@@ -20,7 +20,10 @@ export const DAEMON_SETTINGS: Array<[string, string]> = [
     'IOTLOAD_PLUGIN_ALLOW',
     'Comma-separated packages the daemon may install/load besides `@iotload/broker-*`.',
   ],
-  ['IOTLOAD_PLUGIN_DIR', 'npm prefix where `POST /v1/plugins` installs packages.'],
+  [
+    'IOTLOAD_PLUGIN_DIR',
+    'Plugin directory (an npm prefix): `iotload plugins install` and `POST /v1/plugins` install there, runs load from there. Default `~/.local/share/iotload/plugins`.',
+  ],
   [
     'IOTLOAD_TRANSFORM_DIR',
     'Directory scenarios sent to the daemon may load `bridge.transform.module` from (symlinks resolved); refused when unset.',

@@ -27,4 +27,18 @@ export {
   TRACEPARENT,
   usToHrTime,
 } from './trace-context.ts'
-export { createTracing, exporterFromEnv, type Tracing, type TracingOptions } from './tracing.ts'
+export {
+  type ChosenExporter,
+  exporterFromEnv,
+  type OtlpProtocol,
+  otlpProtocol,
+  otlpTracesUrl,
+} from './span-exporter-from-env.ts'
+export {
+  baseServiceName,
+  createTracing,
+  TRACE_ROLES,
+  type TraceRole,
+  type Tracing,
+  type TracingOptions,
+} from './tracing.ts'

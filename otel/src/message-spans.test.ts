@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
-import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createRunTelemetry } from './run-telemetry.ts'
 import { parseTraceparent } from './trace-context.ts'
@@ -16,7 +16,7 @@ let tracing: Tracing
 
 beforeEach(() => {
   exporter = new InMemorySpanExporter()
-  tracing = createTracing({ exporter, simple: true })!
+  tracing = createTracing({ exporter, simple: true, registerGlobal: false })!
 })
 afterEach(async () => {
   await tracing.shutdown()
@@ -79,6 +79,12 @@ describe('per-message spans', () => {
     expect(recv.parentSpanContext?.spanId).toBe(bridge.spanContext().spanId)
     expect(hrToUs(recv.startTime)).toBe(T0 + 2000)
     expect(recv.attributes['iotload.latency_us']).toBe(2000)
+    // One service per role; span names carry templates, never the device's topic.
+    expect(spans.map((x) => `${x.resource.attributes['service.name']}: ${x.name}`)).toEqual([
+      'iotload-producer: send devices/{device}/telemetry',
+      'iotload-bridge: process devices/{device}/telemetry',
+      'iotload-consumer: receive actions/+',
+    ])
   })
 
   it('takes the traceparent from the envelope when the protocol has no headers', () => {

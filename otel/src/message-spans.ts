@@ -2,13 +2,20 @@ import { ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type Tracer } from '
 import type { BridgeForwardInfo, ReceiveInfo, SendInfo, SettleInfo } from './hooks.ts'
 import { MessageSampler, type Sampling } from './sampling.ts'
 import { contextFromTraceparent, formatTraceparent, nowUs, TRACEPARENT, usToHrTime } from './trace-context.ts'
+import type { TraceRole } from './tracing.ts'
 
-/** Span names and attributes of one run. */
+/**
+ * Span names and attributes of one run. Span names use these templates and filters only, never
+ * a per-device topic (that is the `messaging.destination.name` attribute), so a trace UI groups
+ * one operation under one name however many devices there are.
+ */
 export interface MessageSpanLabels {
   run: string
   system: string
   producerDestination: string
   consumerDestination: string
+  /** The bridge's inbound topic template (`bridge.from`). @default producerDestination */
+  bridgeSource?: string
 }
 
 /** Publish spans waiting for their ack; beyond this many, the oldest ends unacknowledged. */
@@ -16,7 +23,8 @@ const MAX_PENDING = 1024
 
 /**
  * Per-message spans: `send` (producer, starts at the message's origin timestamp, ends at the
- * ack), `process` (bridge, hop in → hop out) and `receive` (consumer), one trace per sampled
+ * ack), `process` (bridge, hop in → hop out) and `receive` (consumer), each from its role's
+ * tracer, one trace per sampled
  * message, linked by the W3C `traceparent` the message carries. Unsampled messages cost one
  * comparison in `onSend` and one header lookup downstream.
  */
@@ -24,11 +32,20 @@ export class MessageSpans {
   private readonly sampler: MessageSampler
   private readonly pending = new Map<number, Span>()
 
+  private readonly producer: Tracer
+  private readonly bridge: Tracer
+  private readonly consumer: Tracer
+
+  /** `tracers` gives each role its tracer (its own service name); one tracer serves all three. */
   constructor(
-    private readonly tracer: Tracer,
+    tracers: Tracer | ((role: TraceRole) => Tracer),
     private readonly labels: MessageSpanLabels,
     sampling: Sampling,
   ) {
+    const of = typeof tracers === 'function' ? tracers : () => tracers
+    this.producer = of('producer')
+    this.bridge = of('bridge')
+    this.consumer = of('consumer')
     this.sampler = new MessageSampler(sampling)
   }
 
@@ -36,7 +53,7 @@ export class MessageSpans {
   onSend(info: SendInfo): Record<string, string> | undefined {
     if (!this.sampler.sample(info.tUs)) return undefined
     const l = this.labels
-    const span = this.tracer.startSpan(
+    const span = this.producer.startSpan(
       `send ${l.producerDestination}`,
       {
         kind: SpanKind.PRODUCER,
@@ -44,6 +61,7 @@ export class MessageSpans {
         attributes: {
           'messaging.system': l.system,
           'messaging.operation.type': 'send',
+          'messaging.operation.name': 'send',
           'messaging.destination.name': info.topic,
           'messaging.destination.template': l.producerDestination,
           'iotload.run': l.run,
@@ -81,14 +99,17 @@ export class MessageSpans {
     if (tp === undefined) return undefined
     const parent = contextFromTraceparent(tp)
     if (!parent) return undefined
-    const span = this.tracer.startSpan(
-      `process ${info.inTopic}`,
+    const source = this.labels.bridgeSource ?? this.labels.producerDestination
+    const span = this.bridge.startSpan(
+      `process ${source}`,
       {
         kind: SpanKind.CONSUMER,
         startTime: usToHrTime(info.hopInUs),
         attributes: {
           'messaging.system': this.labels.system,
           'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
+          'messaging.destination.template': source,
           'messaging.destination.name': info.outTopic,
           'iotload.run': this.labels.run,
           'iotload.device': info.dev,
@@ -109,7 +130,7 @@ export class MessageSpans {
     const parent = contextFromTraceparent(tp)
     if (!parent) return
     const m = info.meta
-    const span = this.tracer.startSpan(
+    const span = this.consumer.startSpan(
       `receive ${this.labels.consumerDestination}`,
       {
         kind: SpanKind.CONSUMER,
@@ -117,6 +138,8 @@ export class MessageSpans {
         attributes: {
           'messaging.system': this.labels.system,
           'messaging.operation.type': 'receive',
+          'messaging.operation.name': 'receive',
+          'messaging.destination.subscription.name': this.labels.consumerDestination,
           'messaging.destination.name': info.topic,
           'iotload.run': this.labels.run,
           'iotload.device': m.dev,

@@ -14,6 +14,8 @@ export interface RunTelemetryOptions {
   producerDestination: string
   /** The consumer's filter. @default producerDestination */
   consumerDestination?: string
+  /** The bridge's inbound topic template (`bridge.from`), named in its span. @default producerDestination */
+  bridgeSource?: string
   /** Emulated devices, for the connected-devices gauge. */
   devices: number
   /** Omit for no metrics. */
@@ -46,8 +48,14 @@ export function createRunTelemetry(o: RunTelemetryOptions): RunTelemetryHooks {
   const spans =
     o.tracing && sampling.kind !== 'off'
       ? new MessageSpans(
-          o.tracing.tracer,
-          { run: o.run, system: o.system, producerDestination: o.producerDestination, consumerDestination },
+          o.tracing.tracerFor,
+          {
+            run: o.run,
+            system: o.system,
+            producerDestination: o.producerDestination,
+            consumerDestination,
+            ...(o.bridgeSource ? { bridgeSource: o.bridgeSource } : {}),
+          },
           sampling,
         )
       : undefined

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { setDiagnosticSink } from './diagnostics.ts'
 import { DEFAULT_SAMPLING, parseSampling } from './sampling.ts'
-import { exporterFromEnv, otlpTracesUrl } from './tracing.ts'
+import { exporterFromEnv, otlpTracesUrl } from './span-exporter-from-env.ts'
 
 const seen: string[] = []
 setDiagnosticSink((m) => seen.push(m))
@@ -30,7 +30,7 @@ describe('exporterFromEnv', () => {
   it('is off unless an exporter or an OTLP endpoint is configured', () => {
     expect(exporterFromEnv({})).toBeUndefined()
     expect(exporterFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' })?.target).toBe(
-      'otlp http://127.0.0.1:4318/v1/traces',
+      'otlp http/protobuf http://127.0.0.1:4318/v1/traces',
     )
     expect(exporterFromEnv({ OTEL_TRACES_EXPORTER: 'zipkin' })?.target).toBe(
       'zipkin http://127.0.0.1:9411/api/v2/spans',

@@ -1,15 +1,28 @@
 import type { Tracer } from '@opentelemetry/api'
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
-import { ZipkinExporter } from '@opentelemetry/exporter-zipkin'
-import { resourceFromAttributes } from '@opentelemetry/resources'
+import { context, propagation, trace } from '@opentelemetry/api'
+import { arch, hostname } from 'node:os'
 import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  type Resource,
+  resourceFromAttributes,
+} from '@opentelemetry/resources'
+import { NodeSDK } from '@opentelemetry/sdk-node'
+import {
+  AlwaysOnSampler,
   BatchSpanProcessor,
-  ConsoleSpanExporter,
-  NodeTracerProvider,
   SimpleSpanProcessor,
   type SpanExporter,
-} from '@opentelemetry/sdk-trace-node'
+  type SpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace'
 import { reportDiagnostic } from './diagnostics.ts'
+import { exporterFromEnv } from './span-exporter-from-env.ts'
+
+/** The path roles; each traces under its own service name so a trace UI draws the path. */
+export type TraceRole = 'producer' | 'bridge' | 'consumer'
+export const TRACE_ROLES: readonly TraceRole[] = ['producer', 'bridge', 'consumer']
 
 /** Options for `createTracing`. */
 export interface TracingOptions {
@@ -17,14 +30,22 @@ export interface TracingOptions {
   exporter?: SpanExporter
   /** Export each span at once instead of batching (tests). @default false */
   simple?: boolean
-  /** @default 'iotload' */
+  /** Service name before the role suffix, unless OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES set one. @default 'iotload' */
   serviceName?: string
+  /**
+   * Start `@opentelemetry/sdk-node` and register it as the process's global OpenTelemetry, so
+   * code using `@opentelemetry/api` (a plugin, say) exports through the same pipeline. Only one
+   * live `Tracing` registers at a time. @default true
+   */
+  registerGlobal?: boolean
 }
 
-/** A tracer provider owned by iotload (not registered globally, so it never touches a host's OTel). */
+/** iotload's tracing: one tracer per role, all exporting through one span processor. */
 export interface Tracing {
-  readonly tracer: Tracer
-  /** What the spans go to, for the start-up line: `otlp http://…`, `zipkin http://…`, `custom`. */
+  tracerFor(role: TraceRole): Tracer
+  /** `service.name` of a role's spans: `<OTEL_SERVICE_NAME or iotload>-<role>`. */
+  serviceName(role: TraceRole): string
+  /** What the spans go to, for the start-up line: `otlp grpc http://…`, `zipkin http://…`, `custom`. */
   readonly target: string
   forceFlush(): Promise<void>
   shutdown(): Promise<void>
@@ -32,86 +53,112 @@ export interface Tracing {
 
 type Env = Record<string, string | undefined>
 
-/**
- * Picks the span exporter from the standard variables: `OTEL_TRACES_EXPORTER` = otlp | zipkin |
- * console | none. Unset, tracing is on only if an OTLP endpoint is configured
- * (`OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`), so a plain run pays nothing.
- * Bad values warn through the diagnostic log and fall back to no tracing; nothing throws.
- */
-export function exporterFromEnv(
-  env: Env = process.env,
-): { exporter: SpanExporter; target: string } | undefined {
-  if ((env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return undefined
-  const otlpUrl = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT
-  const chosen = (env.OTEL_TRACES_EXPORTER ?? (otlpUrl ? 'otlp' : 'none')).split(',')[0]!.trim().toLowerCase()
-  try {
-    switch (chosen) {
-      case 'none':
-      case '':
-        return undefined
-      case 'otlp': {
-        const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL
-        // @opentelemetry/exporter-trace-otlp-http speaks OTLP/HTTP with JSON bodies only.
-        if (protocol && protocol !== 'http/json')
-          reportDiagnostic('OTLP protocol not supported by iotload; sending http/json', { protocol })
-        // The URL comes from `env` (the exporter alone would read process.env); headers, timeout
-        // and compression it still reads from OTEL_EXPORTER_OTLP_* itself.
-        const url = otlpTracesUrl(env)
-        const timeout = Number(env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ?? env.OTEL_EXPORTER_OTLP_TIMEOUT)
-        return {
-          exporter: new OTLPTraceExporter({ url, ...(timeout > 0 ? { timeoutMillis: timeout } : {}) }),
-          target: `otlp ${url}`,
-        }
+/** The `Tracing` whose NodeSDK holds the global registration, if any. */
+let globalOwner: object | undefined
+
+/** `service.name` from OTEL_SERVICE_NAME, else OTEL_RESOURCE_ATTRIBUTES, else the fallback. */
+export function baseServiceName(env: Env, fallback = 'iotload'): string {
+  const direct = env.OTEL_SERVICE_NAME?.trim()
+  if (direct) return direct
+  for (const pair of (env.OTEL_RESOURCE_ATTRIBUTES ?? '').split(',')) {
+    const [k, v] = pair.split('=')
+    if (k?.trim() === 'service.name' && v?.trim()) {
+      try {
+        return decodeURIComponent(v.trim())
+      } catch {
+        return v.trim()
       }
-      case 'zipkin': {
-        const url = env.OTEL_EXPORTER_ZIPKIN_ENDPOINT ?? 'http://127.0.0.1:9411/api/v2/spans'
-        return { exporter: new ZipkinExporter({ url, serviceName: 'iotload' }), target: `zipkin ${url}` }
-      }
-      case 'console':
-        return { exporter: new ConsoleSpanExporter(), target: 'console' }
-      default:
-        reportDiagnostic('unknown OTEL_TRACES_EXPORTER; tracing off', { value: chosen })
-        return undefined
     }
-  } catch (err) {
-    reportDiagnostic('trace exporter set-up failed; tracing off', { error: (err as Error).message })
-    return undefined
   }
+  return fallback
 }
 
-/** Signal URL per the spec: the traces endpoint as is, else the base endpoint + `/v1/traces`. */
-export function otlpTracesUrl(env: Env): string {
-  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim()
-  if (traces) return traces
-  const base = (env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || 'http://localhost:4318').replace(/\/+$/, '')
-  return `${base}/v1/traces`
+/**
+ * The process resource: SDK defaults, OTEL_RESOURCE_ATTRIBUTES, host and runtime. Synchronous
+ * attributes only (the host detector's machine id would hold every export until it resolves), and
+ * not the process detector: its command line may hold a secret (a Redis URL with a password).
+ */
+function processResource(env: Env, fallbackName: string | undefined): Resource {
+  const runtime = process.versions.bun ? ['bun', process.versions.bun] : ['nodejs', process.versions.node]
+  return defaultResource()
+    .merge(detectResources({ detectors: [envDetector] }))
+    .merge(
+      resourceFromAttributes({
+        'host.name': hostname(),
+        'host.arch': arch(),
+        'process.pid': process.pid,
+        'process.runtime.name': runtime[0]!,
+        'process.runtime.version': runtime[1]!,
+        'service.name': baseServiceName(env, fallbackName),
+      }),
+    )
 }
 
-/** Creates iotload's tracer provider; undefined when tracing is off. */
+const swallow = (what: string) => (err: unknown) =>
+  reportDiagnostic(what, { error: (err as Error)?.message ?? String(err) })
+
+/**
+ * Sets tracing up from the standard OTEL_* variables with `@opentelemetry/sdk-node`; undefined
+ * when tracing is off. The SDK owns the process resource, the global registration and the one
+ * span processor (batched per OTEL_BSP_*); each role gets a tracer provider on that processor
+ * whose resource differs only in `service.name` (`iotload-producer`, `-bridge`, `-consumer`).
+ */
 export function createTracing(options: TracingOptions = {}, env: Env = process.env): Tracing | undefined {
   const chosen = options.exporter ? { exporter: options.exporter, target: 'custom' } : exporterFromEnv(env)
   if (!chosen) return undefined
-  const processor = options.simple
-    ? new SimpleSpanProcessor(chosen.exporter)
-    : new BatchSpanProcessor(chosen.exporter, { maxQueueSize: 4096, scheduledDelayMillis: 1000 })
-  const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': options.serviceName ?? 'iotload' }),
-    spanProcessors: [processor],
-  })
+  const processor: SpanProcessor = options.simple
+    ? new SimpleSpanProcessor({ exporter: chosen.exporter })
+    : new BatchSpanProcessor({ exporter: chosen.exporter, maxQueueSize: 4096, scheduledDelayMillis: 1000 })
+  const resource = processResource(env, options.serviceName)
+  const base = String(resource.attributes['service.name'])
+  const self = {}
+  let sdk: NodeSDK | undefined
+  if (options.registerGlobal !== false && globalOwner === undefined) {
+    try {
+      sdk = new NodeSDK({
+        resource,
+        autoDetectResources: false,
+        spanProcessors: [processor],
+        metricReaders: [], // iotload's metrics are served to Prometheus by IotloadMetrics
+        logRecordProcessors: [],
+        instrumentations: [],
+      })
+      sdk.start()
+      globalOwner = self
+    } catch (err) {
+      sdk = undefined
+      swallow('OpenTelemetry SDK start failed; iotload traces still export')(err)
+    }
+  }
+  const providers = new Map<TraceRole, TracerProvider>()
+  const tracers = new Map<TraceRole, Tracer>()
+  for (const role of TRACE_ROLES) {
+    const provider = new TracerProvider({
+      resource: resource.merge(resourceFromAttributes({ 'service.name': `${base}-${role}` })),
+      // iotload samples messages itself (IOTLOAD_TRACE_SAMPLE); a span it starts is wanted.
+      sampler: new AlwaysOnSampler(),
+      spanProcessors: [processor],
+    })
+    providers.set(role, provider)
+    tracers.set(role, provider.getTracer('@iotload/otel', '0.1.0'))
+  }
   return {
-    tracer: provider.getTracer('@iotload/otel', '0.1.0'),
+    tracerFor: (role) => tracers.get(role)!,
+    serviceName: (role) => `${base}-${role}`,
     target: chosen.target,
-    forceFlush: () =>
-      provider
-        .forceFlush()
-        .catch((err: unknown) =>
-          reportDiagnostic('trace flush failed', { error: (err as Error)?.message ?? String(err) }),
-        ),
-    shutdown: () =>
-      provider
-        .shutdown()
-        .catch((err: unknown) =>
-          reportDiagnostic('trace shutdown failed', { error: (err as Error)?.message ?? String(err) }),
-        ),
+    forceFlush: () => processor.forceFlush().catch(swallow('trace flush failed')),
+    async shutdown() {
+      // The shared processor flushes and shuts its exporter down once, whoever asks first.
+      await Promise.all([...providers.values()].map((p) => p.shutdown())).catch(
+        swallow('trace shutdown failed'),
+      )
+      if (sdk) await sdk.shutdown().catch(swallow('trace shutdown failed'))
+      if (globalOwner === self) {
+        trace.disable()
+        context.disable()
+        propagation.disable()
+        globalOwner = undefined
+      }
+    },
   }
 }

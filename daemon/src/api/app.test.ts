@@ -1,4 +1,7 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { serve } from '@hono/node-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../log/logger.ts'
@@ -12,7 +15,22 @@ import { mqttScenario, seedRun } from './test-fixtures.ts'
 const quiet = createLogger({ write: () => {} })
 const npmSays =
   (code: number, stderr: string, stdout = 'added 1 package in 1s'): NpmRunner =>
-  async () => ({ code, stdout, stderr, timedOut: false })
+  async (args) => {
+    // A successful install leaves the package in the plugin directory, as npm would.
+    const prefix = args[args.indexOf('--prefix') + 1]
+    const pkg = args.at(-1)
+    if (code === 0 && args[0] === 'install' && prefix && pkg) {
+      const name = pkg.slice(0, pkg.lastIndexOf('@') > 0 ? pkg.lastIndexOf('@') : undefined)
+      mkdirSync(join(prefix, 'node_modules', name), { recursive: true })
+      writeFileSync(
+        join(prefix, 'node_modules', name, 'package.json'),
+        JSON.stringify({ name, version: '1.2.3', iotload: { plugin: 'broker' } }),
+      )
+    }
+    return { code, stdout, stderr, timedOut: false }
+  }
+/** A fresh plugin directory per installer, so no test touches the real one. */
+const pluginDir = () => mkdtempSync(join(tmpdir(), 'iotload-plugins-'))
 
 function setup(options: { maxRuns?: number; token?: string; npm?: NpmRunner } = {}) {
   const store = new SqliteStore(':memory:')
@@ -21,6 +39,7 @@ function setup(options: { maxRuns?: number; token?: string; npm?: NpmRunner } = 
     manager,
     logger: quiet,
     installer: new PluginInstaller({
+      prefix: pluginDir(),
       npm: options.npm ?? npmSays(1, 'npm error code E404\nnpm error 404 Not Found'),
     }),
     ...(options.token ? { token: options.token } : {}),
@@ -349,7 +368,11 @@ describe('POST /v1/plugins', () => {
     const app = createApp({
       manager: new RunManager({ store, logger: quiet }),
       logger: quiet,
-      installer: new PluginInstaller({ allow: ['my-broker-plugin'], npm: npmSays(0, '') }),
+      installer: new PluginInstaller({
+        prefix: pluginDir(),
+        allow: ['my-broker-plugin'],
+        npm: npmSays(0, ''),
+      }),
       listPlugins: async () => [],
     })
     const res = await app.request('/v1/plugins', json({ name: 'my-broker-plugin@1.2.3' }))
@@ -367,7 +390,7 @@ describe('POST /v1/plugins', () => {
     const { app } = setup({
       npm: async (args) => {
         seen.push(args)
-        return { code: 0, stdout: 'added 1 package in 1s\n', stderr: '', timedOut: false }
+        return npmSays(0, '', 'added 1 package in 1s\n')(args, { cwd: '', timeoutMs: 0 })
       },
     })
     const res = await app.request('/v1/plugins', json({ name: 'mqtt' }))

@@ -1,6 +1,9 @@
+import { mkdtempSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { serve } from '@hono/node-server'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../log/logger.ts'
@@ -267,6 +270,7 @@ describe('fuzzing every route', () => {
   // maxRuns 0: a body that happens to be a valid scenario is validated in full, then refused with 429.
   const manager = new RunManager({ store, logger: quiet, maxRuns: 0 })
   const installer = new PluginInstaller({
+    prefix: mkdtempSync(join(tmpdir(), 'iotload-plugins-')),
     npm: async () => ({
       code: 1,
       stdout: '',

@@ -189,6 +189,8 @@ export const pluginList = z.object({
       name: z.string(),
       package: z.string(),
       version: z.string(),
+      /** `plugin-dir`: installed into IOTLOAD_PLUGIN_DIR; `bundled`: shipped beside the daemon. */
+      source: z.enum(['plugin-dir', 'bundled']).optional(),
       capabilities: z.record(z.string(), z.boolean()).optional(),
       /** JSON Schema of the plugin's `broker:` section (minus `plugin` and `auth`). */
       configSchema: z.unknown().optional(),

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util'
 import { createLogger } from '../log/logger.ts'
-import { listInstalledPlugins } from '../plugins/list-plugins.ts'
 import { loadScenarioFile } from '../scenario/load-scenario.ts'
 import { defaultDbPath } from './default-paths.ts'
 import { EXIT } from './exit-codes.ts'
+import { PLUGINS_USAGE, pluginsCommand } from './plugins-command.ts'
 import { type LimitFlags, limitsFrom } from './limit-flags.ts'
 import { localPolicy } from '../scenario/trust-policy.ts'
 import { quickstart } from './quickstart.ts'
@@ -15,7 +15,7 @@ usage:
   iotload run <scenario.yaml|json> [--json out.json] [--db path] [--quiet] [--verbose] [--metrics-port N]
                                      [--cluster redis://…]  run on a cluster's daemons (or IOTLOAD_CLUSTER_URL)
   iotload quickstart [--db path]     embedded MQTT broker + bridge + consumer, no services needed
-  iotload plugins                    installed broker plugins and their capabilities
+${PLUGINS_USAGE}
   iotload daemon [--host 127.0.0.1] [--port 7878] [--db path] [--token-file f] [--max-runs 4] [--plugin-allow pkg,…]
                  [--transform-dir DIR] [--secrets-dir DIR] [--secret-env NAME,…]
                  [--allowed-host name,…] [--allowed-origin https://ui:port,…]
@@ -147,19 +147,8 @@ export async function main(argv: string[]): Promise<number> {
       } catch (err) {
         return reportStartupError(err, verbose, write)
       }
-    case 'plugins': {
-      const plugins = await listInstalledPlugins()
-      for (const p of plugins) {
-        const caps = p.capabilities
-          ? Object.entries(p.capabilities)
-              .filter(([, v]) => v)
-              .map(([k]) => k)
-              .join(', ')
-          : `unavailable: ${p.error}`
-        process.stdout.write(`${p.name.padEnd(10)} ${p.package}@${p.version}  ${caps}\n`)
-      }
-      return EXIT.ok
-    }
+    case 'plugins':
+      return pluginsCommand(rest, verbose)
     case 'daemon': {
       const { daemonCommand } = await import('./daemon-command.ts')
       const str = (v: unknown) => (typeof v === 'string' ? v : undefined)

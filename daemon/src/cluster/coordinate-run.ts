@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
-import type { ResultStore, RunStatus } from '../store/result-store.ts'
+import type { ResultReader, ResultWriter, RunStatus } from '../store/result-store.ts'
 import { clusterSummary } from './cluster-summary.ts'
 import type { AdoptionEvent, Phase } from './coordinator-types.ts'
 import type { ClusterMember } from './member.ts'
@@ -15,7 +15,8 @@ import type { RunLease } from './run-lease.ts'
 /** One coordination of one run, by this daemon. */
 export interface Coordination {
   member: ClusterMember
-  store: ResultStore
+  /** Writes the merged run; reads its own record back (a stalled coordinator checks who owns it). */
+  store: ResultWriter & Pick<ResultReader, 'getRun'>
   logger: Logger
   env: NodeJS.ProcessEnv
   policy: TrustPolicy

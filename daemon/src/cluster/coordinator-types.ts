@@ -1,12 +1,13 @@
 import type { Logger } from '../log/logger.ts'
 import type { TrustPolicy } from '../scenario/trust-policy.ts'
-import type { ResultStore } from '../store/result-store.ts'
+import type { ResultReader, ResultWriter } from '../store/result-store.ts'
 import type { ClusterMember } from './member.ts'
 
 /** Coordinator settings. */
 export interface CoordinatorOptions {
   member: ClusterMember
-  store: ResultStore
+  /** Writes the merged run; reads its own record back (a stalled coordinator checks who owns it). */
+  store: ResultWriter & Pick<ResultReader, 'getRun'>
   logger: Logger
   /** Environment for `${env:NAME}` while validating (IOTLOAD_* removed). */
   env: NodeJS.ProcessEnv

@@ -4,7 +4,7 @@ import { STREAM } from '../engine/recorder.ts'
 import { startRun } from '../engine/run.ts'
 import type { RunSummary } from '../engine/summary.ts'
 import { compileTextTemplate } from '../scenario/text-template.ts'
-import type { ResultStore, StreamSummaryRow } from '../store/result-store.ts'
+import type { ResultWriter, StreamSummaryRow } from '../store/result-store.ts'
 import { producerScenario, type RunPlan } from './plan.ts'
 import {
   epochLocalUs,
@@ -36,21 +36,9 @@ export interface ProducerReport {
 }
 
 /** A store that keeps nothing but the summary rows (the engine stores nothing else for a cluster producer). */
-function summaryTap(onSummary: (rows: StreamSummaryRow[]) => void): ResultStore {
+function summaryTap(onSummary: (rows: StreamSummaryRow[]) => void): ResultWriter {
   const noop = () => {}
-  return {
-    createRun: noop,
-    updateRun: noop,
-    appendSecond: noop,
-    saveSummary: (_id, rows) => onSummary(rows),
-    getRun: () => undefined,
-    listRuns: () => [],
-    getSeries: () => [],
-    getSummaryStreams: () => [],
-    deleteRun: () => false,
-    markInterrupted: () => [],
-    close: noop,
-  }
+  return { createRun: noop, updateRun: noop, appendSecond: noop, saveSummary: (_id, rows) => onSummary(rows) }
 }
 
 /**

@@ -3,7 +3,7 @@ import { describeError, runTag } from '@iotload/sdk'
 import { createLogger, type Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { secrets } from '../scenario/secrets.ts'
-import type { ResultStore, RunStatus } from '../store/result-store.ts'
+import type { ResultWriter, RunStatus } from '../store/result-store.ts'
 import { BridgeRole } from './bridge-role.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { ConsumerRole } from './consumer.ts'
@@ -16,7 +16,7 @@ import { guard, type RunTelemetry } from './telemetry-hooks.ts'
 export interface RunOptions {
   /** @default a random id */
   id?: string
-  store?: ResultStore
+  store?: ResultWriter
   logger?: Logger
   /** Called after each completed second, off the hot path. */
   onSecond?: (report: SecondReport) => void

@@ -1,7 +1,7 @@
 import type { Histogram } from 'hdr-histogram-js'
 import { mergeEncoded } from '../engine/histogram.ts'
 import { STREAM } from '../engine/recorder.ts'
-import type { ResultStore } from '../store/result-store.ts'
+import type { ResultReader } from '../store/result-store.ts'
 
 /** One point of the percentile spectrum: the value (µs) at or below which `percentile` % of samples lie. */
 export interface PercentilePoint {
@@ -64,7 +64,7 @@ export interface MergedHistogram {
  * exactly. Undefined when the stream has no data there.
  */
 export function runHistogram(
-  store: ResultStore,
+  store: ResultReader,
   runId: string,
   stream: string,
   kind: 'raw' | 'co',
@@ -90,7 +90,7 @@ export function runHistogram(
 
 /** The percentile spectrum of a stream (see `runHistogram` for where it comes from). */
 export function runPercentiles(
-  store: ResultStore,
+  store: ResultReader,
   runId: string,
   stream: string,
   kind: 'raw' | 'co',

@@ -79,18 +79,23 @@ describe('PluginInstaller with the real npm', () => {
     expect(readdirSync(prefix)).not.toContain('node_modules')
   }, 120_000)
 
-  it('runs one install at a time', async () => {
+  it('runs one install at a time, and takes back a package that is not an iotload plugin', async () => {
     let release: () => void = () => {}
+    const calls: string[] = []
     const installer = new PluginInstaller({
       prefix,
-      npm: () =>
+      npm: (args) =>
         new Promise((r) => {
+          calls.push(`${args[0]} ${args.at(-1)}`)
           release = () => r({ code: 0, stdout: '', stderr: '', timedOut: false })
+          if (args[0] === 'uninstall') release()
         }),
     })
     const first = installer.install('a')
     await expect(installer.install('b')).rejects.toMatchObject({ code: 'INSTALL_IN_PROGRESS' })
     release()
-    await expect(first).resolves.toMatchObject({ package: '@iotload/broker-a' })
+    // npm "succeeded" but left no package declaring "iotload": { "plugin": "broker" }.
+    await expect(first).rejects.toThrow(/@iotload\/broker-a is not an iotload broker plugin/)
+    expect(calls).toEqual(['install @iotload/broker-a', 'uninstall @iotload/broker-a'])
   })
 })

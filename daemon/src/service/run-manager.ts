@@ -4,12 +4,12 @@ import type { RunTelemetry } from '../engine/telemetry-hooks.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
 import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
 import { remotePolicy, SECRET_ENV_PREFIX, type TrustPolicy } from '../scenario/trust-policy.ts'
-import type { ResultStore, RunRecord, RunStatus } from '../store/result-store.ts'
+import type { RunRecord, RunStatus, RunStore } from '../store/result-store.ts'
 import { ServiceError } from './errors.ts'
 
 /** Options for `RunManager`. */
 export interface RunManagerOptions {
-  store: ResultStore
+  store: RunStore
   logger?: Logger
   /** Runs executing at once; more are refused (HTTP 429). 0 makes the daemon read-only. @default 4 */
   maxRuns?: number
@@ -50,7 +50,7 @@ export function daemonScenarioEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  * shutdown. HTTP-agnostic: refusals are ServiceErrors, bad scenarios ConfigError/PluginLoadError.
  */
 export class RunManager {
-  readonly store: ResultStore
+  readonly store: RunStore
   readonly maxRuns: number
   private readonly active = new Map<string, RunHandle>()
   private readonly logger: Logger
@@ -161,8 +161,7 @@ export class RunManager {
 
   /** Stored runs per status (live ones counted from their handles), for /metrics. */
   countByStatus(): Record<string, number> {
-    const store = this.store as ResultStore & { countByStatus?: () => Record<string, number> }
-    const counts = store.countByStatus ? store.countByStatus() : {}
+    const counts = this.store.countByStatus()
     for (const s of LIVE) delete counts[s]
     for (const h of this.active.values()) {
       const s = h.live().status

@@ -59,24 +59,43 @@ export interface StreamSummaryRow {
   coHist?: string
 }
 
+/** Fields of a run the engine changes as it goes. */
+export type RunUpdate = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'endedAt' | 'summary' | 'error'>>
+
 /**
- * Where results live. SQLite is the embedded default; a Redis implementation serves cluster mode.
- * Writes are batched by the caller (one call per second), never per message.
+ * The engine's port: where a run's results go. Writes are batched by the caller (one call per
+ * second), never per message. A cluster producer implements only this to tap its summary.
  */
-export interface ResultStore {
+export interface ResultWriter {
   createRun(run: { id: string; name: string; scenario: unknown; createdAt: number }): void
-  updateRun(
-    id: string,
-    fields: Partial<Pick<RunRecord, 'status' | 'startedAt' | 'endedAt' | 'summary' | 'error'>>,
-  ): void
+  updateRun(id: string, fields: RunUpdate): void
   appendSecond(runId: string, report: SecondReport): void
   saveSummary(runId: string, streams: StreamSummaryRow[]): void
+}
+
+/** The API's port: stored runs and their per-second and summary rows. */
+export interface ResultReader {
   getRun(id: string): RunRecord | undefined
   listRuns(options?: { limit?: number; offset?: number }): RunRecord[]
   getSeries(runId: string, options?: { stream?: string; from?: number; to?: number }): SeriesRow[]
   getSummaryStreams(runId: string): StreamSummaryRow[]
+  /** Number of stored runs per status (for /metrics). */
+  countByStatus(): Record<string, number>
+}
+
+/**
+ * A whole results store as the daemon opens it: both ports plus housekeeping. SQLite
+ * (`SqliteStore`) is the embedded default.
+ */
+export interface RunStore extends ResultWriter, ResultReader {
   deleteRun(id: string): boolean
   /** Marks runs left `running` by a previous process as `interrupted`; returns their ids. */
   markInterrupted(): string[]
   close(): void
 }
+
+/**
+ * The engine's name for its port (`startRun({ store })`), kept so engine code needs no change.
+ * @deprecated use `ResultWriter`
+ */
+export type ResultStore = ResultWriter

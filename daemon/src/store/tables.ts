@@ -1,19 +1,29 @@
-import { integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { desc } from 'drizzle-orm'
+import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+
+/**
+ * The one schema of the results database. drizzle-kit generates the migrations in ./migrations
+ * from it (`npm run db:generate -w daemon`); nothing else writes DDL.
+ */
 
 /** One row per run. `scenario` is stored redacted; `summary` once the run ends. */
-export const runs = sqliteTable('runs', {
-  id: text('id').primaryKey(),
-  name: text('name').notNull(),
-  status: text('status').notNull(),
-  createdAt: integer('created_at').notNull(),
-  startedAt: integer('started_at'),
-  endedAt: integer('ended_at'),
-  scenario: text('scenario').notNull(),
-  summary: text('summary'),
-  error: text('error'),
-  /** `host:pid` of the process executing the run, so a restart only interrupts runs whose process died. */
-  owner: text('owner'),
-})
+export const runs = sqliteTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    status: text('status').notNull(),
+    createdAt: integer('created_at').notNull(),
+    startedAt: integer('started_at'),
+    endedAt: integer('ended_at'),
+    scenario: text('scenario').notNull(),
+    summary: text('summary'),
+    error: text('error'),
+    /** `host:pid` of the process executing the run, so a restart only interrupts runs whose process died. */
+    owner: text('owner'),
+  },
+  (t) => [index('runs_created').on(desc(t.createdAt))],
+)
 
 /** Per-second rows per stream, each with its encoded histograms so figures can be recomputed or merged. */
 export const series = sqliteTable(
@@ -78,25 +88,3 @@ export const summaries = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.runId, t.stream] })],
 )
-
-/** DDL for the tables above (applied at open; drizzle-kit is not needed at run time). */
-export const SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS runs (
-  id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL,
-  started_at INTEGER, ended_at INTEGER, scenario TEXT NOT NULL, summary TEXT, error TEXT, owner TEXT);
-CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at DESC);
-CREATE TABLE IF NOT EXISTS series (
-  run_id TEXT NOT NULL, stream TEXT NOT NULL, second INTEGER NOT NULL, warmup INTEGER NOT NULL,
-  sent INTEGER, received INTEGER, invalid INTEGER, duplicates INTEGER, reordered INTEGER, publish_errors INTEGER, gaps INTEGER,
-  raw_count INTEGER NOT NULL, raw_p50 REAL NOT NULL, raw_p90 REAL NOT NULL, raw_p99 REAL NOT NULL, raw_p999 REAL NOT NULL, raw_max REAL NOT NULL,
-  co_count INTEGER, co_p50 REAL, co_p90 REAL, co_p99 REAL, co_p999 REAL, co_max REAL,
-  raw_hist TEXT NOT NULL, co_hist TEXT,
-  PRIMARY KEY (run_id, stream, second));
-CREATE TABLE IF NOT EXISTS summaries (
-  run_id TEXT NOT NULL, stream TEXT NOT NULL, sent INTEGER, received INTEGER, lost INTEGER, duplicates INTEGER,
-  reordered INTEGER, invalid INTEGER, rate REAL,
-  raw_count INTEGER, raw_p50 REAL, raw_p90 REAL, raw_p99 REAL, raw_p999 REAL, raw_max REAL,
-  co_count INTEGER, co_p50 REAL, co_p90 REAL, co_p99 REAL, co_p999 REAL, co_max REAL,
-  raw_hist TEXT NOT NULL, co_hist TEXT,
-  PRIMARY KEY (run_id, stream));
-`

@@ -1,3 +1,4 @@
+import { TRACE_ROLES } from '@iotload/otel'
 import { newRunId } from '../engine/run.ts'
 import type { RunTelemetry } from '../engine/telemetry-hooks.ts'
 import type { Logger } from '../log/logger.ts'
@@ -35,7 +36,11 @@ export async function cliTelemetry(
       ? undefined
       : await telemetry.serve(metricsPort, process.env.IOTLOAD_METRICS_HOST)
   if (server) logger.info('serving Prometheus metrics', { url: server.url })
-  if (telemetry.tracing) logger.info('tracing sampled messages', { to: telemetry.tracing.target })
+  if (telemetry.tracing)
+    logger.info('tracing sampled messages', {
+      to: telemetry.tracing.target,
+      services: TRACE_ROLES.map((r) => telemetry.tracing?.serviceName(r)).join(','),
+    })
   return {
     id,
     telemetry: telemetryForRun(telemetry, resolved, id),

@@ -23,7 +23,8 @@ export function tracingConfigured(telemetry: Telemetry): boolean {
 
 /**
  * The engine hooks for one run, labelled with bounded attributes only: the run id, the broker
- * plugin, the producer's topic template and the consumer's filter (never a per-device topic).
+ * plugin, the producer's and the bridge's topic templates and the consumer's filter (never a
+ * per-device topic).
  */
 export function telemetryForRun(
   telemetry: Telemetry,
@@ -36,6 +37,7 @@ export function telemetryForRun(
     system: resolved.broker.pluginName,
     producerDestination: s.producer.topic,
     consumerDestination: resolved.consumerFilter,
+    ...(s.bridge ? { bridgeSource: s.bridge.from } : {}),
     devices: s.producer.devices,
   })
   // The structural hook types of @iotload/otel must stay assignable to the engine's.

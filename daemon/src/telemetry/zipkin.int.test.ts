@@ -112,7 +112,11 @@ describe.skipIf(!mosquitto || !zipkin)('traces in Zipkin', () => {
       expect(send.tags?.['iotload.device']).toBe(String(msg.dev))
       expect(send.tags?.['iotload.seq']).toBe(String(msg.seq))
       expect(send.tags?.['iotload.run']).toBe(id)
-      expect(send.localEndpoint?.serviceName).toBe('iotload')
+      // One service per role (Zipkin lower-cases names), so the dependency graph draws the path.
+      expect(send.localEndpoint?.serviceName).toBe('iotload-producer')
+      expect(bridge.localEndpoint?.serviceName).toBe('iotload-bridge')
+      expect(receive.localEndpoint?.serviceName).toBe('iotload-consumer')
+      expect(bridge.name).toBe(`process ${ns}/devices/{device}/telemetry`.toLowerCase())
       expect(bridge.kind).toBe('CONSUMER')
       expect(bridge.parentId).toBe(send.id)
       expect(bridge.timestamp).toBeGreaterThanOrEqual(send.timestamp)
@@ -156,7 +160,7 @@ describe.skipIf(!mosquitto || !zipkin)('traces in Zipkin', () => {
       expect(r.code, r.stderr).toBe(0)
       expect(r.stderr).toContain(`tracing sampled messages to=zipkin ${ZIPKIN}/api/v2/spans`)
       const run = (JSON.parse(readFileSync(out, 'utf8')) as RunSummary).run.id
-      const url = `${ZIPKIN}/api/v2/traces?serviceName=iotload&annotationQuery=${encodeURIComponent(`iotload.run=${run}`)}&limit=100&lookback=600000`
+      const url = `${ZIPKIN}/api/v2/traces?serviceName=iotload-producer&annotationQuery=${encodeURIComponent(`iotload.run=${run}`)}&limit=100&lookback=600000`
       const traces = await eventually(
         async () => {
           const t = (await (await fetch(url)).json()) as ZipkinSpan[][]

@@ -24,7 +24,7 @@ async function describePlugin(p: InstalledPlugin): Promise<Record<string, unknow
   return out
 }
 
-/** Plugin routes: list installed ones with their config schema, install by name. */
+/** Plugin routes: list installed ones with their config schema, install by allowed name. */
 export function pluginRoutes(
   register: Register,
   installer: PluginInstaller,
@@ -44,9 +44,9 @@ export function pluginRoutes(
     {
       method: 'post',
       path: '/v1/plugins',
-      summary: 'Install a broker plugin with npm',
+      summary: 'Install a broker plugin with npm into the plugin directory',
       description:
-        'Only @iotload/broker-* packages (or a short name such as `kafka`) and packages on the daemon --plugin-allow list are accepted. When npm cannot reach the registry the answer is 502 REGISTRY_UNREACHABLE and nothing is installed.',
+        'Only @iotload/broker-* packages (or a short name such as `kafka`) and packages on the daemon --plugin-allow list are accepted; never a path, URL or tarball (the operator installs those with `iotload plugins install`). The package goes to the plugin directory (IOTLOAD_PLUGIN_DIR) and runs can use it at once. A package that does not declare "iotload": { "plugin": "broker" } is removed again (400). When npm cannot reach the registry the answer is 502 REGISTRY_UNREACHABLE and nothing is installed.',
       body: { schema: installPluginBody },
       responses: {
         201: { description: 'installed', schema: installResponse },

@@ -1,4 +1,4 @@
-import type { ResultStore, RunStatus } from '../../store/result-store.ts'
+import type { ResultWriter, RunStatus } from '../../store/result-store.ts'
 import type { SecondReport } from '../recorder.ts'
 
 /** What a run wrote, in order. */
@@ -11,13 +11,13 @@ export interface RecordedWrites {
 }
 
 /**
- * The engine's side of `ResultStore` (create, update, append a second, save the summary), kept in
+ * The engine's side of `ResultWriter` (create, update, append a second, save the summary), kept in
  * memory for assertions; the read methods the engine never calls throw. `failAfterCreate` makes
  * every write after `createRun` throw, as a disk that fills up mid-run would.
  */
 export function recordingStore(
   options: { failAfterCreate?: boolean } = {},
-): ResultStore & { writes: RecordedWrites } {
+): ResultWriter & { writes: RecordedWrites } {
   const writes: RecordedWrites = { created: [], statuses: [], seconds: [], summaryRows: 0, errors: [] }
   const write =
     <A extends unknown[]>(fn: (...args: A) => void) =>
@@ -25,9 +25,6 @@ export function recordingStore(
       if (options.failAfterCreate && writes.created.length > 0) throw new Error('disk full')
       fn(...args)
     }
-  const unused = (): never => {
-    throw new Error('the engine only writes to the store')
-  }
   return {
     writes,
     createRun: write((run) => writes.created.push({ id: run.id, name: run.name, createdAt: run.createdAt })),
@@ -39,12 +36,5 @@ export function recordingStore(
     saveSummary: write((_id, rows) => {
       writes.summaryRows = rows.length
     }),
-    getRun: unused,
-    listRuns: unused,
-    getSeries: unused,
-    getSummaryStreams: unused,
-    deleteRun: unused,
-    markInterrupted: unused,
-    close: () => undefined,
   }
 }
