@@ -283,6 +283,18 @@ describe('REST API in process', () => {
       body: `${'['.repeat(5000)}${']'.repeat(5000)}`,
     })
     expect(deep.status).toBe(400)
+    // Deep YAML is refused before yaml composes it (see bounded-yaml.ts), with the same answer.
+    for (const body of ['['.repeat(5000), `${'- '.repeat(5000)}x`, `${'['.repeat(65)}1${']'.repeat(65)}`]) {
+      const deepYaml = await app.request('/v1/runs', {
+        method: 'POST',
+        headers: { 'content-type': 'application/yaml' },
+        body,
+      })
+      expect(deepYaml.status).toBe(400)
+      expect(((await deepYaml.json()) as { error: { message: string } }).error.message).toBe(
+        'the body is nested deeper than 64 levels',
+      )
+    }
   })
 
   it('validates YAML scenarios fully, then refuses with 429 at the run limit', async () => {

@@ -1,9 +1,10 @@
 import type { Context } from 'hono'
-import { parse as parseYaml } from 'yaml'
+import { parseBoundedYaml, YamlTooDeepError } from './bounded-yaml.ts'
 import { ApiError } from './errors.ts'
 
-/** Nesting deeper than this is refused before anything walks the value recursively. */
+/** Nesting deeper than this is refused before anything walks the value (or the YAML) recursively. */
 const MAX_DEPTH = 64
+const TOO_DEEP = `the body is nested deeper than ${MAX_DEPTH} levels`
 
 /**
  * Only types a browser cannot send cross-site without a CORS preflight (which the daemon never
@@ -57,20 +58,21 @@ export async function readBody(c: Context, options: { yaml: boolean }): Promise<
     }
   } else {
     try {
-      value = parseYaml(text, {
+      // Bounded before composing: deep YAML can make V8 abort the process (see parseBoundedYaml).
+      value = parseBoundedYaml(text, MAX_DEPTH, {
         maxAliasCount: 100,
         prettyErrors: false,
         uniqueKeys: true,
         logLevel: 'error',
       })
     } catch (err) {
+      if (err instanceof YamlTooDeepError) throw new ApiError(400, 'BODY_INVALID', TOO_DEEP, '')
       const first = String((err as Error).message)
         .split('\n')[0]!
         .replace(/:\s*$/, '')
       throw new ApiError(400, 'BODY_INVALID', `the body is not valid YAML: ${first.slice(0, 200)}`, '')
     }
   }
-  if (!depthOk(value))
-    throw new ApiError(400, 'BODY_INVALID', `the body is nested deeper than ${MAX_DEPTH} levels`, '')
+  if (!depthOk(value)) throw new ApiError(400, 'BODY_INVALID', TOO_DEEP, '')
   return value
 }
