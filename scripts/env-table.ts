@@ -48,6 +48,10 @@ export const DAEMON_SETTINGS: Array<[string, string]> = [
     'IOTLOAD_ALLOWED_ORIGINS',
     'Comma-separated origins (`https://ui.example:8443`) of web pages that may call the REST API; other origins get 403.',
   ],
+  [
+    'IOTLOAD_ALLOW_PLUGIN_INSTALL',
+    '`1` lets `POST /v1/plugins` install from the npm registry (names allowed as for scenarios, scripts not run). Off by default.',
+  ],
   ['IOTLOAD_MAX_RATE', 'Largest fleet-wide rate a scenario may ask for. Default `5000000/s`.'],
   [
     'IOTLOAD_MAX_DEVICES',

@@ -32,7 +32,9 @@ const npmSays =
 /** A fresh plugin directory per installer, so no test touches the real one. */
 const pluginDir = () => mkdtempSync(join(tmpdir(), 'iotload-plugins-'))
 
-function setup(options: { maxRuns?: number; token?: string; npm?: NpmRunner } = {}) {
+function setup(
+  options: { maxRuns?: number; token?: string; npm?: NpmRunner; allowPluginInstall?: boolean } = {},
+) {
   const store = new SqliteStore(':memory:')
   const manager = new RunManager({ store, logger: quiet, maxRuns: options.maxRuns ?? 0 })
   const app = createApp({
@@ -43,6 +45,7 @@ function setup(options: { maxRuns?: number; token?: string; npm?: NpmRunner } = 
       npm: options.npm ?? npmSays(1, 'npm error code E404\nnpm error 404 Not Found'),
     }),
     ...(options.token ? { token: options.token } : {}),
+    allowPluginInstall: options.allowPluginInstall ?? true,
   })
   return { store, manager, app }
 }
@@ -350,6 +353,21 @@ describe('REST API in process', () => {
 })
 
 describe('POST /v1/plugins', () => {
+  it('is refused with 403 unless the daemon allows installs, before npm runs', async () => {
+    let calls = 0
+    const { app } = setup({
+      allowPluginInstall: false,
+      npm: async () => {
+        calls++
+        return { code: 0, stdout: '', stderr: '', timedOut: false }
+      },
+    })
+    const res = await app.request('/v1/plugins', json({ name: 'kafka' }))
+    expect(res.status).toBe(403)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('PLUGIN_INSTALL_DISABLED')
+    expect(calls).toBe(0)
+  })
+
   it('refuses names outside @iotload/broker-* and the allowlist, before npm runs', async () => {
     let calls = 0
     const { app } = setup({
@@ -386,6 +404,7 @@ describe('POST /v1/plugins', () => {
         npm: npmSays(0, ''),
       }),
       listPlugins: async () => [],
+      allowPluginInstall: true,
     })
     const res = await app.request('/v1/plugins', json({ name: 'my-broker-plugin@1.2.3' }))
     expect(res.status).toBe(201)

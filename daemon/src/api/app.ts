@@ -35,6 +35,11 @@ export interface AppDeps {
   boundHost?: string
   /** Origins of web pages allowed to call the API (`--allowed-origin`). @default [] */
   allowedOrigins?: readonly string[]
+  /**
+   * POST /v1/plugins installs from the npm registry (`--allow-plugin-install`). Off by default: a
+   * package that installs is code the daemon will run. @default false
+   */
+  allowPluginInstall?: boolean
 }
 
 const TEXTUAL = /^(application\/(json|[a-z0-9.+-]+\+json)|text\/)/
@@ -114,7 +119,12 @@ export function createApp(deps: AppDeps): Hono {
     app.on(spec.method.toUpperCase(), honoPath(spec.path), handler)
   }
   runRoutes(register, deps.manager)
-  pluginRoutes(register, deps.installer ?? new PluginInstaller(), deps.listPlugins ?? listInstalledPlugins)
+  pluginRoutes(
+    register,
+    deps.installer ?? new PluginInstaller({ ignoreScripts: true }),
+    deps.listPlugins ?? listInstalledPlugins,
+    deps.allowPluginInstall === true,
+  )
   systemRoutes(register, deps.manager, deps.metrics)
 
   const doc = openApiDocument(

@@ -4,17 +4,42 @@ import type { Context, MiddlewareHandler } from 'hono'
 const MAX_DRAIN_BYTES = 16 * 1024 * 1024
 const DRAIN_TIMEOUT_MS = 5000
 
-async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, already: number): Promise<void> {
+/**
+ * Reads and discards what the client is still sending, for at most DRAIN_TIMEOUT_MS in all: each
+ * read races the time left, so a client that stops sending mid-body cannot hold the connection.
+ * Returns false when the body was not read to its end (the connection must then be dropped).
+ */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, already: number): Promise<boolean> {
   let read = already
   const until = Date.now() + DRAIN_TIMEOUT_MS
+  let timer: NodeJS.Timeout | undefined
   try {
-    while (read < MAX_DRAIN_BYTES && Date.now() < until) {
-      const { done, value } = await reader.read()
-      if (done) return
-      read += value.length
+    while (read < MAX_DRAIN_BYTES) {
+      const left = until - Date.now()
+      if (left <= 0) return false
+      const next = await Promise.race([
+        reader.read(),
+        new Promise<'timeout'>((r) => {
+          timer = setTimeout(() => r('timeout'), left)
+        }),
+      ])
+      clearTimeout(timer)
+      if (next === 'timeout') return false
+      if (next.done) return true
+      read += next.value.length
     }
-  } catch {}
-  await reader.cancel().catch(() => {})
+    return false
+  } catch {
+    return false
+  } finally {
+    clearTimeout(timer)
+    reader.cancel().catch(() => {})
+  }
+}
+
+/** The Node socket under a request served by @hono/node-server, if there is one. */
+function socketOf(c: Context): { destroy(): void } | undefined {
+  return (c.env as { incoming?: { socket?: { destroy(): void } } } | undefined)?.incoming?.socket
 }
 
 function tooLarge(c: Context, maxBytes: number): Response {
@@ -40,7 +65,7 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
     const chunked = c.req.header('transfer-encoding') !== undefined
     if (declared !== undefined && !chunked) {
       if (Number(declared) <= maxBytes) return next()
-      await drain(body.getReader(), 0)
+      if (!(await drain(body.getReader(), 0))) socketOf(c)?.destroy()
       return tooLarge(c, maxBytes)
     }
     const reader = body.getReader()
@@ -51,7 +76,7 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
       if (done) break
       size += value.length
       if (size > maxBytes) {
-        await drain(reader, size)
+        if (!(await drain(reader, size))) socketOf(c)?.destroy()
         return tooLarge(c, maxBytes)
       }
       chunks.push(value)

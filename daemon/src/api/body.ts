@@ -1,4 +1,5 @@
 import type { Context } from 'hono'
+import { forbiddenKeyPath } from '../scenario/safe-keys.ts'
 import { parseBoundedYaml, YamlTooDeepError } from './bounded-yaml.ts'
 import { ApiError } from './errors.ts'
 
@@ -62,7 +63,6 @@ export async function readBody(c: Context, options: { yaml: boolean }): Promise<
       value = parseBoundedYaml(text, MAX_DEPTH, {
         maxAliasCount: 100,
         prettyErrors: false,
-        uniqueKeys: true,
         logLevel: 'error',
       })
     } catch (err) {
@@ -74,5 +74,8 @@ export async function readBody(c: Context, options: { yaml: boolean }): Promise<
     }
   }
   if (!depthOk(value)) throw new ApiError(400, 'BODY_INVALID', TOO_DEEP, '')
+  const forbidden = forbiddenKeyPath(value)
+  if (forbidden !== undefined)
+    throw new ApiError(400, 'BODY_INVALID', 'the key __proto__ is not allowed', forbidden)
   return value
 }

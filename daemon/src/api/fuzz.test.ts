@@ -278,8 +278,8 @@ describe('fuzzing every route', () => {
       timedOut: false,
     }),
   })
-  const open = createApp({ manager, logger: quiet, installer })
-  const guarded = createApp({ manager, logger: quiet, installer, token: TOKEN })
+  const open = createApp({ manager, logger: quiet, installer, allowPluginInstall: true })
+  const guarded = createApp({ manager, logger: quiet, installer, token: TOKEN, allowPluginInstall: true })
   seedRun(store, 'seed01', { createdAt: 1 })
   seedRun(store, 'seed02', { createdAt: 2, finished: false })
   afterAll(() => store.close())

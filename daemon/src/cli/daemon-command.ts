@@ -51,6 +51,8 @@ export type DaemonFlags = {
   allowedHost?: string | undefined
   /** Comma-separated origins of web pages that may call the API. @default IOTLOAD_ALLOWED_ORIGINS */
   allowedOrigin?: string | undefined
+  /** POST /v1/plugins may install from npm (scripts not run). @default IOTLOAD_ALLOW_PLUGIN_INSTALL=1, off */
+  allowPluginInstall?: boolean | undefined
   verbose?: boolean | undefined
 } & LimitFlags
 
@@ -197,8 +199,10 @@ export async function daemonCommand(
     logger,
     installer: new PluginInstaller({
       allow,
+      ignoreScripts: true,
       ...(env.IOTLOAD_PLUGIN_DIR ? { prefix: env.IOTLOAD_PLUGIN_DIR } : {}),
     }),
+    allowPluginInstall: flags.allowPluginInstall === true || env.IOTLOAD_ALLOW_PLUGIN_INSTALL === '1',
     ...(token ? { token } : {}),
     allowedHosts,
     allowedOrigins: list(flags.allowedOrigin ?? env.IOTLOAD_ALLOWED_ORIGINS),
@@ -206,7 +210,14 @@ export async function daemonCommand(
     metrics: hooks.metrics ?? combinedMetrics(otel.metrics, () => daemonMetricsText(manager, stray)),
   })
 
-  const server = serve({ fetch: app.fetch, hostname: host, port })
+  const server = serve({
+    fetch: app.fetch,
+    hostname: host,
+    port,
+    // A scenario arrives in well under a second: a client trickling its body holds a socket for
+    // 30 s at most, not Node's default 5 minutes.
+    serverOptions: { requestTimeout: 30_000, headersTimeout: 10_000 },
+  })
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve)

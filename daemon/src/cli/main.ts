@@ -18,7 +18,7 @@ usage:
 ${PLUGINS_USAGE}
   iotload daemon [--host 127.0.0.1] [--port 7878] [--db path] [--token-file f] [--max-runs 4] [--plugin-allow pkg,…]
                  [--transform-dir DIR] [--secrets-dir DIR] [--secret-env NAME,…]
-                 [--allowed-host name,…] [--allowed-origin https://ui:port,…]
+                 [--allowed-host name,…] [--allowed-origin https://ui:port,…] [--allow-plugin-install]
                                      [--cluster redis://host:6379]  join a cluster (docs/cluster.md)
                                      REST API (docs/rest-api.md, docs/security.md); non-loopback binds need a token
 
@@ -56,6 +56,7 @@ export async function main(argv: string[]): Promise<number> {
         'secret-env': { type: 'string' },
         'allowed-host': { type: 'string' },
         'allowed-origin': { type: 'string' },
+        'allow-plugin-install': { type: 'boolean' },
         'max-rate': { type: 'string' },
         'max-devices': { type: 'string' },
         'max-run-time': { type: 'string' },
@@ -167,6 +168,7 @@ export async function main(argv: string[]): Promise<number> {
           secretEnv: str(values['secret-env']),
           allowedHost: str(values['allowed-host']),
           allowedOrigin: str(values['allowed-origin']),
+          allowPluginInstall: values['allow-plugin-install'] === true,
           ...limitFlags,
         },
         process.env,

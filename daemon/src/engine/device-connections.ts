@@ -2,7 +2,7 @@ import type { BrokerConnection, ConnectionRole, PluginContext } from '@iotload/s
 import type { Logger } from '../log/logger.ts'
 import type { ResolvedBroker } from '../scenario/load-scenario.ts'
 import { secrets } from '../scenario/secrets.ts'
-import { compileTextTemplate } from '../scenario/text-template.ts'
+import { compileTextTemplate, templatePattern } from '../scenario/text-template.ts'
 import { connectAll } from './connect-all.ts'
 
 /** Opens connections for a role, rendering client id and credentials per device. */
@@ -38,6 +38,10 @@ export async function openConnections(o: OpenConnectionsOptions): Promise<Opened
     ? compileTextTemplate(o.broker.auth.password, 'broker.auth.password')
     : undefined
   const token = o.broker.auth?.token
+  // A templated password (`pass-{device}`) renders one secret per device: scrubbed as one pattern
+  // for as long as the run's scope lasts.
+  const template = o.broker.auth?.password
+  if (template?.includes('{')) secrets.addPattern(templatePattern(template, o.runId), o.runId)
   const started = performance.now()
   const { ok, failures } = await connectAll(
     o.count,
@@ -52,8 +56,6 @@ export async function openConnections(o: OpenConnectionsOptions): Promise<Opened
       }
       if (user || pass || token) {
         const password = pass?.(vars)
-        // Per-device passwords are secrets too; the run's scope keeps them while it lasts.
-        if (password && pass && o.broker.auth?.password?.includes('{')) secrets.add(password, o.runId)
         ctx.credentials = {
           ...(user ? { username: user(vars) } : {}),
           ...(password !== undefined ? { password } : {}),

@@ -30,4 +30,13 @@ describe('createLogger', () => {
     for (let i = 0; i < 3; i++) logger.info('run started')
     expect(lines.filter((l) => l.includes('run started'))).toHaveLength(3)
   })
+
+  it('escapes control characters in text lines, so a value cannot forge a log line', () => {
+    const lines: string[] = []
+    const logger = createLogger({ write: (l) => lines.push(l), format: 'text' })
+    logger.info('run started', { name: 'x\n2026-12-03T19:00:00.000Z WARN  forged\u0007' })
+    expect(lines).toHaveLength(1)
+    expect(lines[0]!.trimEnd()).not.toContain('\n')
+    expect(lines[0]).toContain('x\\n2026-12-03T19:00:00.000Z WARN  forged\\x07')
+  })
 })

@@ -45,6 +45,21 @@ function capValue(v: unknown): unknown {
   return text.length <= MAX_LOGGED_CHARS ? v : capString(text)
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROLS = /[\u0000-\u001f\u007f]/g
+
+function escapeControls(s: string): string {
+  return s.replace(CONTROLS, (c) =>
+    c === '\n'
+      ? '\\n'
+      : c === '\r'
+        ? '\\r'
+        : c === '\t'
+          ? '\\t'
+          : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  )
+}
+
 /** Creates the daemon's logger. Telemetry-style config: a bad IOTLOAD_LOG_LEVEL falls back to info. */
 export function createLogger(options: LoggerOptions = {}, bindings: Record<string, unknown> = {}): Logger {
   return makeLogger(options, bindings, new RepeatFolder(options.foldMs ?? 1000))
@@ -67,7 +82,10 @@ function makeLogger(options: LoggerOptions, bindings: Record<string, unknown>, f
       const extra = Object.entries(all)
         .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
         .join(' ')
-      line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${text}${extra ? ` ${extra}` : ''}`
+      // Control characters are escaped: a run name with a newline must not forge a second log line.
+      line = escapeControls(
+        `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${text}${extra ? ` ${extra}` : ''}`,
+      )
     }
     write(`${secrets.scrub(line)}\n`)
   }

@@ -59,7 +59,15 @@ function cli(
 async function startDaemon(runtime: string): Promise<{ proc: ChildProcess; url: string; log: () => string }> {
   const proc = spawn(
     runtime === 'bun' ? BUN : process.execPath,
-    [IOTLOAD_BIN, 'daemon', '--port', '0', '--db', join(work, `daemon-${runtime}.db`)],
+    [
+      IOTLOAD_BIN,
+      'daemon',
+      '--port',
+      '0',
+      '--db',
+      join(work, `daemon-${runtime}.db`),
+      '--allow-plugin-install',
+    ],
     {
       env,
       stdio: ['ignore', 'ignore', 'pipe'],

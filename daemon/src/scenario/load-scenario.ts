@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import {
   type AuthConfig,
   type BrokerPlugin,
@@ -7,18 +7,18 @@ import {
   type WildcardSyntax,
 } from '@iotload/sdk'
 import { parse as parseYaml } from 'yaml'
-import { loadPlugin } from '../plugins/loader.ts'
 import { resolveAllowedPath } from './allowed-files.ts'
 import { applyEnvOverrides } from './env-overrides.ts'
 import { checkLimits } from './limits.ts'
 import { compilePayloadTemplate } from './payload-template.ts'
-import { checkScenarioPlugins } from './plugin-policy.ts'
+import { checkScenarioPlugins, loadScenarioPlugin } from './plugin-policy.ts'
 import { redactScenario } from './redact.ts'
 import { resolveReferences } from './references.ts'
 import { type Scenario, scenarioSchema } from './schema.ts'
 import { parseSlo, type SloThreshold } from './slo.ts'
 import { compileTextTemplate, templateToFilter } from './text-template.ts'
-import { inlineTlsFiles } from './tls-files.ts'
+import { refuseForbiddenKeys } from './safe-keys.ts'
+import { checkTlsIsPem, inlineTlsFiles } from './tls-files.ts'
 import { localPolicy, type TrustPolicy } from './trust-policy.ts'
 import { secretFieldPaths } from './zod-walk.ts'
 import { configErrorFrom } from './zod-errors.ts'
@@ -66,11 +66,14 @@ function asObject(value: unknown, what: string): Record<string, unknown> {
   return structuredClone(value) as Record<string, unknown>
 }
 
-async function resolveBroker(section: Record<string, unknown>, path: string): Promise<ResolvedBroker> {
+async function resolveBroker(
+  section: Record<string, unknown>,
+  path: string,
+  policy: TrustPolicy,
+): Promise<ResolvedBroker> {
   const { plugin: pluginName, auth, ...pluginRaw } = section
-  if (typeof pluginName !== 'string' || pluginName === '')
-    throw new ConfigError(`${path}.plugin`, 'required (string)')
-  const plugin = await loadPlugin(pluginName)
+  const plugin = await loadScenarioPlugin(pluginName, `${path}.plugin`, policy)
+  if (typeof pluginName !== 'string') throw new ConfigError(`${path}.plugin`, 'required (string)')
   const parsed = plugin.configSchema.safeParse(pluginRaw)
   if (!parsed.success) throw configErrorFrom(parsed.error, path)
   return {
@@ -93,8 +96,17 @@ function checkTemplates(s: Scenario, seed: number): void {
     compileTextTemplate(s.bridge.to, 'bridge.to')
   }
   const render = compilePayloadTemplate(s.producer.payload, 'producer.payload', seed)
+  // Rendered once whatever the envelope: a template that throws must fail here, not per message.
+  let sample: string
+  try {
+    sample = render({ device: s.producer.firstDevice, seq: 0, run: 'sample' })
+  } catch (err) {
+    throw new ConfigError(
+      'producer.payload',
+      `the payload template cannot be rendered: ${(err as Error).message}`,
+    )
+  }
   if (s.producer.envelope === 'json') {
-    const sample = render({ device: s.producer.firstDevice, seq: 0, run: 'sample' })
     let doc: unknown
     try {
       doc = JSON.parse(sample)
@@ -118,7 +130,13 @@ async function checkTransformModule(s: Scenario, policy: TrustPolicy): Promise<v
   const t = s.bridge?.transform
   if (!t || t === 'passthrough' || !('module' in t)) return
   // The run imports exactly the file checked here: its real path, symlinks resolved.
-  t.module = await resolveAllowedPath(t.module, policy, 'transform', 'bridge.transform.module')
+  const real = await resolveAllowedPath(t.module, policy, 'transform', 'bridge.transform.module')
+  if (!(await stat(real)).isFile())
+    throw new ConfigError(
+      'bridge.transform.module',
+      `'${t.module}' is not a file (a directory cannot be imported)`,
+    )
+  t.module = real
 }
 
 function bridgeBrokerOf(raw: Record<string, unknown>): Record<string, unknown> | undefined {
@@ -143,13 +161,15 @@ export async function resolveScenario(
 ): Promise<ResolvedScenario> {
   const env = options.env ?? process.env
   const policy = options.policy ?? localPolicy()
+  refuseForbiddenKeys(input)
   const raw = asObject(input, 'the scenario')
   if (policy.origin === 'remote') checkScenarioPlugins(raw, policy.allowPlugins)
   const brokerRaw = asObject(raw.broker, 'broker')
-  const pluginName = env.IOTLOAD_BROKER_PLUGIN ?? brokerRaw.plugin
-  if (typeof pluginName !== 'string' || pluginName === '')
-    throw new ConfigError('broker.plugin', 'required (string), e.g. mqtt')
-  const plugin = await loadPlugin(pluginName)
+  const plugin = await loadScenarioPlugin(
+    env.IOTLOAD_BROKER_PLUGIN ?? brokerRaw.plugin,
+    'broker.plugin',
+    policy,
+  )
   const applied = applyEnvOverrides(
     raw,
     [{ schema: scenarioSchema }, { schema: plugin.configSchema, prefix: ['broker'] }],
@@ -157,11 +177,16 @@ export async function resolveScenario(
   )
   const bridgePluginName = bridgeBrokerOf(raw)?.plugin
   const bridgePlugin =
-    typeof bridgePluginName === 'string' && bridgePluginName !== ''
-      ? await loadPlugin(bridgePluginName)
+    bridgePluginName !== undefined
+      ? await loadScenarioPlugin(bridgePluginName, 'bridge.broker.plugin', policy)
       : undefined
 
   const redacted = redactScenario(raw)
+  // TLS file paths are read before references resolve: a value that came from a reference is
+  // then only ever PEM text, never a path whose error message would quote a secret.
+  const found: string[] = []
+  await inlineTlsFiles(raw.broker, 'broker', policy, found)
+  await inlineTlsFiles(bridgeBrokerOf(raw), 'bridge.broker', policy, found)
   const refs = await resolveReferences(raw, {
     policy,
     env,
@@ -171,16 +196,16 @@ export async function resolveScenario(
     ],
   })
   const resolved = refs.value as Record<string, unknown>
-  await inlineTlsFiles(resolved.broker, 'broker', policy, refs.secrets)
-  await inlineTlsFiles(bridgeBrokerOf(resolved), 'bridge.broker', policy, refs.secrets)
+  checkTlsIsPem(resolved.broker, 'broker')
+  checkTlsIsPem(bridgeBrokerOf(resolved), 'bridge.broker')
   const parsed = scenarioSchema.safeParse(resolved)
   if (!parsed.success) throw configErrorFrom(parsed.error)
   const scenario = parsed.data
   checkLimits(scenario, policy.limits)
 
-  const broker = await resolveBroker(scenario.broker, 'broker')
+  const broker = await resolveBroker(scenario.broker, 'broker', policy)
   const bridgeBroker = scenario.bridge?.broker
-    ? await resolveBroker(scenario.bridge.broker, 'bridge.broker')
+    ? await resolveBroker(scenario.bridge.broker, 'bridge.broker', policy)
     : undefined
   checkTemplates(scenario, scenario.run.seed)
   await checkTransformModule(scenario, policy)
@@ -196,7 +221,7 @@ export async function resolveScenario(
     slo,
     consumerFilter,
     env: applied,
-    secrets: [...new Set(refs.secrets)],
+    secrets: [...new Set([...found, ...refs.secrets])],
   }
 }
 

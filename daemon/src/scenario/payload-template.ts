@@ -61,8 +61,17 @@ function placeholder(
     }
     case 'float': {
       const [min = 0, max = 1, decimals = 2] = nums
-      if (nums.some(Number.isNaN) || max < min)
-        throw new ConfigError(path, `bad {float:min:max:decimals} placeholder '{float:${args}}'`)
+      if (
+        nums.some(Number.isNaN) ||
+        max < min ||
+        !Number.isInteger(decimals) ||
+        decimals < 0 ||
+        decimals > 20
+      )
+        throw new ConfigError(
+          path,
+          `bad {float:min:max:decimals} placeholder '{float:${args}}' (decimals: a whole number from 0 to 20)`,
+        )
       return () => (min + rnd() * (max - min)).toFixed(decimals)
     }
     case 'choice': {

@@ -1,4 +1,6 @@
-import { ConfigError } from '@iotload/sdk'
+import { type BrokerPlugin, ConfigError } from '@iotload/sdk'
+import { loadPlugin } from '../plugins/loader.ts'
+import type { TrustPolicy } from './trust-policy.ts'
 
 /** A short plugin name as scenarios use it: `mqtt` → @iotload/broker-mqtt. */
 export const SHORT_PLUGIN_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/
@@ -31,4 +33,22 @@ export function checkScenarioPlugins(raw: unknown, allow: readonly string[] = []
   const bridge = r.bridge
   if (bridge !== null && typeof bridge === 'object' && !Array.isArray(bridge))
     check((bridge as Record<string, unknown>).broker, 'bridge.broker.plugin')
+}
+
+/**
+ * Loads the plugin a scenario names, checking the name under the sender's policy right where it
+ * is used: a remote scenario never makes the daemon import a path or an unlisted package.
+ */
+export async function loadScenarioPlugin(
+  name: unknown,
+  path: string,
+  policy: TrustPolicy,
+): Promise<BrokerPlugin> {
+  if (typeof name !== 'string' || name === '') throw new ConfigError(path, 'required (string), e.g. mqtt')
+  if (policy.origin === 'remote' && !isAllowedPluginName(name, policy.allowPlugins))
+    throw new ConfigError(
+      path,
+      'the daemon loads plugins by short name (mqtt), as @iotload/broker-<name>, or from its --plugin-allow list; paths are refused',
+    )
+  return loadPlugin(name)
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { SecretRegistry } from './secrets.ts'
+import { templatePattern } from './text-template.ts'
 
 describe('SecretRegistry', () => {
   it('scrubs a secret that contains another one whole, whatever the order they came in', () => {
@@ -45,5 +46,18 @@ describe('SecretRegistry', () => {
       'mqtt://:[redacted]@127.0.0.1:1883',
     )
     expect(new SecretRegistry().scrub('http://127.0.0.1:7878/v1/runs')).toBe('http://127.0.0.1:7878/v1/runs')
+  })
+
+  it('scrubs every value a per-device template renders with one pattern, for the life of the scope', () => {
+    const r = new SecretRegistry()
+    r.openScope('run9')
+    r.addPattern(templatePattern('p.w+{device}-{run}-{{x}}', 'run9'), 'run9')
+    expect(r.size).toBe(1)
+    expect(r.scrub('a p.w+7-run9-{x} b p.w+123456-run9-{x}')).toBe('a [redacted] b [redacted]')
+    // Regex metacharacters of the template are literal: 'p.w+' does not match 'pXww'.
+    expect(r.scrub('pXww7-run9-{x}')).toBe('pXww7-run9-{x}')
+    r.closeScope('run9')
+    expect(r.scrub('p.w+7-run9-{x}')).toBe('p.w+7-run9-{x}')
+    expect(r.size).toBe(0)
   })
 })

@@ -13,7 +13,10 @@ export class SecretRegistry {
    * scrubbed whole (`pass-{device}-${env:PW}` before PW). Rebuilt after a change.
    */
   private longestFirst: string[] | undefined
-  private readonly scopes = new Map<string, { users: number; values: Set<string> }>()
+  private readonly scopes = new Map<
+    string,
+    { users: number; values: Set<string>; patterns: Map<string, RegExp> }
+  >()
 
   /** Registers a value for the life of the process, or of `scope` while that scope is open. */
   add(value: string | undefined, scope?: string): void {
@@ -29,7 +32,18 @@ export class SecretRegistry {
   openScope(scope: string): void {
     const s = this.scopes.get(scope)
     if (s) s.users++
-    else this.scopes.set(scope, { users: 1, values: new Set() })
+    else this.scopes.set(scope, { users: 1, values: new Set(), patterns: new Map() })
+  }
+
+  /**
+   * Registers a family of values for the life of an open scope: the per-device passwords a
+   * template renders (`pass-{device}` → /pass-\d+/). One pattern instead of one value per device,
+   * so scrubbing costs the same for 10 devices or 100,000.
+   */
+  addPattern(pattern: RegExp, scope: string): void {
+    const s = this.scopes.get(scope)
+    if (!s || s.patterns.has(pattern.source)) return
+    s.patterns.set(pattern.source, new RegExp(pattern.source, 'g'))
   }
 
   closeScope(scope: string): void {
@@ -44,6 +58,9 @@ export class SecretRegistry {
   scrub(text: string): string {
     let out = text
     this.longestFirst ??= this.all().sort((a, b) => b.length - a.length)
+    // Patterns first: a rendered password contains the literal parts registered as values.
+    for (const s of this.scopes.values())
+      for (const re of s.patterns.values()) out = out.replace(re, '[redacted]')
     for (const v of this.longestFirst) if (out.includes(v)) out = out.split(v).join('[redacted]')
     return redactUrlPasswords(out)
   }
@@ -56,7 +73,7 @@ export class SecretRegistry {
 
   get size(): number {
     let n = this.values.size
-    for (const s of this.scopes.values()) n += s.values.size
+    for (const s of this.scopes.values()) n += s.values.size + s.patterns.size
     return n
   }
 }
@@ -65,9 +82,12 @@ export class SecretRegistry {
 export const secrets = new SecretRegistry()
 
 /** Shared, not a literal inside the function: that would build a new RegExp for every string scrubbed. */
-const URL_PASSWORD = /(\/\/[^:/@\s]*:)[^@/\s]+@/g
+const URL_PASSWORD = /(\/\/[^:/@\s]*:)[^\s/?#]*@/g
 
-/** `scheme://user:pw@host` and `scheme://:pw@host` → the password replaced by `[redacted]`. */
+/**
+ * `scheme://user:pw@host` and `scheme://:pw@host` → the password replaced by `[redacted]`, up to
+ * the last `@` of the authority, so a password containing `@` is hidden whole.
+ */
 export function redactUrlPasswords(text: string): string {
   if (!text.includes('@')) return text
   return text.replace(URL_PASSWORD, '$1[redacted]@')

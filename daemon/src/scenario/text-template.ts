@@ -61,6 +61,18 @@ export function compileTextTemplate(template: string, path: string): (vars: Text
   }
 }
 
+/**
+ * A regular expression matching every value a template renders for one run: `pass-{device}` →
+ * /pass-\d+/ (used to scrub per-device secrets without registering each one).
+ */
+export function templatePattern(template: string, run: string): RegExp {
+  const literal = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  let source = ''
+  for (const p of parse(template, 'template'))
+    source += typeof p === 'string' ? literal(p) : p.name === 'device' ? '\\d+' : literal(run)
+  return new RegExp(source, 'g')
+}
+
 /** Turns a topic template into a subscription filter: each `{…}` level becomes the single-level wildcard. */
 export function templateToFilter(template: string, singleLevelWildcard: string): string {
   let out = ''

@@ -25,7 +25,9 @@ export async function inlineTlsFiles(
   const t = tls as Record<string, unknown>
   for (const field of PEM_FIELDS) {
     const value = t[field]
-    if (typeof value !== 'string' || value === '' || value.includes('-----BEGIN')) continue
+    // A reference resolves later, to PEM text (checked by checkTlsIsPem).
+    if (typeof value !== 'string' || value === '' || value.includes('-----BEGIN') || value.includes('${'))
+      continue
     const data = await readAllowedFile(value, {
       policy,
       dir: 'secrets',
@@ -37,5 +39,23 @@ export async function inlineTlsFiles(
       throw new ConfigError(`${path}.tls.${field}`, `'${value}' holds no PEM block (-----BEGIN …)`)
     t[field] = text
     if (field === 'key') found.push(text)
+  }
+}
+
+/**
+ * After references resolved: every PEM field holds PEM text. Whatever else is there came from a
+ * reference (paths were read before), so the error names the field and never quotes the value.
+ */
+export function checkTlsIsPem(broker: unknown, path: string): void {
+  if (broker === null || typeof broker !== 'object') return
+  const tls = (broker as Record<string, unknown>).tls
+  if (tls === null || typeof tls !== 'object' || Array.isArray(tls)) return
+  for (const field of PEM_FIELDS) {
+    const value = (tls as Record<string, unknown>)[field]
+    if (typeof value === 'string' && value !== '' && !value.includes('-----BEGIN'))
+      throw new ConfigError(
+        `${path}.tls.${field}`,
+        'a ${env:…} or ${file:…} reference here must resolve to PEM text (-----BEGIN …); name a PEM file directly to read it',
+      )
   }
 }

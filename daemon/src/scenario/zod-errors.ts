@@ -30,14 +30,19 @@ export function fieldIssues(error: z.ZodError, prefix = ''): FieldIssue[] {
   return issues
 }
 
-/** A ConfigError listing every issue, one per line, its `path` set to the first. */
+/** Issues listed in one error: enough to fix a scenario, never a megabyte of unknown keys. */
+export const MAX_LISTED_ISSUES = 20
+
+/** A ConfigError listing the issues (at most MAX_LISTED_ISSUES), one per line, its `path` set to the first. */
 export function configErrorFrom(error: z.ZodError, prefix = ''): ConfigError {
-  const issues = fieldIssues(error, prefix)
+  const all = fieldIssues(error, prefix)
+  const issues = all.slice(0, MAX_LISTED_ISSUES)
   const first = issues[0] ?? { path: prefix, message: 'invalid' }
   const more = issues
     .slice(1)
     .map((i) => `\n  ${i.path}: ${i.message}`)
     .join('')
-  const err = new ConfigError(first.path, `${first.message}${more}`)
+  const rest = all.length > issues.length ? `\n  … and ${all.length - issues.length} more` : ''
+  const err = new ConfigError(first.path, `${first.message}${more}${rest}`)
   return Object.assign(err, { issues })
 }

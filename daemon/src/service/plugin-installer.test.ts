@@ -99,3 +99,25 @@ describe('PluginInstaller with the real npm', () => {
     expect(calls).toEqual(['install @iotload/broker-a', 'uninstall @iotload/broker-a'])
   })
 })
+
+describe('PluginInstaller scripts', () => {
+  it('passes --ignore-scripts when installing on a request’s behalf, and only then', async () => {
+    const seen: string[][] = []
+    const fake = async (args: string[]) => {
+      seen.push(args)
+      return { code: 1, stdout: '', stderr: 'npm error code E404\nnpm error 404 Not Found', timedOut: false }
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'iotload-scripts-'))
+    try {
+      for (const ignoreScripts of [true, false]) {
+        const installer = new PluginInstaller({ prefix: dir, npm: fake, ignoreScripts })
+        await installer.install('kafka').catch(() => {})
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+    expect(seen).toHaveLength(2)
+    expect(seen[0]).toContain('--ignore-scripts')
+    expect(seen[1]).not.toContain('--ignore-scripts')
+  })
+})

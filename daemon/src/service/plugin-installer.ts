@@ -26,6 +26,8 @@ export interface PluginInstallerOptions {
   timeoutMs?: number
   /** npm `--fetch-retries`; low so an unreachable registry is reported within seconds. @default 1 */
   fetchRetries?: number
+  /** Pass `--ignore-scripts` (installs on a request's behalf run no package scripts). @default false */
+  ignoreScripts?: boolean
 }
 
 /** What an install did. */
@@ -144,6 +146,8 @@ export class PluginInstaller {
       `--fetch-retries=${this.options.fetchRetries ?? 1}`,
       '--prefix',
       this.prefix,
+      // A package installed on a request's behalf never runs its install scripts.
+      ...(this.options.ignoreScripts ? ['--ignore-scripts'] : []),
       ...(this.options.registry ? ['--registry', this.options.registry] : []),
       '--',
       target,

@@ -9,6 +9,15 @@ export function compileDelay(
   config: DelayConfig | undefined,
   random: () => number = Math.random,
 ): (() => number) | undefined {
+  const sample = compileSampler(config, random)
+  // A tail sample past setTimeout's range (2^31 − 1 ms) would fire at once; no delay is longer.
+  return sample ? () => Math.min(MAX_DELAY_US, sample()) : undefined
+}
+
+/** setTimeout's longest wait, µs. */
+const MAX_DELAY_US = (2 ** 31 - 1) * 1000
+
+function compileSampler(config: DelayConfig | undefined, random: () => number): (() => number) | undefined {
   if (config === undefined) return undefined
   if (typeof config === 'number') {
     const us = config * 1000

@@ -3,7 +3,7 @@ import { loadPlugin } from '../../plugins/loader.ts'
 import type { InstalledPlugin } from '../../plugins/list-plugins.ts'
 import type { PluginInstaller } from '../../service/plugin-installer.ts'
 import { readBody } from '../body.ts'
-import { parseWith } from '../errors.ts'
+import { ApiError, parseWith } from '../errors.ts'
 import type { Register } from '../openapi.ts'
 import { errorResponse, installPluginBody, installResponse, pluginList } from '../schemas.ts'
 
@@ -29,6 +29,7 @@ export function pluginRoutes(
   register: Register,
   installer: PluginInstaller,
   list: () => Promise<InstalledPlugin[]>,
+  installAllowed: boolean,
 ): void {
   register(
     {
@@ -46,11 +47,12 @@ export function pluginRoutes(
       path: '/v1/plugins',
       summary: 'Install a broker plugin with npm into the plugin directory',
       description:
-        'Only @iotload/broker-* packages (or a short name such as `kafka`) and packages on the daemon --plugin-allow list are accepted; never a path, URL or tarball (the operator installs those with `iotload plugins install`). The package goes to the plugin directory (IOTLOAD_PLUGIN_DIR) and runs can use it at once. A package that does not declare "iotload": { "plugin": "broker" } is removed again (400). When npm cannot reach the registry the answer is 502 REGISTRY_UNREACHABLE and nothing is installed.',
+        'Refused (403) unless the daemon was started with --allow-plugin-install. Only @iotload/broker-* packages (or a short name such as `kafka`) and packages on the daemon --plugin-allow list are accepted, installed without running their package scripts; never a path, URL or tarball (the operator installs those with `iotload plugins install`). The package goes to the plugin directory (IOTLOAD_PLUGIN_DIR) and runs can use it at once. A package that does not declare "iotload": { "plugin": "broker" } is removed again (400). When npm cannot reach the registry the answer is 502 REGISTRY_UNREACHABLE and nothing is installed.',
       body: { schema: installPluginBody },
       responses: {
         201: { description: 'installed', schema: installResponse },
         400: { description: 'name refused', schema: errorResponse },
+        403: { description: 'installs are off (--allow-plugin-install)', schema: errorResponse },
         404: { description: 'no such package on the registry', schema: errorResponse },
         409: { description: 'another install is running', schema: errorResponse },
         502: { description: 'registry unreachable or npm failed', schema: errorResponse },
@@ -58,6 +60,12 @@ export function pluginRoutes(
       },
     },
     async (c) => {
+      if (!installAllowed)
+        throw new ApiError(
+          403,
+          'PLUGIN_INSTALL_DISABLED',
+          'this daemon does not install plugins on request; start it with --allow-plugin-install, or install with `iotload plugins install` on its host',
+        )
       const body = parseWith(installPluginBody, await readBody(c, { yaml: false }), '')
       const result = await installer.install(body.name)
       const plugin = (await list()).find((p) => p.package === result.package)
