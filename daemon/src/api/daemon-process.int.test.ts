@@ -94,6 +94,8 @@ describe.skipIf(!up)('iotload daemon: durability against Mosquitto', () => {
     const run = (await (await fetch(`${d2.url}/v1/runs/${id}`)).json()) as RunBody
     expect(run.status).toBe('interrupted')
     expect(run.live).toBeNull()
+    // It says why, and it ended with its last recorded second, not at the restart.
+    expect(run.error).toMatch(/the daemon stopped \(killed or crashed\)/)
     const series = (await (await fetch(`${d2.url}/v1/runs/${id}/series?stream=e2e`)).json()) as {
       rows: Array<{ second: number; sent: number }>
     }

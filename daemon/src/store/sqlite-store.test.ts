@@ -4,6 +4,8 @@ import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
+import { Counters } from '../engine/counters.ts'
+import { LatencyStream } from '../engine/latency-stream.ts'
 import { appliedMigrations } from './migrate.ts'
 import { isBun, openSqlite, type SyncSqlite } from './sqlite-driver.ts'
 import { SqliteStore } from './sqlite-store.ts'
@@ -93,8 +95,24 @@ describe('SqliteStore.markInterrupted', () => {
       db.run(sql`update runs set owner = ${`${hostname()}:999999999`} where id = 'dead'`)
       db.run(sql`update runs set owner = ${`${hostname()}:${sleeper.pid}`} where id = 'alive'`)
     })
+    store.updateRun('dead', { startedAt: 10_000 })
+    const e2e = new LatencyStream('e2e', false)
+    const report = (second: number) => ({
+      second,
+      warmup: false,
+      counters: new Counters(),
+      gaps: 0,
+      streams: [{ stream: 'e2e', snapshot: e2e.rollSecond() }],
+    })
+    store.appendSecond('dead', report(0))
+    store.appendSecond('dead', report(1))
+    store.appendSecond('dead', report(2))
     expect(store.markInterrupted()).toEqual(['dead'])
-    expect(store.getRun('dead')?.status).toBe('interrupted')
+    const dead = store.getRun('dead')!
+    expect(dead.status).toBe('interrupted')
+    // It ended with its last recorded second, and says why.
+    expect(dead.endedAt).toBe(13_000)
+    expect(dead.error).toMatch(/daemon stopped.*seconds 0-2 were recorded/)
     expect(store.getRun('alive')?.status).toBe('running')
     sleeper.kill()
     store.close()

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import { and, asc, count, desc, eq, gte, inArray, lte } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gte, inArray, lte, max } from 'drizzle-orm'
 import type { SecondReport } from '../engine/recorder.ts'
 import { prepareDatabase } from './migrate.ts'
 import type { RunRecord, RunStore, RunUpdate, SeriesRow, StreamSummaryRow } from './result-store.ts'
@@ -138,12 +138,27 @@ export class SqliteStore implements RunStore {
       .all()
       .filter((r) => !ownerAlive(r.owner))
       .map((r) => r.id)
-    if (ids.length > 0) {
-      this.db
-        .update(runs)
-        .set({ status: 'interrupted', endedAt: Date.now() })
-        .where(inArray(runs.id, ids))
-        .run()
+    for (const id of ids) {
+      // The run ended when its last second was recorded, not when a daemon noticed it later.
+      const run = this.db
+        .select({ startedAt: runs.startedAt, createdAt: runs.createdAt })
+        .from(runs)
+        .where(eq(runs.id, id))
+        .get()
+      const last = this.db
+        .select({ second: max(series.second) })
+        .from(series)
+        .where(eq(series.runId, id))
+        .get()?.second
+      const endedAt =
+        run?.startedAt != null && last != null
+          ? run.startedAt + (last + 1) * 1000
+          : (run?.startedAt ?? run?.createdAt ?? Date.now())
+      const error =
+        last != null
+          ? `the daemon stopped (killed or crashed) while this run was executing; seconds 0-${last} were recorded and are kept`
+          : 'the daemon stopped (killed or crashed) while this run was executing, before any second was recorded'
+      this.db.update(runs).set({ status: 'interrupted', endedAt, error }).where(eq(runs.id, id)).run()
     }
     return ids
   }
