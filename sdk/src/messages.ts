@@ -38,4 +38,13 @@ export interface SubscribeOptions {
 export interface Subscription {
   /** Stops delivery; idempotent. */
   unsubscribe(): Promise<void>
+  /**
+   * Messages the broker holds for this subscription and has not delivered yet (AMQP queue depth,
+   * JetStream `num_pending`, Kafka consumer lag), asked of the broker now. A subscription in a
+   * group answers for the whole group. Optional: a plugin that cannot tell leaves it out (or
+   * resolves `undefined`), and iotload then reports nothing rather than 0. Called once, at the end
+   * of the drain, before `unsubscribe`; it must not throw for a broker that went away (resolve
+   * `undefined`).
+   */
+  backlog?(): Promise<number | undefined>
 }

@@ -179,20 +179,23 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     } finally {
       clock.clearTimer(ticker)
     }
-    // Close the open second so nothing recorded is left out of the totals.
-    if (startedAt !== null) {
-      const report = recorder.rollSecond(second, second * 1e6 < s.producer.warmup * 1000)
-      try {
-        store?.appendSecond(id, report)
-      } catch {}
-      options.onSecond?.(report)
-      onSecondTelemetry?.(report)
-    }
+    // What the broker still holds for the consumer, asked before anything unsubscribes.
+    const queued = startedAt !== null && !error ? await consumer?.backlog() : undefined
     try {
       await producer.close()
       await bridge?.close()
       await consumer?.close()
     } finally {
+      // Close the open second once the consumer stopped, so nothing it recorded (arrivals while
+      // the roles closed included) is left out of the totals the sequence accounting is checked against.
+      if (startedAt !== null) {
+        const report = recorder.rollSecond(second, second * 1e6 < s.producer.warmup * 1000)
+        try {
+          store?.appendSecond(id, report)
+          options.onSecond?.(report)
+        } catch {}
+        onSecondTelemetry?.(report)
+      }
       // Nothing of this run can log a per-device password any more.
       secrets.closeScope(id)
     }
@@ -226,6 +229,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
           : null,
       measuredS,
       undelivered,
+      ...(queued !== undefined ? { queued } : {}),
       connections: producer.connectStats ?? null,
       bridge: bridge?.stats ?? null,
       slo: resolved.slo,
