@@ -168,6 +168,20 @@ export const seriesResponse = z.object({
       co: latencyRow.nullable(),
       rawHist: z.string().optional(),
       coHist: z.string().nullable().optional(),
+      /** Connection events in the second (e2e row). */
+      disconnects: z.number().nullable().optional(),
+      reconnects: z.number().nullable().optional(),
+      /** The load generator in the second (e2e row; µs): send lag, event-loop delay, publishes in flight. */
+      generator: z
+        .object({
+          lagP99Us: z.number().nullable(),
+          lagMaxUs: z.number().nullable(),
+          eventLoopDelayP99Us: z.number().nullable(),
+          eventLoopDelayMaxUs: z.number().nullable(),
+          inFlightPeak: z.number().nullable(),
+        })
+        .nullable()
+        .optional(),
     }),
   ),
 })

@@ -207,7 +207,7 @@ export class ProducerRole {
     if (!warmup) {
       this.health.recordLag(t - tiUs, tiUs >= this.finalPhaseUs)
       if (this.firstMeasuredSeq[dev]! < 0) this.firstMeasuredSeq[dev] = seq
-    }
+    } else this.health.recordWarmupLag(t - tiUs)
     this.lastSeq[dev] = seq
     this.recorder.onSent(warmup, t)
     this.health.publishStarted()

@@ -117,6 +117,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
   const rollSecond = (t0: number) => {
     const warmup = second * 1e6 < s.producer.warmup * 1000
     const report = recorder.rollSecond(second, warmup)
+    report.generator = producer.health.rollSecond()
     second++
     try {
       store?.appendSecond(id, report)
@@ -190,6 +191,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       // the roles closed included) is left out of the totals the sequence accounting is checked against.
       if (startedAt !== null) {
         const report = recorder.rollSecond(second, second * 1e6 < s.producer.warmup * 1000)
+        report.generator = producer.health.rollSecond()
         try {
           store?.appendSecond(id, report)
           options.onSecond?.(report)
@@ -212,6 +214,10 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       status: finalStatus,
       startedAt,
       plugin: resolved.broker.pluginName,
+      pluginNames: [
+        resolved.broker.pluginName,
+        ...(resolved.bridgeBroker ? [resolved.bridgeBroker.pluginName] : []),
+      ],
       target: {
         plugin: resolved.broker.pluginName,
         devices: p.devices,
