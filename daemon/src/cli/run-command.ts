@@ -9,6 +9,7 @@ import { SqliteStore } from '../store/sqlite-store.ts'
 import { cliTelemetry } from '../telemetry/cli-telemetry.ts'
 import { EXIT } from './exit-codes.ts'
 import { progressLine } from './progress.ts'
+import { watchConnect } from './connect-line.ts'
 import { renderSummary } from './summary-table.ts'
 import { exportDocument } from '../report/export-document.ts'
 import type { ResultReader } from '../store/result-store.ts'
@@ -58,6 +59,9 @@ export async function runResolved(
         if (!flags.quiet) process.stderr.write(`${progressLine(r)}\n`)
       },
     })
+    const stopConnect = flags.quiet
+      ? () => {}
+      : watchConnect(handle.live, (line) => process.stderr.write(`${line}\n`))
     let interrupts = 0
     const onSignal = (signal: NodeJS.Signals) => {
       interrupts++
@@ -71,6 +75,7 @@ export async function runResolved(
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
     summary = await handle.result
+    stopConnect()
     // The export document (schemaVersion 2): the summary's keys plus series, histograms, scenario.
     if (flags.json) json = resultDocument(store, summary)
     process.off('SIGINT', onSignal)

@@ -10,6 +10,7 @@ import type { ScenarioLimits } from '../scenario/trust-policy.ts'
 import { SqliteStore } from '../store/sqlite-store.ts'
 import { EXIT } from './exit-codes.ts'
 import { fmtCount, fmtLatency, table } from './format.ts'
+import { watchConnect } from './connect-line.ts'
 import { progressLine } from './progress.ts'
 import { readSuite, resolveSuite, suiteEnv } from './suite-file.ts'
 
@@ -86,7 +87,8 @@ export async function suiteCommand(file: string, flags: SuiteFlags, logger: Logg
           if (!flags.quiet) write(`${progressLine(r)}\n`)
         },
       })
-      const summary = await current.result
+      const stopConnect = flags.quiet ? () => {} : watchConnect(current.live, (line) => write(`${line}\n`))
+      const summary = await current.result.finally(stopConnect)
       const e2e = summary.streams.e2e
       write(
         `${t.name}: ${summary.run.status}${summary.error ? ` — ${summary.error}` : ''}${summary.run.measured && e2e ? `, p99 ${fmtLatency(e2e.latency.raw.p99)}, ${e2e.rate?.toFixed(1)} msg/s` : ''}\n`,

@@ -11,6 +11,9 @@ import { ProducerRole } from './producer.ts'
 import { RunRecorder, type SecondReport } from './recorder.ts'
 import { buildSummary, type RunSummary, sendRate } from './summary.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
+import { type LastSecond, type LiveStatus, lastSecondOf, scheduleTimes } from './live-status.ts'
+
+export type { LiveStatus }
 
 /** Options for `startRun`. */
 export interface RunOptions {
@@ -29,17 +32,6 @@ export interface RunOptions {
    * @default systemClock
    */
   clock?: EngineClock
-}
-
-/** Live view of a run, for progress lines and the API. */
-export interface LiveStatus {
-  id: string
-  status: RunStatus
-  second: number
-  sent: number
-  received: number
-  gaps: number
-  invalid: number
 }
 
 /** A started run. `result` always resolves; a failed run has `run.status: 'failed'` and `error`. */
@@ -103,6 +95,8 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
   let stopAtUs: number | undefined
   let ticker: ClockTimer | undefined
   let startedAt: number | null = null
+  let t0Us: number | null = null
+  let lastSecond: LastSecond | null = null
   const store = options.store
 
   const setStatus = (next: RunStatus, extra: { startedAt?: number; endedAt?: number } = {}) => {
@@ -119,6 +113,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     const report = recorder.rollSecond(second, warmup)
     report.generator = producer.health.rollSecond()
     second++
+    lastSecond = lastSecondOf(report)
     try {
       store?.appendSecond(id, report)
     } catch (err) {
@@ -165,6 +160,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       await producer.connect()
       if (stopRequested) throw new Error('stopped before the schedule started')
       const t0 = clock.nowUs() + START_LEAD_US
+      t0Us = t0
       startedAt = Math.round(t0 / 1000)
       setStatus('running', { startedAt })
       ticker = clock.setTimeout(() => rollSecond(t0), (t0 + 1e6 - clock.nowUs()) / 1000)
@@ -266,6 +262,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     },
     live() {
       const t = recorder.total
+      const progress = producer.connectProgress
       return {
         id,
         status,
@@ -274,6 +271,11 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
         received: t.received,
         gaps: recorder.sequences.gaps,
         invalid: t.invalid,
+        stopping: stopRequested,
+        ...scheduleTimes(t0Us, clock.nowUs(), s.producer.warmup + s.producer.duration),
+        targetRate: producer.targetRate,
+        lastSecond,
+        connect: progress.started ? progress.snapshot() : null,
       }
     },
   }
