@@ -82,7 +82,7 @@ describe('report, compare, series csv, events and stop routes', () => {
     })
     expect(live!.elapsedS as number).toBeGreaterThan(1)
     expect(live!.remainingS as number).toBeLessThan(31)
-    expect((live!.lastSecond as { sent: number }).sent).toBe(200)
+    expect(Math.abs((live!.lastSecond as { sent: number }).sent - 200)).toBeLessThanOrEqual(10)
     // A client that goes away: its listener (and queue) go with it.
     const abort = new AbortController()
     const res = await app.request(`/v1/runs/${id}/events`, { signal: abort.signal })

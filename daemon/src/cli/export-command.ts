@@ -44,7 +44,7 @@ export async function exportCommand(args: string[], flags: ExportFlags): Promise
     else {
       const merged = runHistogram(store, id, stream, kind)
       if (!merged) throw new ConfigError('--stream', `run ${id} recorded no ${kind} ${stream} values`)
-      text = percentileDistributionText(merged.histogram)
+      text = percentileDistributionText(merged.histogram, merged.maxUs)
     }
   } finally {
     store.close()

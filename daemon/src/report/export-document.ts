@@ -142,7 +142,11 @@ export function reportRunFromDocument(doc: unknown, source: string): ReportRun {
     )
   const spectra: ReportRun['spectra'] = {}
   for (const [stream, h] of Object.entries(d.histograms ?? {})) {
-    spectra[stream] = { raw: spectrumOfEncoded(h.raw), ...(h.co ? { co: spectrumOfEncoded(h.co) } : {}) }
+    const l = d.streams[stream]?.latency
+    spectra[stream] = {
+      raw: spectrumOfEncoded(h.raw, l?.raw.max),
+      ...(h.co ? { co: spectrumOfEncoded(h.co, l?.co?.max) } : {}),
+    }
   }
   const started = d.run.startedAt ? Date.parse(d.run.startedAt) : Number.NaN
   return {

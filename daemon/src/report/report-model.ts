@@ -1,7 +1,7 @@
 import type { LatencyStats } from '../engine/histogram.ts'
 import type { RunEnvironment } from '../engine/run-environment.ts'
 import type { RunSummary } from '../engine/summary.ts'
-import { type PercentilePoint, percentileSpectrum, runHistogram } from '../service/percentiles.ts'
+import { exactMax, type PercentilePoint, percentileSpectrum, runHistogram } from '../service/percentiles.ts'
 import { decodeHistogram } from '../engine/histogram.ts'
 import type { ResultReader, SeriesRow } from '../store/result-store.ts'
 
@@ -72,8 +72,8 @@ export function reportRunFromStore(store: ResultReader, id: string): ReportRun |
     if (!raw) continue
     const co = runHistogram(store, id, stream, 'co')
     spectra[stream] = {
-      raw: percentileSpectrum(raw.histogram),
-      ...(co ? { co: percentileSpectrum(co.histogram) } : {}),
+      raw: percentileSpectrum(raw.histogram, raw.maxUs),
+      ...(co ? { co: percentileSpectrum(co.histogram, co.maxUs) } : {}),
     }
   }
   return {
@@ -91,9 +91,13 @@ export function reportRunFromStore(store: ResultReader, id: string): ReportRun |
   }
 }
 
-/** The spectrum of an encoded (base64, compressed) histogram. */
-export function spectrumOfEncoded(encoded: string): PercentilePoint[] {
-  return percentileSpectrum(decodeHistogram(encoded))
+/**
+ * The spectrum of an encoded (base64, compressed) histogram, ending at `maxUs` (the summary's exact
+ * max) when it lies in the histogram's last bucket.
+ */
+export function spectrumOfEncoded(encoded: string, maxUs?: number): PercentilePoint[] {
+  const h = decodeHistogram(encoded)
+  return percentileSpectrum(h, exactMax(h, maxUs))
 }
 
 /** Latency figures in a summary stream, for tables. */

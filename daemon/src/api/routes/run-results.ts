@@ -91,7 +91,7 @@ export function runResultRoutes(register: Register, manager: RunManager): void {
       const range = { from: q.from, to: q.to }
       if (q.format === 'hgrm') {
         const merged = runHistogram(manager.store, id, q.stream, q.kind, range)
-        return c.text(merged ? percentileDistributionText(merged.histogram) : '', 200)
+        return c.text(merged ? percentileDistributionText(merged.histogram, merged.maxUs) : '', 200)
       }
       const spectrum = runPercentiles(manager.store, id, q.stream, q.kind, range) ?? {
         stream: q.stream,
@@ -138,7 +138,7 @@ export function runResultRoutes(register: Register, manager: RunManager): void {
         )
       return c.text(
         q.format === 'hgrm'
-          ? percentileDistributionText(merged.histogram)
+          ? percentileDistributionText(merged.histogram, merged.maxUs)
           : encodeHistogram(merged.histogram),
         200,
       )
