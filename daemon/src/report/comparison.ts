@@ -32,6 +32,8 @@ export interface ComparisonRow {
   error: string | null
   /** Each figure divided by the first run's (null where either is missing or the first is 0). */
   ratioToFirst: Record<string, number | null>
+  /** 1 for the lowest e2e raw p99 among the measured runs; null for a run without figures. */
+  rankP99: number | null
 }
 
 /** The comparison of runs, the first one being the baseline of every ratio. */
@@ -93,7 +95,12 @@ export function compareRuns(runs: readonly ReportRun[]): Comparison {
       sloPassed: s?.sloPassed ?? null,
       error: run.error ?? s?.error ?? null,
       ratioToFirst: {},
+      rankP99: null,
     }
+  })
+  const ranked = rows.filter((r) => r.e2eRaw !== null).sort((a, b) => a.e2eRaw!.p99Us - b.e2eRaw!.p99Us)
+  ranked.forEach((r, i) => {
+    r.rankP99 = i + 1
   })
   const base = rows[0] ? ratioFigures(rows[0]) : {}
   for (const row of rows) {

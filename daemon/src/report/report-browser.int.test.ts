@@ -83,8 +83,15 @@ function charts(
 ): Promise<Array<{ id: string; empty: boolean; points: number; coloured: number }>> {
   return page.$$eval('figure.chart', (figs) =>
     figs.map((f) => {
-      const fig = f as HTMLElement
-      const canvas = fig.querySelector('canvas')
+      // Browser objects, typed loosely: the test's tsconfig has no DOM library.
+      const fig = f as unknown as { id: string; dataset: Record<string, string | undefined> }
+      const canvas = f.querySelector('canvas') as unknown as {
+        width: number
+        height: number
+        getContext(k: '2d'): {
+          getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray }
+        }
+      } | null
       let coloured = 0
       if (canvas) {
         const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data

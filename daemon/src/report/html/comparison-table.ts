@@ -6,7 +6,7 @@ const ratio = (r: number | null | undefined) =>
   r === null || r === undefined ? '' : `<span class="ratio">×${r < 10 ? r.toFixed(2) : r.toFixed(1)}</span>`
 
 function figure(value: string, r: number | null | undefined, first: boolean): string {
-  return first ? value : `${value} ${ratio(r)}`
+  return first ? value : `${value}<br>${ratio(r)}`
 }
 
 function statusCell(row: ComparisonRow): string {
@@ -16,9 +16,9 @@ function statusCell(row: ComparisonRow): string {
     row.sloPassed === null
       ? ''
       : row.sloPassed
-        ? ' <b class="good">SLO PASS</b>'
-        : ' <b class="bad">SLO FAIL</b>'
-  const limited = row.generatorLimited ? ' <b class="bad">LIMITED</b>' : ''
+        ? '<br><b class="good">SLO PASS</b>'
+        : '<br><b class="bad">SLO FAIL</b>'
+  const limited = row.generatorLimited ? '<br><b class="bad">LIMITED</b>' : ''
   return `${esc(row.status)}${verdict}${limited}`
 }
 
@@ -41,16 +41,18 @@ export function comparisonTable(c: Comparison): string {
     'co max',
     'msg/s',
     'loss',
+    'p99 rank',
   ]
   const rows = c.runs.map((r, i) => {
     const first = i === 0
     const l = (v: number | undefined, key: string) =>
       v === undefined ? '-' : figure(esc(fmtLatency(v)), r.ratioToFirst[key], first)
+    const missing = (r.lost ?? 0) + (r.undelivered ?? 0)
     const loss =
       r.lossRatio === null
         ? '-'
         : figure(
-            `${esc(fmtCount((r.lost ?? 0) + (r.undelivered ?? 0)))} (${esc((r.lossRatio * 100).toFixed(3))} %)${r.queued !== null ? `<br><span class="note">queued ${esc(fmtCount(r.queued))}</span>` : ''}`,
+            `${esc(fmtCount(missing))}${missing > 0 ? ` (${esc((r.lossRatio * 100).toFixed(3))} %)` : ''}${r.queued ? `<br><span class="note">queued ${esc(fmtCount(r.queued))}</span>` : ''}`,
             r.ratioToFirst.lossRatio,
             first,
           )
@@ -68,6 +70,7 @@ export function comparisonTable(c: Comparison): string {
       l(r.e2eCo?.maxUs, 'e2eCoMax'),
       r.ratePerS === null ? '-' : figure(esc(r.ratePerS.toFixed(1)), r.ratioToFirst.ratePerS, first),
       loss,
+      r.rankP99 === null ? '-' : `<b>${r.rankP99}</b>`,
     ]
   })
   return htmlTable(header, rows, 'compare')
