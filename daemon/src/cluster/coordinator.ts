@@ -5,7 +5,7 @@ import { ServiceError } from '../service/errors.ts'
 import type { RunStatus } from '../store/result-store.ts'
 import { type Coordination, coordinateRun } from './coordinate-run.ts'
 import type { AdoptionEvent, CoordinatorOptions, Phase } from './coordinator-types.ts'
-import { type RunPlan, splitDevices, withRole } from './plan.ts'
+import { planProducers, type RunPlan, withRole } from './plan.ts'
 import { HandOverError, LockLostError, RunLease } from './run-lease.ts'
 import { RUN_KEY_TTL_S, readPlan } from './task-context.ts'
 
@@ -85,7 +85,7 @@ export class ClusterCoordinator {
       id,
       coordinator: member.id,
       scenario,
-      producers: splitDevices(p.firstDevice, p.devices, producers),
+      producers: planProducers(p, producers),
       consumers: consumers.map((m) => m.id),
       bridges: bridges.map((m) => m.id),
       leaseMs: this.leaseMs,
