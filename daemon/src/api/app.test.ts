@@ -479,7 +479,7 @@ describe('bearer token', () => {
   })
 
   it('scrubs registered secrets from responses value by value, keeping the JSON valid', async () => {
-    const { secrets } = await import('../scenario/secrets.ts')
+    const { secrets } = await import('../log/secret-registry.ts')
     const odd = '}]},"x":"zz-odd-secret'
     secrets.add(odd)
     secrets.add('plain-secret-xyz')
