@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { MemberInfo } from './member.ts'
 import { producerSchema } from '../scenario/schema.ts'
-import { planProducers, producerScenario, splitDevices } from './plan.ts'
+import type { ResolvedScenario } from '../scenario/load-scenario.ts'
+import { assignRoles, planProducers, producerScenario, splitDevices } from './plan.ts'
 
 const member = (id: string, capacity: number): MemberInfo => ({
   id,
@@ -82,5 +83,38 @@ describe('producerScenario', () => {
     const raw = { producer: { devices: 4, rate: '10/s', duration: '1s' } }
     const s = producerScenario(raw, { member: 'a', firstDevice: 2, devices: 2 })
     expect(producerSchema.parse(s.producer)).toMatchObject({ firstDevice: 2, devices: 2, rate: 10 })
+  })
+})
+
+describe('assignRoles', () => {
+  const resolved = (bridge: boolean) =>
+    ({
+      scenario: {
+        producer: producerSchema.parse({ devices: 4, totalRate: '8/s', duration: '1s' }),
+        consumer: { enabled: true },
+        bridge: bridge ? { from: 'a/{device}', to: 'b/{device}' } : undefined,
+      },
+    }) as unknown as ResolvedScenario
+  const withRoles = (id: string, roles: MemberInfo['roles']): MemberInfo => ({ ...member(id, 1), roles })
+
+  it('splits the fleet over producers and takes every consumer and bridge member', () => {
+    const roles = assignRoles(resolved(true), [
+      withRoles('p', ['producer']),
+      withRoles('any', ['any']),
+      withRoles('c', ['consumer']),
+    ])
+    expect(roles.producers.map((s) => [s.member, s.devices, s.totalRate])).toEqual([
+      ['p', 2, 4],
+      ['any', 2, 4],
+    ])
+    expect(roles.consumers).toEqual(['any', 'c'])
+    expect(roles.bridges).toEqual(['any'])
+  })
+
+  it('refuses a run that needs a role no member has', () => {
+    expect(() =>
+      assignRoles(resolved(true), [withRoles('p', ['producer']), withRoles('c', ['consumer'])]),
+    ).toThrow(/no bridge daemon/)
+    expect(() => assignRoles(resolved(false), [withRoles('c', ['consumer'])])).toThrow(/no producer daemon/)
   })
 })

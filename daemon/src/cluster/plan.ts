@@ -1,5 +1,6 @@
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import type { ProducerConfig } from '../scenario/schema.ts'
+import { ServiceError } from '../service/errors.ts'
 import type { MemberInfo } from './member.ts'
 
 /** A producer daemon's share of the fleet. */
@@ -86,6 +87,35 @@ export function producerScenario(raw: Record<string, unknown>, slot: ProducerSlo
 /** Members able to take a role, in a stable order. */
 export function withRole(members: MemberInfo[], role: 'producer' | 'consumer' | 'bridge'): MemberInfo[] {
   return members.filter((m) => m.roles.includes(role) || m.roles.includes('any'))
+}
+
+/**
+ * Who does what in a validated run: the fleet split over the live producer members, every live
+ * consumer and bridge member. Throws ServiceError (503) when the run needs a role no member has.
+ */
+export function assignRoles(
+  resolved: ResolvedScenario,
+  members: MemberInfo[],
+): Pick<RunPlan, 'producers' | 'consumers' | 'bridges'> {
+  const s = resolved.scenario
+  const producers = withRole(members, 'producer')
+  if (producers.length === 0)
+    throw new ServiceError('unavailable', 'NO_PRODUCERS', 'no producer daemon in the cluster')
+  const consumers = s.consumer.enabled ? withRole(members, 'consumer') : []
+  if (s.consumer.enabled && consumers.length === 0)
+    throw new ServiceError(
+      'unavailable',
+      'NO_CONSUMERS',
+      'no consumer daemon in the cluster (or set consumer.enabled: false)',
+    )
+  const bridges = s.bridge ? withRole(members, 'bridge') : []
+  if (s.bridge && bridges.length === 0)
+    throw new ServiceError('unavailable', 'NO_BRIDGES', 'no bridge daemon in the cluster')
+  return {
+    producers: planProducers(s.producer, producers),
+    consumers: consumers.map((m) => m.id),
+    bridges: bridges.map((m) => m.id),
+  }
 }
 
 /** Topic a consumer measures for a producer topic's device: the bridge's `to` when bridged. */
