@@ -39,6 +39,15 @@ export interface Subscription {
   /** Stops delivery; idempotent. */
   unsubscribe(): Promise<void>
   /**
+   * Optional capability: holds further deliveries back until `resume()`, so a slow consumer (the
+   * bridge at its concurrency limit) pushes back on the broker, where the backlog waits within the
+   * broker's queue limits, instead of buffering or dropping. Plugins whose protocol cannot push
+   * back leave it out. Idempotent.
+   */
+  pause?(): void
+  /** Delivers what was held back, in order, then live messages again. Idempotent. */
+  resume?(): void
+  /**
    * Messages the broker holds for this subscription and has not delivered yet (AMQP queue depth,
    * JetStream `num_pending`, Kafka consumer lag), asked of the broker now. A subscription in a
    * group answers for the whole group. Optional: a plugin that cannot tell leaves it out (or
@@ -47,4 +56,12 @@ export interface Subscription {
    * `undefined`).
    */
   backlog?(): Promise<number | undefined>
+}
+
+/** A subscription that declares the pause capability. */
+export type PausableSubscription = Subscription & { pause(): void; resume(): void }
+
+/** Whether a subscription can pause (see `Subscription.pause`). */
+export function isPausable(subscription: Subscription): subscription is PausableSubscription {
+  return typeof subscription.pause === 'function' && typeof subscription.resume === 'function'
 }
