@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { ConfigError } from '@iotload/sdk'
+import { compareRuns } from '../report/comparison.ts'
 import { renderReport } from '../report/html/render.ts'
 import { loadReportRuns } from '../report/load-runs.ts'
 import type { SqliteStore } from '../store/sqlite-store.ts'
@@ -7,15 +8,18 @@ import { EXIT } from './exit-codes.ts'
 import { openExistingStore } from './open-store.ts'
 
 /** Usage of `iotload report` / `iotload compare`. */
-export const REPORT_USAGE = `  iotload report <run-id|result.json>... [--out report.html] [--title text] [--db path]
+export const REPORT_USAGE = `  iotload report <run-id|result.json>... [--out report.html] [--title text] [--json] [--db path]
                                      one self-contained HTML file (charts inlined, no network);
-                                     several runs: a comparison (alias: iotload compare A B …)`
+                                     several runs: a comparison (alias: iotload compare A B …);
+                                     --json: the comparison table as JSON instead`
 
 /** Flags of `report`. */
 export interface ReportFlags {
   db: string
   out?: string
   title?: string
+  /** Write the comparison table (figures, ratios, rank) as JSON instead of HTML. */
+  json?: boolean
 }
 
 /** The default file name: `report-<id>.html`, or `compare-<id>-<id>….html`. */
@@ -35,12 +39,15 @@ export async function reportCommand(refs: string[], flags: ReportFlags): Promise
       store = openExistingStore(flags.db)
       return store
     })
-    const html = renderReport(runs, flags.title ? { title: flags.title } : {})
+    const html = flags.json
+      ? `${JSON.stringify(compareRuns(runs), null, 2)}\n`
+      : renderReport(runs, flags.title ? { title: flags.title } : {})
     if (flags.out === '-') {
       process.stdout.write(html)
       return EXIT.ok
     }
-    const out = flags.out ?? defaultReportName(runs.map((r) => r.id))
+    const out =
+      flags.out ?? defaultReportName(runs.map((r) => r.id)).replace(/\.html$/, flags.json ? '.json' : '.html')
     await writeFile(out, html)
     process.stdout.write(
       `${runs.length > 1 ? 'comparison' : 'report'}: ${out} (${Math.round(html.length / 1024)} KB)\n`,

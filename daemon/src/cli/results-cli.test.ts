@@ -86,6 +86,9 @@ describe('results on the command line: runs, show, export, report, --version', (
     const html = join(dir, 'cmp.html')
     expect((await cli('report', id, json, '--db', db, '--out', html)).code).toBe(0)
     expect(readFileSync(html, 'utf8')).toContain('iotload comparison')
+    const table = JSON.parse((await cli('compare', id, json, '--db', db, '--json', '--out', '-')).out)
+    expect(table.runs.map((r: { id: string }) => r.id)).toEqual([id, id])
+    expect(table.runs[1].ratioToFirst.e2eRawP99).toBe(1)
     expect((await cli('--version')).out).toMatch(/^iotload \d+\.\d+\.\d+ \((node|bun) /)
   }, 20_000)
 

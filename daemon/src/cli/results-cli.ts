@@ -63,7 +63,11 @@ export async function resultsCli(argv: string[]): Promise<number> {
     switch (command) {
       case 'report':
       case 'compare':
-        return await reportCommand(args, { db, ...opt({ out: str(v.out), title: str(v.title) }) })
+        return await reportCommand(args, {
+          db,
+          json: v.json === true,
+          ...opt({ out: str(v.out), title: str(v.title) }),
+        })
       case 'export':
         return await exportCommand(args, {
           db,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { IOTLOAD_VERSION } from '../../engine/run-environment.ts'
 import { type Comparison, compareRuns } from '../comparison.ts'
 import type { ReportRun } from '../report-model.ts'
@@ -8,8 +9,15 @@ import { esc, scriptJson } from './escape.ts'
 import { environmentTable, legsTable, scenarioBlock, sloTable, summaryTables } from './run-tables.ts'
 import { REPORT_CSS } from './styles.ts'
 
-/** Nothing may load from anywhere: the report is one file, read from disk or a daemon alike. */
-const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
+/**
+ * Nothing may load from anywhere (the report is one file, read from disk or a daemon alike), and
+ * only the two scripts it was written with may run: their hashes, not 'unsafe-inline', so markup
+ * that slipped into a name could not run a handler either.
+ */
+function contentSecurityPolicy(scripts: string[]): string {
+  const hashes = scripts.map((js) => `'sha256-${createHash('sha256').update(js).digest('base64')}'`)
+  return `default-src 'none'; script-src ${hashes.join(' ')}; style-src 'unsafe-inline'; img-src data:`
+}
 
 const chart = (kind: string, caption: string, run?: number) =>
   `<figure class="chart" id="chart-${kind}${run !== undefined ? `-${run}` : ''}" data-kind="${kind}"${run !== undefined ? ` data-run="${run}"` : ''}><figcaption>${esc(caption)}</figcaption><div class="plot"></div></figure>`
@@ -73,12 +81,14 @@ export function renderReport(runs: readonly ReportRun[], options: RenderOptions 
     : runSections(runs[0]!, 0, true)
   const generated = (options.generatedAt ?? new Date()).toISOString()
   const data = { generatedAt: generated, comparison: comparison ?? null, runs: runs.map(clientRun) }
+  const uplotJs = inlineScript(assets.uplotJs)
+  const clientJs = inlineScript(assets.clientJs)
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy([uplotJs, clientJs])}">
 <meta name="generator" content="iotload ${esc(IOTLOAD_VERSION)}">
 <title>iotload: ${esc(title)}</title>
 <style>${assets.uplotCss}</style>
@@ -88,8 +98,8 @@ export function renderReport(runs: readonly ReportRun[], options: RenderOptions 
 <header><h1>iotload ${compare ? 'comparison' : 'report'}: ${esc(title)}</h1><p class="note">generated ${esc(generated)} by iotload ${esc(IOTLOAD_VERSION)}; every figure comes from the stored per-second rows and histograms</p></header>
 ${body}
 <script type="application/json" id="iotload-data">${scriptJson(data)}</script>
-<script>${inlineScript(assets.uplotJs)}</script>
-<script>${inlineScript(assets.clientJs)}</script>
+<script>${uplotJs}</script>
+<script>${clientJs}</script>
 </body>
 </html>
 `
