@@ -190,6 +190,8 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
         report.generator = producer.health.rollSecond()
         try {
           store?.appendSecond(id, report)
+        } catch {}
+        try {
           options.onSecond?.(report)
         } catch {}
         onSecondTelemetry?.(report)
