@@ -31,4 +31,38 @@ describe('docs/environment.md', () => {
     for (const name of used)
       expect(doc, `${name} is used in deploy/ but not documented`).toContain(`\`${name}\``)
   })
+
+  it('documents every IOTLOAD_* and OTEL_* variable the code reads', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'environment.md'), 'utf8')
+    const sources = [
+      'daemon/src',
+      'daemon/bin',
+      'otel/src',
+      'sdk/src',
+      ...readdirSync(join(ROOT, 'plugins')).map((p) => `plugins/${p}/src`),
+    ]
+      .flatMap((d) => filesUnder(join(ROOT, d)))
+      // Test code and test kits read variables of their own (CI, a test's private settings).
+      .filter(
+        (f) =>
+          /\.(ts|js|mjs)$/.test(f) &&
+          !/(\.test\.ts|[/\\]testing[/\\].*|-test-helpers\.ts|-fixtures\.ts|[/\\]test-[^/\\]*)$/.test(f),
+      )
+    const read = new Set<string>()
+    // `process.env.X`, `env.X`, `env['X']`, and names handed to a reader as a string literal.
+    const pattern =
+      /(?:\benv(?:\.|\[['"`]))((?:IOTLOAD|OTEL)_[A-Z0-9_]+)|['"`]((?:IOTLOAD|OTEL)_[A-Z0-9_]+)['"`]/g
+    for (const f of sources)
+      for (const m of readFileSync(f, 'utf8').matchAll(pattern)) read.add((m[1] ?? m[2])!)
+    expect(read).toContain('IOTLOAD_DB')
+    expect(read).toContain('OTEL_TRACES_EXPORTER')
+    for (const name of read) {
+      // A prefix (IOTLOAD_SECRET_, IOTLOAD_BROKER_) is documented by its wildcard or its variables.
+      const documented = name.endsWith('_') ? doc.includes(`\`${name}`) : doc.includes(`\`${name}\``)
+      expect(
+        documented,
+        `${name} is read by the code but not in docs/environment.md (scripts/env-table.ts)`,
+      ).toBe(true)
+    }
+  })
 })

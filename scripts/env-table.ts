@@ -100,11 +100,39 @@ export const DAEMON_SETTINGS: Array<[string, string]> = [
     'Per-message trace sampling: a ratio (`0.001`), a rate (`5/s`, the default is 10/s) or `off`.',
   ],
   ['IOTLOAD_METRICS_HOST', 'Bind address of `iotload run --metrics-port`. Default `127.0.0.1`.'],
+  [
+    'IOTLOAD_METRICS_LINGER_MS',
+    'How long a finished `iotload run --metrics-port` keeps serving /metrics, so a last scrape sees the final figures (ms). Default `0`.',
+  ],
   ['IOTLOAD_IMAGE', 'deploy/compose.yaml only: the image the daemon services run. Default `iotload:latest`.'],
   [
-    'OTEL_EXPORTER_OTLP_ENDPOINT',
-    'Standard OpenTelemetry variables configure trace export (OTLP/HTTP, e.g. to Jaeger).',
+    'IOTLOAD_CACHE',
+    'Where `scripts/services/*.sh` keep downloaded Kafka, Pulsar and Zipkin distributions, and the tests their OTLP protos. Default `~/.cache/iotload`.',
   ],
+]
+
+/** The standard OpenTelemetry variables iotload reads (docs/observability.md has the details). */
+export const OTEL_SETTINGS: Array<[string, string]> = [
+  [
+    'OTEL_TRACES_EXPORTER',
+    '`otlp`, `zipkin`, `console` or `none`. Unset: `otlp` when an OTLP endpoint is set, else no tracing.',
+  ],
+  [
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'OTLP collector (Jaeger, …) for every signal; `http://localhost:4317` for gRPC, `:4318` for HTTP by default.',
+  ],
+  ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTLP collector for traces only (wins over the general endpoint).'],
+  ['OTEL_EXPORTER_OTLP_PROTOCOL', '`grpc`, `http/protobuf` (default) or `http/json`.'],
+  ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'The same, for traces only.'],
+  [
+    'OTEL_EXPORTER_OTLP_TIMEOUT',
+    'Export timeout in ms (the OTLP exporters also read `…_HEADERS`, `…_COMPRESSION`, `…_CERTIFICATE`).',
+  ],
+  ['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 'The same, for traces only.'],
+  ['OTEL_EXPORTER_ZIPKIN_ENDPOINT', 'Zipkin collector. Default `http://127.0.0.1:9411/api/v2/spans`.'],
+  ['OTEL_SERVICE_NAME', "The services' base name on every span. Default `iotload`."],
+  ['OTEL_RESOURCE_ATTRIBUTES', 'Resource attributes on every span (`key=value,…`).'],
+  ['OTEL_SDK_DISABLED', '`true`: no tracing.'],
 ]
 
 function rows(schema: z.ZodType, prefix: string[]): string[] {
@@ -131,6 +159,14 @@ export async function environmentDoc(): Promise<string> {
     '| variable | meaning |',
     '|---|---|',
     ...DAEMON_SETTINGS.map(([k, v]) => `| \`${k}\` | ${v} |`),
+    '',
+    '## OpenTelemetry',
+    '',
+    'The standard variables, read as the OpenTelemetry SDK defines them; see docs/observability.md.',
+    '',
+    '| variable | meaning |',
+    '|---|---|',
+    ...OTEL_SETTINGS.map(([k, v]) => `| \`${k}\` | ${v} |`),
     '',
     '## Scenario fields',
     '',

@@ -47,6 +47,15 @@ export interface Subscription {
   pause?(): void
   /** Delivers what was held back, in order, then live messages again. Idempotent. */
   resume?(): void
+  /**
+   * Messages the broker holds for this subscription and has not delivered yet (AMQP queue depth,
+   * JetStream `num_pending`, Kafka consumer lag), asked of the broker now. A subscription in a
+   * group answers for the whole group. Optional: a plugin that cannot tell leaves it out (or
+   * resolves `undefined`), and iotload then reports nothing rather than 0. Called once, at the end
+   * of the drain, before `unsubscribe`; it must not throw for a broker that went away (resolve
+   * `undefined`).
+   */
+  backlog?(): Promise<number | undefined>
 }
 
 /** A subscription that declares the pause capability. */

@@ -28,11 +28,14 @@ describe('REST API in process: system routes', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/healthz',
       '/metrics',
+      '/v1/compare',
       '/v1/plugins',
       '/v1/runs',
       '/v1/runs/{id}',
+      '/v1/runs/{id}/events',
       '/v1/runs/{id}/histogram',
       '/v1/runs/{id}/percentiles',
+      '/v1/runs/{id}/report',
       '/v1/runs/{id}/series',
       '/v1/runs/{id}/stop',
     ])

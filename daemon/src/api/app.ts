@@ -87,7 +87,8 @@ export function createApp(deps: AppDeps): Hono {
     const t0 = performance.now()
     await next()
     const type = c.res.headers.get('content-type') ?? ''
-    if (c.res.body && TEXTUAL.test(type)) {
+    // An event stream is scrubbed event by event where it is written (routes/events.ts).
+    if (c.res.body && TEXTUAL.test(type) && !type.startsWith('text/event-stream')) {
       const text = await c.res.clone().text()
       const clean = scrubBody(text, type)
       if (clean !== text) {

@@ -31,6 +31,8 @@ export const seriesQuery = z
     to: second.optional(),
     /** Include each row's encoded HdrHistograms (base64). @default false */
     histograms: z.enum(['true', 'false']).default('false'),
+    /** `json` rows, or `csv` (text/csv, latency columns in µs named with their unit). @default 'json' */
+    format: z.enum(['json', 'csv']).default('json'),
   })
   .strict()
 
@@ -98,8 +100,11 @@ const runStatus = z.enum([
   'interrupted',
 ])
 
-/** `201` of POST /v1/runs and `202` of stop. */
+/** `201` of POST /v1/runs. */
 export const runRef = z.object({ id: z.string(), status: runStatus })
+
+/** `202` of POST /v1/runs/{id}/stop. */
+export const stopResponse = z.object({ id: z.string(), status: z.literal('stopping') })
 
 const runFields = {
   id: z.string(),
@@ -134,6 +139,38 @@ export const runDetail = z.object({
       received: z.number(),
       gaps: z.number(),
       invalid: z.number(),
+      /** A stop was asked for; the run finishes its second and drains. */
+      stopping: z.boolean(),
+      /** Seconds since the schedule started (warm-up included); 0 while connecting. */
+      elapsedS: z.number().nullable(),
+      /** Schedule seconds left; null while connecting. */
+      remainingS: z.number().nullable(),
+      /** Fleet-wide target, messages per second. */
+      targetRate: z.number().nullable(),
+      /** The last completed second (µs). */
+      lastSecond: z
+        .object({
+          second: z.number(),
+          warmup: z.boolean(),
+          sent: z.number(),
+          received: z.number(),
+          p50Us: z.number().nullable(),
+          p99Us: z.number().nullable(),
+        })
+        .nullable(),
+      /** The fleet's connect phase: opened / target, failures by cause, rate, elapsed, estimated remaining. */
+      connect: z
+        .object({
+          target: z.number(),
+          opened: z.number(),
+          failed: z.number(),
+          failuresByCause: z.record(z.string(), z.number()),
+          elapsedS: z.number(),
+          ratePerS: z.number(),
+          remainingS: z.number().nullable(),
+          done: z.boolean(),
+        })
+        .nullable(),
     })
     .nullable(),
   /** The RunSummary (same shape as `iotload run --json`) once the run ended. */
@@ -168,6 +205,20 @@ export const seriesResponse = z.object({
       co: latencyRow.nullable(),
       rawHist: z.string().optional(),
       coHist: z.string().nullable().optional(),
+      /** Connection events in the second (e2e row). */
+      disconnects: z.number().nullable().optional(),
+      reconnects: z.number().nullable().optional(),
+      /** The load generator in the second (e2e row; µs): send lag, event-loop delay, publishes in flight. */
+      generator: z
+        .object({
+          lagP99Us: z.number().nullable(),
+          lagMaxUs: z.number().nullable(),
+          eventLoopDelayP99Us: z.number().nullable(),
+          eventLoopDelayMaxUs: z.number().nullable(),
+          inFlightPeak: z.number().nullable(),
+        })
+        .nullable()
+        .optional(),
     }),
   ),
 })

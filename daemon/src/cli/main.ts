@@ -8,6 +8,7 @@ import { type LimitFlags, limitsFrom } from './limit-flags.ts'
 import { localPolicy } from '../scenario/trust-policy.ts'
 import { quickstart } from './quickstart.ts'
 import { reportStartupError, runResolved } from './run-command.ts'
+import { RESULTS_COMMANDS, RESULTS_USAGE, resultsCli, versionLine } from './results-cli.ts'
 
 const USAGE = `iotload: load tests for IoT message paths
 
@@ -16,6 +17,8 @@ usage:
                                      [--cluster redis://…]  run on a cluster's daemons (or IOTLOAD_CLUSTER_URL)
   iotload quickstart [--db path]     embedded MQTT broker + bridge + consumer, no services needed
 ${PLUGINS_USAGE}
+${RESULTS_USAGE}
+  iotload --version
   iotload daemon [--host 127.0.0.1] [--port 7878] [--db path] [--token-file f] [--max-runs 4] [--plugin-allow pkg,…]
                  [--transform-dir DIR] [--secrets-dir DIR] [--secret-env NAME,…]
                  [--allowed-host name,…] [--allowed-origin https://ui:port,…] [--allow-plugin-install]
@@ -33,6 +36,12 @@ const write = (s: string) => process.stderr.write(s)
 
 /** CLI entry; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === 'version') {
+    process.stdout.write(`${versionLine()}\n`)
+    return EXIT.ok
+  }
+  // Results commands parse their own flags (report, compare, export, runs, show, suite).
+  if ((RESULTS_COMMANDS as readonly string[]).includes(argv[0] ?? '')) return resultsCli(argv)
   let parsed: ReturnType<typeof parseArgs>
   try {
     parsed = parseArgs({

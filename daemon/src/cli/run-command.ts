@@ -9,7 +9,10 @@ import { SqliteStore } from '../store/sqlite-store.ts'
 import { cliTelemetry } from '../telemetry/cli-telemetry.ts'
 import { EXIT } from './exit-codes.ts'
 import { progressLine } from './progress.ts'
+import { watchConnect } from './connect-line.ts'
 import { renderSummary } from './summary-table.ts'
+import { exportDocument } from '../report/export-document.ts'
+import type { ResultReader } from '../store/result-store.ts'
 
 /** Flags shared by `run` and `quickstart`. */
 export interface RunFlags {
@@ -45,6 +48,7 @@ export async function runResolved(
   const stray = installLastResortHandlers(logger)
   let summary: RunSummary
   let interruptedBy: NodeJS.Signals | undefined
+  let json: unknown
   try {
     const handle = startRun(resolved, {
       id: telemetry.id,
@@ -55,6 +59,9 @@ export async function runResolved(
         if (!flags.quiet) process.stderr.write(`${progressLine(r)}\n`)
       },
     })
+    const stopConnect = flags.quiet
+      ? () => {}
+      : watchConnect(handle.live, (line) => process.stderr.write(`${line}\n`))
     let interrupts = 0
     const onSignal = (signal: NodeJS.Signals) => {
       interrupts++
@@ -68,6 +75,9 @@ export async function runResolved(
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
     summary = await handle.result
+    stopConnect()
+    // The export document (schemaVersion 2): the summary's keys plus series, histograms, scenario.
+    if (flags.json) json = resultDocument(store, summary)
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   } finally {
@@ -81,9 +91,18 @@ export async function runResolved(
       `warning: ${stray.count} error(s) nothing caught were logged during the run (see above); the run went on\n`,
     )
   process.stdout.write(`results: ${flags.db} (run ${summary.run.id})\n`)
-  if (flags.json) await writeFile(flags.json, `${JSON.stringify(summary, null, 2)}\n`)
+  if (flags.json) await writeFile(flags.json, `${JSON.stringify(json ?? summary, null, 2)}\n`)
   if (summary.run.status === 'failed') return EXIT.runtime
   // Interrupted: the partial results are printed and saved, and the exit code says it was cut short.
   if (interruptedBy) return interruptedBy === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted
   return summary.sloPassed === false ? EXIT.sloFailed : EXIT.ok
+}
+
+/** The `--json` document of a finished run, or its bare summary when the store could not give it. */
+function resultDocument(store: ResultReader, summary: RunSummary): unknown {
+  try {
+    return exportDocument(store, summary.run.id) ?? summary
+  } catch {
+    return summary
+  }
 }

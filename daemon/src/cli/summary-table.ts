@@ -23,9 +23,22 @@ export function renderSummary(s: RunSummary): string {
   const e2e = s.streams.e2e
   if (e2e && measured) {
     out.push('')
+    // `queued` only where the plugin could ask the broker: an absent figure is not a zero.
+    const queued = e2e.queued !== undefined
     out.push(
       table(
-        ['stream', 'sent', 'received', 'lost', 'undelivered', 'dup', 'reorder', 'invalid', 'msg/s'],
+        [
+          'stream',
+          'sent',
+          'received',
+          'lost',
+          'undelivered',
+          ...(queued ? ['queued'] : []),
+          'dup',
+          'reorder',
+          'invalid',
+          'msg/s',
+        ],
         [
           [
             'e2e',
@@ -33,6 +46,7 @@ export function renderSummary(s: RunSummary): string {
             fmtCount(e2e.received),
             fmtCount(e2e.lost),
             fmtCount(e2e.undelivered ?? 0),
+            ...(queued ? [fmtCount(e2e.queued)] : []),
             fmtCount(e2e.duplicates),
             fmtCount(e2e.reordered),
             fmtCount(e2e.invalid),
@@ -42,7 +56,7 @@ export function renderSummary(s: RunSummary): string {
       ),
     )
   }
-  if (e2e && measured && (e2e.undelivered ?? 0) > 0)
+  if (e2e && measured && ((e2e.undelivered ?? 0) > 0 || (e2e.queued ?? 0) > 0))
     out.push(
       `  undelivered: sent after their device's last arrival and not received by the end of the drain (lost, or still queued)${e2e.queued !== undefined ? `; the broker still held ${fmtCount(e2e.queued)} for the consumer` : ''}`,
     )

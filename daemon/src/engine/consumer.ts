@@ -7,6 +7,9 @@ import { compileExternalDecoder } from '../scenario/external-metadata.ts'
 import type { RunRecorder } from './recorder.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
 
+/** How long the end-of-drain backlog question may take before it is given up (reported absent). */
+const BACKLOG_TIMEOUT_MS = 5000
+
 /** Subscribes where results are measured and feeds every arrival to the recorder. */
 export class ConsumerRole {
   private connections: BrokerConnection[] = []
@@ -62,6 +65,34 @@ export class ConsumerRole {
       this.subscriptions.push(
         await conn.subscribe(this.resolved.consumerFilter, onMessage, { qos, ...(group ? { group } : {}) }),
       )
+    }
+  }
+
+  /**
+   * Messages the broker still holds for the consumer (see `Subscription.backlog`), asked before
+   * unsubscribing; undefined when the plugin cannot tell, when any subscription could not answer
+   * within `timeoutMs`, or when there is no subscription. Subscriptions sharing a group each answer
+   * for the whole group, so the largest answer counts, never their sum.
+   */
+  async backlog(timeoutMs = BACKLOG_TIMEOUT_MS): Promise<number | undefined> {
+    const subs = this.subscriptions
+    if (subs.length === 0 || subs.some((s) => typeof s.backlog !== 'function')) return undefined
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs)
+    })
+    try {
+      const answers = await Promise.race([
+        Promise.all(subs.map((s) => Promise.resolve(s.backlog?.()).catch(() => undefined))),
+        late,
+      ])
+      if (!answers || answers.some((n) => typeof n !== 'number' || !Number.isFinite(n))) return undefined
+      return Math.max(...(answers as number[]))
+    } catch (err) {
+      this.logger.warn('could not ask the broker for the consumer backlog', { error: String(err) })
+      return undefined
+    } finally {
+      clearTimeout(timer)
     }
   }
 

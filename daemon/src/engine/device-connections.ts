@@ -4,6 +4,7 @@ import type { ResolvedBroker } from '../scenario/load-scenario.ts'
 import { secrets } from '../log/secret-registry.ts'
 import { compileTextTemplate, templatePattern } from '../scenario/text-template.ts'
 import { connectAll } from './connect-all.ts'
+import type { ConnectProgress } from './connect-progress.ts'
 
 /** Opens connections for a role, rendering client id and credentials per device. */
 export interface OpenConnectionsOptions {
@@ -18,6 +19,8 @@ export interface OpenConnectionsOptions {
   logger: Logger
   onStatus: (status: string) => void
   signal?: AbortSignal
+  /** Counts connections as they open or fail, for progress output. */
+  progress?: ConnectProgress
 }
 
 /** Connections that opened, and the first failure, if any. */
@@ -43,6 +46,7 @@ export async function openConnections(o: OpenConnectionsOptions): Promise<Opened
   const template = o.broker.auth?.password
   if (template?.includes('{')) secrets.addPattern(templatePattern(template, o.runId), o.runId)
   const started = performance.now()
+  o.progress?.begin(o.count)
   const { ok, failures } = await connectAll(
     o.count,
     o.concurrency,
@@ -62,7 +66,19 @@ export async function openConnections(o: OpenConnectionsOptions): Promise<Opened
           ...(token !== undefined ? { token } : {}),
         }
       }
-      return o.broker.plugin.connect(o.broker.config, ctx)
+      const opening = o.broker.plugin.connect(o.broker.config, ctx)
+      const progress = o.progress
+      if (!progress) return opening
+      return opening.then(
+        (conn) => {
+          progress.onOpened()
+          return conn
+        },
+        (err: unknown) => {
+          progress.onFailed(err)
+          throw err
+        },
+      )
     },
     o.signal,
   )

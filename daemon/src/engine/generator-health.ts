@@ -50,6 +50,18 @@ export interface EventLoopDelaySource {
 export interface GeneratorHealthOptions {
   /** @default nodeEventLoopDelay() */
   eventLoopDelay?: EventLoopDelaySource
+  /** Reset every second, for the per-second figures. @default nodeEventLoopDelay() */
+  secondEventLoopDelay?: EventLoopDelaySource
+}
+
+/** The generator's figures for one second (µs), stored with the second's row for the report. */
+export interface GeneratorSecond {
+  lagP99Us: number
+  lagMaxUs: number
+  eventLoopDelayP99Us: number
+  eventLoopDelayMaxUs: number
+  /** Most publishes awaiting their ack at once during the second. */
+  inFlightPeak: number
 }
 
 /** The generator's self-assessment, reported with every result. */
@@ -70,6 +82,9 @@ export class GeneratorHealth {
   readonly lag = new LatencyHistogram(64)
   readonly finalLag = new LatencyHistogram(64)
   private readonly eld: EventLoopDelaySource
+  private readonly secondLag = new LatencyHistogram(64)
+  private readonly secondEld: EventLoopDelaySource
+  private secondInFlightPeak = 0
   inFlight = 0
   inFlightPeak = 0
 
@@ -78,14 +93,33 @@ export class GeneratorHealth {
     options: GeneratorHealthOptions = {},
   ) {
     this.eld = options.eventLoopDelay ?? nodeEventLoopDelay()
+    this.secondEld = options.secondEventLoopDelay ?? nodeEventLoopDelay()
   }
 
   start(): void {
     this.eld.enable()
+    this.secondEld.enable()
   }
 
   stop(): void {
     this.eld.disable()
+    this.secondEld.disable()
+  }
+
+  /** The figures of the second just ended (warm-up included), and a fresh start for the next. */
+  rollSecond(): GeneratorSecond {
+    const lag = this.secondLag.stats()
+    const out: GeneratorSecond = {
+      lagP99Us: lag.p99,
+      lagMaxUs: lag.max,
+      eventLoopDelayP99Us: eldUs(this.secondEld.percentile(99)),
+      eventLoopDelayMaxUs: eldUs(this.secondEld.max),
+      inFlightPeak: Math.max(this.secondInFlightPeak, this.inFlight),
+    }
+    this.secondLag.reset()
+    this.secondEld.reset()
+    this.secondInFlightPeak = this.inFlight
+    return out
   }
 
   /** Forgets event-loop delay seen so far (called when warm-up ends). */
@@ -96,11 +130,18 @@ export class GeneratorHealth {
   /** Records one send's lag; `final` marks sends in the last tenth of the schedule. */
   recordLag(lagUs: number, final: boolean): void {
     this.lag.record(lagUs)
+    this.secondLag.record(lagUs)
     if (final) this.finalLag.record(lagUs)
+  }
+
+  /** A warm-up send's lag: in the per-second figures only, never in the verdict. */
+  recordWarmupLag(lagUs: number): void {
+    this.secondLag.record(lagUs)
   }
 
   publishStarted(): void {
     if (++this.inFlight > this.inFlightPeak) this.inFlightPeak = this.inFlight
+    if (this.inFlight > this.secondInFlightPeak) this.secondInFlightPeak = this.inFlight
   }
 
   publishSettled(): void {

@@ -11,6 +11,7 @@ import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { compilePayloadTemplate, createRandom } from '../scenario/payload-template.ts'
 import { compileTextTemplate } from '../scenario/text-template.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
+import { ConnectProgress } from './connect-progress.ts'
 import { closeAll, openConnections } from './device-connections.ts'
 import { type EventLoopDelaySource, GeneratorHealth } from './generator-health.ts'
 import type { RunRecorder } from './recorder.ts'
@@ -58,6 +59,8 @@ export class ProducerRole {
   private warmupTimer: ClockTimer | undefined
   private readonly clock: EngineClock
   connectStats: FleetConnectStats | undefined
+  /** The fleet's connect phase as it goes (opened, failed by cause, rate). */
+  readonly connectProgress = new ConnectProgress()
 
   constructor(
     private readonly resolved: ResolvedScenario,
@@ -117,6 +120,7 @@ export class ProducerRole {
       concurrency: p.connectConcurrency,
       logger: this.logger,
       onStatus: (s) => this.recorder.onConnectionStatus(s),
+      progress: this.connectProgress,
       ...(signal ? { signal } : {}),
     })
     this.connections = opened.connections
@@ -207,7 +211,7 @@ export class ProducerRole {
     if (!warmup) {
       this.health.recordLag(t - tiUs, tiUs >= this.finalPhaseUs)
       if (this.firstMeasuredSeq[dev]! < 0) this.firstMeasuredSeq[dev] = seq
-    }
+    } else this.health.recordWarmupLag(t - tiUs)
     this.lastSeq[dev] = seq
     this.recorder.onSent(warmup, t)
     this.health.publishStarted()

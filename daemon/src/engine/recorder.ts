@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { type DecodedMeta, decodeEnvelope, type HopStamp, type InvalidReason, nowUs } from '@iotload/sdk'
 import { Counters } from './counters.ts'
+import type { GeneratorSecond } from './generator-health.ts'
 import { LatencyStream, type StreamSnapshot } from './latency-stream.ts'
 import { SequenceTracker } from './sequence-tracker.ts'
 
@@ -55,6 +56,8 @@ export interface SecondReport {
   /** Sequence gaps outstanding at the end of this second (lost or still in flight). */
   gaps: number
   streams: StreamSecond[]
+  /** The load generator's figures for the second, where a producer ran here. */
+  generator?: GeneratorSecond
 }
 
 /**

@@ -11,6 +11,9 @@ import { ProducerRole } from './producer.ts'
 import { RunRecorder, type SecondReport } from './recorder.ts'
 import { buildSummary, type RunSummary, sendRate } from './summary.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
+import { type LastSecond, type LiveStatus, lastSecondOf, scheduleTimes } from './live-status.ts'
+
+export type { LiveStatus }
 
 /** Options for `startRun`. */
 export interface RunOptions {
@@ -29,17 +32,6 @@ export interface RunOptions {
    * @default systemClock
    */
   clock?: EngineClock
-}
-
-/** Live view of a run, for progress lines and the API. */
-export interface LiveStatus {
-  id: string
-  status: RunStatus
-  second: number
-  sent: number
-  received: number
-  gaps: number
-  invalid: number
 }
 
 /** A started run. `result` always resolves; a failed run has `run.status: 'failed'` and `error`. */
@@ -103,6 +95,8 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
   let stopAtUs: number | undefined
   let ticker: ClockTimer | undefined
   let startedAt: number | null = null
+  let t0Us: number | null = null
+  let lastSecond: LastSecond | null = null
   const store = options.store
 
   const setStatus = (next: RunStatus, extra: { startedAt?: number; endedAt?: number } = {}) => {
@@ -117,7 +111,9 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
   const rollSecond = (t0: number) => {
     const warmup = second * 1e6 < s.producer.warmup * 1000
     const report = recorder.rollSecond(second, warmup)
+    report.generator = producer.health.rollSecond()
     second++
+    lastSecond = lastSecondOf(report)
     try {
       store?.appendSecond(id, report)
     } catch (err) {
@@ -164,6 +160,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       await producer.connect()
       if (stopRequested) throw new Error('stopped before the schedule started')
       const t0 = clock.nowUs() + START_LEAD_US
+      t0Us = t0
       startedAt = Math.round(t0 / 1000)
       setStatus('running', { startedAt })
       ticker = clock.setTimeout(() => rollSecond(t0), (t0 + 1e6 - clock.nowUs()) / 1000)
@@ -179,20 +176,26 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     } finally {
       clock.clearTimer(ticker)
     }
-    // Close the open second so nothing recorded is left out of the totals.
-    if (startedAt !== null) {
-      const report = recorder.rollSecond(second, second * 1e6 < s.producer.warmup * 1000)
-      try {
-        store?.appendSecond(id, report)
-      } catch {}
-      options.onSecond?.(report)
-      onSecondTelemetry?.(report)
-    }
+    // What the broker still holds for the consumer, asked before anything unsubscribes.
+    const queued = startedAt !== null && !error ? await consumer?.backlog() : undefined
     try {
       await producer.close()
       await bridge?.close()
       await consumer?.close()
     } finally {
+      // Close the open second once the consumer stopped, so nothing it recorded (arrivals while
+      // the roles closed included) is left out of the totals the sequence accounting is checked against.
+      if (startedAt !== null) {
+        const report = recorder.rollSecond(second, second * 1e6 < s.producer.warmup * 1000)
+        report.generator = producer.health.rollSecond()
+        try {
+          store?.appendSecond(id, report)
+        } catch {}
+        try {
+          options.onSecond?.(report)
+        } catch {}
+        onSecondTelemetry?.(report)
+      }
       // Nothing of this run can log a per-device password any more.
       secrets.closeScope(id)
     }
@@ -209,6 +212,10 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       status: finalStatus,
       startedAt,
       plugin: resolved.broker.pluginName,
+      pluginNames: [
+        resolved.broker.pluginName,
+        ...(resolved.bridgeBroker ? [resolved.bridgeBroker.pluginName] : []),
+      ],
       target: {
         plugin: resolved.broker.pluginName,
         devices: p.devices,
@@ -226,6 +233,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
           : null,
       measuredS,
       undelivered,
+      ...(queued !== undefined ? { queued } : {}),
       connections: producer.connectStats ?? null,
       bridge: bridge?.stats ?? null,
       slo: resolved.slo,
@@ -256,6 +264,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     },
     live() {
       const t = recorder.total
+      const progress = producer.connectProgress
       return {
         id,
         status,
@@ -264,6 +273,11 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
         received: t.received,
         gaps: recorder.sequences.gaps,
         invalid: t.invalid,
+        stopping: stopRequested,
+        ...scheduleTimes(t0Us, clock.nowUs(), s.producer.warmup + s.producer.duration),
+        targetRate: producer.targetRate,
+        lastSecond,
+        connect: progress.started ? progress.snapshot() : null,
       }
     },
   }

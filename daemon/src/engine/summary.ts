@@ -7,6 +7,7 @@ import type { GeneratorReport } from './generator-health.ts'
 import type { LatencyStats } from './histogram.ts'
 import type { FleetConnectStats } from './producer.ts'
 import type { LegHosts, RunRecorder } from './recorder.ts'
+import { type RunEnvironment, runEnvironment } from './run-environment.ts'
 
 export { evaluateSlo, type SloResult }
 
@@ -77,6 +78,8 @@ export interface RunSummary {
   slo: SloResult[]
   /** null when the SLOs were not evaluated (nothing measured). */
   sloPassed: boolean | null
+  /** iotload version, host, runtime and plugin versions (absent in runs stored before it was kept). */
+  environment?: RunEnvironment
   error?: string
 }
 
@@ -102,6 +105,8 @@ export interface SummaryInputs {
   undelivered?: number
   /** Messages the broker still held at the end, when the plugin can tell. */
   queued?: number
+  /** Broker plugins the run used (for the environment). @default [plugin] */
+  pluginNames?: string[]
   error?: string
 }
 
@@ -213,6 +218,7 @@ export function buildSummary(i: SummaryInputs): { summary: RunSummary; rows: Str
     clockSkew: c.clockSkew,
     slo,
     sloPassed: sloPassed(slo),
+    environment: runEnvironment(i.pluginNames ?? [i.plugin]),
   }
   if (i.error) summary.error = i.error
   return { summary, rows }

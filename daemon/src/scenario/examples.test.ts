@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { loadScenarioFile } from './load-scenario.ts'
 
 const dir = fileURLToPath(new URL('../../../examples/', import.meta.url))
-const examples = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f))
+// suite-*.yaml are suites (iotload suite), checked by cli/suite.test.ts
+const examples = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f) && !f.startsWith('suite-'))
 
 // Every shipped example must stay a valid scenario: the README and the issues point users at them.
 describe('examples/', () => {

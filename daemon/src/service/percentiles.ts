@@ -26,7 +26,7 @@ const NAMED = [50, 90, 99, 99.9, 99.99, 99.999]
  * HdrHistogram's percentile ticks: `ticksPerHalf` steps in each halving of the distance to 100 %,
  * so the tail gets as much resolution as the body, plus the named ones, up to the last sample, then 100.
  */
-export function percentileSpectrum(h: Histogram, ticksPerHalf = 5): PercentilePoint[] {
+export function percentileSpectrum(h: Histogram, maxUs = h.maxValue, ticksPerHalf = 5): PercentilePoint[] {
   if (h.totalCount === 0) return []
   const last = 100 * (1 - 1 / h.totalCount)
   const ps = new Set<number>(NAMED.filter((p) => p <= last))
@@ -41,8 +41,8 @@ export function percentileSpectrum(h: Histogram, ticksPerHalf = 5): PercentilePo
   }
   const points = [...ps]
     .sort((a, b) => a - b)
-    .map((p) => ({ percentile: p, value: Math.min(h.getValueAtPercentile(p), h.maxValue) }))
-  points.push({ percentile: 100, value: h.maxValue })
+    .map((p) => ({ percentile: p, value: Math.min(h.getValueAtPercentile(p), maxUs) }))
+  points.push({ percentile: 100, value: maxUs })
   return points
 }
 
@@ -56,6 +56,12 @@ export interface SecondRange {
 export interface MergedHistogram {
   histogram: Histogram
   source: PercentileSpectrum['source']
+  /**
+   * The largest value recorded, exactly as the summary (or the seconds) stored it: an encoded
+   * histogram keeps only its bucket, whose highest equivalent value can lie up to one unit of
+   * resolution above. Spectra are clamped to this, so they end where the summary's max does.
+   */
+  maxUs: number
 }
 
 /**
@@ -74,7 +80,10 @@ export function runHistogram(
   const summary = whole ? store.getSummaryStreams(runId).find((s) => s.stream === stream) : undefined
   if (summary) {
     const e = kind === 'raw' ? summary.rawHist : summary.coHist
-    return e ? { histogram: mergeEncoded([e]), source: 'summary' } : undefined
+    if (!e) return undefined
+    const histogram = mergeEncoded([e])
+    const stored = (kind === 'raw' ? summary.raw : summary.co)?.max
+    return { histogram, source: 'summary', maxUs: exactMax(histogram, stored) }
   }
   const rows = store
     .getSeries(runId, {
@@ -85,7 +94,18 @@ export function runHistogram(
     .filter((r) => !r.warmup)
   const encoded = rows.map((r) => (kind === 'raw' ? r.rawHist : r.coHist)).filter((e): e is string => !!e)
   if (encoded.length === 0) return undefined
-  return { histogram: mergeEncoded(encoded), source: 'series' }
+  const histogram = mergeEncoded(encoded)
+  const stored = Math.max(0, ...rows.map((r) => (kind === 'raw' ? r.raw.max : (r.co?.max ?? 0))))
+  return { histogram, source: 'series', maxUs: exactMax(histogram, stored) }
+}
+
+/**
+ * The stored exact max when it lies within the histogram's resolution of its max (3 significant
+ * digits: the same bucket), else the histogram's own.
+ */
+export function exactMax(h: Histogram, stored: number | undefined): number {
+  if (stored === undefined || stored <= 0 || h.totalCount === 0) return h.maxValue
+  return stored <= h.maxValue && h.maxValue - stored < Math.max(1, h.maxValue / 1000) ? stored : h.maxValue
 }
 
 /** The percentile spectrum of a stream (see `runHistogram` for where it comes from). */
@@ -99,7 +119,13 @@ export function runPercentiles(
   const merged = runHistogram(store, runId, stream, kind, range)
   if (!merged) return undefined
   const h = merged.histogram
-  return { stream, kind, source: merged.source, count: h.totalCount, points: percentileSpectrum(h) }
+  return {
+    stream,
+    kind,
+    source: merged.source,
+    count: h.totalCount,
+    points: percentileSpectrum(h, merged.maxUs),
+  }
 }
 
 /**
@@ -107,11 +133,11 @@ export function runPercentiles(
  * total count, 1/(1−percentile)), values in µs. Written from the same points as the JSON spectrum,
  * so both agree and neither reports a value above the largest one recorded.
  */
-export function percentileDistributionText(h: Histogram): string {
+export function percentileDistributionText(h: Histogram, maxUs = h.maxValue): string {
   const pad = (s: string, n: number) => s.padStart(n)
   const lines = [`${pad('Value', 12)} ${pad('Percentile', 14)} ${pad('TotalCount', 10)} 1/(1-Percentile)`, '']
   const total = h.totalCount
-  for (const p of percentileSpectrum(h)) {
+  for (const p of percentileSpectrum(h, maxUs)) {
     const q = p.percentile / 100
     const count = Math.min(total, Math.max(1, Math.ceil(q * total - 1e-9)))
     const inverse = q < 1 ? pad((1 / (1 - q)).toFixed(2), 14) : ''
@@ -122,7 +148,7 @@ export function percentileDistributionText(h: Histogram): string {
   const f = (v: number) => pad(v.toFixed(3), 12)
   lines.push(
     `#[Mean    = ${f(h.mean)}, StdDeviation   = ${f(h.stdDeviation)}]`,
-    `#[Max     = ${f(h.maxValue)}, Total count    = ${pad(String(total), 12)}]`,
+    `#[Max     = ${f(maxUs)}, Total count    = ${pad(String(total), 12)}]`,
     '#[Values in microseconds (µs)]',
   )
   return `${lines.join('\n')}\n`

@@ -5,6 +5,7 @@ import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenari
 import { remotePolicy, SECRET_ENV_PREFIX, type TrustPolicy } from '../scenario/trust-policy.ts'
 import type { RunRecord, RunStatus, RunStore } from '../store/result-store.ts'
 import { ServiceError } from './errors.ts'
+import { RunEvents, secondEvent } from './run-events.ts'
 
 /** Options for `RunManager`. */
 export interface RunManagerOptions {
@@ -56,6 +57,8 @@ export class RunManager {
   private readonly env: NodeJS.ProcessEnv
   /** What submitted scenarios may read, load and ask for. */
   readonly policy: TrustPolicy
+  /** Per-second lines and the end of each run this manager executes (the events stream). */
+  readonly events = new RunEvents()
   private closing = false
 
   constructor(private readonly options: RunManagerOptions) {
@@ -100,6 +103,7 @@ export class RunManager {
       store: this.store,
       logger: this.logger,
       ...(telemetry ? { telemetry } : {}),
+      onSecond: (r) => this.events.emit(id, { type: 'second', data: secondEvent(r) }),
     })
     this.active.set(handle.id, handle)
     this.logger.info('run started', { run: handle.id, name: resolved.scenario.name })
@@ -108,7 +112,13 @@ export class RunManager {
         (s) => this.logger.info('run ended', { run: handle.id, status: s.run.status }),
         (err) => this.logger.error('run crashed', { run: handle.id, error: describeError(err) }),
       )
-      .finally(() => this.active.delete(handle.id))
+      .finally(() => {
+        this.active.delete(handle.id)
+        this.events.emit(handle.id, {
+          type: 'end',
+          data: { status: this.store.getRun(handle.id)?.status ?? 'unknown' },
+        })
+      })
     return { id: handle.id, status: handle.live().status }
   }
 
@@ -140,6 +150,11 @@ export class RunManager {
     }
     handle.stop()
     return { id, status: handle.live().status }
+  }
+
+  /** Whether a run executes on this manager now (its events can be listened to). */
+  isActive(id: string): boolean {
+    return this.active.has(id)
   }
 
   /** Waits for an executing run to end (tests, shutdown); resolves at once otherwise. */

@@ -39,6 +39,17 @@ export interface SeriesRow {
   co: { count: number; p50: number; p90: number; p99: number; p999: number; max: number } | null
   rawHist: string
   coHist: string | null
+  /** Connection events of the second (e2e row; null elsewhere or when not recorded). */
+  disconnects?: number | null
+  reconnects?: number | null
+  /** Load-generator health of the second (e2e row, µs; null when not recorded). */
+  generator?: {
+    lagP99Us: number | null
+    lagMaxUs: number | null
+    eventLoopDelayP99Us: number | null
+    eventLoopDelayMaxUs: number | null
+    inFlightPeak: number | null
+  } | null
 }
 
 /** Cumulative per-stream figures kept with a finished run. */
@@ -81,9 +92,19 @@ export interface SecondRecord {
     duplicates: number
     reordered: number
     publishErrors: number
+    disconnects?: number
+    reconnects?: number
   }
   /** Sequence gaps outstanding at the end of the second. */
   gaps: number
+  /** The load generator in the second (µs), where a producer ran. */
+  generator?: {
+    lagP99Us: number
+    lagMaxUs: number
+    eventLoopDelayP99Us: number
+    eventLoopDelayMaxUs: number
+    inFlightPeak: number
+  }
   streams: Array<{
     stream: string
     snapshot: {

@@ -81,6 +81,13 @@ export function secondRows(runId: string, r: SecondRecord): Array<typeof series.
       publishErrors: isE2e ? r.counters.publishErrors : null,
       gaps: isE2e ? r.gaps : null,
       ...latencyColumns(s.raw, s.co, s.rawHist, s.coHist),
+      disconnects: isE2e ? (r.counters.disconnects ?? null) : null,
+      reconnects: isE2e ? (r.counters.reconnects ?? null) : null,
+      lagP99: isE2e ? (r.generator?.lagP99Us ?? null) : null,
+      lagMax: isE2e ? (r.generator?.lagMaxUs ?? null) : null,
+      loopDelayP99: isE2e ? (r.generator?.eventLoopDelayP99Us ?? null) : null,
+      loopDelayMax: isE2e ? (r.generator?.eventLoopDelayMaxUs ?? null) : null,
+      inFlightPeak: isE2e ? (r.generator?.inFlightPeak ?? null) : null,
     }
   })
 }
@@ -102,6 +109,18 @@ export function toSeriesRow(r: typeof series.$inferSelect): SeriesRow {
     co: coFromRow(r),
     rawHist: r.rawHist,
     coHist: r.coHist,
+    disconnects: r.disconnects,
+    reconnects: r.reconnects,
+    generator:
+      r.lagP99 === null && r.loopDelayP99 === null && r.inFlightPeak === null
+        ? null
+        : {
+            lagP99Us: r.lagP99,
+            lagMaxUs: r.lagMax,
+            eventLoopDelayP99Us: r.loopDelayP99,
+            eventLoopDelayMaxUs: r.loopDelayMax,
+            inFlightPeak: r.inFlightPeak,
+          },
   }
 }
 

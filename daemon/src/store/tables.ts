@@ -54,6 +54,15 @@ export const series = sqliteTable(
     coMax: real('co_max'),
     rawHist: text('raw_hist').notNull(),
     coHist: text('co_hist'),
+    // The second's connection events and load-generator health (e2e row only; null elsewhere and
+    // in rows written before they were recorded). µs.
+    disconnects: integer('disconnects'),
+    reconnects: integer('reconnects'),
+    lagP99: real('lag_p99'),
+    lagMax: real('lag_max'),
+    loopDelayP99: real('loop_delay_p99'),
+    loopDelayMax: real('loop_delay_max'),
+    inFlightPeak: integer('in_flight_peak'),
   },
   (t) => [primaryKey({ columns: [t.runId, t.stream, t.second] })],
 )

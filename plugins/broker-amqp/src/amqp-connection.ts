@@ -235,6 +235,7 @@ export class AmqpConnection implements BrokerConnection {
         if (!this.subs.delete(sub)) return
         await sub.stop()
       },
+      backlog: () => sub.backlog(),
     }
     // Only acks can hold the broker back; a no-ack consumer has no way to pause.
     if (this.config.ack === 'manual') {

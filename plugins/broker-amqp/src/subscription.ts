@@ -17,6 +17,8 @@ export class AmqpSubscription {
   private stopped = false
   private acks: AckBatcher | undefined
   private paused = false
+  /** The connection the consumer runs on, for asking the broker about its queue. */
+  private model: ChannelModel | null = null
   /** Name of the queue as declared by the broker (server-named queues change per connection). */
   queueName = ''
 
@@ -33,6 +35,7 @@ export class AmqpSubscription {
   /** Declares queue and binding on `model` and starts consuming. */
   async start(model: ChannelModel): Promise<void> {
     if (this.stopped) return
+    this.model = model
     const ch = await model.createChannel()
     ch.on('error', (err: Error) => this.logger.warn('amqp consumer channel error', { error: err.message }))
     ch.on('close', () => {
@@ -71,6 +74,32 @@ export class AmqpSubscription {
   /** The channel died with its connection; `start` will run again on the new one. */
   detach(): void {
     this.channel = null
+    this.model = null
+  }
+
+  /**
+   * Messages ready in the queue, not yet delivered (`queue.declare passive`'s message count; those
+   * delivered but unacked are not in it). Asked on a channel of its own: a failed check closes its
+   * channel, which must not be the consumer's. Undefined when there is no connection to ask on.
+   */
+  async backlog(): Promise<number | undefined> {
+    const model = this.model
+    if (this.stopped || model === null || this.queueName === '') return undefined
+    let ch: Channel | undefined
+    try {
+      ch = await model.createChannel()
+      ch.on('error', () => {})
+      const q = await ch.checkQueue(this.queueName)
+      return q.messageCount
+    } catch (err) {
+      this.logger.warn('amqp: could not read the queue depth', {
+        queue: this.queueName,
+        error: err instanceof Error ? err.message : String(err),
+      })
+      return undefined
+    } finally {
+      if (ch) await closeChannel(ch, CLOSE_GRACE_MS)
+    }
   }
 
   /** Stops delivery: closing the channel cancels the consumer (and an auto-delete queue goes). */

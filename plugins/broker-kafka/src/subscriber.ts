@@ -1,30 +1,12 @@
 import type { InboundMessage, PluginContext, Subscription } from '@iotload/sdk'
-import type {
-  Admin,
-  Consumer,
-  ConsumerRunConfig,
-  EachBatchPayload,
-  IHeaders,
-  IMemberAssignment,
-} from 'kafkajs'
+import type { Admin, Consumer, ConsumerRunConfig, EachBatchPayload, IMemberAssignment } from 'kafkajs'
 import type { KafkaConfig } from './config.ts'
+import { advance, lagOrUndefined, type Positions } from './consumer-lag.ts'
+import { headersToStrings } from './headers.ts'
 import { retrySetup } from './retry-setup.ts'
 import type { TopicFilter } from './topic-filter.ts'
 
 const EMPTY = Buffer.alloc(0)
-
-/** kafkajs header values (Buffer, string or arrays of them) as the string map iotload uses. */
-export function headersToStrings(headers: IHeaders | undefined): Record<string, string> | undefined {
-  if (!headers) return undefined
-  let out: Record<string, string> | undefined
-  for (const name in headers) {
-    const v = headers[name]
-    if (v === undefined) continue
-    out ??= {}
-    out[name] = Array.isArray(v) ? v.map((x) => x.toString()).join(',') : v.toString()
-  }
-  return out
-}
 
 /** What a subscription needs from its connection. */
 export interface SubscriberDeps {
@@ -65,6 +47,8 @@ export class KafkaSubscriber implements Subscription {
   private restarting: Promise<void> = Promise.resolve()
   /** End offsets noted at subscribe, per topic and partition: where a fresh group starts. */
   private readonly startOffsets = new Map<string, Map<number, string>>()
+  /** Next offset to hand over, per partition this member read: its exact lag, commits aside. */
+  private readonly positions: Positions = new Map()
   private pinning: Promise<void> = Promise.resolve()
   private readonly runConfig: ConsumerRunConfig
   /** Set by `pause()`: deliveries wait (and the fetch loop with them) until `resume()`. */
@@ -103,7 +87,10 @@ export class KafkaSubscriber implements Subscription {
           }
         } finally {
           // Also when a heartbeat reports a rebalance: what was handed over is not read again.
-          if (last !== undefined) resolveOffset(last)
+          if (last !== undefined) {
+            resolveOffset(last)
+            advance(this.positions, topic, batch.partition, last)
+          }
         }
       },
     }
@@ -185,6 +172,12 @@ export class KafkaSubscriber implements Subscription {
     ])
     clearTimeout(timer)
     if (this.paused) await heartbeat()
+  }
+
+  /** The group's consumer lag over the subscribed topics (see `groupLag`); undefined when Kafka cannot say. */
+  backlog(): Promise<number | undefined> {
+    if (this.stopped) return Promise.resolve(undefined)
+    return lagOrUndefined(this.deps, [...this.topics], this.positions, this.startOffsets)
   }
 
   async unsubscribe(): Promise<void> {

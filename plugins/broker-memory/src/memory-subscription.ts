@@ -17,7 +17,7 @@ export interface SubscriptionHost {
 
 /** One subscription on a bus: a compiled filter, an optional group, and a backlog while paused. */
 export class MemorySubscription implements PausableSubscription {
-  private backlog: InboundMessage[] = []
+  private held: InboundMessage[] = []
   private paused = false
   private active = true
   private drainScheduled = false
@@ -34,15 +34,15 @@ export class MemorySubscription implements PausableSubscription {
 
   /** Whether it currently takes messages straight away (for choosing a group member). */
   get ready(): boolean {
-    return this.active && !this.paused && this.backlog.length === 0
+    return this.active && !this.paused && this.held.length === 0
   }
 
   /** Hands over one routed message: delivered now, or held behind a pause or an older backlog. */
   offer(msg: InboundMessage): void {
     if (!this.active) return
-    if (this.paused || this.backlog.length > 0) {
-      if (this.backlog.length >= this.maxQueued) this.host.onOverflow()
-      else this.backlog.push(msg)
+    if (this.paused || this.held.length > 0) {
+      if (this.held.length >= this.maxQueued) this.host.onOverflow()
+      else this.held.push(msg)
       return
     }
     this.invoke(msg)
@@ -61,12 +61,12 @@ export class MemorySubscription implements PausableSubscription {
   async unsubscribe(): Promise<void> {
     if (!this.active) return
     this.active = false
-    this.backlog = []
+    this.held = []
     this.host.detach(this)
   }
 
   private scheduleDrain(): void {
-    if (this.drainScheduled || this.backlog.length === 0) return
+    if (this.drainScheduled || this.held.length === 0) return
     this.drainScheduled = true
     setImmediate(this.drain)
   }
@@ -75,8 +75,8 @@ export class MemorySubscription implements PausableSubscription {
     this.drainScheduled = false
     let n = 0
     // A callback may pause again: what is left waits for the next resume().
-    while (this.active && !this.paused && this.backlog.length > 0 && n++ < DRAIN_CHUNK) {
-      this.invoke(this.backlog.shift()!)
+    while (this.active && !this.paused && this.held.length > 0 && n++ < DRAIN_CHUNK) {
+      this.invoke(this.held.shift()!)
     }
     if (!this.paused) this.scheduleDrain()
   }

@@ -111,6 +111,16 @@ export class JetStreamConnection implements BrokerConnection {
         })()
         return done
       },
+      // Stored in the stream, matching the filter, not yet delivered to the durable (a group's
+      // durable is shared, so every member answers for the group).
+      backlog: async () => {
+        if (done !== undefined || this.p.nc.isClosed()) return undefined
+        try {
+          return (await this.p.jsm.consumers.info(stream, durable)).num_pending
+        } catch {
+          return undefined
+        }
+      },
     }
     this.subs.add(sub)
     return sub

@@ -1,31 +1,22 @@
+import type { LiveStatus } from '../../engine/live-status.ts'
 import type { TrustPolicy } from '../../scenario/trust-policy.ts'
 import type { RunManager } from '../../service/run-manager.ts'
-import { ConfigError } from '@iotload/sdk'
-import { encodeHistogram } from '../../engine/histogram.ts'
-import { ServiceError } from '../../service/errors.ts'
-import {
-  percentileDistributionText,
-  runHistogram,
-  runPercentiles,
-  streamProblem,
-} from '../../service/percentiles.ts'
 import { scenarioSchema } from '../../scenario/schema.ts'
 import { readBody } from '../body.ts'
 import { parseWith } from '../errors.ts'
 import type { Register } from '../openapi.ts'
 import {
   errorResponse,
-  histogramQuery,
   listRunsQuery,
-  percentilesQuery,
-  percentilesResponse,
   runDetail,
   runIdParams,
   runList,
   runRef,
-  seriesQuery,
-  seriesResponse,
+  stopResponse,
 } from '../schemas.ts'
+import { eventRoutes } from './events.ts'
+import { reportRoutes } from './report.ts'
+import { runResultRoutes } from './run-results.ts'
 
 function startDescription(policy: TrustPolicy): string {
   const l = policy.limits
@@ -38,16 +29,31 @@ function startDescription(policy: TrustPolicy): string {
   ].join(' ')
 }
 
-function checkStream(stream: string, kind: 'raw' | 'co'): void {
-  const problem = streamProblem(stream, kind)
-  if (problem) throw new ConfigError(`query.${problem.path}`, problem.message)
-}
-
 const err = (description: string) => ({ description, schema: errorResponse })
 const E400 = err('invalid path, query or body: `{error: {code, message, path}}`')
 const E404 = err('no run with this id')
 
-/** Run routes: start, list, inspect, per-second series, percentile spectrum, stop, delete. */
+/** The live counters as the API shows them (the same figures the CLI prints each second). */
+function liveView(l: LiveStatus) {
+  return {
+    second: l.second,
+    sent: l.sent,
+    received: l.received,
+    gaps: l.gaps,
+    invalid: l.invalid,
+    stopping: l.stopping ?? false,
+    elapsedS: l.elapsedS ?? null,
+    remainingS: l.remainingS ?? null,
+    targetRate: l.targetRate ?? null,
+    lastSecond: l.lastSecond ?? null,
+    connect: l.connect ?? null,
+  }
+}
+
+/**
+ * Run routes: start, list, inspect, stop, delete; with the results (series, percentiles,
+ * histogram), report and compare, and the events stream.
+ */
 export function runRoutes(register: Register, manager: RunManager): void {
   register(
     {
@@ -113,121 +119,9 @@ export function runRoutes(register: Register, manager: RunManager): void {
         endedAt: v.endedAt,
         error: v.error,
         scenario: v.scenario,
-        live: v.live
-          ? {
-              second: v.live.second,
-              sent: v.live.sent,
-              received: v.live.received,
-              gaps: v.live.gaps,
-              invalid: v.live.invalid,
-            }
-          : null,
+        live: v.live ? liveView(v.live) : null,
         summary: v.summary,
       })
-    },
-  )
-
-  register(
-    {
-      method: 'get',
-      path: '/v1/runs/{id}/series',
-      summary: 'Per-second rows (latencies in µs)',
-      params: runIdParams,
-      query: seriesQuery,
-      responses: {
-        200: { description: 'rows by stream, then second', schema: seriesResponse },
-        400: E400,
-        404: E404,
-      },
-    },
-    (c) => {
-      const { id } = parseWith(runIdParams, c.req.param(), 'params')
-      const q = parseWith(seriesQuery, c.req.query(), 'query')
-      manager.get(id)
-      const rows = manager.store.getSeries(id, {
-        ...(q.stream !== undefined ? { stream: q.stream } : {}),
-        ...(q.from !== undefined ? { from: q.from } : {}),
-        ...(q.to !== undefined ? { to: q.to } : {}),
-      })
-      const withHist = q.histograms === 'true'
-      return c.json({ id, rows: withHist ? rows : rows.map(({ rawHist: _r, coHist: _c, ...row }) => row) })
-    },
-  )
-
-  register(
-    {
-      method: 'get',
-      path: '/v1/runs/{id}/percentiles',
-      summary: 'Full percentile spectrum of a stream (µs), over the whole run or a range of seconds',
-      description:
-        "Without from/to: from the stored cumulative histogram of a finished run, or the measured per-second histograms merged exactly while it runs or when it was interrupted. With from/to (seconds since the schedule started, inclusive): those seconds merged exactly. format=hgrm answers HdrHistogram's percentile distribution text.",
-      params: runIdParams,
-      query: percentilesQuery,
-      responses: {
-        200: { description: 'spectrum (or text/plain with format=hgrm)', schema: percentilesResponse },
-        400: E400,
-        404: E404,
-      },
-    },
-    (c) => {
-      const { id } = parseWith(runIdParams, c.req.param(), 'params')
-      const q = parseWith(percentilesQuery, c.req.query(), 'query')
-      checkStream(q.stream, q.kind)
-      manager.get(id)
-      const range = { from: q.from, to: q.to }
-      if (q.format === 'hgrm') {
-        const merged = runHistogram(manager.store, id, q.stream, q.kind, range)
-        return c.text(merged ? percentileDistributionText(merged.histogram) : '', 200)
-      }
-      const spectrum = runPercentiles(manager.store, id, q.stream, q.kind, range) ?? {
-        stream: q.stream,
-        kind: q.kind,
-        source: 'series' as const,
-        count: 0,
-        points: [],
-      }
-      return c.json({
-        id,
-        ...spectrum,
-        ...(q.from !== undefined ? { from: q.from } : {}),
-        ...(q.to !== undefined ? { to: q.to } : {}),
-      })
-    },
-  )
-
-  register(
-    {
-      method: 'get',
-      path: '/v1/runs/{id}/histogram',
-      summary: "A stream's HdrHistogram, merged exactly over the run or a range of seconds",
-      description:
-        "format=hgrm: the percentile distribution text HdrHistogram's plotter loads (values in µs); format=base64: the compressed V2 encoding, to merge elsewhere.",
-      params: runIdParams,
-      query: histogramQuery,
-      responses: {
-        200: { description: 'the histogram', contentType: 'text/plain' },
-        400: E400,
-        404: err('no run with this id, or no data for this stream'),
-      },
-    },
-    (c) => {
-      const { id } = parseWith(runIdParams, c.req.param(), 'params')
-      const q = parseWith(histogramQuery, c.req.query(), 'query')
-      checkStream(q.stream, q.kind)
-      manager.get(id)
-      const merged = runHistogram(manager.store, id, q.stream, q.kind, { from: q.from, to: q.to })
-      if (!merged)
-        throw new ServiceError(
-          'not-found',
-          'NO_DATA',
-          `run ${id} recorded no ${q.kind} ${q.stream} values there`,
-        )
-      return c.text(
-        q.format === 'hgrm'
-          ? percentileDistributionText(merged.histogram)
-          : encodeHistogram(merged.histogram),
-        200,
-      )
     },
   )
 
@@ -238,7 +132,10 @@ export function runRoutes(register: Register, manager: RunManager): void {
       summary: 'Stop a run; its results are kept and it ends as `stopped`',
       params: runIdParams,
       responses: {
-        202: { description: 'stopping', schema: runRef },
+        202: {
+          description: 'stopping: the run finishes its current second, drains briefly and ends `stopped`',
+          schema: stopResponse,
+        },
         400: E400,
         404: E404,
         409: err('the run is not executing'),
@@ -246,7 +143,8 @@ export function runRoutes(register: Register, manager: RunManager): void {
     },
     (c) => {
       const { id } = parseWith(runIdParams, c.req.param(), 'params')
-      return c.json(manager.stop(id), 202)
+      manager.stop(id)
+      return c.json({ id, status: 'stopping' as const }, 202)
     },
   )
 
@@ -269,4 +167,7 @@ export function runRoutes(register: Register, manager: RunManager): void {
       return c.body(null, 204)
     },
   )
+  runResultRoutes(register, manager)
+  reportRoutes(register, manager)
+  eventRoutes(register, manager)
 }
