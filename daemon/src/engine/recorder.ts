@@ -1,43 +1,12 @@
 import { hostname } from 'node:os'
-import { type DecodedMeta, decodeEnvelope, type HopStamp, type InvalidReason, nowUs } from '@iotload/sdk'
+import { type DecodedMeta, decodeEnvelope, type InvalidReason, nowUs } from '@iotload/sdk'
 import { Counters } from './counters.ts'
 import { LatencyStream, type StreamSnapshot } from './latency-stream.ts'
+import { ExternalTimestamps } from './recorder-external.ts'
+import { type LegHosts, LegRecorder, STREAM } from './recorder-legs.ts'
 import { SequenceTracker } from './sequence-tracker.ts'
 
-/** Stream names. Legs follow the seed's strategy diagram (legs 1+3, 5, 4+2). */
-export const STREAM = {
-  e2e: 'e2e',
-  publishAck: 'publish-ack',
-  producerToBridge: 'producer-bridge',
-  bridge: 'bridge',
-  bridgeToConsumer: 'bridge-consumer',
-} as const
-
-/** Upper bound on the time between a send stamp and the producer's `onSent` call. */
-const SEND_STAMP_MARGIN_US = 200
-
-/** The two ends of each leg, for the cross-host marking. */
-const LEG_ENDS: Record<string, { from: string; to: string }> = {
-  [STREAM.publishAck]: { from: 'producer', to: 'producer' },
-  [STREAM.producerToBridge]: { from: 'producer', to: 'bridge-in' },
-  [STREAM.bridge]: { from: 'bridge-in', to: 'bridge-out' },
-  [STREAM.bridgeToConsumer]: { from: 'bridge-out', to: 'consumer' },
-  [STREAM.e2e]: { from: 'producer', to: 'consumer' },
-}
-
-/**
- * Where a leg's two stamps were taken. `crossHost` is true when they come from different hosts
- * (two clocks: the figure includes their offset), `undefined` when a host is unknown (binary
- * envelope hops, or a JSON hop without a host id).
- */
-export interface LegHosts {
-  stream: string
-  from: string
-  to: string
-  fromHost: string | undefined
-  toHost: string | undefined
-  crossHost: boolean | undefined
-}
+export { type LegHosts, STREAM } from './recorder-legs.ts'
 
 /** One stream's figures for one second. */
 export interface StreamSecond {
@@ -69,18 +38,9 @@ export class RunRecorder {
   private e2e: LatencyStream
   /** Host id of this process: the producer's and the consumer's stamps are taken here. */
   readonly host = hostname()
-  /** Host of iotload's in-process bridge, for hops that carry no host id of their own. */
-  bridgeHost: string | undefined
-  private readonly legHosts = new Map<string, LegHosts>()
-  private seenInHost: string | undefined
-  private seenOutHost: string | undefined
-  /** Coarsest timestamp resolution seen in external-iPaaS mode (µs); undefined in envelope mode. */
-  timestampResolutionUs: number | undefined
-  /** External-iPaaS mode (see `useExternalTimestamps`). */
-  private external = false
-  private lastWarmupSendUs: number | undefined
-  /** When the first measured message was handed over (its send stamp is a little earlier). */
-  private firstMeasuredSendUs: number | undefined
+  private readonly legRecorder: LegRecorder
+  /** External-iPaaS timestamps (see `useExternalTimestamps`); undefined in envelope mode. */
+  private external: ExternalTimestamps | undefined
   /** Send stamp of the latest measured send: how long the schedule really took. */
   lastMeasuredSendUs = 0
   /** Arrival of the first and latest measured messages (first arrivals only). */
@@ -88,11 +48,6 @@ export class RunRecorder {
   lastMeasuredRecvUs = 0
   /** External messages without a seq (so not in the sequence tracker), counted for drain. */
   private unsequenced = 0
-  /**
-   * External messages whose timestamp cannot tell warm-up from measured (sent within one resolution
-   * step of the last warm-up send); counted as measured, so `received` may exceed `sent` by this much.
-   */
-  externalAmbiguous = 0
 
   constructor(
     readonly runId: string,
@@ -102,6 +57,20 @@ export class RunRecorder {
     private readonly clockUs: () => number = nowUs,
   ) {
     this.e2e = this.stream(STREAM.e2e, true)
+    this.legRecorder = new LegRecorder(
+      this.host,
+      (name, corrected) => this.stream(name, corrected),
+      (name) => this.streams.has(name),
+    )
+  }
+
+  /** Host of iotload's in-process bridge, for hops that carry no host id of their own. */
+  get bridgeHost(): string | undefined {
+    return this.legRecorder.bridgeHost
+  }
+
+  set bridgeHost(host: string | undefined) {
+    this.legRecorder.bridgeHost = host
   }
 
   /**
@@ -109,14 +78,27 @@ export class RunRecorder {
    * by send times, and e2e has no corrected twin (a foreign message carries no intended time).
    */
   useExternalTimestamps(): void {
-    this.external = true
+    this.external = new ExternalTimestamps()
     this.streams.delete(STREAM.e2e)
     this.e2e = this.stream(STREAM.e2e, false)
   }
 
   /** Messages are measured from an external iPaaS's timestamps. */
   get externalMode(): boolean {
-    return this.external
+    return this.external !== undefined
+  }
+
+  /** Coarsest timestamp resolution seen in external-iPaaS mode (µs); undefined in envelope mode. */
+  get timestampResolutionUs(): number | undefined {
+    return this.external?.resolutionUs
+  }
+
+  /**
+   * External messages whose timestamp cannot tell warm-up from measured (sent within one resolution
+   * step of the last warm-up send); counted as measured, so `received` may exceed `sent` by this much.
+   */
+  get externalAmbiguous(): number {
+    return this.external?.ambiguous ?? 0
   }
 
   /** The named stream, created on first use. */
@@ -131,14 +113,12 @@ export class RunRecorder {
 
   /** A send was handed to the plugin; `tUs` is its send stamp. */
   onSent(warmup: boolean, tUs: number): void {
-    if (warmup) {
-      this.current.sentWarmup++
-      if (this.external) this.lastWarmupSendUs = this.clockUs()
-    } else {
+    if (warmup) this.current.sentWarmup++
+    else {
       this.current.sent++
       if (tUs > this.lastMeasuredSendUs) this.lastMeasuredSendUs = tUs
-      if (this.external && this.firstMeasuredSendUs === undefined) this.firstMeasuredSendUs = this.clockUs()
     }
+    this.external?.onSent(warmup, this.clockUs())
   }
 
   /** First arrivals of measured messages bound the window the receive rate is computed over. */
@@ -202,7 +182,7 @@ export class RunRecorder {
       return true
     }
     this.e2e.record(raw, recvUs - m.ti)
-    if (m.hops && m.hops.length > 0) this.recordLegs(m, recvUs)
+    if (m.hops && m.hops.length > 0) this.legRecorder.recordHops(m, recvUs)
     return true
   }
 
@@ -218,8 +198,8 @@ export class RunRecorder {
     seq: number | undefined,
     recvUs: number,
   ): void {
-    if (this.timestampResolutionUs === undefined || resolutionUs > this.timestampResolutionUs)
-      this.timestampResolutionUs = resolutionUs
+    const external = this.external ?? new ExternalTimestamps()
+    this.external = external
     let verdict: ReturnType<SequenceTracker['see']> | undefined
     if (seq !== undefined) {
       verdict = this.sequences.see(dev ?? 0, seq)
@@ -228,21 +208,9 @@ export class RunRecorder {
         return
       }
     } else this.unsequenced++
-    const boundary = this.lastWarmupSendUs
-    if (boundary !== undefined && tUs <= boundary) {
-      // Every warm-up send time precedes `boundary`, every measured one follows it. The true send
-      // time lies in [tUs, tUs + resolution); before the first measured send anything is warm-up.
-      const first = this.firstMeasuredSendUs
-      if (
-        first === undefined ||
-        tUs + resolutionUs <= boundary ||
-        // No measured send within one resolution step of the boundary: nothing measured is this early.
-        first - SEND_STAMP_MARGIN_US - boundary >= resolutionUs
-      ) {
-        this.current.receivedWarmup++
-        return
-      }
-      this.externalAmbiguous++
+    if (external.classify(tUs, resolutionUs) === 'warmup') {
+      this.current.receivedWarmup++
+      return
     }
     this.noteMeasuredArrival(recvUs)
     if (verdict === 'late') this.current.reordered++
@@ -254,55 +222,9 @@ export class RunRecorder {
     this.e2e.record(raw)
   }
 
-  /** Legs between hop stamps; a negative leg (two unsynchronised clocks) is skipped, never clamped. */
-  private recordLegs(m: DecodedMeta, recvUs: number): void {
-    const hops = m.hops!
-    const first = hops[0]!
-    const last = hops[hops.length - 1]!
-    const toBridge = first.in - m.t
-    if (toBridge >= 0) this.stream(STREAM.producerToBridge, true).record(toBridge, first.in - m.ti)
-    let processing = 0
-    for (const h of hops) processing += h.out - h.in
-    this.stream(STREAM.bridge).record(processing)
-    const toConsumer = recvUs - last.out
-    if (toConsumer >= 0) this.stream(STREAM.bridgeToConsumer).record(toConsumer)
-    // Hosts rarely change within a run: only a new pair is worth the bookkeeping.
-    if (this.legHosts.size === 0 || first.host !== this.seenInHost || last.host !== this.seenOutHost) {
-      this.seenInHost = first.host
-      this.seenOutHost = last.host
-      this.noteHosts(first, last)
-    }
-  }
-
-  private noteHosts(first: HopStamp, last: HopStamp): void {
-    const inHost = first.host ?? this.bridgeHost
-    const outHost = last.host ?? this.bridgeHost
-    this.noteLeg(STREAM.publishAck, this.host, this.host)
-    this.noteLeg(STREAM.producerToBridge, this.host, inHost)
-    this.noteLeg(STREAM.bridge, inHost, outHost)
-    this.noteLeg(STREAM.bridgeToConsumer, outHost, this.host)
-    this.noteLeg(STREAM.e2e, this.host, this.host)
-  }
-
-  private noteLeg(stream: string, fromHost: string | undefined, toHost: string | undefined): void {
-    const known = fromHost !== undefined && toHost !== undefined
-    const prev = this.legHosts.get(stream)
-    // Once a leg has crossed hosts it stays marked, whatever later messages show.
-    if (prev && (prev.crossHost === true || (!known && prev.crossHost !== undefined))) return
-    const ends = LEG_ENDS[stream]!
-    this.legHosts.set(stream, {
-      stream,
-      ...ends,
-      fromHost,
-      toHost,
-      crossHost: known ? fromHost !== toHost : undefined,
-    })
-  }
-
   /** Per leg: where its two stamps came from and whether they cross hosts (see LegHosts). */
   legs(): LegHosts[] {
-    if (this.legHosts.size === 0) this.noteLeg(STREAM.e2e, this.host, this.host)
-    return [...this.legHosts.values()].filter((l) => this.streams.has(l.stream))
+    return this.legRecorder.legs()
   }
 
   /** Closes a second: its counters and per-stream histograms, folded into the totals. */
