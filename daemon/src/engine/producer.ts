@@ -209,7 +209,7 @@ export class ProducerRole {
       if (this.firstMeasuredSeq[dev]! < 0) this.firstMeasuredSeq[dev] = seq
     }
     this.lastSeq[dev] = seq
-    this.recorder.onSent(warmup, t)
+    this.recorder.onSent(warmup, t, devNum, seq, tiUs)
     this.health.publishStarted()
     const msg: OutboundMessage = { payload, qos: this.qos, key: device }
     if (headers) msg.headers = headers

@@ -1,4 +1,5 @@
 import type { DecodedMeta, HopStamp } from '@iotload/sdk'
+import type { ExternalLegStamps } from './external-decode.ts'
 import type { LatencyStream } from './latency-stream.ts'
 
 /** Stream names. Legs follow the seed's strategy diagram (legs 1+3, 5, 4+2). */
@@ -46,6 +47,8 @@ export class LegRecorder {
   private readonly legHosts = new Map<string, LegHosts>()
   private seenInHost: string | undefined
   private seenOutHost: string | undefined
+  /** Messages that carried each external leg stamp, and leg values below zero (two clocks). */
+  readonly externalStamps = { in: 0, out: 0, negative: 0 }
 
   constructor(
     /** Host id of this process: the producer's and the consumer's stamps are taken here. */
@@ -74,6 +77,43 @@ export class LegRecorder {
     }
   }
 
+  /**
+   * Legs from the stamps an external flow wrote (`consumer.external.legs`): producer → iPaaS
+   * (`ipaas-in` − send), inside the iPaaS (`ipaas-out` − `ipaas-in`) and iPaaS → consumer
+   * (arrival − `ipaas-out`), under the bridge's stream names. The flow's clock is not iotload's: a
+   * negative leg is counted and skipped, and the iPaaS's host is unknown.
+   * @param tiUs the intended send time, when known (envelope, correlation): a corrected first leg
+   */
+  recordExternal(tUs: number, tiUs: number | undefined, legs: ExternalLegStamps, recvUs: number): void {
+    const { inUs, outUs } = legs
+    const x = this.externalStamps
+    if (inUs !== undefined) {
+      x.in++
+      const toIpaas = inUs - tUs
+      if (toIpaas >= 0) {
+        const s = this.streamOf(STREAM.producerToBridge, tiUs !== undefined)
+        s.record(toIpaas, tiUs === undefined ? undefined : inUs - tiUs)
+      } else x.negative++
+    }
+    if (outUs !== undefined) {
+      x.out++
+      const toConsumer = recvUs - outUs
+      if (toConsumer >= 0) this.streamOf(STREAM.bridgeToConsumer).record(toConsumer)
+      else x.negative++
+    }
+    if (inUs !== undefined && outUs !== undefined) {
+      if (outUs >= inUs) this.streamOf(STREAM.bridge).record(outUs - inUs)
+      else x.negative++
+    }
+    if (this.legHosts.size === 0) {
+      this.noteLeg(STREAM.publishAck, this.host, this.host)
+      this.noteLeg(STREAM.producerToBridge, this.host, undefined, 'ipaas-in')
+      this.noteLeg(STREAM.bridge, undefined, undefined, 'ipaas-in', 'ipaas-out')
+      this.noteLeg(STREAM.bridgeToConsumer, undefined, this.host, 'ipaas-out')
+      this.noteLeg(STREAM.e2e, this.host, this.host)
+    }
+  }
+
   private noteHosts(first: HopStamp, last: HopStamp): void {
     const inHost = first.host ?? this.bridgeHost
     const outHost = last.host ?? this.bridgeHost
@@ -84,12 +124,22 @@ export class LegRecorder {
     this.noteLeg(STREAM.e2e, this.host, this.host)
   }
 
-  private noteLeg(stream: string, fromHost: string | undefined, toHost: string | undefined): void {
+  private noteLeg(
+    stream: string,
+    fromHost: string | undefined,
+    toHost: string | undefined,
+    /** The iPaaS end's name, for external legs (`ipaas-in`, `ipaas-out`). */
+    ...ipaas: string[]
+  ): void {
     const known = fromHost !== undefined && toHost !== undefined
     const prev = this.legHosts.get(stream)
     // Once a leg has crossed hosts it stays marked, whatever later messages show.
     if (prev && (prev.crossHost === true || (!known && prev.crossHost !== undefined))) return
-    const ends = LEG_ENDS[stream]!
+    const ends = { ...LEG_ENDS[stream]! }
+    if (ipaas.length > 0) {
+      if (ends.from.startsWith('bridge')) ends.from = ipaas[0]!
+      if (ends.to.startsWith('bridge')) ends.to = ipaas[ipaas.length - 1]!
+    }
     this.legHosts.set(stream, {
       stream,
       ...ends,

@@ -7,6 +7,7 @@ import {
   type WildcardSyntax,
 } from '@iotload/sdk'
 import { parse as parseYaml } from 'yaml'
+import { checkExternalAgainstProducer } from '../engine/external-metadata.ts'
 import { resolveAllowedPath } from './allowed-files.ts'
 import { applyEnvOverrides } from './env-overrides.ts'
 import { checkLimits } from './limits.ts'
@@ -208,6 +209,7 @@ export async function resolveScenario(
     ? await resolveBroker(scenario.bridge.broker, 'bridge.broker', policy)
     : undefined
   checkTemplates(scenario, scenario.run.seed)
+  checkExternalAgainstProducer(scenario.consumer.external, scenario.producer)
   await checkTransformModule(scenario, policy)
   const slo = parseSlo(scenario.slo)
   const measuredTopic = scenario.bridge ? scenario.bridge.to : scenario.producer.topic

@@ -1,3 +1,4 @@
+import type { DeviceFigure } from '../engine/device-figures.ts'
 import type { SecondReport } from '../engine/recorder.ts'
 
 /** Lifecycle states of a run. `interrupted` is a run found `running` after the daemon restarted. */
@@ -71,7 +72,12 @@ export interface ResultWriter {
   updateRun(id: string, fields: RunUpdate): void
   appendSecond(runId: string, report: SecondReport): void
   saveSummary(runId: string, streams: StreamSummaryRow[]): void
+  /** Every device's figures at the end of a run (writers that keep no per-device rows omit it). */
+  saveDevices?(runId: string, devices: DeviceFigure[]): void
 }
+
+/** How `getDevices` orders a run's devices: worst first, or by device number. */
+export type DeviceOrder = 'loss' | 'duplicates' | 'p99' | 'device'
 
 /** The API's port: stored runs and their per-second and summary rows. */
 export interface ResultReader {
@@ -79,6 +85,11 @@ export interface ResultReader {
   listRuns(options?: { limit?: number; offset?: number }): RunRecord[]
   getSeries(runId: string, options?: { stream?: string; from?: number; to?: number }): SeriesRow[]
   getSummaryStreams(runId: string): StreamSummaryRow[]
+  /** A run's per-device figures, worst first by `order` (default: by device number). */
+  getDevices?(
+    runId: string,
+    options?: { order?: DeviceOrder; limit?: number; offset?: number },
+  ): DeviceFigure[]
   /** Number of stored runs per status (for /metrics). */
   countByStatus(): Record<string, number>
 }

@@ -1,8 +1,17 @@
 import { hostname } from 'node:os'
 import { and, asc, count, desc, eq, gte, inArray, lte, max } from 'drizzle-orm'
+import type { DeviceFigure } from '../engine/device-figures.ts'
 import type { SecondReport } from '../engine/recorder.ts'
+import { deleteDevices, readDevices, writeDevices } from './device-rows.ts'
 import { prepareDatabase } from './migrate.ts'
-import type { RunRecord, RunStore, RunUpdate, SeriesRow, StreamSummaryRow } from './result-store.ts'
+import type {
+  DeviceOrder,
+  RunRecord,
+  RunStore,
+  RunUpdate,
+  SeriesRow,
+  StreamSummaryRow,
+} from './result-store.ts'
 import { secondRows, summaryRow, toRecord, toSeriesRow, toSummaryStream } from './row-mapping.ts'
 import { openSqlite, type SqliteHandle, type SyncSqlite } from './sqlite-driver.ts'
 import { runs, series, summaries } from './tables.ts'
@@ -80,6 +89,17 @@ export class SqliteStore implements RunStore {
     })
   }
 
+  saveDevices(runId: string, devices: DeviceFigure[]): void {
+    writeDevices(this.db, runId, devices)
+  }
+
+  getDevices(
+    runId: string,
+    options: { order?: DeviceOrder; limit?: number; offset?: number } = {},
+  ): DeviceFigure[] {
+    return readDevices(this.db, runId, options)
+  }
+
   getRun(id: string): RunRecord | undefined {
     const row = this.db.select().from(runs).where(eq(runs.id, id)).get()
     return row ? toRecord(row) : undefined
@@ -118,6 +138,7 @@ export class SqliteStore implements RunStore {
     return this.db.transaction((tx) => {
       tx.delete(series).where(eq(series.runId, id)).run()
       tx.delete(summaries).where(eq(summaries.runId, id)).run()
+      deleteDevices(tx, id)
       return tx.delete(runs).where(eq(runs.id, id)).returning({ id: runs.id }).all().length > 0
     })
   }

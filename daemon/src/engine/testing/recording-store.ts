@@ -1,4 +1,5 @@
 import type { ResultWriter, RunStatus } from '../../store/result-store.ts'
+import type { DeviceFigure } from '../device-figures.ts'
 import type { SecondReport } from '../recorder.ts'
 
 /** What a run wrote, in order. */
@@ -7,6 +8,8 @@ export interface RecordedWrites {
   statuses: RunStatus[]
   seconds: SecondReport[]
   summaryRows: number
+  /** The per-device rows of the last `saveDevices`. */
+  devices: DeviceFigure[]
   errors: Array<string | null | undefined>
 }
 
@@ -18,7 +21,14 @@ export interface RecordedWrites {
 export function recordingStore(
   options: { failAfterCreate?: boolean } = {},
 ): ResultWriter & { writes: RecordedWrites } {
-  const writes: RecordedWrites = { created: [], statuses: [], seconds: [], summaryRows: 0, errors: [] }
+  const writes: RecordedWrites = {
+    created: [],
+    statuses: [],
+    seconds: [],
+    summaryRows: 0,
+    devices: [],
+    errors: [],
+  }
   const write =
     <A extends unknown[]>(fn: (...args: A) => void) =>
     (...args: A) => {
@@ -35,6 +45,9 @@ export function recordingStore(
     appendSecond: write((_id, report) => writes.seconds.push(report)),
     saveSummary: write((_id, rows) => {
       writes.summaryRows = rows.length
+    }),
+    saveDevices: write((_id, devices) => {
+      writes.devices = devices
     }),
   }
 }
