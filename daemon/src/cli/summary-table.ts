@@ -151,7 +151,7 @@ function renderDevices(d: DevicesSummary): string[] {
     out.push(
       `  most duplicates: ${list(d.worst.duplicates.map((x) => `#${x.device} ${fmtCount(x.duplicates)}`))}`,
     )
-  if (d.worst.p99.length > 0)
+  if (d.tracked > 1 && d.worst.p99.length > 0)
     out.push(
       `  highest p99: ${list(d.worst.p99.slice(0, 5).map((x) => `#${x.device} ${fmtLatency(x.p99)}`))}`,
     )
