@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import { loadavg, tmpdir } from 'node:os'
+import { homedir, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -32,7 +32,7 @@ function scenario(rate: number, topics: { from: string; to: string }, middle: 'c
       devices: DEVICES,
       rate: `${rate / DEVICES}/s`,
       duration: rate >= 10_000 ? '15s' : '20s',
-      warmup: '5s',
+      warmup: '10s', // the route's JIT (and iotload's) settles before anything counts
       topic: topics.from,
       connections: 10,
       payload: { device: '{device}', temperature: '{float:15:35:1}', valve: '{choice:open|closed}' },
@@ -59,6 +59,41 @@ function scenario(rate: number, topics: { from: string; to: string }, middle: 'c
         }
       : {}),
     run: { drain: '20s', generator: { maxLag: '10ms' } },
+  }
+}
+
+/** CPU seconds a process has used so far (utime + stime from /proc), 0 when it cannot be read. */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  if (!pid) return 0
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100 // clock ticks: 100 per second on Linux
+  } catch {
+    return 0
+  }
+}
+
+async function kafkaPid(): Promise<number | undefined> {
+  const cache = process.env.IOTLOAD_CACHE ?? join(homedir(), '.cache', 'iotload')
+  return readFile(join(cache, 'kafka-run', 'kafka.pid'), 'utf8').then(
+    (t) => Number(t.trim()),
+    () => undefined,
+  )
+}
+
+/** CPU share (cores) of the Kafka broker and of `pid` over `fn`, with its result. */
+async function withCpu<T>(
+  pid: number | undefined,
+  fn: () => Promise<T>,
+): Promise<{ result: T; kafka: number; other: number }> {
+  const kafka = await kafkaPid()
+  const [k0, o0, t0] = [await cpuSeconds(kafka), await cpuSeconds(pid), performance.now()]
+  const result = await fn()
+  const secs = (performance.now() - t0) / 1000
+  return {
+    result,
+    kafka: ((await cpuSeconds(kafka)) - k0) / secs,
+    other: ((await cpuSeconds(pid)) - o0) / secs,
   }
 }
 
@@ -95,28 +130,60 @@ function describe(s: RunSummary, rate: number): string {
   return `${sustained(s, rate).detail}; e2e p50/p99 ${leg('e2e')}, co p99 ${ms(e2e.latency.co?.p99)}, legs p50/p99: producer→middle ${leg('producer-bridge')}, inside ${leg('bridge')}, middle→consumer ${leg('bridge-consumer')}, publish-ack ${leg('publish-ack')}`
 }
 
-async function camelTrial(dir: string, rate: number): Promise<RunSummary> {
+interface Trial {
+  summary: RunSummary
+  /** Cores the Kafka broker and the Camel JVM used during the run (warm-up and drain included). */
+  kafkaCores: number
+  camelCores: number
+  load: string
+}
+
+async function camelTrial(dir: string, rate: number): Promise<Trial> {
   const root = `bench-camel-${randomUUID().slice(0, 8)}`
   const topics = { from: `${root}-telemetry`, to: `${root}-actions` }
   const route = startCamelRoute({ ...topics, keep: 'envelope', partitions: PARTITIONS, consumers: 4 })
   try {
     const plugin = await loadPlugin('kafka')
-    await awaitCamelRoute(
-      plugin,
-      { url: 'kafka://127.0.0.1:9092', partitions: PARTITIONS },
-      route,
-      topics.from,
-      topics.to,
-    )
-    return await trial(dir, scenario(rate, topics, 'camel'))
+    const config = { url: 'kafka://127.0.0.1:9092', partitions: PARTITIONS }
+    await awaitCamelRoute(plugin, config, route, topics.from, topics.to)
+    const load = loadavg()[0]!.toFixed(1)
+    const t = await withCpu(route.process.pid, () => trial(dir, scenario(rate, topics, 'camel')))
+    return { summary: t.result, kafkaCores: t.kafka, camelCores: t.other, load }
   } finally {
     await route.stop()
   }
 }
 
-async function bridgeTrial(dir: string, rate: number): Promise<RunSummary> {
+async function bridgeTrial(dir: string, rate: number): Promise<Trial> {
   const root = `bench-bridge-${randomUUID().slice(0, 8)}`
-  return trial(dir, scenario(rate, { from: `${root}-telemetry`, to: `${root}-actions` }, 'bridge'))
+  const topics = { from: `${root}-telemetry`, to: `${root}-actions` }
+  const load = loadavg()[0]!.toFixed(1)
+  const t = await withCpu(undefined, () => trial(dir, scenario(rate, topics, 'bridge')))
+  return { summary: t.result, kafkaCores: t.kafka, camelCores: 0, load }
+}
+
+/**
+ * Where the time went and who set the limit: iotload's own verdict (generator-limited), Kafka's
+ * acknowledgement time, the leg that holds most of the median, and CPU.
+ */
+function verdict(t: Trial, middle: string): string {
+  const s = t.summary
+  const p50 = (name: string) => s.streams[name]?.latency.raw.p50 ?? 0
+  const legs: Array<[string, number]> = [
+    [`producer → ${middle} (Kafka in, ${middle}'s consumer)`, p50('producer-bridge')],
+    [`inside ${middle}`, p50('bridge')],
+    [`${middle} → consumer (${middle}'s producer, Kafka out, iotload's consumer)`, p50('bridge-consumer')],
+  ]
+  const slowest = [...legs].sort((a, b) => b[1] - a[1])[0]!
+  return [
+    s.generatorLimited
+      ? 'iotload was generator-limited (the figures describe the load generator as much as the path)'
+      : 'iotload kept its schedule',
+    `Kafka's publish-ack p50 ${ms(p50('publish-ack'))}`,
+    `most of the median in ${slowest[0]} (${ms(slowest[1])})`,
+    `CPU: Kafka ${t.kafkaCores.toFixed(2)} cores${middle === 'Camel' ? `, Camel JVM ${t.camelCores.toFixed(2)} cores` : ''}`,
+    `machine load ${t.load} on 2 cores`,
+  ].join('; ')
 }
 
 const suite: BenchSuite = {
@@ -129,14 +196,11 @@ const suite: BenchSuite = {
     const figures: BenchFigure[] = []
     for (const rate of [1000, 10_000]) {
       // Interleaved, Camel first: both see the same broker, the same machine, minutes apart.
-      const load = () => loadavg()[0]!.toFixed(1)
-      const loadCamel = load()
       const camel = await camelTrial(dir, rate)
-      const loadBridge = load()
       const bridge = await bridgeTrial(dir, rate)
-      const c = camel.streams.e2e!
-      const b = bridge.streams.e2e!
-      const notes = `Camel route (own JVM, batching consumer, 10 partitions, 4 consumer threads): ${describe(camel, rate)}; load ${loadCamel}. iotload bridge (in the run's process, sharing its event loop with producer and consumer): ${describe(bridge, rate)}; load ${loadBridge}. Seed: ${SEED}. ratio = Camel / bridge (lower is better).`
+      const c = camel.summary.streams.e2e!
+      const b = bridge.summary.streams.e2e!
+      const notes = `Camel route (own JVM, SEDA pipeline: per-record transform, one ordered async sender; 10 partitions, 4 consumer threads): ${describe(camel.summary, rate)}. iotload bridge (in the run's process, sharing its event loop with producer and consumer): ${describe(bridge.summary, rate)}. ratio = Camel / bridge (lower is better). Seed: ${SEED}.`
       for (const stat of ['p50', 'p99'] as const)
         figures.push({
           suite: 'camel',
@@ -157,6 +221,7 @@ const suite: BenchSuite = {
         unit: 'msg/s',
         baseline: { name: "iotload's bridge on the same Kafka path", value: b.rate ?? 0 },
         ratio: (c.rate ?? 0) / Math.max(1, b.rate ?? 0),
+        notes: `where the limit is: Camel run: ${verdict(camel, 'Camel')}. Bridge run: ${verdict(bridge, 'the bridge')}.`,
       })
     }
     return figures

@@ -10,12 +10,12 @@
 #                                                  # iotload-camel-telemetry → iotload-camel-actions
 #   bash scripts/services/camel.sh run            # one route in the foreground (tests, benches), set by
 #                                                  # CAMEL_FROM, CAMEL_TO, CAMEL_GROUP, CAMEL_KEEP,
-#                                                  # CAMEL_PARTITIONS, CAMEL_CONSUMERS, CAMEL_BATCH,
+#                                                  # CAMEL_PARTITIONS, CAMEL_CONSUMERS, CAMEL_PIPELINE,
 #                                                  # CAMEL_BROKERS, CAMEL_DROP
 #                                                  # (see the .java file)
 #
 # The jars come from Maven Central only: a throwaway pom in ~/.cache/iotload/camel-<ver>/ lists
-# camel-main, camel-kafka and camel-jackson, `mvn dependency:copy-dependencies` drops them into
+# camel-main, camel-kafka, camel-jackson and camel-seda, `mvn dependency:copy-dependencies` drops them into
 # jars/, and javac compiles the route against them (again whenever the .java file changes).
 # Nothing of it lives in the repository. Needs Kafka on 127.0.0.1:9092 (scripts/services/kafka.sh).
 # Environment: CAMEL_VERSION (default 4.18.0), IOTLOAD_CACHE (default ~/.cache/iotload),
@@ -25,6 +25,8 @@ set -euo pipefail
 cmd=${1:-status}
 VER=${CAMEL_VERSION:-4.18.0}
 SLF4J_VER=2.0.17
+# What the cache holds; a change here (another component) fetches again.
+DEPS="$VER:main,kafka,jackson,seda:$SLF4J_VER"
 CACHE=${IOTLOAD_CACHE:-$HOME/.cache/iotload}
 DIST=$CACHE/camel-$VER
 JARS=$DIST/jars
@@ -40,8 +42,8 @@ SERVICE=camel
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 fetch_jars() {
-  if [ -f "$JARS/.complete" ] && [ "$(cat "$JARS/.complete")" = "$VER:$SLF4J_VER" ]; then return 0; fi
-  say "downloading Camel $VER (camel-main, camel-kafka, camel-jackson) from Maven Central into $JARS (first use only)"
+  if [ -f "$JARS/.complete" ] && [ "$(cat "$JARS/.complete")" = "$DEPS" ]; then return 0; fi
+  say "downloading Camel $VER (camel-main, camel-kafka, camel-jackson, camel-seda) from Maven Central into $JARS (first use only)"
   mkdir -p "$DIST"
   cat >"$DIST/pom.xml" <<EOF
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -54,6 +56,7 @@ fetch_jars() {
     <dependency><groupId>org.apache.camel</groupId><artifactId>camel-main</artifactId><version>$VER</version></dependency>
     <dependency><groupId>org.apache.camel</groupId><artifactId>camel-kafka</artifactId><version>$VER</version></dependency>
     <dependency><groupId>org.apache.camel</groupId><artifactId>camel-jackson</artifactId><version>$VER</version></dependency>
+    <dependency><groupId>org.apache.camel</groupId><artifactId>camel-seda</artifactId><version>$VER</version></dependency>
     <!-- Camel logs through SLF4J; the simple binding writes to stderr, levels set by system properties. -->
     <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-simple</artifactId><version>$SLF4J_VER</version></dependency>
   </dependencies>
@@ -62,7 +65,7 @@ EOF
   rm -rf "$JARS"
   (cd "$DIST" && mvn -B -q dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$JARS") \
     >"$DIST/mvn.log" 2>&1 || { cat "$DIST/mvn.log" >&2; say "Maven download failed (log: $DIST/mvn.log)" >&2; exit 1; }
-  echo "$VER:$SLF4J_VER" >"$JARS/.complete"
+  echo "$DEPS" >"$JARS/.complete"
   say "$(find "$JARS" -name '*.jar' | wc -l) jars in $JARS"
 }
 
@@ -97,7 +100,7 @@ run_route() {
     -Diotload.keep="${CAMEL_KEEP:-envelope}" \
     -Diotload.consumers="${CAMEL_CONSUMERS:-4}" \
     -Diotload.partitions="${CAMEL_PARTITIONS:-10}" \
-    -Diotload.batch="${CAMEL_BATCH:-500}" \
+    -Diotload.pipeline="${CAMEL_PIPELINE:-seda}" \
     -Diotload.drop="${CAMEL_DROP:-}" \
     -cp "$CLASSES:$JARS/*" IotloadCamelRoute
 }

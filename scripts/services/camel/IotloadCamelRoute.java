@@ -28,18 +28,20 @@ import org.apache.camel.main.Main;
  * transform finished, just before the Kafka send), both µs since the epoch, for the per-leg split
  * (consumer.external.legs).
  *
- * Throughput: handed one record at a time, Camel's Kafka consumer waits until each action's send
- * is acknowledged, so a consumer thread does one record per produce round trip (a few ms on a busy
- * broker). By default the route therefore takes each poll's records as one batch (camel-kafka's
- * `batching`, at most iotload.batch records), transforms them one by one and sends them together:
- * one acknowledgement wait per poll. iotload.batch=0 gives the plain one-record route. Either way
- * it scales by partitions as in the seed ("increasing the partition count to 10 per kafka topic"):
- * it creates both topics with iotload.partitions partitions when they do not exist yet, and runs
- * iotload.consumers consumer threads.
+ * Pipeline (iotload.pipeline): handed one record at a time, Camel's Kafka consumer waits until
+ * the route has finished with it, and a Kafka send finishes when the broker acknowledges it: the
+ * plain route (`sync`) does one record per produce round trip per consumer thread (a few ms on a
+ * busy broker). The default, `seda`, hands each action to an in-memory SEDA queue instead, from
+ * which one thread sends them in order without waiting for acknowledgements (the usual Camel
+ * decoupling; a crash can lose what is queued). `batch` uses camel-kafka's batching consumer: a
+ * poll's records are transformed one by one and sent together, one acknowledgement wait per poll.
+ * The route scales by partitions as in the seed ("increasing the partition count to 10 per kafka
+ * topic"): it creates both topics with iotload.partitions partitions when they do not exist yet,
+ * and runs iotload.consumers consumer threads.
  *
  * Settings (system properties): iotload.brokers (127.0.0.1:9092), iotload.from (iotload-camel-telemetry),
  * iotload.to (iotload-camel-actions), iotload.group (iotload-camel), iotload.partitions (10),
- * iotload.consumers (4), iotload.batch (500), iotload.keep (envelope), iotload.threshold (25), and
+ * iotload.consumers (4), iotload.pipeline (seda), iotload.keep (envelope), iotload.threshold (25), and
  * for tests iotload.drop=<device>:<modulus>:<remainder> (drop that device's readings whose iotload
  * seq, from the envelope or the msgId, leaves that remainder: a known loss to find again).
  */
@@ -90,23 +92,31 @@ public final class IotloadCamelRoute extends RouteBuilder {
       throw new IllegalArgumentException("iotload.keep must be envelope, id or timestamp, not " + keep);
     createTopics(brokers, partitions, from, to);
 
-    int batch = Integer.parseInt(System.getProperty("iotload.batch", "500"));
+    String pipeline = System.getProperty("iotload.pipeline", "seda");
     String consumer = "kafka:" + from + "?brokers=" + brokers + "&groupId=" + group + "&consumersCount=" + consumers
         + "&autoOffsetReset=latest&pollTimeoutMs=100&fetchWaitMaxMs=100";
-    String producer = "kafka:" + to + "?brokers=" + brokers + "&lingerMs=0";
-    if (batch > 0) {
-      from(consumer + "&batching=true&maxPollRecords=" + batch)
+    // batchWithIndividualHeaders: each action of a batch keeps its own record headers (traceparent).
+    String producer = "kafka:" + to + "?brokers=" + brokers + "&lingerMs=0&batchWithIndividualHeaders=true";
+    switch (pipeline) {
+      case "batch" -> from(consumer + "&batching=true&batchingIntervalMs=1&maxPollRecords=500")
+          // batchingIntervalMs: hand over what a poll returned; without it camel-kafka 4.18 holds a
+          // batch until 500 records have gathered (hundreds of ms at 1,000 msg/s).
           .routeId("iotload-telemetry-to-actions")
           .process(this::transformBatch)
           .to(producer);
-    } else {
-      from(consumer)
-          .routeId("iotload-telemetry-to-actions")
-          // Stamped first: the time Kafka and the consumer took is leg 3, not the transform's.
-          .process(e -> e.setProperty("receivedAt", nowUs()))
-          .filter(e -> transform(e, e.getProperty("receivedAt", Long.class)))
-          .process(e -> dropRecordHeaders(e.getMessage()))
-          .to(producer);
+      case "sync", "seda" -> {
+        from(consumer)
+            .routeId("iotload-telemetry-to-actions")
+            // Stamped first: the time Kafka and the consumer took is leg 3, not the transform's.
+            .process(e -> e.setProperty("receivedAt", nowUs()))
+            .filter(e -> transform(e, e.getProperty("receivedAt", Long.class)))
+            .process(e -> dropRecordHeaders(e.getMessage()))
+            .to(pipeline.equals("sync") ? producer : "seda:actions?waitForTaskToComplete=Never&blockWhenFull=true&size=100000");
+        if (pipeline.equals("seda"))
+          // One sender thread, in order; the Kafka producer's sends complete asynchronously.
+          from("seda:actions?concurrentConsumers=1&size=100000").routeId("iotload-actions-to-kafka").to(producer);
+      }
+      default -> throw new IllegalArgumentException("iotload.pipeline must be seda, sync or batch, not " + pipeline);
     }
   }
 
