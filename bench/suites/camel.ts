@@ -24,7 +24,7 @@ const DEVICES = 100
 const SEED = '5–15 ms end to end at 10k msg/s (seed README, "Apache Kafka + CAMEL", 8-core VMs)'
 
 /** The path both trials share: 100 devices on 10 shared Kafka connections, one keyed topic each way. */
-function scenario(rate: number, topics: { from: string; to: string }, middle: 'camel' | 'bridge') {
+function scenario(rate: number, topics: { from: string; to: string }, middle: 'camel' | 'bridge' | 'direct') {
   return {
     name: `bench camel: ${middle} at ${rate}/s`,
     broker: { plugin: 'kafka', url: 'kafka://127.0.0.1:9092', partitions: PARTITIONS, acks: 'all' },
@@ -154,11 +154,15 @@ async function camelTrial(dir: string, rate: number): Promise<Trial> {
   }
 }
 
-async function bridgeTrial(dir: string, rate: number): Promise<Trial> {
-  const root = `bench-bridge-${randomUUID().slice(0, 8)}`
-  const topics = { from: `${root}-telemetry`, to: `${root}-actions` }
+/** iotload's bridge in the middle, or nothing (`direct`: the consumer reads the producer's topic). */
+async function iotloadTrial(dir: string, rate: number, middle: 'bridge' | 'direct'): Promise<Trial> {
+  const root = `bench-${middle}-${randomUUID().slice(0, 8)}`
+  const topics = {
+    from: `${root}-telemetry`,
+    to: middle === 'direct' ? `${root}-telemetry` : `${root}-actions`,
+  }
   const load = loadavg()[0]!.toFixed(1)
-  const t = await withCpu(undefined, () => trial(dir, scenario(rate, topics, 'bridge')))
+  const t = await withCpu(undefined, () => trial(dir, scenario(rate, topics, middle)))
   return { summary: t.result, kafkaCores: t.kafka, camelCores: 0, load }
 }
 
@@ -180,7 +184,7 @@ function verdict(t: Trial, middle: string): string {
       ? 'iotload was generator-limited (the figures describe the load generator as much as the path)'
       : 'iotload kept its schedule',
     `Kafka's publish-ack p50 ${ms(p50('publish-ack'))}`,
-    `most of the median in ${slowest[0]} (${ms(slowest[1])})`,
+    slowest[1] > 0 ? `most of the median in ${slowest[0]} (${ms(slowest[1])})` : `e2e p50 ${ms(p50('e2e'))}`,
     `CPU: Kafka ${t.kafkaCores.toFixed(2)} cores${middle === 'Camel' ? `, Camel JVM ${t.camelCores.toFixed(2)} cores` : ''}`,
     `machine load ${t.load} on 2 cores`,
   ].join('; ')
@@ -195,12 +199,14 @@ const suite: BenchSuite = {
     const dir = await mkdtemp(join(tmpdir(), 'iotload-bench-camel-'))
     const figures: BenchFigure[] = []
     for (const rate of [1000, 10_000]) {
-      // Interleaved, Camel first: both see the same broker, the same machine, minutes apart.
+      // Interleaved: all three see the same broker and machine, a minute or two apart. `direct`
+      // (no middle: Kafka and iotload alone) is the floor both paths stand on.
       const camel = await camelTrial(dir, rate)
-      const bridge = await bridgeTrial(dir, rate)
+      const bridge = await iotloadTrial(dir, rate, 'bridge')
+      const direct = await iotloadTrial(dir, rate, 'direct')
       const c = camel.summary.streams.e2e!
       const b = bridge.summary.streams.e2e!
-      const notes = `Camel route (own JVM, SEDA pipeline: per-record transform, one ordered async sender; 10 partitions, 4 consumer threads): ${describe(camel.summary, rate)}. iotload bridge (in the run's process, sharing its event loop with producer and consumer): ${describe(bridge.summary, rate)}. ratio = Camel / bridge (lower is better). Seed: ${SEED}.`
+      const notes = `Camel route (own JVM, SEDA pipeline: per-record transform, one ordered async sender; 10 partitions, 4 consumer threads): ${describe(camel.summary, rate)}. iotload bridge (in the run's process, sharing its event loop with producer and consumer): ${describe(bridge.summary, rate)}. ratio = Camel / bridge (lower is better). No middle at all (producer → Kafka → consumer, the floor): ${describe(direct.summary, rate)}. Seed: ${SEED}.`
       for (const stat of ['p50', 'p99'] as const)
         figures.push({
           suite: 'camel',
@@ -221,7 +227,7 @@ const suite: BenchSuite = {
         unit: 'msg/s',
         baseline: { name: "iotload's bridge on the same Kafka path", value: b.rate ?? 0 },
         ratio: (c.rate ?? 0) / Math.max(1, b.rate ?? 0),
-        notes: `where the limit is: Camel run: ${verdict(camel, 'Camel')}. Bridge run: ${verdict(bridge, 'the bridge')}.`,
+        notes: `where the limit is: Camel run: ${verdict(camel, 'Camel')}. Bridge run: ${verdict(bridge, 'the bridge')}. No middle: ${verdict(direct, 'nothing')}.`,
       })
     }
     return figures
