@@ -190,6 +190,22 @@ function verdict(t: Trial, middle: string): string {
   ].join('; ')
 }
 
+/** The comparison in a sentence or two, with who set the limit. */
+function inWords(rate: number, camel: Trial, bridge: Trial, direct: Trial): string {
+  const p50 = (t: Trial) => t.summary.streams.e2e?.latency.raw.p50 ?? 0
+  const received = camel.summary.streams.e2e?.rate ?? 0
+  const head = `In words: at ${rate.toLocaleString('en-US')} msg/s the Camel path's median was ${ms(p50(camel))} (iotload's bridge ${ms(p50(bridge))}, nothing in the middle ${ms(p50(direct))}), against the seed's 5–15 ms at 10k msg/s on 8-core VMs.`
+  let limit: string
+  if (received < rate * 0.97) limit = `Camel did not keep up: ${Math.round(received)} msg/s came back.`
+  else if (direct.summary.generatorLimited)
+    limit = `iotload was generator-limited even with nothing in the middle (${direct.summary.generator?.reasons[0] ?? ''}): on this machine the load generator, on the CPU it shares with Kafka (and Camel, and whatever else runs), sets the limit before Camel does; Camel added ${ms(p50(camel) - p50(direct))} to the median.`
+  else if (camel.summary.generatorLimited)
+    limit = `iotload kept its schedule alone but not next to the Camel JVM: the two cores are the limit; Camel added ${ms(p50(camel) - p50(direct))} to the median.`
+  else
+    limit = `Nothing was limited: Camel added ${ms(p50(camel) - p50(direct))} to the median of Kafka alone.`
+  return `${head} ${limit}`
+}
+
 const suite: BenchSuite = {
   name: 'camel',
   requires: [{ name: 'Kafka', host: '127.0.0.1', port: 9092 }],
@@ -227,7 +243,7 @@ const suite: BenchSuite = {
         unit: 'msg/s',
         baseline: { name: "iotload's bridge on the same Kafka path", value: b.rate ?? 0 },
         ratio: (c.rate ?? 0) / Math.max(1, b.rate ?? 0),
-        notes: `where the limit is: Camel run: ${verdict(camel, 'Camel')}. Bridge run: ${verdict(bridge, 'the bridge')}. No middle: ${verdict(direct, 'nothing')}.`,
+        notes: `${inWords(rate, camel, bridge, direct)} Where the limit is: Camel run: ${verdict(camel, 'Camel')}. Bridge run: ${verdict(bridge, 'the bridge')}. No middle: ${verdict(direct, 'nothing')}.`,
       })
     }
     return figures
