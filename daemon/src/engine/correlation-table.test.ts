@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { CorrelationTable, formatMsgId, parseMsgId } from './correlation-table.ts'
+import { formatMsgId, parseMsgId } from '../scenario/msgid.ts'
+import { CorrelationTable } from './correlation-table.ts'
 
 describe('CorrelationTable', () => {
   it('finds a send by device and seq until its device has sent a window’s share more', () => {

@@ -1,7 +1,7 @@
 import type { BrokerConnection, ConnectionRole, PluginContext } from '@iotload/sdk'
 import type { Logger } from '../log/logger.ts'
 import type { ResolvedBroker } from '../scenario/load-scenario.ts'
-import { secrets } from '../scenario/secrets.ts'
+import { secrets } from '../log/secret-registry.ts'
 import { compileTextTemplate, templatePattern } from '../scenario/text-template.ts'
 import { connectAll } from './connect-all.ts'
 

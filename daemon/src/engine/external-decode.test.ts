@@ -1,8 +1,8 @@
 import { encodeJsonEnvelope, runTag } from '@iotload/sdk'
 import { describe, expect, it } from 'vitest'
-import { formatMsgId, parseMsgId } from './correlation-table.ts'
+import { formatMsgId, parseMsgId } from '../scenario/msgid.ts'
 import { compileExternalDecoder } from './external-decode.ts'
-import { externalMetadataSchema } from './external-metadata.ts'
+import { externalMetadataSchema } from '../scenario/external-metadata.ts'
 import { parseIsoUs } from './external-timestamp.ts'
 
 const enc = (o: unknown) => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o))

@@ -1,7 +1,13 @@
-import { compileJsonPath } from '@iotload/ipaas-bridge'
-import { type DecodedMeta, type InvalidReason, isPlausibleUs, metaFromObject, runTag } from '@iotload/sdk'
-import { parseMsgId } from './correlation-table.ts'
-import { type ExternalMetadataConfig, legStamps } from './external-metadata.ts'
+import {
+  compileJsonPath,
+  type DecodedMeta,
+  type InvalidReason,
+  isPlausibleUs,
+  metaFromObject,
+  runTag,
+} from '@iotload/sdk'
+import { parseMsgId } from '../scenario/msgid.ts'
+import { type ExternalMetadataConfig, legStamps } from '../scenario/external-metadata.ts'
 import { asIndex, decodeTimestamp } from './external-timestamp.ts'
 
 /**

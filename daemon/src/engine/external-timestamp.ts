@@ -1,4 +1,4 @@
-import type { TimestampFormat } from './external-metadata.ts'
+import type { TimestampFormat } from '../scenario/external-metadata.ts'
 
 /** A timestamp read from a foreign message: µs since the epoch, and what one unit of it is worth. */
 export interface ForeignTime {

@@ -7,7 +7,8 @@ import {
   type WildcardSyntax,
 } from '@iotload/sdk'
 import { parse as parseYaml } from 'yaml'
-import { checkExternalAgainstProducer } from '../engine/external-metadata.ts'
+import { loadBridge } from '../plugins/optional-packages.ts'
+import { checkExternalAgainstProducer } from './external-metadata.ts'
 import { resolveAllowedPath } from './allowed-files.ts'
 import { applyEnvOverrides } from './env-overrides.ts'
 import { checkLimits } from './limits.ts'
@@ -211,6 +212,8 @@ export async function resolveScenario(
   checkTemplates(scenario, scenario.run.seed)
   checkExternalAgainstProducer(scenario.consumer.external, scenario.producer)
   await checkTransformModule(scenario, policy)
+  // A missing bridge package is bad input, reported before anything starts.
+  if (scenario.bridge) await loadBridge()
   const slo = parseSlo(scenario.slo)
   const measuredTopic = scenario.bridge ? scenario.bridge.to : scenario.producer.topic
   const consumerWildcard = (bridgeBroker ?? broker).wildcard.single

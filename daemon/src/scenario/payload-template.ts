@@ -1,5 +1,5 @@
 import { ConfigError, nowUs } from '@iotload/sdk'
-import { formatMsgId } from '../engine/correlation-table.ts'
+import { formatMsgId } from './msgid.ts'
 
 /** Per-message variables available to payload templates. */
 export interface PayloadVars {

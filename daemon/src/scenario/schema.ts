@@ -1,7 +1,6 @@
-import { authSchema, durationMsSchema, rateSchema } from '@iotload/sdk'
-import { bridgeConfigSchema } from '@iotload/ipaas-bridge'
+import { authSchema, bridgeConfigSchema, durationMsSchema, rateSchema } from '@iotload/sdk'
 import { z } from 'zod'
-import { externalMetadataSchema } from '../engine/external-metadata.ts'
+import { externalMetadataSchema } from './external-metadata.ts'
 import { MAX_NAME_LENGTH } from './trust-policy.ts'
 
 /** `broker:`: `plugin` and `auth` are the daemon's; every other key belongs to the plugin's schema. */

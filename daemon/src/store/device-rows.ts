@@ -1,6 +1,5 @@
 import { asc, desc, eq, sql } from 'drizzle-orm'
-import type { DeviceFigure } from '../engine/device-figures.ts'
-import type { DeviceOrder } from './result-store.ts'
+import type { DeviceOrder, DeviceRow } from './result-store.ts'
 import type { SyncSqlite } from './sqlite-driver.ts'
 import { deviceFigures } from './tables.ts'
 
@@ -8,7 +7,7 @@ import { deviceFigures } from './tables.ts'
 const CHUNK = 500
 
 /** Replaces a run's per-device rows (one transaction, chunked inserts). */
-export function writeDevices(db: SyncSqlite, runId: string, devices: DeviceFigure[]): void {
+export function writeDevices(db: SyncSqlite, runId: string, devices: DeviceRow[]): void {
   db.transaction((tx) => {
     tx.delete(deviceFigures).where(eq(deviceFigures.runId, runId)).run()
     for (let i = 0; i < devices.length; i += CHUNK)
@@ -35,7 +34,7 @@ export function readDevices(
   db: SyncSqlite,
   runId: string,
   options: { order?: DeviceOrder; limit?: number; offset?: number },
-): DeviceFigure[] {
+): DeviceRow[] {
   return db
     .select()
     .from(deviceFigures)

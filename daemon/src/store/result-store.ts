@@ -1,6 +1,3 @@
-import type { DeviceFigure } from '../engine/device-figures.ts'
-import type { SecondReport } from '../engine/recorder.ts'
-
 /** Lifecycle states of a run. `interrupted` is a run found `running` after the daemon restarted. */
 export type RunStatus =
   | 'pending'
@@ -60,6 +57,63 @@ export interface StreamSummaryRow {
   coHist?: string
 }
 
+/** Percentile figures of one stream, µs. */
+export interface StoredPercentiles {
+  count: number
+  p50: number
+  p90: number
+  p99: number
+  p999: number
+  max: number
+}
+
+/**
+ * One second of a run as the store takes it: what the engine's recorder reports each second (its
+ * `SecondReport` has this shape and more). Declared here so the store depends on no engine code.
+ */
+export interface SecondRecord {
+  second: number
+  warmup: boolean
+  counters: {
+    sent: number
+    received: number
+    invalid: number
+    duplicates: number
+    reordered: number
+    publishErrors: number
+  }
+  /** Sequence gaps outstanding at the end of the second. */
+  gaps: number
+  streams: Array<{
+    stream: string
+    snapshot: {
+      raw: StoredPercentiles
+      co: StoredPercentiles | undefined
+      /** Encoded HdrHistograms, so percentiles and merges can be recomputed exactly. */
+      rawHist: string
+      coHist: string | undefined
+    }
+  }>
+}
+
+/**
+ * One device's figures over the measured part of a run, as stored (the engine's `DeviceFigure`):
+ * counts, and the raw e2e latency's count, p50, p99 and max in µs (±1%).
+ */
+export interface DeviceRow {
+  device: number
+  sent: number
+  received: number
+  lost: number
+  undelivered: number
+  duplicates: number
+  reordered: number
+  count: number
+  p50: number
+  p99: number
+  max: number
+}
+
 /** Fields of a run the engine changes as it goes. */
 export type RunUpdate = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'endedAt' | 'summary' | 'error'>>
 
@@ -70,10 +124,10 @@ export type RunUpdate = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'endedA
 export interface ResultWriter {
   createRun(run: { id: string; name: string; scenario: unknown; createdAt: number }): void
   updateRun(id: string, fields: RunUpdate): void
-  appendSecond(runId: string, report: SecondReport): void
+  appendSecond(runId: string, report: SecondRecord): void
   saveSummary(runId: string, streams: StreamSummaryRow[]): void
   /** Every device's figures at the end of a run (writers that keep no per-device rows omit it). */
-  saveDevices?(runId: string, devices: DeviceFigure[]): void
+  saveDevices?(runId: string, devices: DeviceRow[]): void
 }
 
 /** How `getDevices` orders a run's devices: worst first, or by device number. */
@@ -86,10 +140,7 @@ export interface ResultReader {
   getSeries(runId: string, options?: { stream?: string; from?: number; to?: number }): SeriesRow[]
   getSummaryStreams(runId: string): StreamSummaryRow[]
   /** A run's per-device figures, worst first by `order` (default: by device number). */
-  getDevices?(
-    runId: string,
-    options?: { order?: DeviceOrder; limit?: number; offset?: number },
-  ): DeviceFigure[]
+  getDevices?(runId: string, options?: { order?: DeviceOrder; limit?: number; offset?: number }): DeviceRow[]
   /** Number of stored runs per status (for /metrics). */
   countByStatus(): Record<string, number>
 }

@@ -1,14 +1,14 @@
 import { hostname } from 'node:os'
 import { and, asc, count, desc, eq, gte, inArray, lte, max } from 'drizzle-orm'
-import type { DeviceFigure } from '../engine/device-figures.ts'
-import type { SecondReport } from '../engine/recorder.ts'
 import { deleteDevices, readDevices, writeDevices } from './device-rows.ts'
 import { prepareDatabase } from './migrate.ts'
 import type {
   DeviceOrder,
+  DeviceRow,
   RunRecord,
   RunStore,
   RunUpdate,
+  SecondRecord,
   SeriesRow,
   StreamSummaryRow,
 } from './result-store.ts'
@@ -76,7 +76,7 @@ export class SqliteStore implements RunStore {
     this.db.update(runs).set(values).where(eq(runs.id, id)).run()
   }
 
-  appendSecond(runId: string, report: SecondReport): void {
+  appendSecond(runId: string, report: SecondRecord): void {
     const rows = secondRows(runId, report)
     if (rows.length === 0) return
     this.db.insert(series).values(rows).onConflictDoNothing().run()
@@ -89,14 +89,14 @@ export class SqliteStore implements RunStore {
     })
   }
 
-  saveDevices(runId: string, devices: DeviceFigure[]): void {
+  saveDevices(runId: string, devices: DeviceRow[]): void {
     writeDevices(this.db, runId, devices)
   }
 
   getDevices(
     runId: string,
     options: { order?: DeviceOrder; limit?: number; offset?: number } = {},
-  ): DeviceFigure[] {
+  ): DeviceRow[] {
     return readDevices(this.db, runId, options)
   }
 

@@ -1,15 +1,13 @@
-import type { ResultWriter, RunStatus } from '../../store/result-store.ts'
-import type { DeviceFigure } from '../device-figures.ts'
-import type { SecondReport } from '../recorder.ts'
+import type { DeviceRow, ResultWriter, RunStatus, SecondRecord } from '../../store/result-store.ts'
 
 /** What a run wrote, in order. */
 export interface RecordedWrites {
   created: Array<{ id: string; name: string; createdAt: number }>
   statuses: RunStatus[]
-  seconds: SecondReport[]
+  seconds: SecondRecord[]
   summaryRows: number
   /** The per-device rows of the last `saveDevices`. */
-  devices: DeviceFigure[]
+  devices: DeviceRow[]
   errors: Array<string | null | undefined>
 }
 

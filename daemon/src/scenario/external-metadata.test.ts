@@ -72,7 +72,7 @@ describe('consumer.external schema', () => {
 
 describe('consumer.external against the producer', () => {
   it('a correlation id must be in the payload; a passed-through envelope must be JSON', async () => {
-    const { resolveScenario } = await import('../scenario/load-scenario.ts')
+    const { resolveScenario } = await import('./load-scenario.ts')
     const base = {
       broker: { plugin: 'memory', bus: 'unused' },
       producer: { devices: 1, rate: '1/s', duration: '1s', payload: { v: 1 } },

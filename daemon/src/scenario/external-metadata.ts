@@ -1,5 +1,4 @@
-import { parseJsonPath } from '@iotload/ipaas-bridge'
-import { ConfigError } from '@iotload/sdk'
+import { ConfigError, parseJsonPath } from '@iotload/sdk'
 import { z } from 'zod'
 
 /** How an external iPaaS wrote a timestamp (the origin one it copied, or its own leg stamps). */
