@@ -13,7 +13,8 @@ export function progressLine(r: SecondReport): string {
     `recv/s ${fmtCount(received).padStart(8)}`,
     `p50 ${fmtLatency(e2e?.raw.count ? e2e.raw.p50 : undefined).padStart(9)}`,
     `p99 ${fmtLatency(e2e?.raw.count ? e2e.raw.p99 : undefined).padStart(9)}`,
-    `lost ${fmtCount(r.gaps)}`,
+    // Without sequence numbers the gaps cannot move: the estimate says what is overdue instead.
+    r.lostEstimate === undefined ? `lost ${fmtCount(r.gaps)}` : `lost ~${fmtCount(r.lostEstimate)} (est.)`,
   ]
   if (c.invalid) parts.push(`invalid ${fmtCount(c.invalid)}`)
   if (c.publishErrors) parts.push(`publish errors ${fmtCount(c.publishErrors)}`)

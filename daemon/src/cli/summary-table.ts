@@ -1,3 +1,4 @@
+import type { DevicesSummary } from '../engine/device-figures.ts'
 import type { RunSummary } from '../engine/summary.ts'
 import { fmtCount, fmtLatency, table } from './format.ts'
 
@@ -94,8 +95,13 @@ export function renderSummary(s: RunSummary): string {
   const ts = s.timestamps
   if (ts.source === 'external')
     out.push(
-      `  send times: external iPaaS timestamps at ${fmtLatency(ts.resolutionUs)} resolution; latencies read up to ${fmtLatency(ts.resolutionUs)} high${ts.ambiguousWarmup ? `, ${ts.ambiguousWarmup} messages at the warm-up boundary counted as measured` : ''}`,
+      `  send times: external iPaaS timestamps at ${fmtLatency(ts.resolutionUs)} resolution; latencies read up to ${fmtLatency(ts.resolutionUs)} high${ts.ambiguousWarmup ? `, ${ts.ambiguousWarmup} messages at the warm-up boundary placed by the send count of their timestamp step` : ''}`,
     )
+  else if (ts.via)
+    out.push(
+      `  send times: iotload's own (µs), found through ${ts.via === 'correlation' ? `correlation ids${ts.expiredIds ? `, ${fmtCount(ts.expiredIds)} expired (no latency)` : ''}` : 'the envelope the flow passed through'}`,
+    )
+  if (measured && s.devices) out.push(...renderDevices(s.devices))
   const crossing = s.legs.filter((l) => l.crossHost)
   if (crossing.length > 0)
     out.push(
@@ -110,6 +116,7 @@ export function renderSummary(s: RunSummary): string {
     out.push(
       `clock skew: ${s.clockSkew} messages arrived before they were sent (cross-host clocks); not counted as latency`,
     )
+  for (const h of s.hints ?? []) out.push(`hint: ${h}`)
   const g = s.generator
   if (g) {
     out.push('')
@@ -144,4 +151,23 @@ export function renderSummary(s: RunSummary): string {
     )
   }
   return out.join('\n')
+}
+
+/** The worst devices, one line per ranking that has any. */
+function renderDevices(d: DevicesSummary): string[] {
+  const out: string[] = []
+  const list = (items: string[]) => items.join(', ')
+  if (d.worst.loss.length > 0)
+    out.push(
+      `  most missing (of ${fmtCount(d.tracked)} devices): ${list(d.worst.loss.map((x) => `#${x.device} ${fmtCount(x.lost + x.undelivered)}/${fmtCount(x.sent)}`))}`,
+    )
+  if (d.worst.duplicates.length > 0)
+    out.push(
+      `  most duplicates: ${list(d.worst.duplicates.map((x) => `#${x.device} ${fmtCount(x.duplicates)}`))}`,
+    )
+  if (d.tracked > 1 && d.worst.p99.length > 0)
+    out.push(
+      `  highest p99: ${list(d.worst.p99.slice(0, 5).map((x) => `#${x.device} ${fmtLatency(x.p99)}`))}`,
+    )
+  return out
 }

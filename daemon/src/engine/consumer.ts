@@ -3,7 +3,9 @@ import type { Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { type EngineClock, systemClock } from './clock.ts'
 import { closeAll, openConnections } from './device-connections.ts'
-import { compileExternalDecoder } from '../scenario/external-metadata.ts'
+import { DEFAULT_CORRELATION_WINDOW, legStamps } from '../scenario/external-metadata.ts'
+import { CorrelationTable } from './correlation-table.ts'
+import { compileExternalDecoder } from './external-decode.ts'
 import type { RunRecorder } from './recorder.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
 
@@ -45,15 +47,16 @@ export class ConsumerRole {
     const group = c.group ?? (c.connections > 1 ? `iotload-${this.runId}` : undefined)
     const qos = c.qos ?? this.resolved.scenario.producer.qos
     const onReceive = guard(this.telemetry.onReceive?.bind(this.telemetry))
-    const external = c.external ? compileExternalDecoder(c.external) : undefined
-    if (external) this.recorder.useExternalTimestamps()
+    const external = c.external ? this.useExternal(c.external) : undefined
     const clock = this.clock
     const onMessage = external
       ? (msg: InboundMessage) => {
           const recvUs = clock.nowUs()
-          const r = external(msg.payload)
-          if (r.ok) this.recorder.onExternal(r.tUs, r.resolutionUs, r.dev, r.seq, recvUs)
-          else this.recorder.onInvalid(r.reason)
+          const a = external(msg.payload)
+          const meta = this.recorder.onExternal(a, recvUs)
+          if (meta && onReceive) onReceive({ meta, recvUs, topic: msg.topic, headers: msg.headers })
+          else if (a.kind === 'invalid' && a.reason === 'no-metadata')
+            this.recorder.noteNoMetadata(msg.payload)
         }
       : (msg: InboundMessage) => {
           // Stamp arrival before anything else runs: decoding time is not broker latency.
@@ -94,6 +97,20 @@ export class ConsumerRole {
     } finally {
       clearTimeout(timer)
     }
+  }
+
+  /** Readies the recorder for `consumer.external` and compiles the decoder. */
+  private useExternal(external: NonNullable<ResolvedScenario['scenario']['consumer']['external']>) {
+    const p = this.resolved.scenario.producer
+    const legs = legStamps(external)
+    this.recorder.legPaths = { in: legs['ipaas-in']?.path, out: legs['ipaas-out']?.path }
+    if (external.timestampPath !== undefined)
+      this.recorder.useExternalTimestamps(external.seqPath !== undefined, external.devicePath !== undefined)
+    else if (external.correlationPath !== undefined) {
+      const window = external.correlationWindow ?? DEFAULT_CORRELATION_WINDOW
+      this.recorder.useCorrelation(new CorrelationTable(p.firstDevice, p.devices, window))
+    } else this.recorder.externalVia = 'envelopePath'
+    return compileExternalDecoder(external)
   }
 
   async close(): Promise<void> {

@@ -191,8 +191,11 @@ export class ProducerRole {
     let payload: Uint8Array
     let t: number
     let headers: Record<string, string> | undefined
+    // The time payload placeholders render; kept for placing external copies of it (see onSent).
+    const renderUs = this.clock.nowUs()
+    const vars = { device: devNum, seq, run: this.runId, nowUs: renderUs }
     if (this.binaryBody === undefined && this.resolved.scenario.producer.envelope === 'json') {
-      const body = this.render({ device: devNum, seq, run: this.runId })
+      const body = this.render(vars)
       t = this.clock.nowUs()
       headers = this.onSend?.({ dev: devNum, seq, tUs: t, tiUs, topic })
       // A traced message carries its traceparent in the envelope too, for header-less paths.
@@ -200,7 +203,7 @@ export class ProducerRole {
       const meta = { run: this.runId, dev: devNum, seq, t, ti: tiUs, warmup }
       payload = Buffer.from(encodeJsonEnvelope(body, tp ? { ...meta, tp } : meta))
     } else {
-      const body = this.binaryBody ?? Buffer.from(this.render({ device: devNum, seq, run: this.runId }))
+      const body = this.binaryBody ?? Buffer.from(this.render(vars))
       t = this.clock.nowUs()
       headers = this.onSend?.({ dev: devNum, seq, tUs: t, tiUs, topic })
       const tp = headers?.[TRACEPARENT_HEADER]
@@ -213,7 +216,7 @@ export class ProducerRole {
       if (this.firstMeasuredSeq[dev]! < 0) this.firstMeasuredSeq[dev] = seq
     } else this.health.recordWarmupLag(t - tiUs)
     this.lastSeq[dev] = seq
-    this.recorder.onSent(warmup, t)
+    this.recorder.onSent(warmup, t, devNum, seq, tiUs, renderUs)
     this.health.publishStarted()
     const msg: OutboundMessage = { payload, qos: this.qos, key: device }
     if (headers) msg.headers = headers

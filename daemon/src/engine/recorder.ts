@@ -1,334 +1,159 @@
-import { hostname } from 'node:os'
-import { type DecodedMeta, decodeEnvelope, type HopStamp, type InvalidReason, nowUs } from '@iotload/sdk'
-import { Counters } from './counters.ts'
-import type { GeneratorSecond } from './generator-health.ts'
-import { LatencyStream, type StreamSnapshot } from './latency-stream.ts'
-import { SequenceTracker } from './sequence-tracker.ts'
+import type { DecodedMeta } from '@iotload/sdk'
+import type { CorrelationTable } from './correlation-table.ts'
+import type { DeviceFigure } from './device-figures.ts'
+import type { ExternalArrival } from './external-decode.ts'
+import { LossEstimate } from './loss-estimate.ts'
+import { RecorderCore } from './recorder-core.ts'
+import { ExternalTimestamps } from './recorder-external.ts'
+import { recorderHints } from './recorder-hints.ts'
+import { STREAM } from './recorder-legs.ts'
+import type { SequenceTracker } from './sequence-tracker.ts'
 
-/** Stream names. Legs follow the seed's strategy diagram (legs 1+3, 5, 4+2). */
-export const STREAM = {
-  e2e: 'e2e',
-  publishAck: 'publish-ack',
-  producerToBridge: 'producer-bridge',
-  bridge: 'bridge',
-  bridgeToConsumer: 'bridge-consumer',
-} as const
-
-/** Upper bound on the time between a send stamp and the producer's `onSent` call. */
-const SEND_STAMP_MARGIN_US = 200
-
-/** The two ends of each leg, for the cross-host marking. */
-const LEG_ENDS: Record<string, { from: string; to: string }> = {
-  [STREAM.publishAck]: { from: 'producer', to: 'producer' },
-  [STREAM.producerToBridge]: { from: 'producer', to: 'bridge-in' },
-  [STREAM.bridge]: { from: 'bridge-in', to: 'bridge-out' },
-  [STREAM.bridgeToConsumer]: { from: 'bridge-out', to: 'consumer' },
-  [STREAM.e2e]: { from: 'producer', to: 'consumer' },
-}
-
-/**
- * Where a leg's two stamps were taken. `crossHost` is true when they come from different hosts
- * (two clocks: the figure includes their offset), `undefined` when a host is unknown (binary
- * envelope hops, or a JSON hop without a host id).
- */
-export interface LegHosts {
-  stream: string
-  from: string
-  to: string
-  fromHost: string | undefined
-  toHost: string | undefined
-  crossHost: boolean | undefined
-}
-
-/** One stream's figures for one second. */
-export interface StreamSecond {
-  stream: string
-  snapshot: StreamSnapshot
-}
-
-/** Everything recorded in one second of the run. */
-export interface SecondReport {
-  /** Seconds since the schedule started (0-based). */
-  second: number
-  /** The second lies (partly) inside the warm-up. */
-  warmup: boolean
-  counters: Counters
-  /** Sequence gaps outstanding at the end of this second (lost or still in flight). */
-  gaps: number
-  streams: StreamSecond[]
-  /** The load generator's figures for the second, where a producer ran here. */
-  generator?: GeneratorSecond
-}
+export type { ExternalVia, SecondReport, StreamSecond } from './recorder-core.ts'
+export { type LegHosts, STREAM } from './recorder-legs.ts'
 
 /**
  * Turns decoded messages into latency streams and counters. Owned by one run; the consumer hot
- * path calls `onPayload`, the producer `onSent`/`onPublishAck`/`onPublishError`.
+ * path calls `onPayload` (iotload's envelope) or `onExternal` (`consumer.external`: an external
+ * flow's messages), the producer `onSent`/`onPublishAck`/`onPublishError`.
  */
-export class RunRecorder {
-  readonly total = new Counters()
-  private current = new Counters()
-  readonly streams = new Map<string, LatencyStream>()
-  readonly sequences = new SequenceTracker()
-  private e2e: LatencyStream
-  /** Host id of this process: the producer's and the consumer's stamps are taken here. */
-  readonly host = hostname()
-  /** Host of iotload's in-process bridge, for hops that carry no host id of their own. */
-  bridgeHost: string | undefined
-  private readonly legHosts = new Map<string, LegHosts>()
-  private seenInHost: string | undefined
-  private seenOutHost: string | undefined
-  /** Coarsest timestamp resolution seen in external-iPaaS mode (µs); undefined in envelope mode. */
-  timestampResolutionUs: number | undefined
-  /** External-iPaaS mode (see `useExternalTimestamps`). */
-  private external = false
-  private lastWarmupSendUs: number | undefined
-  /** When the first measured message was handed over (its send stamp is a little earlier). */
-  private firstMeasuredSendUs: number | undefined
-  /** Send stamp of the latest measured send: how long the schedule really took. */
-  lastMeasuredSendUs = 0
-  /** Arrival of the first and latest measured messages (first arrivals only). */
-  firstMeasuredRecvUs = 0
-  lastMeasuredRecvUs = 0
-  /** External messages without a seq (so not in the sequence tracker), counted for drain. */
-  private unsequenced = 0
-  /**
-   * External messages whose timestamp cannot tell warm-up from measured (sent within one resolution
-   * step of the last warm-up send); counted as measured, so `received` may exceed `sent` by this much.
-   */
-  externalAmbiguous = 0
-
-  constructor(
-    readonly runId: string,
-    private readonly tag: number,
-    private readonly onStatus?: (status: string) => void,
-    /** When a send call returned; injectable so the warm-up boundary logic tests deterministically. */
-    private readonly clockUs: () => number = nowUs,
-  ) {
-    this.e2e = this.stream(STREAM.e2e, true)
-  }
-
+export class RunRecorder extends RecorderCore {
   /**
    * Switches to external-iPaaS timestamps before anything is recorded: warm-up is then told apart
-   * by send times, and e2e has no corrected twin (a foreign message carries no intended time).
+   * by send times (or seqs), and e2e has no corrected twin (a foreign message has no intended time).
+   * @param sequenced arrivals carry device and seq; without, a per-second loss estimate is kept
+   * @param withDevice arrivals carry the device: per-device figures can be kept
    */
-  useExternalTimestamps(): void {
-    this.external = true
+  useExternalTimestamps(sequenced = false, withDevice = sequenced): void {
+    this.devicesKnown = withDevice
+    this.external = new ExternalTimestamps()
+    this.externalVia = 'timestamp'
+    if (!sequenced) this.lossEstimate = new LossEstimate()
     this.streams.delete(STREAM.e2e)
     this.e2e = this.stream(STREAM.e2e, false)
   }
 
-  /** Messages are measured from an external iPaaS's timestamps. */
-  get externalMode(): boolean {
-    return this.external
+  /** Matches `{msgid}` ids against the send times the producer notes in `table`. */
+  useCorrelation(table: CorrelationTable): void {
+    this.correlation = table
+    this.externalVia = 'correlation'
   }
 
-  /** The named stream, created on first use. */
-  stream(name: string, corrected = false): LatencyStream {
-    let s = this.streams.get(name)
-    if (!s) {
-      s = new LatencyStream(name, corrected)
-      this.streams.set(name, s)
-    }
-    return s
+  /** Records one message of an external flow, decoded as `consumer.external` says. */
+  onExternal(a: ExternalArrival, recvUs: number): DecodedMeta | undefined {
+    if (a.kind === 'invalid') this.current.countInvalid(a.reason)
+    else if (a.kind === 'envelope') return this.onMeta(a.meta, recvUs, a.legs) ? a.meta : undefined
+    else if (a.kind === 'correlation') return this.onCorrelated(a, recvUs)
+    else this.onTimestamp(a, recvUs)
+    return undefined
   }
 
-  /** A send was handed to the plugin; `tUs` is its send stamp. */
-  onSent(warmup: boolean, tUs: number): void {
-    if (warmup) {
-      this.current.sentWarmup++
-      if (this.external) this.lastWarmupSendUs = this.clockUs()
-    } else {
-      this.current.sent++
-      if (tUs > this.lastMeasuredSendUs) this.lastMeasuredSendUs = tUs
-      if (this.external && this.firstMeasuredSendUs === undefined) this.firstMeasuredSendUs = this.clockUs()
-    }
-  }
-
-  /** First arrivals of measured messages bound the window the receive rate is computed over. */
-  private noteMeasuredArrival(recvUs: number): void {
-    this.current.received++
-    if (this.firstMeasuredRecvUs === 0) this.firstMeasuredRecvUs = recvUs
-    this.lastMeasuredRecvUs = recvUs
-  }
-
-  onPublishAck(latencyUs: number, warmup: boolean): void {
-    if (!warmup) this.stream(STREAM.publishAck).record(latencyUs)
-  }
-
-  onPublishError(): void {
-    this.current.publishErrors++
-  }
-
-  onConnectionStatus(status: string): void {
-    if (status === 'disconnected') this.current.disconnects++
-    else if (status === 'reconnected') this.current.reconnects++
-    this.onStatus?.(status)
-  }
-
-  onInvalid(reason: InvalidReason): void {
-    this.current.countInvalid(reason)
-  }
-
-  /**
-   * Decodes and records one received payload; `recvUs` was stamped before anything else ran.
-   * Returns the metadata of a valid own-run message (for tracing), else undefined.
-   */
-  onPayload(payload: Uint8Array, recvUs: number): DecodedMeta | undefined {
-    const r = decodeEnvelope(payload)
-    if (!r.ok) {
-      this.current.countInvalid(r.reason)
+  /** Returns the metadata rebuilt from the producer's table (for tracing) when the send was found. */
+  private onCorrelated(
+    a: Extract<ExternalArrival, { kind: 'correlation' }>,
+    recvUs: number,
+  ): DecodedMeta | undefined {
+    if (a.run !== this.runId) {
+      this.current.countInvalid('foreign-run')
       return undefined
     }
-    return this.onMeta(r.meta, recvUs) ? r.meta : undefined
-  }
-
-  /** Records decoded metadata; false when the message is not this run's. */
-  onMeta(m: DecodedMeta, recvUs: number): boolean {
-    if (m.tag !== this.tag || (m.run !== undefined && m.run !== this.runId)) {
-      this.current.countInvalid('foreign-run')
-      return false
+    const warmup = this.devices.isWarmupSeq(a.dev, a.seq)
+    if (warmup === undefined) {
+      // This run's id for a send that never happened: garbled on the way.
+      this.current.countInvalid('bad-metadata')
+      return undefined
     }
-    const verdict = this.sequences.see(m.dev, m.seq)
+    const send = this.correlation?.get(a.dev, a.seq)
+    if (send) {
+      const meta = { run: a.run, tag: this.tag, dev: a.dev, seq: a.seq, t: send.tUs, ti: send.tiUs, warmup }
+      return this.onMeta(meta, recvUs, a.legs) ? meta : undefined
+    }
+    // The slot was reused: the message counts (device and seq are in the id), its latency is unknown.
+    const verdict = this.sequences.see(a.dev, a.seq)
     if (verdict === 'duplicate') {
       this.current.duplicates++
-      return true
+      this.devices.onDuplicate(a.dev)
+    } else if (warmup) this.current.receivedWarmup++
+    else {
+      this.correlationExpired++
+      this.noteMeasuredArrival(recvUs)
+      if (verdict === 'late') this.current.reordered++
+      this.devices.onMeasured(a.dev, verdict === 'late', undefined)
     }
-    if (m.warmup) {
-      this.current.receivedWarmup++
-      return true
-    }
-    this.noteMeasuredArrival(recvUs)
-    if (verdict === 'late') this.current.reordered++
-    const raw = recvUs - m.t
-    if (raw < 0) {
-      this.current.clockSkew++
-      return true
-    }
-    this.e2e.record(raw, recvUs - m.ti)
-    if (m.hops && m.hops.length > 0) this.recordLegs(m, recvUs)
-    return true
+    return undefined
   }
 
   /**
-   * Records a message from an external iPaaS (`consumer.external`): only an origin timestamp, and
-   * maybe device and seq. Without a seq there is no duplicate or reorder detection, and warm-up is
-   * told apart by comparing the timestamp with the last warm-up send (ambiguous ones count as measured).
+   * A copied timestamp, maybe with device and seq. Stale timestamps (before this run's first send)
+   * are invalid. With a seq, duplicates and warm-up are exact; without, warm-up is told by send
+   * time and no more arrivals are measured than were sent (the excess are duplicates).
    */
-  onExternal(
-    tUs: number,
-    resolutionUs: number,
-    dev: number | undefined,
-    seq: number | undefined,
-    recvUs: number,
-  ): void {
-    if (this.timestampResolutionUs === undefined || resolutionUs > this.timestampResolutionUs)
-      this.timestampResolutionUs = resolutionUs
+  private onTimestamp(a: Extract<ExternalArrival, { kind: 'timestamp' }>, recvUs: number): void {
+    const external = this.external ?? new ExternalTimestamps()
+    this.external = external
+    if (external.isStale(a.tUs, a.resolutionUs)) {
+      this.current.countInvalid('stale')
+      return
+    }
     let verdict: ReturnType<SequenceTracker['see']> | undefined
-    if (seq !== undefined) {
-      verdict = this.sequences.see(dev ?? 0, seq)
+    let warmup: boolean | undefined
+    const dev = a.dev ?? 0
+    if (a.seq !== undefined) {
+      warmup = this.devices.isWarmupSeq(dev, a.seq)
+      if (warmup === undefined) {
+        this.current.countInvalid('foreign-run')
+        return
+      }
+      verdict = this.sequences.see(dev, a.seq)
       if (verdict === 'duplicate') {
         this.current.duplicates++
+        this.devices.onDuplicate(dev)
         return
       }
-    } else this.unsequenced++
-    const boundary = this.lastWarmupSendUs
-    if (boundary !== undefined && tUs <= boundary) {
-      // Every warm-up send time precedes `boundary`, every measured one follows it. The true send
-      // time lies in [tUs, tUs + resolution); before the first measured send anything is warm-up.
-      const first = this.firstMeasuredSendUs
-      if (
-        first === undefined ||
-        tUs + resolutionUs <= boundary ||
-        // No measured send within one resolution step of the boundary: nothing measured is this early.
-        first - SEND_STAMP_MARGIN_US - boundary >= resolutionUs
-      ) {
-        this.current.receivedWarmup++
-        return
-      }
-      this.externalAmbiguous++
+    }
+    if (warmup === undefined) warmup = external.classify(a.tUs, a.resolutionUs) === 'warmup'
+    else external.classify(a.tUs, a.resolutionUs) // notes the resolution
+    if (!warmup && verdict === undefined && this.total.received + this.current.received >= this.sentSoFar) {
+      // More measured arrivals than measured sends: without seqs this one must be a copy.
+      this.current.duplicates++
+      return
+    }
+    if (a.seq === undefined) this.unsequenced++
+    this.lossEstimate?.onArrival(a.tUs)
+    if (warmup) {
+      this.current.receivedWarmup++
+      return
     }
     this.noteMeasuredArrival(recvUs)
     if (verdict === 'late') this.current.reordered++
-    const raw = recvUs - tUs
+    const raw = recvUs - a.tUs
+    if (a.dev !== undefined) this.devices.onMeasured(a.dev, verdict === 'late', raw < 0 ? undefined : raw)
     if (raw < 0) {
       this.current.clockSkew++
       return
     }
     this.e2e.record(raw)
+    if (a.legs) this.legRecorder.recordExternal(a.tUs, undefined, a.legs, recvUs)
   }
 
-  /** Legs between hop stamps; a negative leg (two unsynchronised clocks) is skipped, never clamped. */
-  private recordLegs(m: DecodedMeta, recvUs: number): void {
-    const hops = m.hops!
-    const first = hops[0]!
-    const last = hops[hops.length - 1]!
-    const toBridge = first.in - m.t
-    if (toBridge >= 0) this.stream(STREAM.producerToBridge, true).record(toBridge, first.in - m.ti)
-    let processing = 0
-    for (const h of hops) processing += h.out - h.in
-    this.stream(STREAM.bridge).record(processing)
-    const toConsumer = recvUs - last.out
-    if (toConsumer >= 0) this.stream(STREAM.bridgeToConsumer).record(toConsumer)
-    // Hosts rarely change within a run: only a new pair is worth the bookkeeping.
-    if (this.legHosts.size === 0 || first.host !== this.seenInHost || last.host !== this.seenOutHost) {
-      this.seenInHost = first.host
-      this.seenOutHost = last.host
-      this.noteHosts(first, last)
-    }
+  /** Every device's figures; `sequenced` splits missing messages into lost and undelivered. */
+  deviceFigures(): DeviceFigure[] {
+    if (!this.devicesKnown) return []
+    return this.devices.figures(this.lossEstimate ? undefined : this.sequences)
   }
 
-  private noteHosts(first: HopStamp, last: HopStamp): void {
-    const inHost = first.host ?? this.bridgeHost
-    const outHost = last.host ?? this.bridgeHost
-    this.noteLeg(STREAM.publishAck, this.host, this.host)
-    this.noteLeg(STREAM.producerToBridge, this.host, inHost)
-    this.noteLeg(STREAM.bridge, inHost, outHost)
-    this.noteLeg(STREAM.bridgeToConsumer, outHost, this.host)
-    this.noteLeg(STREAM.e2e, this.host, this.host)
-  }
-
-  private noteLeg(stream: string, fromHost: string | undefined, toHost: string | undefined): void {
-    const known = fromHost !== undefined && toHost !== undefined
-    const prev = this.legHosts.get(stream)
-    // Once a leg has crossed hosts it stays marked, whatever later messages show.
-    if (prev && (prev.crossHost === true || (!known && prev.crossHost !== undefined))) return
-    const ends = LEG_ENDS[stream]!
-    this.legHosts.set(stream, {
-      stream,
-      ...ends,
-      fromHost,
-      toHost,
-      crossHost: known ? fromHost !== toHost : undefined,
+  /** What the user may want to change, from what was seen (see recorderHints). */
+  hints(): string[] {
+    const t = this.total
+    return recorderHints({
+      received: t.received + t.receivedWarmup,
+      noMetadata: t.invalidByReason['no-metadata'] ?? 0,
+      probe: this.probe,
+      legsConfigured: this.legPaths,
+      legStamps: this.legRecorder.externalStamps,
+      valid: t.received + t.receivedWarmup + t.duplicates,
+      correlationExpired: this.correlationExpired,
+      perDevice: this.correlation?.perDevice,
     })
-  }
-
-  /** Per leg: where its two stamps came from and whether they cross hosts (see LegHosts). */
-  legs(): LegHosts[] {
-    if (this.legHosts.size === 0) this.noteLeg(STREAM.e2e, this.host, this.host)
-    return [...this.legHosts.values()].filter((l) => this.streams.has(l.stream))
-  }
-
-  /** Closes a second: its counters and per-stream histograms, folded into the totals. */
-  rollSecond(second: number, warmup: boolean): SecondReport {
-    const counters = this.current
-    this.current = new Counters()
-    this.total.add(counters)
-    const streams: StreamSecond[] = []
-    for (const [name, s] of this.streams) streams.push({ stream: name, snapshot: s.rollSecond() })
-    return { second, warmup, counters, gaps: this.sequences.gaps, streams }
-  }
-
-  /** Measured sends so far, including the open second. */
-  get sentSoFar(): number {
-    return this.total.sent + this.current.sent
-  }
-
-  /** Distinct measured + warm-up messages received so far. */
-  get uniqueSoFar(): number {
-    return this.sequences.unique + this.unsequenced
-  }
-
-  get sentAllSoFar(): number {
-    return this.total.sent + this.current.sent + this.total.sentWarmup + this.current.sentWarmup
   }
 }

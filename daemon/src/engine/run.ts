@@ -206,7 +206,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     // Without sequence numbers nothing tells a gap from a tail: everything missing stays `lost`.
     const sequenced = !recorder.externalMode || s.consumer.external?.seqPath !== undefined
     const undelivered = sequenced ? producer.undeliveredTail((d) => recorder.sequences.highest(d)) : 0
-    const { summary, rows } = buildSummary({
+    const { summary, rows, devices } = buildSummary({
       id,
       name: s.name,
       status: finalStatus,
@@ -244,6 +244,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     status = finalStatus
     try {
       store?.saveSummary(id, rows)
+      if (devices.length > 0) store?.saveDevices?.(id, devices)
       store?.updateRun(id, { status: finalStatus, endedAt: Date.now(), summary, error: error ?? null })
     } catch (err) {
       logger.error('store write failed', { error: describeError(err) })

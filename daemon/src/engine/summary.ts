@@ -8,6 +8,7 @@ import type { LatencyStats } from './histogram.ts'
 import type { FleetConnectStats } from './producer.ts'
 import type { LegHosts, RunRecorder } from './recorder.ts'
 import { type RunEnvironment, runEnvironment } from './run-environment.ts'
+import { type DeviceFigure, type DevicesSummary, worstDevices } from './device-figures.ts'
 
 export { evaluateSlo, type SloResult }
 
@@ -72,7 +73,22 @@ export interface RunSummary {
    * Where send times came from: iotload's envelope (µs), or an external iPaaS's copy at a JSON path
    * (`consumer.external`), whose resolution bounds every latency (ms timestamps read up to 1 ms high).
    */
-  timestamps: { source: 'envelope' | 'external'; resolutionUs: number; ambiguousWarmup?: number }
+  timestamps: {
+    source: 'envelope' | 'external'
+    resolutionUs: number
+    ambiguousWarmup?: number
+    /** With `consumer.external`: envelope passed through, correlation id, or copied timestamp. */
+    via?: 'envelopePath' | 'correlation' | 'timestamp'
+    /** Correlation ids that came back after their slot was reused: received, without a latency. */
+    expiredIds?: number
+  }
+  /**
+   * Per device (where arrivals name their device): how many were tracked and the worst few by
+   * missing messages, duplicates and p99. Every device is in the store.
+   */
+  devices?: DevicesSummary
+  /** Settings the run suggests changing, in plain words (e.g. which envelopePath to set). */
+  hints?: string[]
   /** Measured messages whose receive time preceded their send time (cross-host clocks); not recorded as latency. */
   clockSkew: number
   slo: SloResult[]
@@ -148,7 +164,12 @@ export function receiveRate(recorder: RunRecorder, durationS: number): number {
 }
 
 /** Builds the summary from the recorder's cumulative state. */
-export function buildSummary(i: SummaryInputs): { summary: RunSummary; rows: StreamSummaryRow[] } {
+export function buildSummary(i: SummaryInputs): {
+  summary: RunSummary
+  rows: StreamSummaryRow[]
+  /** Every device's figures, for the store. */
+  devices: DeviceFigure[]
+} {
   const c = i.recorder.total
   const seconds = i.measuredS ?? i.target.durationS
   const measured = i.status !== 'failed' && seconds > 0
@@ -220,6 +241,13 @@ export function buildSummary(i: SummaryInputs): { summary: RunSummary; rows: Str
     sloPassed: sloPassed(slo),
     environment: runEnvironment(i.pluginNames ?? [i.plugin]),
   }
+  const via = i.recorder.externalVia
+  if (via) summary.timestamps.via = via
+  if (via === 'correlation') summary.timestamps.expiredIds = i.recorder.correlationExpired
+  const devices = i.consumerEnabled ? i.recorder.deviceFigures() : []
+  if (devices.length > 0) summary.devices = worstDevices(devices)
+  const hints = i.recorder.hints()
+  if (hints.length > 0) summary.hints = hints
   if (i.error) summary.error = i.error
-  return { summary, rows }
+  return { summary, rows, devices }
 }

@@ -1,83 +1,97 @@
 import { describe, expect, it } from 'vitest'
-import { compileExternalDecoder, externalMetadataSchema, parseIsoUs } from './external-metadata.ts'
+import { externalMetadataSchema, legStamps } from './external-metadata.ts'
 
-const enc = (o: unknown) => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o))
+/** The first issue's path and message, or 'ok'. */
+function verdict(input: unknown): string {
+  const r = externalMetadataSchema.safeParse(input)
+  if (r.success) return 'ok'
+  const issue = r.error.issues[0]!
+  return `${issue.path.join('.')}: ${issue.message}`
+}
 
-describe('parseIsoUs', () => {
-  it('keeps the digits it is given and states their resolution', () => {
-    expect(parseIsoUs('2026-11-26T10:00:00.123Z')).toEqual({ us: 1_795_687_200_123_000, resolutionUs: 1000 })
-    expect(parseIsoUs('2026-11-26T10:00:00.123456Z')).toEqual({ us: 1_795_687_200_123_456, resolutionUs: 1 })
-    expect(parseIsoUs('2026-11-26T11:00:00+01:00')).toEqual({
-      us: 1_795_687_200_000_000,
-      resolutionUs: 1_000_000,
+describe('consumer.external schema', () => {
+  it('accepts each of the three ways to find a send time', () => {
+    expect(verdict({ envelopePath: '$.original.iotload' })).toBe('ok')
+    expect(verdict({ correlationPath: '$.msgId', correlationWindow: 4096 })).toBe('ok')
+    expect(verdict({ timestampPath: '$.ts', format: 'epoch-ms', devicePath: '$.d', seqPath: '$.n' })).toBe(
+      'ok',
+    )
+  })
+
+  it('wants exactly one of them', () => {
+    expect(verdict({})).toMatch(/^: give exactly one of envelopePath/)
+    expect(verdict({ envelopePath: '$.a', correlationPath: '$.b' })).toMatch(
+      /^correlationPath: give exactly one/,
+    )
+  })
+
+  it('seqPath needs devicePath (else every message is filed under one device)', () => {
+    expect(verdict({ timestampPath: '$.ts', format: 'epoch-ms', seqPath: '$.n' })).toMatch(
+      /^seqPath: needs devicePath/,
+    )
+  })
+
+  it('timestampPath needs a format; device and seq paths only go with timestampPath', () => {
+    expect(verdict({ timestampPath: '$.ts' })).toMatch(/^format: required with timestampPath/)
+    expect(verdict({ envelopePath: '$.e', devicePath: '$.d' })).toMatch(
+      /^devicePath: only with timestampPath/,
+    )
+    expect(verdict({ envelopePath: '$.e', correlationWindow: 10 })).toMatch(/^correlationWindow: only with/)
+  })
+
+  it('checks every path and format up front, legs included', () => {
+    expect(verdict({ timestampPath: 'original.x', format: 'iso8601' })).toMatch(
+      /^timestampPath: .*must start with/,
+    )
+    expect(verdict({ timestampPath: '$.x', format: 'epoch-s' })).toMatch(/^format: /)
+    expect(verdict({ timestampPath: '$.x', format: 'iso8601', extra: 1 })).toMatch(/extra/)
+    expect(verdict({ envelopePath: '$.e', legs: {} })).toMatch(/^legs: name ipaas-in/)
+    expect(verdict({ envelopePath: '$.e', legs: { 'ipaas-in': '$.in' } })).toMatch(
+      /^legs.ipaas-in: give \{ path, format \}/,
+    )
+    expect(
+      verdict({ envelopePath: '$.e', legs: { 'ipaas-in': { path: 'in', format: 'epoch-us' } } }),
+    ).toMatch(/^legs.ipaas-in.path: /)
+    expect(
+      verdict({ envelopePath: '$.e', legs: { 'ipaas-mid': { path: '$.m', format: 'epoch-us' } } }),
+    ).toMatch(/ipaas-mid/)
+  })
+
+  it('a bare leg path takes consumer.external.format', () => {
+    const c = externalMetadataSchema.parse({
+      timestampPath: '$.ts',
+      format: 'epoch-ms',
+      legs: { 'ipaas-in': '$.in', 'ipaas-out': { path: '$.out', format: 'iso8601' } },
     })
-    expect(parseIsoUs('26/11/2026 10:00')).toBeUndefined()
+    expect(legStamps(c)).toEqual({
+      'ipaas-in': { path: '$.in', format: 'epoch-ms' },
+      'ipaas-out': { path: '$.out', format: 'iso8601' },
+    })
   })
 })
 
-describe('compileExternalDecoder', () => {
-  it('reads an ISO-8601 ms timestamp at a nested path', () => {
-    const d = compileExternalDecoder({ timestampPath: '$.original.lastUpdated', format: 'iso8601' })
-    expect(d(enc({ action: 'close', original: { lastUpdated: '2026-11-26T10:00:00.123Z' } }))).toEqual({
-      ok: true,
-      tUs: 1_795_687_200_123_000,
-      resolutionUs: 1000,
-      dev: undefined,
-      seq: undefined,
-    })
-  })
-  it('reads epoch-us and epoch-ms (numbers or numeric strings), device and seq', () => {
-    const us = compileExternalDecoder({
-      timestampPath: '$.ts',
-      format: 'epoch-us',
-      devicePath: '$.dev',
-      seqPath: '$.n',
-    })
-    expect(us(enc({ ts: 1_795_687_200_123_456, dev: 'tracker-7', n: '12' }))).toMatchObject({
-      ok: true,
-      tUs: 1_795_687_200_123_456,
-      resolutionUs: 1,
-      dev: 7,
-      seq: 12,
-    })
-    const ms = compileExternalDecoder({ timestampPath: '$.ts', format: 'epoch-ms' })
-    expect(ms(enc({ ts: 1_795_687_200_123 }))).toMatchObject({
-      tUs: 1_795_687_200_123_000,
-      resolutionUs: 1000,
-    })
-    expect(ms(enc({ ts: '1795687200123.5' }))).toMatchObject({
-      tUs: 1_795_687_200_123_500,
-      resolutionUs: 100,
-    })
-  })
-  it('counts a missing path as no-metadata and garbage as bad-metadata or not-json', () => {
-    const d = compileExternalDecoder({
-      timestampPath: '$.original.lastUpdated',
-      format: 'iso8601',
-      seqPath: '$.n',
-    })
-    expect(d(enc({ original: {}, n: 1 }))).toEqual({ ok: false, reason: 'no-metadata' })
-    expect(d(enc({ original: { lastUpdated: 'yesterday' }, n: 1 }))).toEqual({
-      ok: false,
-      reason: 'bad-metadata',
-    })
-    expect(d(enc({ original: { lastUpdated: '1970-01-01T00:00:00.000Z' }, n: 1 }))).toEqual({
-      ok: false,
-      reason: 'bad-metadata',
-    })
-    expect(d(enc({ original: { lastUpdated: '2026-11-26T10:00:00.123Z' }, n: -1 }))).toEqual({
-      ok: false,
-      reason: 'bad-metadata',
-    })
-    expect(d(enc('{not json'))).toEqual({ ok: false, reason: 'not-json' })
-  })
-  it('the schema rejects malformed paths and unknown formats', () => {
-    expect(externalMetadataSchema.safeParse({ timestampPath: 'original.x', format: 'iso8601' }).success).toBe(
-      false,
-    )
-    expect(externalMetadataSchema.safeParse({ timestampPath: '$.x', format: 'epoch-s' }).success).toBe(false)
-    expect(
-      externalMetadataSchema.safeParse({ timestampPath: '$.x', format: 'iso8601', extra: 1 }).success,
-    ).toBe(false)
+describe('consumer.external against the producer', () => {
+  it('a correlation id must be in the payload; a passed-through envelope must be JSON', async () => {
+    const { resolveScenario } = await import('./load-scenario.ts')
+    const base = {
+      broker: { plugin: 'memory', bus: 'unused' },
+      producer: { devices: 1, rate: '1/s', duration: '1s', payload: { v: 1 } },
+    }
+    await expect(
+      resolveScenario(
+        { ...base, consumer: { topic: 'x', external: { correlationPath: '$.msgId' } } },
+        { env: {} },
+      ),
+    ).rejects.toThrow(/producer\.payload: .*put a \{msgid\} placeholder/)
+    await expect(
+      resolveScenario(
+        {
+          ...base,
+          producer: { ...base.producer, envelope: 'binary' },
+          consumer: { topic: 'x', external: { envelopePath: '$.o.iotload' } },
+        },
+        { env: {} },
+      ),
+    ).rejects.toThrow(/producer\.envelope: .*set producer\.envelope: json/)
   })
 })

@@ -8,6 +8,7 @@ import {
 } from '@iotload/sdk'
 import { parse as parseYaml } from 'yaml'
 import { loadBridge } from '../plugins/optional-packages.ts'
+import { checkExternalAgainstProducer } from './external-metadata.ts'
 import { resolveAllowedPath } from './allowed-files.ts'
 import { applyEnvOverrides } from './env-overrides.ts'
 import { checkLimits } from './limits.ts'
@@ -209,6 +210,7 @@ export async function resolveScenario(
     ? await resolveBroker(scenario.bridge.broker, 'bridge.broker', policy)
     : undefined
   checkTemplates(scenario, scenario.run.seed)
+  checkExternalAgainstProducer(scenario.consumer.external, scenario.producer)
   await checkTransformModule(scenario, policy)
   // A missing bridge package is bad input, reported before anything starts.
   if (scenario.bridge) await loadBridge()

@@ -29,6 +29,18 @@ describe('compilePayloadTemplate', () => {
     expect(doc.on).toBe(true)
   })
 
+  it('{msgid} names run, device and seq; times come from the clock send stamps use', () => {
+    const render = compilePayloadTemplate({ id: '{msgid}', ms: '{nowMs}', iso: '{iso}', us: '{now}' }, 'p', 1)
+    const before = Math.floor((performance.timeOrigin + performance.now()) * 1000)
+    const doc = JSON.parse(render(vars))
+    expect(doc.id).toBe('r1-42-7')
+    expect(doc.us).toBeGreaterThanOrEqual(before)
+    expect(doc.ms).toBeGreaterThanOrEqual(Math.floor(before / 1000))
+    // Rendered in order: ms ≤ iso ≤ us, all on one clock.
+    expect(Date.parse(doc.iso)).toBeGreaterThanOrEqual(doc.ms)
+    expect(Date.parse(doc.iso)).toBeLessThanOrEqual(Math.floor(doc.us / 1000))
+  })
+
   it('escapes strings that contain quotes', () => {
     const render = compilePayloadTemplate({ msg: 'say "{device}"' }, 'p', 1)
     expect(JSON.parse(render(vars)).msg).toBe('say "42"')

@@ -1,10 +1,17 @@
-import { ConfigError } from '@iotload/sdk'
+import { ConfigError, nowUs } from '@iotload/sdk'
+import { formatMsgId } from './msgid.ts'
 
 /** Per-message variables available to payload templates. */
 export interface PayloadVars {
   device: number
   seq: number
   run: string
+  /**
+   * The time `{now}`, `{nowMs}` and `{iso}` render, µs since the epoch. The producer passes the
+   * moment it renders and keeps it, so a timestamp an external flow copies back can be placed
+   * exactly (warm-up or measured). @default the clock when rendered
+   */
+  nowUs?: number
 }
 
 type Piece = string | ((v: PayloadVars) => string)
@@ -45,12 +52,17 @@ function placeholder(
       return (v) => String(v.seq)
     case 'run':
       return (v) => v.run
+    case 'msgid':
+      // A correlation id for flows that keep only an id (consumer.external.correlationPath).
+      return (v) => formatMsgId(v.run, v.device, v.seq)
+    // Times come from the clock the send stamps and arrivals use, so an external flow's copy of one
+    // is comparable with them (Date.now() can drift from it by NTP adjustments).
     case 'now':
-      return () => String(Math.round((performance.timeOrigin + performance.now()) * 1000))
+      return (v) => String(Math.floor(v.nowUs ?? nowUs()))
     case 'nowMs':
-      return () => String(Date.now())
+      return (v) => String(Math.floor((v.nowUs ?? nowUs()) / 1000))
     case 'iso':
-      return () => new Date().toISOString()
+      return (v) => new Date(Math.floor((v.nowUs ?? nowUs()) / 1000)).toISOString()
     case 'bool':
       return () => (rnd() < 0.5 ? 'true' : 'false')
     case 'int': {
@@ -83,7 +95,7 @@ function placeholder(
     default:
       throw new ConfigError(
         path,
-        `unknown placeholder {${name}}; allowed: {device} {seq} {run} {int:min:max} {float:min:max:decimals} {choice:a|b} {bool} {now} {nowMs} {iso}`,
+        `unknown placeholder {${name}}; allowed: {device} {seq} {run} {msgid} {int:min:max} {float:min:max:decimals} {choice:a|b} {bool} {now} {nowMs} {iso}`,
       )
   }
 }

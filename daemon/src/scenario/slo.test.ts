@@ -25,6 +25,16 @@ describe('parseSlo', () => {
     expect(budget).toMatchObject({ metric: 'invalid', maxRatio: 0.005 })
     expect(us).toMatchObject({ maxUs: 1 })
   })
+  it('an external iPaaS’s legs have their own names for the bridge’s streams', () => {
+    const [inside, toIpaas, fromIpaas] = parseSlo({
+      'ipaas.p99': '2ms',
+      'producer-ipaas.co.p99': '5ms',
+      'ipaas-consumer.p99': '3ms',
+    })
+    expect(inside).toMatchObject({ stream: 'bridge' })
+    expect(toIpaas).toMatchObject({ stream: 'producer-bridge', corrected: true })
+    expect(fromIpaas).toMatchObject({ stream: 'bridge-consumer' })
+  })
   it('rejects unknown streams, uncorrectable legs, unitless latencies and bad budgets, naming the key', () => {
     expect(() => parseSlo({ 'e2f.p99': '10ms' })).toThrow(/slo\.e2f\.p99.*unknown stream 'e2f'/)
     expect(() => parseSlo({ 'bridge.co.p99': '2ms' })).toThrow(/no coordinated-omission/)

@@ -41,6 +41,10 @@ const STREAM_ALIASES: Record<string, string> = {
   'bridge-processing': 'bridge',
   'bridge-consumer': 'bridge-consumer',
   'bridge-out': 'bridge-consumer',
+  // An external iPaaS's legs (consumer.external.legs) are recorded under the bridge's streams.
+  'producer-ipaas': 'producer-bridge',
+  ipaas: 'bridge',
+  'ipaas-consumer': 'bridge-consumer',
 }
 
 /** Streams recorded with a coordinated-omission-corrected twin (they have an intended start time). */

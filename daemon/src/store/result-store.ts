@@ -117,6 +117,24 @@ export interface SecondRecord {
   }>
 }
 
+/**
+ * One device's figures over the measured part of a run, as stored (the engine's `DeviceFigure`):
+ * counts, and the raw e2e latency's count, p50, p99 and max in µs (±1%).
+ */
+export interface DeviceRow {
+  device: number
+  sent: number
+  received: number
+  lost: number
+  undelivered: number
+  duplicates: number
+  reordered: number
+  count: number
+  p50: number
+  p99: number
+  max: number
+}
+
 /** Fields of a run the engine changes as it goes. */
 export type RunUpdate = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'endedAt' | 'summary' | 'error'>>
 
@@ -129,7 +147,12 @@ export interface ResultWriter {
   updateRun(id: string, fields: RunUpdate): void
   appendSecond(runId: string, report: SecondRecord): void
   saveSummary(runId: string, streams: StreamSummaryRow[]): void
+  /** Every device's figures at the end of a run (writers that keep no per-device rows omit it). */
+  saveDevices?(runId: string, devices: DeviceRow[]): void
 }
+
+/** How `getDevices` orders a run's devices: worst first, or by device number. */
+export type DeviceOrder = 'loss' | 'duplicates' | 'p99' | 'device'
 
 /** The API's port: stored runs and their per-second and summary rows. */
 export interface ResultReader {
@@ -137,6 +160,8 @@ export interface ResultReader {
   listRuns(options?: { limit?: number; offset?: number }): RunRecord[]
   getSeries(runId: string, options?: { stream?: string; from?: number; to?: number }): SeriesRow[]
   getSummaryStreams(runId: string): StreamSummaryRow[]
+  /** A run's per-device figures, worst first by `order` (default: by device number). */
+  getDevices?(runId: string, options?: { order?: DeviceOrder; limit?: number; offset?: number }): DeviceRow[]
   /** Number of stored runs per status (for /metrics). */
   countByStatus(): Record<string, number>
 }

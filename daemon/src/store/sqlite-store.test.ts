@@ -3,12 +3,16 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
+import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { describe, expect, it } from 'vitest'
 import { Counters } from '../engine/counters.ts'
 import { LatencyStream } from '../engine/latency-stream.ts'
-import { appliedMigrations } from './migrate.ts'
+import { appliedMigrations, MIGRATIONS_FOLDER } from './migrate.ts'
 import { isBun, openSqlite, type SyncSqlite } from './sqlite-driver.ts'
 import { SqliteStore } from './sqlite-store.ts'
+
+/** Every migration drizzle-kit generated: a fresh or adopted database has them all applied. */
+const MIGRATIONS = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length
 
 const tmpDb = (name: string) => join(mkdtempSync(join(tmpdir(), 'iotload-store-')), name)
 
@@ -22,8 +26,7 @@ function withRaw(path: string, fn: (db: SyncSqlite) => void): void {
   }
 }
 
-/** Migrations in ./migrations, and the columns those after the baseline add (in order). */
-const MIGRATIONS = 2
+/** The columns migrations after the baseline add to tables the baseline had (in order). */
 const ADDED_SINCE_BASELINE: Record<string, string[]> = {
   series: [
     'disconnects integer pk0',

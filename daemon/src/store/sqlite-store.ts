@@ -1,7 +1,10 @@
 import { hostname } from 'node:os'
 import { and, asc, count, desc, eq, gte, inArray, lte, max } from 'drizzle-orm'
+import { deleteDevices, readDevices, writeDevices } from './device-rows.ts'
 import { prepareDatabase } from './migrate.ts'
 import type {
+  DeviceOrder,
+  DeviceRow,
   RunRecord,
   RunStore,
   RunUpdate,
@@ -86,6 +89,17 @@ export class SqliteStore implements RunStore {
     })
   }
 
+  saveDevices(runId: string, devices: DeviceRow[]): void {
+    writeDevices(this.db, runId, devices)
+  }
+
+  getDevices(
+    runId: string,
+    options: { order?: DeviceOrder; limit?: number; offset?: number } = {},
+  ): DeviceRow[] {
+    return readDevices(this.db, runId, options)
+  }
+
   getRun(id: string): RunRecord | undefined {
     const row = this.db.select().from(runs).where(eq(runs.id, id)).get()
     return row ? toRecord(row) : undefined
@@ -124,6 +138,7 @@ export class SqliteStore implements RunStore {
     return this.db.transaction((tx) => {
       tx.delete(series).where(eq(series.runId, id)).run()
       tx.delete(summaries).where(eq(summaries.runId, id)).run()
+      deleteDevices(tx, id)
       return tx.delete(runs).where(eq(runs.id, id)).returning({ id: runs.id }).all().length > 0
     })
   }

@@ -97,3 +97,26 @@ export const summaries = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.runId, t.stream] })],
 )
+
+/**
+ * Per-device figures of a finished run (every device that sent or delivered, where arrivals name
+ * their device): what the summary's worst-devices lists are taken from. Latencies in µs, ±1%.
+ */
+export const deviceFigures = sqliteTable(
+  'device_figures',
+  {
+    runId: text('run_id').notNull(),
+    device: integer('device').notNull(),
+    sent: integer('sent').notNull(),
+    received: integer('received').notNull(),
+    lost: integer('lost').notNull(),
+    undelivered: integer('undelivered').notNull(),
+    duplicates: integer('duplicates').notNull(),
+    reordered: integer('reordered').notNull(),
+    count: integer('count').notNull(),
+    p50: real('p50').notNull(),
+    p99: real('p99').notNull(),
+    max: real('max').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.device] })],
+)

@@ -36,8 +36,18 @@ export interface EnvelopeMeta {
   tp?: string
 }
 
-/** Why a received message could not be measured. Each is counted under `invalid`. */
-export type InvalidReason = 'not-json' | 'no-metadata' | 'bad-metadata' | 'foreign-run' | 'truncated'
+/**
+ * Why a received message could not be measured. Each is counted under `invalid`. `stale`: an
+ * external flow's message whose timestamp lies before this run started (a leftover of an earlier
+ * run); `foreign-run`: one that names another run.
+ */
+export type InvalidReason =
+  | 'not-json'
+  | 'no-metadata'
+  | 'bad-metadata'
+  | 'foreign-run'
+  | 'truncated'
+  | 'stale'
 
 /** 32-bit FNV-1a hash, used as the compact run tag of the binary envelope. */
 export function runTag(run: string): number {

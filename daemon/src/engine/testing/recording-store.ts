@@ -1,4 +1,4 @@
-import type { ResultWriter, RunStatus, SecondRecord } from '../../store/result-store.ts'
+import type { DeviceRow, ResultWriter, RunStatus, SecondRecord } from '../../store/result-store.ts'
 
 /** What a run wrote, in order. */
 export interface RecordedWrites {
@@ -6,6 +6,8 @@ export interface RecordedWrites {
   statuses: RunStatus[]
   seconds: SecondRecord[]
   summaryRows: number
+  /** The per-device rows of the last `saveDevices`. */
+  devices: DeviceRow[]
   errors: Array<string | null | undefined>
 }
 
@@ -17,7 +19,14 @@ export interface RecordedWrites {
 export function recordingStore(
   options: { failAfterCreate?: boolean } = {},
 ): ResultWriter & { writes: RecordedWrites } {
-  const writes: RecordedWrites = { created: [], statuses: [], seconds: [], summaryRows: 0, errors: [] }
+  const writes: RecordedWrites = {
+    created: [],
+    statuses: [],
+    seconds: [],
+    summaryRows: 0,
+    devices: [],
+    errors: [],
+  }
   const write =
     <A extends unknown[]>(fn: (...args: A) => void) =>
     (...args: A) => {
@@ -34,6 +43,9 @@ export function recordingStore(
     appendSecond: write((_id, report) => writes.seconds.push(report)),
     saveSummary: write((_id, rows) => {
       writes.summaryRows = rows.length
+    }),
+    saveDevices: write((_id, devices) => {
+      writes.devices = devices
     }),
   }
 }
