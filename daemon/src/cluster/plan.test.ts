@@ -48,4 +48,26 @@ describe('producerScenario', () => {
     expect(s.bridge).toBeUndefined()
     expect(raw.producer.devices).toBe(400)
   })
+
+  it('gives each producer its share of the stage targets and the connect rate', () => {
+    const raw = {
+      producer: {
+        devices: 400,
+        stages: [
+          { duration: '5s', target: '4000/s' },
+          { duration: '5s', target: 800, ramp: 'step' },
+        ],
+        connectRate: '200/s',
+      },
+    }
+    const s = producerScenario(raw, { member: 'a', firstDevice: 0, devices: 100 }, 400)
+    expect(s.producer).toMatchObject({
+      stages: [
+        { duration: '5s', target: '1000/s' },
+        { duration: '5s', target: 200, ramp: 'step' },
+      ],
+      connectRate: '50/s',
+    })
+    expect(raw.producer.stages[0]!.target).toBe('4000/s')
+  })
 })

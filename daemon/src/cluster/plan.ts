@@ -61,14 +61,18 @@ export function producerScenario(
   const p = { ...(s.producer as Record<string, unknown>) }
   p.firstDevice = slot.firstDevice
   p.devices = slot.devices
-  if (p.totalRate !== undefined) {
-    // totalRate is fleet-wide: each producer sends its share.
-    if (typeof p.totalRate === 'number') p.totalRate = (p.totalRate * slot.devices) / totalDevices
-    else {
-      const m = /^\s*([\d.]+)\s*(.*)$/.exec(String(p.totalRate))
-      if (m) p.totalRate = `${(Number(m[1]) * slot.devices) / totalDevices}${m[2] ?? ''}`
-    }
+  // totalRate, stage targets and connectRate are fleet-wide: each producer takes its share.
+  const share = (v: unknown): unknown => {
+    if (typeof v === 'number') return (v * slot.devices) / totalDevices
+    const m = /^\s*([\d.]+)\s*(.*)$/.exec(String(v))
+    return m ? `${(Number(m[1]) * slot.devices) / totalDevices}${m[2] ?? ''}` : v
   }
+  if (p.totalRate !== undefined) p.totalRate = share(p.totalRate)
+  if (p.connectRate !== undefined) p.connectRate = share(p.connectRate)
+  if (Array.isArray(p.stages))
+    p.stages = p.stages.map((st: unknown) =>
+      st !== null && typeof st === 'object' && 'target' in st ? { ...st, target: share(st.target) } : st,
+    )
   s.producer = p
   s.consumer = { ...((s.consumer as Record<string, unknown>) ?? {}), enabled: false }
   delete s.bridge

@@ -55,6 +55,8 @@ export interface SecondReport {
   /** Sequence gaps outstanding at the end of this second (lost or still in flight). */
   gaps: number
   streams: StreamSecond[]
+  /** Sends the schedule planned in this second (its target rate, fleet-wide); set by the run. */
+  targetRate?: number
 }
 
 /**

@@ -37,6 +37,8 @@ export interface SeriesRow {
   reordered: number | null
   publishErrors: number | null
   gaps: number | null
+  /** Sends the schedule planned in this second (e2e rows; null for other streams and older rows). */
+  targetRate: number | null
   raw: { count: number; p50: number; p90: number; p99: number; p999: number; max: number }
   co: { count: number; p50: number; p90: number; p99: number; p999: number; max: number } | null
   rawHist: string

@@ -81,6 +81,7 @@ export function secondRows(runId: string, r: SecondReport): Array<typeof series.
       reordered: isE2e ? r.counters.reordered : null,
       publishErrors: isE2e ? r.counters.publishErrors : null,
       gaps: isE2e ? r.gaps : null,
+      targetRate: isE2e ? (r.targetRate ?? null) : null,
       ...latencyColumns(s.raw, s.co, s.rawHist, s.coHist),
     }
   })
@@ -99,6 +100,7 @@ export function toSeriesRow(r: typeof series.$inferSelect): SeriesRow {
     reordered: r.reordered,
     publishErrors: r.publishErrors,
     gaps: r.gaps,
+    targetRate: r.targetRate,
     raw: { count: r.rawCount, p50: r.rawP50, p90: r.rawP90, p99: r.rawP99, p999: r.rawP999, max: r.rawMax },
     co: coFromRow(r),
     rawHist: r.rawHist,
