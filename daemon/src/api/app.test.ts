@@ -78,6 +78,9 @@ describe('REST API in process', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/healthz',
       '/metrics',
+      '/v1/capacity',
+      '/v1/capacity/{id}',
+      '/v1/capacity/{id}/stop',
       '/v1/plugins',
       '/v1/runs',
       '/v1/runs/{id}',

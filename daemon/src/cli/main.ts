@@ -8,6 +8,7 @@ import { type LimitFlags, limitsFrom } from './limit-flags.ts'
 import { localPolicy } from '../scenario/trust-policy.ts'
 import { quickstart } from './quickstart.ts'
 import { reportStartupError, runResolved } from './run-command.ts'
+import { FIND_MAX_USAGE } from './find-max-command.ts'
 
 const USAGE = `iotload: load tests for IoT message paths
 
@@ -15,6 +16,7 @@ usage:
   iotload run <scenario.yaml|json> [--json out.json] [--db path] [--quiet] [--verbose] [--metrics-port N]
                                      [--cluster redis://…]  run on a cluster's daemons (or IOTLOAD_CLUSTER_URL)
   iotload quickstart [--db path]     embedded MQTT broker + bridge + consumer, no services needed
+${FIND_MAX_USAGE}
 ${PLUGINS_USAGE}
   iotload daemon [--host 127.0.0.1] [--port 7878] [--db path] [--token-file f] [--max-runs 4] [--plugin-allow pkg,…]
                  [--transform-dir DIR] [--secrets-dir DIR] [--secret-env NAME,…]
@@ -33,6 +35,8 @@ const write = (s: string) => process.stderr.write(s)
 
 /** CLI entry; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // find-max has flags of its own (repeatable --slo, search bounds): it parses them itself.
+  if (argv[0] === 'find-max') return (await import('./find-max-command.ts')).findMaxCommand(argv.slice(1))
   let parsed: ReturnType<typeof parseArgs>
   try {
     parsed = parseArgs({
