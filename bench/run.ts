@@ -69,7 +69,7 @@ function renderReport(results: SuiteResult[]): string {
       const baseline = f.baseline ? `${fmt(f.baseline.value)} ${f.unit} (${f.baseline.name})` : ''
       const target = f.target ? `${f.target} ${f.met === undefined ? '' : f.met ? '✅' : '❌'}` : ''
       lines.push(
-        `| ${r.suite} | ${f.metric} | ${fmt(f.value)} ${f.unit} | ${baseline} | ${f.ratio === undefined ? '' : Number(f.ratio.toFixed(3))} | ${target} | ${r.measuredAt} |`,
+        `| ${r.suite} | ${f.metric}${f.limitedBy ? ` — limit: **${f.limitedBy}**` : ''} | ${fmt(f.value)} ${f.unit} | ${baseline} | ${f.ratio === undefined ? '' : Number(f.ratio.toFixed(3))} | ${target} | ${r.measuredAt} |`,
       )
     }
   }
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     byName.set(suite.name, result)
     for (const f of result.figures) {
       process.stdout.write(
-        `${suite.name.padEnd(8)} ${f.metric}: ${fmt(f.value)} ${f.unit}${f.baseline ? ` vs ${fmt(f.baseline.value)} (${f.baseline.name})` : ''}${f.ratio !== undefined ? ` ratio ${Number(f.ratio.toFixed(3))}` : ''}${f.target ? ` target ${f.target} ${f.met ? 'met' : 'NOT met'}` : ''}\n`,
+        `${suite.name.padEnd(8)} ${f.metric}${f.limitedBy ? ` [limit: ${f.limitedBy}]` : ''}: ${fmt(f.value)} ${f.unit}${f.baseline ? ` vs ${fmt(f.baseline.value)} (${f.baseline.name})` : ''}${f.ratio !== undefined ? ` ratio ${Number(f.ratio.toFixed(3))}` : ''}${f.target ? ` target ${f.target} ${f.met ? 'met' : 'NOT met'}` : ''}\n`,
       )
     }
     const all = [...byName.values()].sort((a, b) => a.suite.localeCompare(b.suite))

@@ -26,6 +26,7 @@ const curvePoint = z.object({
   generator: z
     .object({
       limited: z.boolean(),
+      finalLagP50Us: z.number(),
       finalLagP99Us: z.number(),
       eventLoopDelayP99Us: z.number(),
       inFlightPeak: z.number(),

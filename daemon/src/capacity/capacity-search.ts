@@ -8,6 +8,9 @@ import { buildResult, type CapacityResult } from './result.ts'
 import { type ProbeOutcome, searchCapacity } from './search.ts'
 import { type CurvePoint, curvePoint, judgeProbe } from './verdict.ts'
 
+/** CPU use while sending below which a lagging generator was starved rather than saturated, cores. */
+const STARVED_BELOW_CORES = 0.8
+
 /** What a search needs from where it runs (the CLI, or the daemon's run manager). */
 export interface CapacitySearchDeps {
   /** Starts one probe run of a resolved probe scenario; the run stores itself. */
@@ -81,6 +84,11 @@ export class CapacitySearch {
     this.running = undefined
     this.current = null
     const verdict = judgeProbe(summary, rate, { maxFinalLagUs: prepared.options.maxFinalLag * 1000 })
+    // One event loop saturates near one core; well below that, the CPU went to other processes.
+    if (verdict.limit === 'generator' && cores !== undefined && cores < STARVED_BELOW_CORES)
+      verdict.reasons.push(
+        `this process used ${cores.toFixed(2)} cores while sending: other processes on this machine (the broker's among them) held the CPU`,
+      )
     const point = curvePoint(summary, rate, verdict, cores)
     if (this.stopRequested) return { ok: false, limit: null }
     this.points.push(point)

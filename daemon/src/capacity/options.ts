@@ -38,7 +38,7 @@ export const capacityOptionsSchema = z
     maxProbes: z.number().int().min(1).max(MAX_PROBES_LIMIT).default(20),
     /** The whole search at most; no probe starts that would not end in time. @default '1h' */
     maxTime: durationMsSchema.refine((ms) => ms > 0, 'must be greater than 0').default(3_600_000),
-    /** Final-phase send lag p99 beyond which the generator, not the path, fell behind. @default '50ms' */
+    /** Send lag p50 over the last tenth of a probe beyond which the generator, not the path, fell behind. @default '50ms' */
     maxFinalLag: durationMsSchema.default(50),
   })
   .strict()

@@ -11,7 +11,7 @@ import { compilePayloadTemplate, createRandom } from '../scenario/payload-templa
 import { compileTextTemplate } from '../scenario/text-template.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { type EventLoopDelaySource, GeneratorHealth } from './generator-health.ts'
-import { RateCurve } from './rate-curve.ts'
+import { producerCurve, type RateCurve } from './rate-curve.ts'
 import { type FleetConnectStats, ProducerFleet } from './producer-fleet.ts'
 import type { RunRecorder } from './recorder.ts'
 import { OpenLoopScheduler } from './scheduler.ts'
@@ -91,11 +91,7 @@ export class ProducerRole {
     this.qos = p.qos
     this.tag = runTag(runId)
     this.recordAcks = resolved.broker.plugin.capabilities.publishAck && p.qos > 0
-    this.curve = p.stages
-      ? RateCurve.fromStages(
-          p.stages.map((st) => ({ durationMs: st.duration, target: st.target, ramp: st.ramp })),
-        )
-      : RateCurve.constant(p.totalRate ?? (p.rate ?? 0) * p.devices, (p.warmup + p.duration) * 1000)
+    this.curve = producerCurve(p)
   }
 
   /** Fleet-wide target rate, sends per second: the constant rate, or the stages' mean over the measured part. */

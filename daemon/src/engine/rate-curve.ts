@@ -1,3 +1,5 @@
+import type { ProducerConfig } from '../scenario/schema.ts'
+
 /** One stage of a load shape: reach `target` (fleet-wide sends/s) over `durationMs`. */
 export interface RateStage {
   durationMs: number
@@ -156,4 +158,18 @@ export class RateCurve {
     const next = this.segments[i + 1]
     return next ? next.before : this.total
   }
+}
+
+/** The fleet's rate curve of a producer section: its stages, or its constant rate, over warm-up and duration. */
+export function producerCurve(p: ProducerConfig): RateCurve {
+  return p.stages
+    ? RateCurve.fromStages(
+        p.stages.map((st) => ({ durationMs: st.duration, target: st.target, ramp: st.ramp })),
+      )
+    : RateCurve.constant(p.totalRate ?? (p.rate ?? 0) * p.devices, (p.warmup + p.duration) * 1000)
+}
+
+/** The fleet's target over the measured part (after warm-up): the rate, or the stages' mean. */
+export function measuredTargetRate(p: ProducerConfig): number {
+  return producerCurve(p).meanRate(p.warmup * 1000, (p.warmup + p.duration) * 1000)
 }
