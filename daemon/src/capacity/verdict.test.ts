@@ -97,6 +97,15 @@ describe('judgeProbe', () => {
     expect(v.reasons).toHaveLength(4)
   })
 
+  it('a latency failure notes a late event loop, which stamps arrivals late too', () => {
+    const s = summary(1000, { slo: [{ key: 'e2e.p99', pass: false }] })
+    s.generator!.eventLoopDelayUs.p99 = 25_000
+    expect(judgeProbe(s, 1000).reasons).toEqual([
+      'SLO e2e.p99 12.000ms (threshold ≤ 10.000ms)',
+      'event-loop delay p99 25.0ms in iotload itself: arrivals may be stamped up to that late',
+    ])
+  })
+
   it('a brief stall at the end (another process took the CPU) is not the generator falling behind', () => {
     expect(judgeProbe(summary(1000, { finalLagUs: 2000, finalLagP99Us: 150_000 }), 1000).ok).toBe(true)
   })

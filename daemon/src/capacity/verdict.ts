@@ -60,6 +60,9 @@ export interface CurvePoint {
   cpu?: number
 }
 
+/** Event-loop delay (p99) worth a note beside a latency failure, µs. */
+const EVENT_LOOP_NOTE_US = 10_000
+
 const pct = (x: number) => `${Math.round(x * 100)}%`
 const perS = (x: number) => `${Math.round(x).toLocaleString('en-US')}/s`
 const ms = (us: number) => `${(us / 1000).toFixed(1)}ms`
@@ -102,6 +105,12 @@ export function judgeProbe(summary: RunSummary, target: number, options: Verdict
     const limit: ProbeLimit = r.key === 'loss' ? 'loss' : r.key === 'generator' ? 'generator' : 'latency'
     add(limit, `SLO ${r.key} ${r.actual} (threshold ${r.threshold})`)
   }
+  // The consumer shares the generator's event loop: a late loop stamps arrivals late.
+  if (found.has('latency') && g && g.eventLoopDelayUs.p99 > EVENT_LOOP_NOTE_US)
+    add(
+      'latency',
+      `event-loop delay p99 ${ms(g.eventLoopDelayUs.p99)} in iotload itself: arrivals may be stamped up to that late`,
+    )
   const order: ProbeLimit[] = ['generator', 'loss', 'broker-lag', 'latency']
   const limit = order.find((l) => found.has(l)) ?? null
   return { ok: limit === null, limit, reasons: order.flatMap((l) => found.get(l) ?? []) }
