@@ -10,7 +10,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['**/src/**/*.test.ts', 'bench/**/*.test.ts', 'deploy/**/*.test.ts'],
+          include: [
+            '**/src/**/*.test.ts',
+            'bench/**/*.test.ts',
+            'deploy/**/*.test.ts',
+            'scripts/**/*.test.ts',
+          ],
           exclude: [...exclude, '**/*.int.test.ts'],
           testTimeout: 20_000,
         },

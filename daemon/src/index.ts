@@ -18,6 +18,7 @@ export type {
   RunRecord,
   RunStatus,
   RunStore,
+  SecondRecord,
   SeriesRow,
   StreamSummaryRow,
 } from './store/result-store.ts'

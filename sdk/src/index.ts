@@ -55,10 +55,12 @@ export {
   PublishError,
 } from './errors.ts'
 export { importLib } from './import-lib.ts'
-export { compileMqttFilter, mqttFilterMatches } from './topic-filter.ts'
+export { compileJsonPath, parseJsonPath } from './json-path.ts'
 export {
   type InboundMessage,
+  isPausable,
   type OutboundMessage,
+  type PausableSubscription,
   type QoS,
   type SubscribeOptions,
   type Subscription,
@@ -77,3 +79,29 @@ export {
   type PluginLogger,
   type WildcardSyntax,
 } from './plugin.ts'
+export type {
+  ForwardInfo,
+  HopInfo,
+  ReceivedMeta,
+  ReceiveInfo,
+  RunEndInfo,
+  RunTelemetry,
+  SecondCounters,
+  SecondInfo,
+  SendInfo,
+  SettleInfo,
+} from './run-hooks.ts'
+export {
+  type BridgeConfig,
+  bridgeConfigSchema,
+  type DelayConfig,
+  delaySchema,
+  type TransformConfig,
+  transformSchema,
+} from './bridge/bridge-config.ts'
+export type {
+  BridgeOptions,
+  BridgeRoleModule,
+  BridgeStats,
+  RunningBridge,
+} from './bridge/bridge-role.ts'

@@ -38,4 +38,21 @@ export interface SubscribeOptions {
 export interface Subscription {
   /** Stops delivery; idempotent. */
   unsubscribe(): Promise<void>
+  /**
+   * Optional capability: holds further deliveries back until `resume()`, so a slow consumer (the
+   * bridge at its concurrency limit) pushes back on the broker, where the backlog waits within the
+   * broker's queue limits, instead of buffering or dropping. Plugins whose protocol cannot push
+   * back leave it out. Idempotent.
+   */
+  pause?(): void
+  /** Delivers what was held back, in order, then live messages again. Idempotent. */
+  resume?(): void
+}
+
+/** A subscription that declares the pause capability. */
+export type PausableSubscription = Subscription & { pause(): void; resume(): void }
+
+/** Whether a subscription can pause (see `Subscription.pause`). */
+export function isPausable(subscription: Subscription): subscription is PausableSubscription {
+  return typeof subscription.pause === 'function' && typeof subscription.resume === 'function'
 }

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { createLogger, type Logger } from '../log/logger.ts'
 import { type InstalledPlugin, listInstalledPlugins } from '../plugins/list-plugins.ts'
-import { secrets } from '../scenario/secrets.ts'
+import { secrets } from '../log/secret-registry.ts'
 import { PluginInstaller } from '../service/plugin-installer.ts'
 import type { RunManager } from '../service/run-manager.ts'
 import { bearerAuth } from './auth.ts'

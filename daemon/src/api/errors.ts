@@ -12,7 +12,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { z } from 'zod'
 import type { Logger } from '../log/logger.ts'
-import { secrets } from '../scenario/secrets.ts'
+import { secrets } from '../log/secret-registry.ts'
 import { configErrorFrom, type FieldIssue } from '../scenario/zod-errors.ts'
 import { ServiceError, type ServiceErrorKind } from '../service/errors.ts'
 

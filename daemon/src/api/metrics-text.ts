@@ -1,4 +1,4 @@
-import { secrets } from '../scenario/secrets.ts'
+import { secrets } from '../log/secret-registry.ts'
 import type { StrayErrors } from '../service/last-resort.ts'
 import type { RunManager } from '../service/run-manager.ts'
 

@@ -118,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
       if (clusterUrl) {
         // Cluster mode (docs/cluster.md): the daemons in the cluster execute the run.
         try {
-          const { clusterRunCommand } = await import('../cluster/cluster-run-command.ts')
+          const { clusterRunCommand } = await import('./cluster-run-command.ts')
           return await clusterRunCommand(
             file,
             { cluster: clusterUrl, db: flags.db, json: flags.json },

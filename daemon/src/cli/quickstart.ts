@@ -1,4 +1,4 @@
-import { startEmbeddedBroker } from '@iotload/broker-mqtt'
+import { startEmbeddedMqttBroker } from '../plugins/optional-packages.ts'
 import { resolveScenario } from '../scenario/load-scenario.ts'
 import { type RunFlags, runResolved } from './run-command.ts'
 
@@ -32,7 +32,7 @@ export function quickstartScenario(url: string): Record<string, unknown> {
 
 /** `iotload quickstart`: embedded aedes broker, producer, bridge and consumer in one process. */
 export async function quickstart(flags: RunFlags): Promise<number> {
-  const broker = await startEmbeddedBroker()
+  const broker = await startEmbeddedMqttBroker()
   try {
     process.stderr.write(
       `quickstart: embedded MQTT broker on ${broker.url}; 100 devices × 10 msg/s for 10 s (+2 s warm-up) via the bridge\n`,

@@ -1,6 +1,6 @@
-import { type RunningBridge, startBridge } from '@iotload/ipaas-bridge'
-import { type BrokerConnection, describeError } from '@iotload/sdk'
+import { type BrokerConnection, describeError, type RunningBridge } from '@iotload/sdk'
 import { closeAll, openConnections } from '../engine/device-connections.ts'
+import { loadBridge } from '../plugins/optional-packages.ts'
 import { TopicClaims } from './claims.ts'
 import { claimableTopics } from './consumer-task.ts'
 import type { RunPlan } from './plan.ts'
@@ -25,6 +25,7 @@ export async function runBridgeTask(ctx: TaskContext, plan: RunPlan): Promise<vo
     const resolved = await resolvePlanScenario(ctx, structuredClone(plan.scenario), plan.id)
     const config = resolved.scenario.bridge
     if (!config) return
+    const { startBridge } = await loadBridge()
     const index = plan.bridges.indexOf(member.id)
     const open = async (role: 'bridge-in' | 'bridge-out', broker = resolved.broker) => {
       const opened = await openConnections({

@@ -5,7 +5,7 @@ import { ServiceError } from '../service/errors.ts'
 import type { RunStatus } from '../store/result-store.ts'
 import { type Coordination, coordinateRun } from './coordinate-run.ts'
 import type { AdoptionEvent, CoordinatorOptions, Phase } from './coordinator-types.ts'
-import { type RunPlan, splitDevices, withRole } from './plan.ts'
+import { assignRoles, type RunPlan } from './plan.ts'
 import { HandOverError, LockLostError, RunLease } from './run-lease.ts'
 import { RUN_KEY_TTL_S, readPlan } from './task-context.ts'
 
@@ -61,21 +61,7 @@ export class ClusterCoordinator {
       env: this.o.env,
       policy: this.o.policy,
     })
-    const members = await member.liveMembers()
-    const producers = withRole(members, 'producer')
-    if (producers.length === 0)
-      throw new ServiceError('unavailable', 'NO_PRODUCERS', 'no producer daemon in the cluster')
-    const p = resolved.scenario.producer
-    const consumers = resolved.scenario.consumer.enabled ? withRole(members, 'consumer') : []
-    if (resolved.scenario.consumer.enabled && consumers.length === 0)
-      throw new ServiceError(
-        'unavailable',
-        'NO_CONSUMERS',
-        'no consumer daemon in the cluster (or set consumer.enabled: false)',
-      )
-    const bridges = resolved.scenario.bridge ? withRole(members, 'bridge') : []
-    if (resolved.scenario.bridge && bridges.length === 0)
-      throw new ServiceError('unavailable', 'NO_BRIDGES', 'no bridge daemon in the cluster')
+    const roles = assignRoles(resolved, await member.liveMembers())
     const id = newRunId()
     const lock = await member.redis.set(member.keys.coordinator(id), member.id, 'PX', this.leaseMs, 'NX')
     if (lock !== 'OK')
@@ -85,9 +71,7 @@ export class ClusterCoordinator {
       id,
       coordinator: member.id,
       scenario,
-      producers: splitDevices(p.firstDevice, p.devices, producers),
-      consumers: consumers.map((m) => m.id),
-      bridges: bridges.map((m) => m.id),
+      ...roles,
       leaseMs: this.leaseMs,
       epochMs: Date.now(),
       createdAt: Date.now(),

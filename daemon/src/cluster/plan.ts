@@ -1,4 +1,6 @@
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
+import type { ProducerConfig } from '../scenario/schema.ts'
+import { ServiceError } from '../service/errors.ts'
 import type { MemberInfo } from './member.ts'
 
 /** A producer daemon's share of the fleet. */
@@ -6,6 +8,15 @@ export interface ProducerSlot {
   member: string
   firstDevice: number
   devices: number
+  /**
+   * This producer's share of the fleet-wide `producer.totalRate`, msg/s (in proportion to its
+   * devices). Absent when the scenario gives a per-device `rate`, which needs no share.
+   */
+  totalRate?: number
+  /** This producer's share of each `producer.stages` target, msg/s, in stage order. */
+  stageTargets?: number[]
+  /** This producer's share of `producer.connectRate`, connections/s. */
+  connectRate?: number
 }
 
 /** Who does what in a cluster run; stored at `run:{id}:plan`, read by every assigned member. */
@@ -51,27 +62,39 @@ export function splitDevices(firstDevice: number, devices: number, producers: Me
   return slots
 }
 
-/** The raw scenario a producer daemon runs: its device range, no consumer, no bridge. */
-export function producerScenario(
-  raw: Record<string, unknown>,
-  slot: ProducerSlot,
-  totalDevices: number,
-): Record<string, unknown> {
+/**
+ * The producer slots of a run: devices split by capacity (`splitDevices`) and, for the fleet-wide
+ * rates the scenario gives (`totalRate`, stage targets, `connectRate`, already parsed to numbers
+ * by the scenario schema), each slot's share as a number, so no member parses or rewrites rate text.
+ */
+export function planProducers(producer: ProducerConfig, producers: MemberInfo[]): ProducerSlot[] {
+  const slots = splitDevices(producer.firstDevice, producer.devices, producers)
+  const { totalRate, stages, connectRate } = producer
+  return slots.map((slot) => {
+    // Fleet-wide rates (totalRate, stage targets, connectRate) are shared by devices.
+    const share = (r: number) => (r * slot.devices) / producer.devices
+    return {
+      ...slot,
+      ...(totalRate !== undefined ? { totalRate: share(totalRate) } : {}),
+      ...(stages ? { stageTargets: stages.map((st) => share(st.target)) } : {}),
+      ...(connectRate !== undefined ? { connectRate: share(connectRate) } : {}),
+    }
+  })
+}
+
+/** The raw scenario a producer daemon runs: its device range and rate share, no consumer, no bridge. */
+export function producerScenario(raw: Record<string, unknown>, slot: ProducerSlot): Record<string, unknown> {
   const s = structuredClone(raw)
   const p = { ...(s.producer as Record<string, unknown>) }
   p.firstDevice = slot.firstDevice
   p.devices = slot.devices
-  // totalRate, stage targets and connectRate are fleet-wide: each producer takes its share.
-  const share = (v: unknown): unknown => {
-    if (typeof v === 'number') return (v * slot.devices) / totalDevices
-    const m = /^\s*([\d.]+)\s*(.*)$/.exec(String(v))
-    return m ? `${(Number(m[1]) * slot.devices) / totalDevices}${m[2] ?? ''}` : v
-  }
-  if (p.totalRate !== undefined) p.totalRate = share(p.totalRate)
-  if (p.connectRate !== undefined) p.connectRate = share(p.connectRate)
-  if (Array.isArray(p.stages))
-    p.stages = p.stages.map((st: unknown) =>
-      st !== null && typeof st === 'object' && 'target' in st ? { ...st, target: share(st.target) } : st,
+  // A number is a rate in msg/s to the scenario schema, as `200/s` is.
+  if (slot.totalRate !== undefined) p.totalRate = slot.totalRate
+  if (slot.connectRate !== undefined) p.connectRate = slot.connectRate
+  const targets = slot.stageTargets
+  if (targets && Array.isArray(p.stages))
+    p.stages = p.stages.map((st: unknown, i) =>
+      st !== null && typeof st === 'object' ? { ...st, target: targets[i] ?? 0 } : st,
     )
   s.producer = p
   s.consumer = { ...((s.consumer as Record<string, unknown>) ?? {}), enabled: false }
@@ -82,6 +105,35 @@ export function producerScenario(
 /** Members able to take a role, in a stable order. */
 export function withRole(members: MemberInfo[], role: 'producer' | 'consumer' | 'bridge'): MemberInfo[] {
   return members.filter((m) => m.roles.includes(role) || m.roles.includes('any'))
+}
+
+/**
+ * Who does what in a validated run: the fleet split over the live producer members, every live
+ * consumer and bridge member. Throws ServiceError (503) when the run needs a role no member has.
+ */
+export function assignRoles(
+  resolved: ResolvedScenario,
+  members: MemberInfo[],
+): Pick<RunPlan, 'producers' | 'consumers' | 'bridges'> {
+  const s = resolved.scenario
+  const producers = withRole(members, 'producer')
+  if (producers.length === 0)
+    throw new ServiceError('unavailable', 'NO_PRODUCERS', 'no producer daemon in the cluster')
+  const consumers = s.consumer.enabled ? withRole(members, 'consumer') : []
+  if (s.consumer.enabled && consumers.length === 0)
+    throw new ServiceError(
+      'unavailable',
+      'NO_CONSUMERS',
+      'no consumer daemon in the cluster (or set consumer.enabled: false)',
+    )
+  const bridges = s.bridge ? withRole(members, 'bridge') : []
+  if (s.bridge && bridges.length === 0)
+    throw new ServiceError('unavailable', 'NO_BRIDGES', 'no bridge daemon in the cluster')
+  return {
+    producers: planProducers(s.producer, producers),
+    consumers: consumers.map((m) => m.id),
+    bridges: bridges.map((m) => m.id),
+  }
 }
 
 /** Topic a consumer measures for a producer topic's device: the bridge's `to` when bridged. */

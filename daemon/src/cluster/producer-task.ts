@@ -51,7 +51,6 @@ export async function runProducerTask(ctx: TaskContext, plan: RunPlan): Promise<
   const redis = member.redis
   const slot = plan.producers.find((p) => p.member === member.id)
   if (!slot) return
-  const total = plan.producers.reduce((s, p) => s + p.devices, 0)
   const report = async (r: Partial<ProducerReport> & { status: string }) => {
     await redis.hset(
       k.tasks(plan.id, 'producer'),
@@ -60,7 +59,7 @@ export async function runProducerTask(ctx: TaskContext, plan: RunPlan): Promise<
     )
   }
   try {
-    const resolved = await resolvePlanScenario(ctx, producerScenario(plan.scenario, slot, total), plan.id)
+    const resolved = await resolvePlanScenario(ctx, producerScenario(plan.scenario, slot), plan.id)
     // Before advertising: consumers read this offset when they claim this producer's topics.
     const toCoordinator = await syncWithCoordinator(member, plan, logger)
     const p = resolved.scenario.producer

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import type { Logger } from '../log/logger.ts'
-import { secrets } from '../scenario/secrets.ts'
+import { secrets } from '../log/secret-registry.ts'
 
 /** How to reach the cluster's Redis. */
 export interface RedisSettings {

@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.ts'
 import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
-import { secrets } from '../scenario/secrets.ts'
+import { secrets } from '../log/secret-registry.ts'
 import type { TrustPolicy } from '../scenario/trust-policy.ts'
 import type { ClockEstimate } from './clock.ts'
 import { exchangeClock } from './clock-exchange.ts'

@@ -1,13 +1,15 @@
-import { type RunningBridge, startBridge } from '@iotload/ipaas-bridge'
-import type { BrokerConnection } from '@iotload/sdk'
+import type { BrokerConnection, RunningBridge, RunTelemetry } from '@iotload/sdk'
 import type { Logger } from '../log/logger.ts'
+import { loadBridge } from '../plugins/optional-packages.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { templateToFilter } from '../scenario/text-template.ts'
 import { closeAll, openConnections } from './device-connections.ts'
 import type { RunRecorder } from './recorder.ts'
-import type { RunTelemetry } from './telemetry-hooks.ts'
 
-/** Runs iotload's reference bridge between the producer's topic and the consumer's. */
+/**
+ * Runs iotload's reference bridge between the producer's topic and the consumer's. The bridge
+ * package is loaded lazily (`loadBridge`): only a scenario with `bridge:` needs it installed.
+ */
 export class BridgeRole {
   private connections: BrokerConnection[] = []
   private bridge: RunningBridge | undefined
@@ -23,6 +25,7 @@ export class BridgeRole {
   async start(): Promise<void> {
     const config = this.resolved.scenario.bridge
     if (!config) return
+    const { startBridge } = await loadBridge()
     const open = async (role: 'bridge-in' | 'bridge-out', broker = this.resolved.broker) => {
       const opened = await openConnections({
         broker,

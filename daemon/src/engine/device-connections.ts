@@ -8,7 +8,7 @@ import {
 } from '@iotload/sdk'
 import type { Logger } from '../log/logger.ts'
 import type { ResolvedBroker } from '../scenario/load-scenario.ts'
-import { secrets } from '../scenario/secrets.ts'
+import { secrets } from '../log/secret-registry.ts'
 import { compileTextTemplate, templatePattern } from '../scenario/text-template.ts'
 import { type EngineClock, systemClock } from './clock.ts'
 import { connectAll } from './connect-all.ts'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { resolveScenario } from '../scenario/load-scenario.ts'
-import { secrets } from '../scenario/secrets.ts'
+import { secrets } from '../log/secret-registry.ts'
 import { startRun } from './run.ts'
 import { ManualClock } from './testing/manual-clock.ts'
 import { collectingLogger } from './testing/memory-scenario.ts'

@@ -1,5 +1,18 @@
 import type { SloThreshold } from '../scenario/slo.ts'
-import type { StreamSummary } from './summary.ts'
+import type { LatencyStats } from './histogram.ts'
+
+/**
+ * The figures of a stream an SLO judges: a run's `StreamSummary` or a merged cluster stream.
+ * Declared here, not imported from summary.ts, which imports this file.
+ */
+export interface SloStreamFigures {
+  sent?: number
+  lost?: number
+  undelivered?: number
+  duplicates?: number
+  invalid?: number
+  latency: { raw: LatencyStats; co?: LatencyStats }
+}
 
 /** Verdict on one SLO threshold. */
 export interface SloResult {
@@ -41,7 +54,7 @@ function thresholdText(t: SloThreshold): string {
  */
 export function evaluateSlo(
   thresholds: SloThreshold[],
-  streams: Record<string, StreamSummary>,
+  streams: Record<string, SloStreamFigures>,
   context: SloContext = {},
 ): SloResult[] {
   const e2e = streams.e2e

@@ -1,4 +1,4 @@
-import type { BridgeStats } from '@iotload/ipaas-bridge'
+import type { BridgeStats } from '@iotload/sdk'
 import type { InvalidReason } from '@iotload/sdk'
 import type { SloThreshold } from '../scenario/slo.ts'
 import { evaluateSlo, type SloResult, sloPassed } from './slo-verdicts.ts'

@@ -1,5 +1,5 @@
 import type { PluginLogger } from '@iotload/sdk'
-import { secrets } from '../scenario/secrets.ts'
+import { secrets } from './secret-registry.ts'
 import { type FoldedLine, RepeatFolder } from './repeat-folder.ts'
 
 /** Log levels in increasing severity. */

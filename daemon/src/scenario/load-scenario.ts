@@ -7,6 +7,7 @@ import {
   type WildcardSyntax,
 } from '@iotload/sdk'
 import { parse as parseYaml } from 'yaml'
+import { loadBridge } from '../plugins/optional-packages.ts'
 import { resolveAllowedPath } from './allowed-files.ts'
 import { applyEnvOverrides } from './env-overrides.ts'
 import { checkLimits } from './limits.ts'
@@ -209,6 +210,8 @@ export async function resolveScenario(
     : undefined
   checkTemplates(scenario, scenario.run.seed)
   await checkTransformModule(scenario, policy)
+  // A missing bridge package is bad input, reported before anything starts.
+  if (scenario.bridge) await loadBridge()
   const slo = parseSlo(scenario.slo)
   const measuredTopic = scenario.bridge ? scenario.bridge.to : scenario.producer.topic
   const consumerWildcard = (bridgeBroker ?? broker).wildcard.single

@@ -1,4 +1,5 @@
-import { redactUrlPasswords, SECRET_KEY } from './secrets.ts'
+import { redactUrlPasswords } from '../log/secret-registry.ts'
+import { SECRET_KEY } from './secrets.ts'
 
 const REFERENCE = /^\$\{(env|file):[^}]+\}$/
 

@@ -1,7 +1,12 @@
-import { authSchema, durationMsSchema, parseRatePerSecond, rateSchema } from '@iotload/sdk'
-import { bridgeConfigSchema } from '@iotload/ipaas-bridge'
+import {
+  authSchema,
+  bridgeConfigSchema,
+  durationMsSchema,
+  parseRatePerSecond,
+  rateSchema,
+} from '@iotload/sdk'
 import { z } from 'zod'
-import { externalMetadataSchema } from '../engine/external-metadata.ts'
+import { externalMetadataSchema } from './external-metadata.ts'
 import { MAX_NAME_LENGTH } from './trust-policy.ts'
 
 /** `broker:`: `plugin` and `auth` are the daemon's; every other key belongs to the plugin's schema. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SecretRegistry } from './secrets.ts'
+import { SecretRegistry } from '../log/secret-registry.ts'
 import { templatePattern } from './text-template.ts'
 
 describe('SecretRegistry', () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { secrets } from '../scenario/secrets.ts'
+import { secrets } from '../log/secret-registry.ts'
 import { ServiceError } from './errors.ts'
 
 /** Outcome of one npm invocation. */

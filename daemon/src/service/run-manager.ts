@@ -1,6 +1,5 @@
-import { describeError } from '@iotload/sdk'
+import { describeError, type RunTelemetry } from '@iotload/sdk'
 import { type LiveStatus, newRunId, type RunHandle, startRun } from '../engine/run.ts'
-import type { RunTelemetry } from '../engine/telemetry-hooks.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
 import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
 import { remotePolicy, SECRET_ENV_PREFIX, type TrustPolicy } from '../scenario/trust-policy.ts'

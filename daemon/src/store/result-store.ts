@@ -1,5 +1,3 @@
-import type { SecondReport } from '../engine/recorder.ts'
-
 /** Lifecycle states of a run. `interrupted` is a run found `running` after the daemon restarted. */
 export type RunStatus =
   | 'pending'
@@ -61,6 +59,47 @@ export interface StreamSummaryRow {
   coHist?: string
 }
 
+/** Percentile figures of one stream, µs. */
+export interface StoredPercentiles {
+  count: number
+  p50: number
+  p90: number
+  p99: number
+  p999: number
+  max: number
+}
+
+/**
+ * One second of a run as the store takes it: what the engine's recorder reports each second (its
+ * `SecondReport` has this shape and more). Declared here so the store depends on no engine code.
+ */
+export interface SecondRecord {
+  second: number
+  warmup: boolean
+  counters: {
+    sent: number
+    received: number
+    invalid: number
+    duplicates: number
+    reordered: number
+    publishErrors: number
+  }
+  /** Sequence gaps outstanding at the end of the second. */
+  gaps: number
+  /** Sends the schedule planned in this second (the fleet's target rate); absent where unknown. */
+  targetRate?: number
+  streams: Array<{
+    stream: string
+    snapshot: {
+      raw: StoredPercentiles
+      co: StoredPercentiles | undefined
+      /** Encoded HdrHistograms, so percentiles and merges can be recomputed exactly. */
+      rawHist: string
+      coHist: string | undefined
+    }
+  }>
+}
+
 /** Fields of a run the engine changes as it goes. */
 export type RunUpdate = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'endedAt' | 'summary' | 'error'>>
 
@@ -71,7 +110,7 @@ export type RunUpdate = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'endedA
 export interface ResultWriter {
   createRun(run: { id: string; name: string; scenario: unknown; createdAt: number }): void
   updateRun(id: string, fields: RunUpdate): void
-  appendSecond(runId: string, report: SecondReport): void
+  appendSecond(runId: string, report: SecondRecord): void
   saveSummary(runId: string, streams: StreamSummaryRow[]): void
 }
 

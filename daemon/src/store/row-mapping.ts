@@ -1,5 +1,4 @@
-import type { SecondReport } from '../engine/recorder.ts'
-import type { RunRecord, RunStatus, SeriesRow, StreamSummaryRow } from './result-store.ts'
+import type { RunRecord, RunStatus, SecondRecord, SeriesRow, StreamSummaryRow } from './result-store.ts'
 import type { runs, series, summaries } from './tables.ts'
 
 /** Percentile figures as stored: raw always, co only for streams with an intended send time. */
@@ -66,7 +65,7 @@ export function toRecord(row: typeof runs.$inferSelect): RunRecord {
 }
 
 /** The `series` rows of one engine report: counters on the e2e stream only. */
-export function secondRows(runId: string, r: SecondReport): Array<typeof series.$inferInsert> {
+export function secondRows(runId: string, r: SecondRecord): Array<typeof series.$inferInsert> {
   return r.streams.map(({ stream, snapshot: s }) => {
     const isE2e = stream === 'e2e'
     return {

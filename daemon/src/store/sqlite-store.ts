@@ -1,8 +1,14 @@
 import { hostname } from 'node:os'
 import { and, asc, count, desc, eq, gte, inArray, lte, max } from 'drizzle-orm'
-import type { SecondReport } from '../engine/recorder.ts'
 import { prepareDatabase } from './migrate.ts'
-import type { RunRecord, RunStore, RunUpdate, SeriesRow, StreamSummaryRow } from './result-store.ts'
+import type {
+  RunRecord,
+  RunStore,
+  RunUpdate,
+  SecondRecord,
+  SeriesRow,
+  StreamSummaryRow,
+} from './result-store.ts'
 import { secondRows, summaryRow, toRecord, toSeriesRow, toSummaryStream } from './row-mapping.ts'
 import { openSqlite, type SqliteHandle, type SyncSqlite } from './sqlite-driver.ts'
 import { runs, series, summaries } from './tables.ts'
@@ -72,7 +78,7 @@ export class SqliteStore implements RunStore {
     this.db.update(runs).set(values).where(eq(runs.id, id)).run()
   }
 
-  appendSecond(runId: string, report: SecondReport): void {
+  appendSecond(runId: string, report: SecondRecord): void {
     const rows = secondRows(runId, report)
     if (rows.length === 0) return
     this.db.insert(series).values(rows).onConflictDoNothing().run()

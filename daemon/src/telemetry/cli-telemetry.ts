@@ -1,6 +1,6 @@
 import { TRACE_ROLES } from '@iotload/otel'
 import { newRunId } from '../engine/run.ts'
-import type { RunTelemetry } from '../engine/telemetry-hooks.ts'
+import type { RunTelemetry } from '@iotload/sdk'
 import type { Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { processTelemetry, telemetryForRun } from './run-telemetry.ts'

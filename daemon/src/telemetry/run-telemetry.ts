@@ -1,5 +1,5 @@
 import { createTelemetry, type Telemetry } from '@iotload/otel'
-import type { RunTelemetry } from '../engine/telemetry-hooks.ts'
+import type { RunTelemetry } from '@iotload/sdk'
 import type { Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 
@@ -40,9 +40,7 @@ export function telemetryForRun(
     ...(s.bridge ? { bridgeSource: s.bridge.from } : {}),
     devices: s.producer.devices,
   })
-  // The structural hook types of @iotload/otel must stay assignable to the engine's.
-  const typed: RunTelemetry = hooks
-  return typed
+  return hooks
 }
 
 /**

@@ -29,10 +29,11 @@ const PERSISTENT: Options.Publish = { persistent: true }
 const RESOLVED = Promise.resolve()
 
 /**
- * A subscription that can hold delivery back (manual ack mode), for consumers such as iotload's
- * bridge that look for `pause`/`resume` to push back on the broker instead of dropping.
+ * An AMQP subscription: `pause`/`resume` (the sdk's optional capability) are present in manual ack
+ * mode only, where withholding acks holds the broker back.
+ * @deprecated the sdk's `Subscription` declares `pause?`/`resume?`; use it.
  */
-export type PausableSubscription = Subscription & { pause?: () => void; resume?: () => void }
+export type PausableSubscription = Subscription
 
 function toBuffer(payload: Uint8Array): Buffer {
   return Buffer.isBuffer(payload)

@@ -1,15 +1,7 @@
-import type { InboundMessage, PluginLogger, Subscription } from '@iotload/sdk'
+import type { InboundMessage, PausableSubscription, PluginLogger } from '@iotload/sdk'
 
-/**
- * A subscription that can hold delivery back. Until the sdk declares pausing as a capability of
- * `Subscription`, plugins that support it return this shape and the bridge looks for it.
- */
-export type PausableSubscription = Subscription & {
-  /** Holds further messages in the bus (bounded by `maxQueued`) until `resume()`. Idempotent. */
-  pause(): void
-  /** Delivers what was held, in order, then live messages again. Idempotent. */
-  resume(): void
-}
+/** The sdk's pausable subscription, the shape the memory plugin's subscriptions have. */
+export type { PausableSubscription }
 
 /** Messages delivered per turn when draining a backlog, so a long one does not starve I/O. */
 const DRAIN_CHUNK = 1000

@@ -1,15 +1,15 @@
 import {
   type BrokerConnection,
   ClosedError,
-  compileMqttFilter,
   type InboundMessage,
   type OutboundMessage,
+  type PausableSubscription,
   type PluginContext,
   PublishError,
   type SubscribeOptions,
-  type Subscription,
 } from '@iotload/sdk'
 import type { IClientPublishOptions, MqttClient } from 'mqtt'
+import { compileMqttFilter } from './topic-filter.ts'
 
 interface Route {
   /** MQTT 5 subscription identifier, so overlapping filters are routed exactly. */
@@ -113,7 +113,7 @@ export class MqttConnection implements BrokerConnection {
     filter: string,
     onMessage: (msg: InboundMessage) => void,
     options: SubscribeOptions = {},
-  ): Promise<Subscription> {
+  ): Promise<PausableSubscription> {
     if (this.closing) throw new ClosedError('subscribe after close', { source: 'broker-mqtt' })
     const brokerFilter = options.group ? `$share/${options.group}/${filter}` : filter
     const route: Route = {
@@ -161,7 +161,7 @@ export class MqttConnection implements BrokerConnection {
         if (this.pausedBy++ === 0) this.holdUntil = Date.now() + this.maxHoldMs
       },
       resume,
-    } as Subscription & { pause(): void; resume(): void }
+    }
   }
 
   close(): Promise<void> {

@@ -3,9 +3,9 @@ import {
   ClosedError,
   type InboundMessage,
   type OutboundMessage,
+  type PausableSubscription,
   type PluginContext,
   type SubscribeOptions,
-  type Subscription,
 } from '@iotload/sdk'
 import type { PulsarConfig } from './config.ts'
 import { PulsarConsumer } from './consumer.ts'
@@ -15,8 +15,8 @@ import { consumerUrl, displayUrl, producerUrl, toPulsarTopic } from './topic-url
 
 const SOURCE = 'broker-pulsar'
 
-/** A subscription with the optional pause/resume iotload's bridge uses for back-pressure. */
-export type PausableSubscription = Subscription & { pause(): void; resume(): void }
+/** Pulsar subscriptions always declare the sdk's pause capability (acks are withheld). */
+export type { PausableSubscription }
 
 /**
  * One iotload connection over the Pulsar WebSocket API: a lazily opened producer socket per

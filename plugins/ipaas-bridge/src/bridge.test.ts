@@ -3,11 +3,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { memoryPlugin } from '@iotload/broker-memory'
-import { type BrokerConnection, decodeJsonEnvelope, encodeJsonEnvelope, nowUs } from '@iotload/sdk'
+import {
+  type BrokerConnection,
+  type BridgeStats,
+  bridgeConfigSchema,
+  decodeJsonEnvelope,
+  encodeJsonEnvelope,
+  nowUs,
+} from '@iotload/sdk'
 import { createTestContext, Inbox, waitFor } from '@iotload/sdk/testing'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type BridgeStats, startBridge } from './bridge.ts'
-import { bridgeConfigSchema } from './config.ts'
+import { startBridge } from './bridge.ts'
 
 // The bridge is under test, not a broker: the in-process memory broker carries the messages.
 const bus = `bridge-${randomUUID()}`

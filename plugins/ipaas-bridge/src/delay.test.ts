@@ -1,6 +1,5 @@
-import { monoUs } from '@iotload/sdk'
+import { bridgeConfigSchema, monoUs } from '@iotload/sdk'
 import { describe, expect, it } from 'vitest'
-import { bridgeConfigSchema } from './config.ts'
 import { compileDelay, DelayTimer } from './delay.ts'
 
 function parseDelay(delay: unknown) {

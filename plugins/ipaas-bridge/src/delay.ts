@@ -1,5 +1,4 @@
-import { monoUs } from '@iotload/sdk'
-import type { DelayConfig } from './config.ts'
+import { type DelayConfig, monoUs } from '@iotload/sdk'
 
 /**
  * Compiles `bridge.delay` into a sampler returning µs (never negative), or `undefined` for none.

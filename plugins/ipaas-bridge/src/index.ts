@@ -1,20 +1,17 @@
 export {
+  type BridgeConfig,
   type BridgeOptions,
   type BridgeStats,
-  type ForwardInfo,
-  type RunningBridge,
-  startBridge,
-} from './bridge.ts'
-export {
-  type BridgeConfig,
   bridgeConfigSchema,
   type DelayConfig,
   delaySchema,
+  type ForwardInfo,
+  type RunningBridge,
   type TransformConfig,
   transformSchema,
-} from './config.ts'
+} from '@iotload/sdk'
+export { startBridge } from './bridge.ts'
 export { compileDelay, DelayTimer } from './delay.ts'
-export { compileJsonPath, parseJsonPath } from './json-path.ts'
 export { compileTopicMapper } from './topic-mapper.ts'
 export {
   compileMapTransform,

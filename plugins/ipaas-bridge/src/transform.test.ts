@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { bridgeConfigSchema } from '@iotload/sdk'
 import { describe, expect, it } from 'vitest'
-import { bridgeConfigSchema } from './config.ts'
 import { compileTransform } from './transform.ts'
 
 const ctx = { topic: 'devices/7/telemetry', outTopic: 'actions/7' }

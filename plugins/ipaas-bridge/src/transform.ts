@@ -1,7 +1,6 @@
 import { isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { TransformConfig } from './config.ts'
-import { compileJsonPath } from './json-path.ts'
+import { compileJsonPath, type TransformConfig } from '@iotload/sdk'
 
 /** What a transform learns besides the message body. */
 export interface TransformContext {

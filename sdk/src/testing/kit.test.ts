@@ -106,7 +106,10 @@ describe('startPrivateServer', () => {
     ).rejects.toThrow(/failing on port \d+ exited \(3\): bad config line 3/)
     await expect(
       startPrivateServer({ name: 'ghost', command: '/nonexistent/ghost-server', args: () => [] }),
-    ).rejects.toThrow(/ghost on port \d+ spawn \/nonexistent\/ghost-server ENOENT/)
+      // Node says `spawn /path ENOENT`, Bun `ENOENT: no such file or directory, posix_spawn '/path'`.
+    ).rejects.toThrow(
+      /ghost on port \d+ .*ENOENT.*\/nonexistent\/ghost-server|ghost on port \d+ spawn \/nonexistent\/ghost-server ENOENT/,
+    )
     expect(hasBinary('/nonexistent/ghost-server')).toBe(false)
     expect(hasBinary(process.execPath)).toBe(true)
     expect(hasBinary('sh')).toBe(true)

@@ -1,11 +1,10 @@
-import type { ResultWriter, RunStatus } from '../../store/result-store.ts'
-import type { SecondReport } from '../recorder.ts'
+import type { ResultWriter, RunStatus, SecondRecord } from '../../store/result-store.ts'
 
 /** What a run wrote, in order. */
 export interface RecordedWrites {
   created: Array<{ id: string; name: string; createdAt: number }>
   statuses: RunStatus[]
-  seconds: SecondReport[]
+  seconds: SecondRecord[]
   summaryRows: number
   errors: Array<string | null | undefined>
 }

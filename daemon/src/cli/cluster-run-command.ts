@@ -1,14 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { EXIT } from '../cli/exit-codes.ts'
+import { EXIT } from './exit-codes.ts'
 import type { Logger } from '../log/logger.ts'
 import { applyEnvOverrides } from '../scenario/env-overrides.ts'
 import { parseScenarioText, resolveScenario } from '../scenario/load-scenario.ts'
 import { localPolicy } from '../scenario/trust-policy.ts'
 import { scenarioSchema } from '../scenario/schema.ts'
 import { SqliteStore } from '../store/sqlite-store.ts'
-import { clusterSettingsFrom } from './cluster-run-manager.ts'
-import { ClusterCoordinator } from './coordinator.ts'
-import { ClusterMember } from './member.ts'
+import { clusterSettingsFrom } from '../cluster/cluster-run-manager.ts'
+import { ClusterCoordinator } from '../cluster/coordinator.ts'
+import { ClusterMember } from '../cluster/member.ts'
 
 /** Flags of `iotload run … --cluster` (or with IOTLOAD_CLUSTER_URL set). */
 export interface ClusterRunFlags {

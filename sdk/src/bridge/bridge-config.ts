@@ -1,6 +1,6 @@
-import { durationMsSchema } from '@iotload/sdk'
 import { z } from 'zod'
-import { parseJsonPath } from './json-path.ts'
+import { durationMsSchema } from '../config/units.ts'
+import { parseJsonPath } from '../json-path.ts'
 
 /**
  * Simulated processing time (the seed's "machine-learning step", leg 5). A bare duration is a

@@ -1,6 +1,6 @@
 /**
- * MQTT-style filter matching (`+` one level, `#` the rest, `/` separator). Brokers that lack
- * server-side filtering (ZeroMQ, PUSH/PULL) and multi-subscription dispatch use it.
+ * MQTT filter matching (`+` one level, `#` the rest, `/` separator): one MQTT connection carries
+ * several subscriptions, and each delivered message goes to those whose filter matches its topic.
  */
 export function mqttFilterMatches(filter: string, topic: string): boolean {
   if (filter === topic || filter === '#') return true

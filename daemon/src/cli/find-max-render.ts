@@ -1,6 +1,6 @@
-import { fmtCount, fmtLatency, table } from '../cli/format.ts'
-import type { CapacityResult } from './result.ts'
-import type { CurvePoint } from './verdict.ts'
+import { fmtCount, fmtLatency, table } from './format.ts'
+import type { CapacityResult } from '../capacity/result.ts'
+import type { CurvePoint } from '../capacity/verdict.ts'
 
 const rate = (n: number) => fmtCount(Math.round(n))
 

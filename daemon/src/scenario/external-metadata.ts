@@ -1,5 +1,4 @@
-import { compileJsonPath, parseJsonPath } from '@iotload/ipaas-bridge'
-import { type InvalidReason, isPlausibleUs } from '@iotload/sdk'
+import { compileJsonPath, type InvalidReason, isPlausibleUs, parseJsonPath } from '@iotload/sdk'
 import { z } from 'zod'
 
 /** How an external iPaaS wrote the origin timestamp it copied from the telemetry message. */
