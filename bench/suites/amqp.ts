@@ -77,7 +77,7 @@ function iotloadFindMax(raw: number): Promise<FindMaxOutput> {
       },
       consumer: { topic: `${tag}/+/telemetry` },
     },
-    { from: raw / 8, to: raw * 1.25, probeDuration: `${MEASURE_S}s`, warmup: `${WARMUP_S}s` },
+    { from: raw / 16, to: raw * 1.25, probeDuration: `${MEASURE_S}s`, warmup: `${WARMUP_S}s` },
   )
 }
 
