@@ -68,7 +68,10 @@ export function buildResult(
       message = `fails at the floor rate ${r(failing!)}${failure ? ` (${why(failure)})` : ''}`
       break
     case 'ceiling':
-      message = `holds the ceiling ${r(sustained!)}: the path's capacity is at least that (raise it with --to)`
+      message =
+        sustained! >= bounds.ceiling
+          ? `holds the ceiling ${r(sustained!)}: the path's capacity is at least that (raise it with --to)`
+          : `holds ${r(sustained!)}, within ${Math.round(bounds.precision * 100)}% of the ceiling ${r(bounds.ceiling)}: the path's capacity is at least that (raise it with --to)`
       break
     case 'error':
       message = `a probe run failed${failingPoint ? ` at ${r(failingPoint.rate)}: ${failingPoint.reasons.join('; ')}` : ''}`

@@ -58,6 +58,13 @@ describe('searchCapacity', () => {
     expect(p.rates).toEqual([1000, 2000, 4000, 5000])
   })
 
+  it('a doubling that lands within the precision of the ceiling ends there instead of probing a few msg/s more', async () => {
+    const p = path(1e9)
+    const out = await searchCapacity(bounds({ ceiling: 8200 }), p.probe, p.control)
+    expect(out).toEqual({ status: 'ceiling', sustained: 8000, failing: null })
+    expect(p.rates).toEqual([1000, 2000, 4000, 8000])
+  })
+
   it('stops at the probe budget or when the next probe would not fit the time budget', async () => {
     const p = path(37_000)
     const byProbes = await searchCapacity(bounds({ maxProbes: 3 }), p.probe, p.control)

@@ -85,7 +85,8 @@ export async function searchCapacity(
   if (end) return end
   if (sustained === null) return outcome('floor-fails')
   while (failing === null) {
-    if (rate >= bounds.ceiling) return outcome('ceiling')
+    // At the ceiling, or so near it that the next probe would be within the precision.
+    if (rate * (1 + bounds.precision) >= bounds.ceiling) return outcome('ceiling')
     rate = roundRate(Math.min(rate * 2, bounds.ceiling))
     end = await step(rate)
     if (end) return end

@@ -170,6 +170,7 @@ describe('buildResult', () => {
       1,
     )
     expect(ceiling).toMatchObject({ limitedBy: 'ceiling', lowerBound: true })
+    expect(ceiling.message).toMatch(/^holds 8,000 msg\/s, within 5% of the ceiling 1,000,000 msg\/s/)
     const bounded = buildResult(
       { status: 'bounded', bound: 'probes', sustained: 2000, failing: 4000 },
       [point(2000), point(4000, { lost: 1 })],
