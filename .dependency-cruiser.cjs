@@ -21,6 +21,7 @@ const DAEMON_LAYERS = [
   ['engine'], // scheduler, roles, recorder, one run
   ['telemetry'], // the daemon's OpenTelemetry wiring
   ['service'], // run manager, plugin installer
+  ['capacity'], // find-max: searches made of runs
   ['api', 'cluster'], // REST; Redis-coordinated runs
   ['cli'], // the iotload command
 ]

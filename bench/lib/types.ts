@@ -13,6 +13,8 @@ export interface BenchFigure {
   /** Target as text, e.g. `≥ 0.8`, and whether it was met. */
   target?: string
   met?: boolean
+  /** For a capacity found by find-max: what set the limit (broker, generator, ceiling). */
+  limitedBy?: string
   notes?: string
 }
 

@@ -1,12 +1,5 @@
-import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
-import { cliTrial } from '../lib/cli-trial.ts'
-import { searchMaxRate } from '../lib/in-process-run.ts'
+import { type FindMaxOutput, findMax, findMaxNotes, limitOf } from '../lib/find-max.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
 
 const BROKER_URL = 'amqp://127.0.0.1:5672'
@@ -16,10 +9,6 @@ const DEVICES = 10
 const PAYLOAD_BYTES = 128
 const MEASURE_S = 10
 const WARMUP_S = 2
-/** Bisection steps of the iotload rate search. */
-const SEARCH_STEPS = 5
-const _ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const _run = promisify(execFile)
 
 /**
  * Baseline: what amqplib itself sustains end to end on this machine. `DEVICES` connections each
@@ -69,23 +58,16 @@ export async function rawRate(): Promise<number> {
   }
 }
 
-/**
- * One iotload run at `totalRate` msg/s, producer → RabbitMQ → consumer (no bridge, like the raw
- * loop). Sustained means the generator sent at the target, nothing was lost and the consumer
- * received at the target. `generatorLimited` is reported, not required to be false: iotload's
- * own overhead is exactly what this figure measures.
- */
-/** One iotload CLI run at `totalRate` msg/s, producer → exchange → consumer, QoS 1 (confirms + persistent). */
-function iotloadRun(dir: string, totalRate: number) {
+/** `iotload find-max`, producer → exchange → consumer, QoS 1 (confirms + persistent), up to twice the raw ceiling. */
+function iotloadFindMax(raw: number): Promise<FindMaxOutput> {
   const tag = `bench-iot-${randomUUID().slice(0, 8)}`
-  return cliTrial(
-    dir,
+  return findMax(
     {
       name: 'bench-amqp',
       broker: { plugin: 'amqp', url: BROKER_URL, confirm: true, ack: 'auto' },
       producer: {
         devices: DEVICES,
-        totalRate: `${Math.round(totalRate)}/s`,
+        totalRate: '1000/s',
         duration: `${MEASURE_S}s`,
         warmup: `${WARMUP_S}s`,
         topic: `${tag}/{device}/telemetry`,
@@ -95,7 +77,7 @@ function iotloadRun(dir: string, totalRate: number) {
       },
       consumer: { topic: `${tag}/+/telemetry` },
     },
-    totalRate,
+    { from: raw / 16, to: raw * 2, probeDuration: `${MEASURE_S}s`, warmup: `${WARMUP_S}s` },
   )
 }
 
@@ -108,25 +90,14 @@ const suite: BenchSuite = {
   requires: [{ name: 'RabbitMQ', host: '127.0.0.1', port: 5672 }],
   async run(): Promise<BenchFigure[]> {
     const raw = await rawRate()
-    const dir = await mkdtemp(join(tmpdir(), 'iotload-bench-amqp-'))
-    let best = 0
-    let log: string[] = []
-    try {
-      // Bisection between 0 and 1.2 × raw, first probe at the 0.8 target.
-      ;({ best, log } = await searchMaxRate(
-        (rate) => iotloadRun(dir, rate),
-        raw * 0.8,
-        raw * 1.2,
-        SEARCH_STEPS,
-      ))
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    const r = await iotloadFindMax(raw)
+    const best = r.sustainedRate ?? 0
     const ratio = raw > 0 ? best / raw : 0
     return [
       {
         suite: 'amqp',
-        metric: `max sustained e2e rate, ${DEVICES} devices, QoS 1 (confirms + persistent)`,
+        metric: `max sustained e2e rate, ${DEVICES} devices, QoS 1 (confirms + persistent) (find-max)`,
+        limitedBy: limitOf(r),
         value: Math.round(best),
         unit: 'msg/s',
         baseline: {
@@ -136,7 +107,7 @@ const suite: BenchSuite = {
         ratio: Number(ratio.toFixed(3)),
         target: '≥ 0.8',
         met: ratio >= 0.8,
-        notes: `CLI probes (sustained = lost 0, send and receive rate ≥ 97% of target, final-phase send lag p99 ≤ 50 ms): ${log.join('; ')}`,
+        notes: findMaxNotes(r),
       },
     ]
   },

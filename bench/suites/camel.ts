@@ -13,7 +13,6 @@ import {
   startCamelRoute,
 } from '../../daemon/src/engine/testing/camel-route.ts'
 import { loadPlugin } from '../../daemon/src/plugins/loader.ts'
-import { sustained } from '../lib/in-process-run.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -127,7 +126,7 @@ function describe(s: RunSummary, rate: number): string {
     return l ? `${ms(l.p50)}/${ms(l.p99)}` : '-'
   }
   const e2e = s.streams.e2e!
-  return `${sustained(s, rate).detail}; e2e p50/p99 ${leg('e2e')}, co p99 ${ms(e2e.latency.co?.p99)}, legs p50/p99: producer→middle ${leg('producer-bridge')}, inside ${leg('bridge')}, middle→consumer ${leg('bridge-consumer')}, publish-ack ${leg('publish-ack')}`
+  return `${trialDetail(s, rate)}; e2e p50/p99 ${leg('e2e')}, co p99 ${ms(e2e.latency.co?.p99)}, legs p50/p99: producer→middle ${leg('producer-bridge')}, inside ${leg('bridge')}, middle→consumer ${leg('bridge-consumer')}, publish-ack ${leg('publish-ack')}`
 }
 
 interface Trial {
@@ -251,3 +250,10 @@ const suite: BenchSuite = {
 }
 
 export default suite
+
+/** One line on a trial: target, achieved send and receive rates, loss and the generator's verdict. */
+function trialDetail(summary: RunSummary, targetRate: number): string {
+  const e2e = summary.streams.e2e
+  const g = summary.generator
+  return `${Math.round(targetRate)}/s → sent ${Math.round(g?.achievedSendRate ?? 0)}/s, recv ${Math.round(e2e?.rate ?? 0)}/s, lost ${e2e?.lost}${summary.generatorLimited ? `, generator-limited (${g?.reasons.join('; ')})` : ''}`
+}

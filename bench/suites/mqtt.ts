@@ -3,7 +3,7 @@ import mqtt, { type MqttClient } from 'mqtt'
 import { openConnections, closeAll } from '../../daemon/src/engine/device-connections.ts'
 import { createLogger } from '../../daemon/src/log/logger.ts'
 import { resolveScenario } from '../../daemon/src/scenario/load-scenario.ts'
-import { runScenario, searchMaxRate, sustained } from '../lib/in-process-run.ts'
+import { type FindMaxOutput, findMax, findMaxNotes, limitOf } from '../lib/find-max.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
 
 const URL = 'mqtt://127.0.0.1:1883'
@@ -18,10 +18,11 @@ const PAYLOAD = JSON.stringify({
 })
 
 /**
- * Raw mqtt.js: DEVICES publisher clients publish QoS 0 as fast as their sockets accept
- * (at most 512 unflushed per client), one subscriber counts arrivals after a warm-up.
+ * Raw mqtt.js: DEVICES publisher clients publish as fast as their sockets accept (at most 512
+ * unacknowledged or unflushed per client), one subscriber at the same QoS counts arrivals after
+ * a warm-up: the client library's own ceiling on this machine.
  */
-async function rawMaxRate(): Promise<number> {
+async function rawMaxRate(qos: 0 | 1): Promise<number> {
   const topic = `bench/raw/${randomUUID().slice(0, 8)}`
   const sub = await mqtt.connectAsync(URL, { protocolVersion: 5 })
   const pubs = await Promise.all(
@@ -29,7 +30,7 @@ async function rawMaxRate(): Promise<number> {
   )
   let received = 0
   sub.on('message', () => received++)
-  await sub.subscribeAsync(`${topic}/+`, { qos: 0 })
+  await sub.subscribeAsync(`${topic}/+`, { qos })
   const payload = Buffer.from(PAYLOAD)
   let stop = false
   const loops = pubs.map(async (c: MqttClient, i) => {
@@ -40,7 +41,7 @@ async function rawMaxRate(): Promise<number> {
         continue
       }
       inFlight++
-      c.publish(`${topic}/${i}`, payload, { qos: 0 }, () => inFlight--)
+      c.publish(`${topic}/${i}`, payload, { qos }, () => inFlight--)
       if (inFlight % 64 === 0) await new Promise((r) => setImmediate(r))
     }
   })
@@ -55,23 +56,47 @@ async function rawMaxRate(): Promise<number> {
   return rate
 }
 
-async function iotloadTrial(totalRate: number) {
+/** `iotload find-max` through Mosquitto at `qos`, from a sixteenth of the raw ceiling up to twice it. */
+function iotloadFindMax(qos: 0 | 1, raw: number): Promise<FindMaxOutput> {
   const tag = `bench/iot/${randomUUID().slice(0, 8)}`
-  const summary = await runScenario({
-    name: 'bench-mqtt',
-    broker: { plugin: 'mqtt', url: URL, version: '5' },
-    producer: {
-      devices: DEVICES,
-      totalRate: `${Math.round(totalRate)}/s`,
-      duration: `${MEASURE_S}s`,
-      warmup: `${WARMUP_S}s`,
-      topic: `${tag}/{device}`,
-      payload: { v: '{float:0:100:2}', pad: 'x'.repeat(60) },
-      qos: 0,
+  return findMax(
+    {
+      name: `bench-mqtt-qos${qos}`,
+      broker: { plugin: 'mqtt', url: URL, version: '5' },
+      producer: {
+        devices: DEVICES,
+        totalRate: '1000/s',
+        duration: `${MEASURE_S}s`,
+        warmup: `${WARMUP_S}s`,
+        topic: `${tag}/{device}`,
+        payload: { v: '{float:0:100:2}', pad: 'x'.repeat(60) },
+        qos,
+      },
+      run: { drain: '3s' },
     },
-    run: { drain: '3s' },
-  })
-  return sustained(summary, totalRate)
+    { from: raw / 16, to: raw * 2, probeDuration: `${MEASURE_S}s`, warmup: `${WARMUP_S}s` },
+  )
+}
+
+/** The capacity figure of one QoS: find-max's sustained rate against the raw client's ceiling. */
+function capacityFigure(qos: 0 | 1, raw: number, r: FindMaxOutput): BenchFigure {
+  const best = r.sustainedRate ?? 0
+  const ratio = raw > 0 ? best / raw : 0
+  return {
+    suite: 'mqtt',
+    metric: `max sustained e2e rate through Mosquitto, QoS ${qos}, ${DEVICES} devices (find-max)`,
+    limitedBy: limitOf(r),
+    value: Math.round(best),
+    unit: 'msg/s',
+    baseline: {
+      name: `raw mqtt.js, QoS ${qos}: ${DEVICES} publishers flat out (512 unacked each) + 1 subscriber`,
+      value: Math.round(raw),
+    },
+    ratio: Number(ratio.toFixed(3)),
+    target: '≥ 0.8',
+    met: ratio >= 0.8,
+    notes: findMaxNotes(r),
+  }
 }
 
 async function rawConnect(count: number): Promise<{ ms: number; rssMb: number }> {
@@ -124,26 +149,15 @@ const suite: BenchSuite = {
   name: 'mqtt',
   requires: [{ name: 'Mosquitto', host: '127.0.0.1', port: 1883 }],
   async run(): Promise<BenchFigure[]> {
-    const raw = await rawMaxRate()
-    const { best, log } = await searchMaxRate(iotloadTrial, raw * 0.8, raw * 1.2, 5)
-    const ratio = raw > 0 ? best / raw : 0
+    const figures: BenchFigure[] = []
+    for (const qos of [0, 1] as const) {
+      const raw = await rawMaxRate(qos)
+      figures.push(capacityFigure(qos, raw, await iotloadFindMax(qos, raw)))
+    }
     const rawConn = await rawConnect(CONNECT_DEVICES)
     const iotConn = await iotloadConnect(CONNECT_DEVICES)
     return [
-      {
-        suite: 'mqtt',
-        metric: `max sustained e2e rate through Mosquitto, QoS 0, ${DEVICES} devices`,
-        value: Math.round(best),
-        unit: 'msg/s',
-        baseline: {
-          name: `raw mqtt.js: ${DEVICES} publishers flat out + 1 subscriber`,
-          value: Math.round(raw),
-        },
-        ratio: Number(ratio.toFixed(3)),
-        target: '≥ 0.8',
-        met: ratio >= 0.8,
-        notes: `iotload probes (sustained = lost 0, send and receive rate ≥ 97% of target, final-phase send lag p99 ≤ 50 ms): ${log.join('; ')}`,
-      },
+      ...figures,
       {
         suite: 'mqtt',
         metric: `time to connect ${CONNECT_DEVICES.toLocaleString('en-US')} devices (MQTT 5, 200 at a time)`,

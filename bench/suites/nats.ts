@@ -1,14 +1,7 @@
-import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
-import { searchMaxRate } from '../lib/in-process-run.ts'
-import { cliTrial } from '../lib/cli-trial.ts'
+import { type FindMaxOutput, findMax, findMaxNotes, limitOf } from '../lib/find-max.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
 
 const NATS_URL = 'nats://127.0.0.1:4222'
@@ -17,11 +10,8 @@ const DEVICES = 10
 const PAYLOAD_BYTES = 128
 const MEASURE_S = 5
 const WARMUP_S = 1
-const SEARCH_STEPS = 5
 /** Unacknowledged publishes per raw publisher. */
 const WINDOW = 256
-const _ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const _run = promisify(execFile)
 
 type Mode = 'core' | 'jetstream'
 
@@ -86,19 +76,18 @@ async function rawRate(mode: Mode, stream: string): Promise<number> {
 }
 
 /**
- * One iotload CLI run at `totalRate` msg/s, producer → NATS → consumer (no bridge, like the raw
- * loop). Sustained: nothing lost, and both the send and the receive rate within 3% of the target.
+ * `iotload find-max`, producer → NATS → consumer (no bridge, like the raw loop), from a sixteenth of
+ * the raw ceiling up to twice it.
  */
-async function iotloadRun(dir: string, mode: Mode, stream: string, totalRate: number) {
+function iotloadFindMax(mode: Mode, stream: string, raw: number): Promise<FindMaxOutput> {
   const tag = `biot${randomUUID().slice(0, 8)}`
-  return cliTrial(
-    dir,
+  return findMax(
     {
       name: `bench-nats-${mode}`,
       broker: { plugin: 'nats', url: NATS_URL, mode, ...(mode === 'jetstream' && { jetstream: { stream } }) },
       producer: {
         devices: DEVICES,
-        totalRate: `${Math.round(totalRate)}/s`,
+        totalRate: '1000/s',
         duration: `${MEASURE_S}s`,
         warmup: `${WARMUP_S}s`,
         topic: `${tag}.{device}`,
@@ -107,8 +96,9 @@ async function iotloadRun(dir: string, mode: Mode, stream: string, totalRate: nu
         qos: mode === 'core' ? 0 : 1,
       },
       consumer: { topic: `${tag}.*` },
+      run: { drain: '3s' },
     },
-    totalRate,
+    { from: raw / 16, to: raw * 2, probeDuration: `${MEASURE_S}s`, warmup: `${WARMUP_S}s` },
   )
 }
 
@@ -123,20 +113,16 @@ async function measure(mode: Mode): Promise<BenchFigure> {
   const id = randomUUID().slice(0, 8)
   const rawStream = `BENCH_RAW_${id}`
   const iotStream = `BENCH_IOT_${id}`
-  const dir = await mkdtemp(join(tmpdir(), 'iotload-bench-nats-'))
   try {
     const raw = await rawRate(mode, rawStream)
-    const { best, log } = await searchMaxRate(
-      (rate) => iotloadRun(dir, mode, iotStream, rate),
-      raw * 0.8,
-      raw * 1.2,
-      SEARCH_STEPS,
-    )
+    const r = await iotloadFindMax(mode, iotStream, raw)
+    const best = r.sustainedRate ?? 0
     const ratio = raw > 0 ? best / raw : 0
     const what = mode === 'core' ? 'core NATS, QoS 0' : 'JetStream memory stream, PubAck + explicit acks'
     return {
       suite: 'nats',
-      metric: `max sustained e2e rate, ${what}, ${DEVICES} devices`,
+      metric: `max sustained e2e rate, ${what}, ${DEVICES} devices (find-max)`,
+      limitedBy: limitOf(r),
       value: Math.round(best),
       unit: 'msg/s',
       baseline: {
@@ -146,10 +132,9 @@ async function measure(mode: Mode): Promise<BenchFigure> {
       ratio: Number(ratio.toFixed(3)),
       target: '≥ 0.8',
       met: ratio >= 0.8,
-      notes: `iotload CLI probes (sustained = lost 0, send and receive rate ≥ 97% of target, final-phase send lag p99 ≤ 50 ms): ${log.join('; ')}`,
+      notes: findMaxNotes(r),
     }
   } finally {
-    await rm(dir, { recursive: true, force: true })
     if (mode === 'jetstream') await deleteStreams([rawStream, iotStream])
   }
 }

@@ -1,13 +1,6 @@
-import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import * as zmq from 'zeromq'
-import { searchMaxRate } from '../lib/in-process-run.ts'
-import { cliTrial } from '../lib/cli-trial.ts'
+import { type FindMaxOutput, findMax, findMaxNotes, limitOf } from '../lib/find-max.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
 import { freePort } from '@iotload/sdk/testing'
 
@@ -16,11 +9,8 @@ const DEVICES = 10
 const PAYLOAD_BYTES = 128
 const MEASURE_S = 5
 const WARMUP_S = 1
-const SEARCH_STEPS = 5
 /** Messages each raw publisher queues before yielding to the event loop (where the SUB reads). */
 const BURST = 64
-const _ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const _run = promisify(execFile)
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -69,14 +59,12 @@ async function rawRate(): Promise<number> {
 }
 
 /**
- * One iotload CLI run at `totalRate` msg/s: devices' PUB sockets connect to the consumer's bound
- * SUB (no bridge, like the raw loop). Sustained: nothing lost, and both the send and the receive
- * rate within 3% of the target.
+ * `iotload find-max`: devices' PUB sockets connect to the consumer's bound SUB (no bridge, like
+ * the raw loop), from a sixteenth of the raw ceiling up to twice it.
  */
-async function iotloadRun(dir: string, totalRate: number) {
+async function iotloadFindMax(raw: number): Promise<FindMaxOutput> {
   const tag = `biot${randomUUID().slice(0, 8)}`
-  return cliTrial(
-    dir,
+  return findMax(
     {
       name: 'bench-zeromq',
       broker: {
@@ -88,7 +76,7 @@ async function iotloadRun(dir: string, totalRate: number) {
       },
       producer: {
         devices: DEVICES,
-        totalRate: `${Math.round(totalRate)}/s`,
+        totalRate: '1000/s',
         duration: `${MEASURE_S}s`,
         warmup: `${WARMUP_S}s`,
         topic: `${tag}/{device}`,
@@ -98,7 +86,7 @@ async function iotloadRun(dir: string, totalRate: number) {
       },
       consumer: { topic: `${tag}/+` },
     },
-    totalRate,
+    { from: raw / 16, to: raw * 2, probeDuration: `${MEASURE_S}s`, warmup: `${WARMUP_S}s` },
   )
 }
 
@@ -106,32 +94,27 @@ async function iotloadRun(dir: string, totalRate: number) {
 const suite: BenchSuite = {
   name: 'zeromq',
   async run(): Promise<BenchFigure[]> {
-    const dir = await mkdtemp(join(tmpdir(), 'iotload-bench-zeromq-'))
-    try {
-      const raw = await rawRate()
-      const { best, log } = await searchMaxRate((rate) => iotloadRun(dir, rate), raw * 0.5, raw, SEARCH_STEPS)
-      const ratio = raw > 0 ? best / raw : 0
-      return [
-        {
-          suite: 'zeromq',
-          metric: `max sustained e2e rate, PUB/SUB over tcp://127.0.0.1, ${DEVICES} devices`,
-          value: Math.round(best),
-          unit: 'msg/s',
-          baseline: {
-            name: `raw zeromq.js: ${DEVICES} PUB sockets (bursts of ${BURST}) → 1 bound SUB, same process`,
-            value: Math.round(raw),
-          },
-          ratio: Number(ratio.toFixed(3)),
-          target: '≥ 0.8',
-          met: ratio >= 0.8,
-          notes:
-            'iotload adds the JSON envelope, scheduling and HdrHistogram recording per message in the same ' +
-            `process; CLI probes (sustained = lost 0, send and receive rate ≥ 97% of target, final-phase send lag p99 ≤ 50 ms): ${log.join('; ')}`,
+    const raw = await rawRate()
+    const r = await iotloadFindMax(raw)
+    const best = r.sustainedRate ?? 0
+    const ratio = raw > 0 ? best / raw : 0
+    return [
+      {
+        suite: 'zeromq',
+        metric: `max sustained e2e rate, PUB/SUB over tcp://127.0.0.1, ${DEVICES} devices (find-max)`,
+        limitedBy: limitOf(r),
+        value: Math.round(best),
+        unit: 'msg/s',
+        baseline: {
+          name: `raw zeromq.js: ${DEVICES} PUB sockets (bursts of ${BURST}) → 1 bound SUB, same process`,
+          value: Math.round(raw),
         },
-      ]
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+        ratio: Number(ratio.toFixed(3)),
+        target: '≥ 0.8',
+        met: ratio >= 0.8,
+        notes: `iotload adds the JSON envelope, scheduling and HdrHistogram recording per message in the same process. ${findMaxNotes(r)}`,
+      },
+    ]
   },
 }
 

@@ -28,6 +28,9 @@ describe('REST API in process: system routes', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/healthz',
       '/metrics',
+      '/v1/capacity',
+      '/v1/capacity/{id}',
+      '/v1/capacity/{id}/stop',
       '/v1/compare',
       '/v1/plugins',
       '/v1/runs',

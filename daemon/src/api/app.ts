@@ -9,6 +9,7 @@ import { limitBody } from './body-limit.ts'
 import { browserGuard } from './browser-guard.ts'
 import { errorHandler } from './errors.ts'
 import { honoPath, openApiDocument, type Register, type RouteSpec } from './openapi.ts'
+import { capacityRoutes } from './routes/capacity.ts'
 import { pluginRoutes } from './routes/plugins.ts'
 import { runRoutes } from './routes/runs.ts'
 import { type MetricsProvider, systemRoutes } from './routes/system.ts'
@@ -120,6 +121,7 @@ export function createApp(deps: AppDeps): Hono {
     app.on(spec.method.toUpperCase(), honoPath(spec.path), handler)
   }
   runRoutes(register, deps.manager)
+  capacityRoutes(register, deps.manager, logger)
   pluginRoutes(
     register,
     deps.installer ?? new PluginInstaller({ ignoreScripts: true }),

@@ -201,6 +201,8 @@ export const seriesResponse = z.object({
       reordered: z.number().nullable(),
       publishErrors: z.number().nullable(),
       gaps: z.number().nullable(),
+      /** Sends the schedule planned in this second (e2e rows), to read against `sent`. */
+      targetRate: z.number().nullable(),
       raw: latencyRow,
       co: latencyRow.nullable(),
       rawHist: z.string().optional(),

@@ -9,6 +9,7 @@ import { localPolicy } from '../scenario/trust-policy.ts'
 import { quickstart } from './quickstart.ts'
 import { reportStartupError, runResolved } from './run-command.ts'
 import { RESULTS_COMMANDS, RESULTS_USAGE, resultsCli, versionLine } from './results-cli.ts'
+import { FIND_MAX_USAGE } from './find-max-command.ts'
 
 const USAGE = `iotload: load tests for IoT message paths
 
@@ -16,6 +17,7 @@ usage:
   iotload run <scenario.yaml|json> [--json out.json] [--db path] [--quiet] [--verbose] [--metrics-port N]
                                      [--cluster redis://…]  run on a cluster's daemons (or IOTLOAD_CLUSTER_URL)
   iotload quickstart [--db path]     embedded MQTT broker + bridge + consumer, no services needed
+${FIND_MAX_USAGE}
 ${PLUGINS_USAGE}
 ${RESULTS_USAGE}
   iotload --version
@@ -42,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   // Results commands parse their own flags (report, compare, export, runs, show, suite).
   if ((RESULTS_COMMANDS as readonly string[]).includes(argv[0] ?? '')) return resultsCli(argv)
+  // find-max has flags of its own (repeatable --slo, search bounds): it parses them itself.
+  if (argv[0] === 'find-max') return (await import('./find-max-command.ts')).findMaxCommand(argv.slice(1))
   let parsed: ReturnType<typeof parseArgs>
   try {
     parsed = parseArgs({

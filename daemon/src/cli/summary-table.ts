@@ -1,13 +1,14 @@
 import type { DevicesSummary } from '../engine/device-figures.ts'
 import type { RunSummary } from '../engine/summary.ts'
 import { fmtCount, fmtLatency, table } from './format.ts'
+import { connectionLines, loadText } from './shape-lines.ts'
 
 /** The human summary printed at the end of `iotload run`. */
 export function renderSummary(s: RunSummary): string {
   const out: string[] = []
   const t = s.target
   out.push(
-    `run ${s.run.id} "${s.run.name}": ${s.run.status} — ${t.plugin}, ${fmtCount(t.devices)} devices × ${t.ratePerDevice.toPrecision(3)}/s = ${fmtCount(Math.round(t.totalRate))}/s for ${t.durationS}s (+${t.warmupS}s warm-up), qos ${t.qos}, ${t.envelope} envelope`,
+    `run ${s.run.id} "${s.run.name}": ${s.run.status} — ${t.plugin}, ${loadText(t)} for ${t.durationS}s (+${t.warmupS}s warm-up), qos ${t.qos}, ${t.envelope} envelope`,
   )
   if (s.error) out.push(`error: ${s.error}`)
   const measured = s.run.measured !== false
@@ -127,9 +128,7 @@ export function renderSummary(s: RunSummary): string {
   }
   const c = s.connections
   if (c) {
-    out.push(
-      `connections: ${fmtCount(c.connections - c.failed)}/${fmtCount(c.connections)} opened in ${c.connectMs}ms, disconnects ${c.disconnects}, reconnects ${c.reconnects}`,
-    )
+    out.push(...connectionLines(c))
   }
   if (s.bridge) {
     out.push(

@@ -1,3 +1,4 @@
+import { measuredTargetRate } from '../engine/rate-curve.ts'
 import { STREAM } from '../engine/recorder.ts'
 import { sloPassed } from '../engine/slo-verdicts.ts'
 import { evaluateSlo, type StreamSummary } from '../engine/summary.ts'
@@ -77,8 +78,8 @@ export function clusterSummary(
     target: {
       plugin: resolved.broker.pluginName,
       devices: p.devices,
-      ratePerDevice: (p.totalRate ?? (p.rate ?? 0) * p.devices) / p.devices,
-      totalRate: p.totalRate ?? (p.rate ?? 0) * p.devices,
+      ratePerDevice: measuredTargetRate(p) / p.devices,
+      totalRate: measuredTargetRate(p),
       durationS,
       warmupS: p.warmup / 1000,
       qos: p.qos,

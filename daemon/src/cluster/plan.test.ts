@@ -73,6 +73,39 @@ describe('producerScenario', () => {
     expect(raw.producer.devices).toBe(400)
   })
 
+  it('gives each producer its share of the stage targets and the connect rate', () => {
+    const producer = producerSchema.parse({
+      devices: 400,
+      stages: [
+        { duration: '5s', target: '4000/s' },
+        { duration: '5s', target: 800, ramp: 'step' },
+      ],
+      connectRate: '200/s',
+    })
+    const [slot] = planProducers(producer, [member('a', 1000), member('b', 3000)])
+    expect(slot).toMatchObject({ devices: 100, stageTargets: [1000, 200], connectRate: 50 })
+    const raw = {
+      producer: {
+        devices: 400,
+        stages: [
+          { duration: '5s', target: '4000/s' },
+          { duration: '5s', target: 800, ramp: 'step' },
+        ],
+        connectRate: '200/s',
+      },
+    }
+    const s = producerScenario(raw, slot!)
+    expect(producerSchema.parse(s.producer)).toMatchObject({
+      devices: 100,
+      stages: [
+        { duration: 5000, target: 1000, ramp: 'linear' },
+        { duration: 5000, target: 200, ramp: 'step' },
+      ],
+      connectRate: 50,
+    })
+    expect(raw.producer.stages[0]!.target).toBe('4000/s')
+  })
+
   it('replaces a rate the old text rewrite could not scale (a secret reference) with the share', () => {
     const raw = { producer: { devices: 4, totalRate: '${env:FLEET_RATE}', duration: '1s' } }
     const s = producerScenario(raw, { member: 'a', firstDevice: 0, devices: 1, totalRate: 2.5 })

@@ -13,6 +13,10 @@ export interface ProducerSlot {
    * devices). Absent when the scenario gives a per-device `rate`, which needs no share.
    */
   totalRate?: number
+  /** This producer's share of each `producer.stages` target, msg/s, in stage order. */
+  stageTargets?: number[]
+  /** This producer's share of `producer.connectRate`, connections/s. */
+  connectRate?: number
 }
 
 /** Who does what in a cluster run; stored at `run:{id}:plan`, read by every assigned member. */
@@ -59,15 +63,23 @@ export function splitDevices(firstDevice: number, devices: number, producers: Me
 }
 
 /**
- * The producer slots of a run: devices split by capacity (`splitDevices`) and, when the scenario
- * gives a fleet-wide `totalRate` (already parsed to msg/s by the scenario schema), each slot's
- * share of it as a number, so no member parses or rewrites the rate text.
+ * The producer slots of a run: devices split by capacity (`splitDevices`) and, for the fleet-wide
+ * rates the scenario gives (`totalRate`, stage targets, `connectRate`, already parsed to numbers
+ * by the scenario schema), each slot's share as a number, so no member parses or rewrites rate text.
  */
 export function planProducers(producer: ProducerConfig, producers: MemberInfo[]): ProducerSlot[] {
   const slots = splitDevices(producer.firstDevice, producer.devices, producers)
-  const totalRate = producer.totalRate
-  if (totalRate === undefined) return slots
-  return slots.map((slot) => ({ ...slot, totalRate: (totalRate * slot.devices) / producer.devices }))
+  const { totalRate, stages, connectRate } = producer
+  return slots.map((slot) => {
+    // Fleet-wide rates (totalRate, stage targets, connectRate) are shared by devices.
+    const share = (r: number) => (r * slot.devices) / producer.devices
+    return {
+      ...slot,
+      ...(totalRate !== undefined ? { totalRate: share(totalRate) } : {}),
+      ...(stages ? { stageTargets: stages.map((st) => share(st.target)) } : {}),
+      ...(connectRate !== undefined ? { connectRate: share(connectRate) } : {}),
+    }
+  })
 }
 
 /** The raw scenario a producer daemon runs: its device range and rate share, no consumer, no bridge. */
@@ -78,6 +90,12 @@ export function producerScenario(raw: Record<string, unknown>, slot: ProducerSlo
   p.devices = slot.devices
   // A number is a rate in msg/s to the scenario schema, as `200/s` is.
   if (slot.totalRate !== undefined) p.totalRate = slot.totalRate
+  if (slot.connectRate !== undefined) p.connectRate = slot.connectRate
+  const targets = slot.stageTargets
+  if (targets && Array.isArray(p.stages))
+    p.stages = p.stages.map((st: unknown, i) =>
+      st !== null && typeof st === 'object' ? { ...st, target: targets[i] ?? 0 } : st,
+    )
   s.producer = p
   s.consumer = { ...((s.consumer as Record<string, unknown>) ?? {}), enabled: false }
   delete s.bridge

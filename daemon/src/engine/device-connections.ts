@@ -1,10 +1,19 @@
-import type { BrokerConnection, ConnectionRole, PluginContext } from '@iotload/sdk'
+import {
+  type BrokerConnection,
+  ClosedError,
+  type ConnectionRole,
+  ConnectionError,
+  IotloadError,
+  type PluginContext,
+} from '@iotload/sdk'
 import type { Logger } from '../log/logger.ts'
 import type { ResolvedBroker } from '../scenario/load-scenario.ts'
 import { secrets } from '../log/secret-registry.ts'
 import { compileTextTemplate, templatePattern } from '../scenario/text-template.ts'
+import { type EngineClock, systemClock } from './clock.ts'
 import { connectAll } from './connect-all.ts'
 import type { ConnectProgress } from './connect-progress.ts'
+import { LatencyHistogram } from './histogram.ts'
 
 /** Opens connections for a role, rendering client id and credentials per device. */
 export interface OpenConnectionsOptions {
@@ -19,6 +28,10 @@ export interface OpenConnectionsOptions {
   logger: Logger
   onStatus: (status: string) => void
   signal?: AbortSignal
+  /** New connections per second (a steady ramp); as fast as `concurrency` allows when absent. */
+  connectRate?: number
+  /** Paces the ramp and times each connect. @default systemClock */
+  clock?: EngineClock
   /** Counts connections as they open or fail, for progress output. */
   progress?: ConnectProgress
 }
@@ -29,10 +42,41 @@ export interface OpenedConnections {
   failed: number
   firstError: unknown
   elapsedMs: number
+  /** How long each connect took, µs (failures included). */
+  connectLatency: LatencyHistogram
+  /** Failed connects by cause: `unreachable`, `auth`, `tls`, `protocol`, `timeout`, `closed`, `other`. */
+  failuresByCause: Record<string, number>
 }
 
-/** Opens `count` connections through the plugin with bounded concurrency. */
-export async function openConnections(o: OpenConnectionsOptions): Promise<OpenedConnections> {
+/** Why a connect failed, in a word (see OpenedConnections.failuresByCause). */
+export function failureCause(err: unknown): string {
+  if (err instanceof ConnectionError) return err.kind
+  if (err instanceof ClosedError) return 'closed'
+  if (err instanceof IotloadError) return err.code.toLowerCase()
+  return 'other'
+}
+
+/** Percentiles of a connect-time histogram, µs. */
+export function connectLatencyStats(h: LatencyHistogram): {
+  count: number
+  p50: number
+  p99: number
+  max: number
+} {
+  const s = h.stats()
+  return { count: s.count, p50: s.p50, p99: s.p99, max: s.max }
+}
+
+/**
+ * The connect function of a role: connection i of device `deviceOf(i)`, its client id and
+ * credentials rendered from the templates. A templated password registers its pattern for scrubbing.
+ */
+export function deviceConnector(
+  o: Pick<
+    OpenConnectionsOptions,
+    'broker' | 'role' | 'runId' | 'deviceOf' | 'clientIdTemplate' | 'logger' | 'onStatus'
+  >,
+): (i: number) => Promise<BrokerConnection> {
   const clientId = compileTextTemplate(o.clientIdTemplate, 'clientId')
   const user = o.broker.auth?.username
     ? compileTextTemplate(o.broker.auth.username, 'broker.auth.username')
@@ -45,48 +89,55 @@ export async function openConnections(o: OpenConnectionsOptions): Promise<Opened
   // for as long as the run's scope lasts.
   const template = o.broker.auth?.password
   if (template?.includes('{')) secrets.addPattern(templatePattern(template, o.runId), o.runId)
-  const started = performance.now()
+  return (i) => {
+    const vars = { device: o.deviceOf(i), run: o.runId }
+    const ctx: PluginContext = {
+      role: o.role,
+      clientId: clientId(vars),
+      logger: o.logger,
+      onStatus: o.onStatus,
+    }
+    if (user || pass || token) {
+      const password = pass?.(vars)
+      ctx.credentials = {
+        ...(user ? { username: user(vars) } : {}),
+        ...(password !== undefined ? { password } : {}),
+        ...(token !== undefined ? { token } : {}),
+      }
+    }
+    return o.broker.plugin.connect(o.broker.config, ctx)
+  }
+}
+
+/** Opens `count` connections through the plugin with bounded concurrency (and a ramp, if asked). */
+export async function openConnections(o: OpenConnectionsOptions): Promise<OpenedConnections> {
+  const connect = deviceConnector(o)
+  const connectLatency = new LatencyHistogram()
+  const failuresByCause: Record<string, number> = {}
+  const clock = o.clock ?? systemClock
+  const started = clock.nowUs()
   o.progress?.begin(o.count)
-  const { ok, failures } = await connectAll(
-    o.count,
-    o.concurrency,
-    (i) => {
-      const vars = { device: o.deviceOf(i), run: o.runId }
-      const ctx: PluginContext = {
-        role: o.role,
-        clientId: clientId(vars),
-        logger: o.logger,
-        onStatus: o.onStatus,
+  const { ok, failures } = await connectAll(o.count, o.concurrency, connect, {
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.connectRate !== undefined ? { ratePerS: o.connectRate } : {}),
+    clock,
+    onAttempt: (_i, us, error) => {
+      connectLatency.record(us)
+      if (error === undefined) o.progress?.onOpened()
+      else o.progress?.onFailed(error)
+      if (error !== undefined) {
+        const cause = failureCause(error)
+        failuresByCause[cause] = (failuresByCause[cause] ?? 0) + 1
       }
-      if (user || pass || token) {
-        const password = pass?.(vars)
-        ctx.credentials = {
-          ...(user ? { username: user(vars) } : {}),
-          ...(password !== undefined ? { password } : {}),
-          ...(token !== undefined ? { token } : {}),
-        }
-      }
-      const opening = o.broker.plugin.connect(o.broker.config, ctx)
-      const progress = o.progress
-      if (!progress) return opening
-      return opening.then(
-        (conn) => {
-          progress.onOpened()
-          return conn
-        },
-        (err: unknown) => {
-          progress.onFailed(err)
-          throw err
-        },
-      )
     },
-    o.signal,
-  )
+  })
   return {
     connections: ok.filter((c): c is BrokerConnection => c !== undefined),
     failed: failures.length,
     firstError: failures[0]?.error,
-    elapsedMs: Math.round(performance.now() - started),
+    elapsedMs: Math.round((clock.nowUs() - started) / 1000),
+    connectLatency,
+    failuresByCause,
   }
 }
 

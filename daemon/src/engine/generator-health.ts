@@ -71,6 +71,11 @@ export interface GeneratorReport {
   lagUs: { p50: number; p99: number; max: number }
   /** Lag p99 over the last tenth of the schedule: growth here means the generator fell behind for good. */
   finalLagP99Us: number
+  /**
+   * Lag p50 over the last tenth: a generator that fell behind for good lags on most of its final
+   * sends, a brief stall (another process on a shared machine) only on a few. Absent in reports of older versions.
+   */
+  finalLagP50Us?: number
   eventLoopDelayUs: { p50: number; p99: number; max: number }
   inFlightPeak: number
   targetRate: number
@@ -176,6 +181,7 @@ export class GeneratorHealth {
       reasons,
       lagUs: { p50: lag.p50, p99: lag.p99, max: lag.max },
       finalLagP99Us: finalLag.p99,
+      finalLagP50Us: finalLag.p50,
       eventLoopDelayUs: eld,
       inFlightPeak: this.inFlightPeak,
       targetRate,

@@ -1,6 +1,5 @@
 import {
   TRACEPARENT_HEADER,
-  type BrokerConnection,
   encodeBinaryEnvelope,
   encodeJsonEnvelope,
   type OutboundMessage,
@@ -12,19 +11,14 @@ import { compilePayloadTemplate, createRandom } from '../scenario/payload-templa
 import { compileTextTemplate } from '../scenario/text-template.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { ConnectProgress } from './connect-progress.ts'
-import { closeAll, openConnections } from './device-connections.ts'
 import { type EventLoopDelaySource, GeneratorHealth } from './generator-health.ts'
+import { producerCurve, type RateCurve } from './rate-curve.ts'
+import { type FleetConnectStats, ProducerFleet } from './producer-fleet.ts'
 import type { RunRecorder } from './recorder.ts'
 import { OpenLoopScheduler } from './scheduler.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
 
-/** Connect statistics of the device fleet. */
-export interface FleetConnectStats {
-  devices: number
-  connections: number
-  failed: number
-  connectMs: number
-}
+export type { FleetConnectStats }
 
 /** Options for `ProducerRole` besides the scenario; tests inject time here. */
 export interface ProducerRoleOptions {
@@ -40,7 +34,7 @@ export interface ProducerRoleOptions {
  */
 export class ProducerRole {
   readonly health: GeneratorHealth
-  private connections: BrokerConnection[] = []
+  private readonly fleet: ProducerFleet
   private scheduler: OpenLoopScheduler | undefined
   private readonly topics: string[]
   private readonly keys: string[]
@@ -58,7 +52,8 @@ export class ProducerRole {
   private readonly firstMeasuredSeq: Int32Array
   private warmupTimer: ClockTimer | undefined
   private readonly clock: EngineClock
-  connectStats: FleetConnectStats | undefined
+  /** The fleet's rate over the whole schedule (warm-up included), from its start. */
+  readonly curve: RateCurve
   /** The fleet's connect phase as it goes (opened, failed by cause, rate). */
   readonly connectProgress = new ConnectProgress()
 
@@ -66,11 +61,19 @@ export class ProducerRole {
     private readonly resolved: ResolvedScenario,
     private readonly runId: string,
     private readonly recorder: RunRecorder,
-    private readonly logger: Logger,
+    logger: Logger,
     telemetry: RunTelemetry = {},
     options: ProducerRoleOptions = {},
   ) {
     this.clock = options.clock ?? systemClock
+    this.fleet = new ProducerFleet(
+      resolved,
+      runId,
+      (s) => recorder.onConnectionStatus(s),
+      logger,
+      this.clock,
+      this.connectProgress,
+    )
     this.onSend = guard(telemetry.onSend?.bind(telemetry))
     this.onSettled = guard(telemetry.onPublishSettled?.bind(telemetry))
     const p = resolved.scenario.producer
@@ -98,43 +101,38 @@ export class ProducerRole {
     this.qos = p.qos
     this.tag = runTag(runId)
     this.recordAcks = resolved.broker.plugin.capabilities.publishAck && p.qos > 0
+    this.curve = producerCurve(p)
   }
 
-  /** Fleet-wide target rate, sends per second. */
+  /** Fleet-wide target rate, sends per second: the constant rate, or the stages' mean over the measured part. */
   get targetRate(): number {
     const p = this.resolved.scenario.producer
-    return p.totalRate ?? (p.rate ?? 0) * p.devices
+    return this.curve.meanRate(p.warmup * 1000, (p.warmup + p.duration) * 1000)
+  }
+
+  /**
+   * Sends planned per second over the first `measuredS` seconds after warm-up: what the achieved
+   * rate is judged against (the target itself at a constant rate).
+   */
+  plannedRate(measuredS: number): number {
+    if (measuredS <= 0) return this.targetRate
+    const fromUs = this.resolved.scenario.producer.warmup * 1000
+    return this.curve.meanRate(fromUs, fromUs + measuredS * 1e6)
+  }
+
+  /** Sends planned in second `second` of the schedule (0-based): that second's target rate. */
+  plannedInSecond(second: number): number {
+    return this.curve.meanRate(second * 1e6, (second + 1) * 1e6)
   }
 
   /** Connects every device; throws the first connection error when any device failed. */
-  async connect(signal?: AbortSignal): Promise<void> {
-    const p = this.resolved.scenario.producer
-    const count = p.connections === 'per-device' ? p.devices : Math.min(p.connections, p.devices)
-    const opened = await openConnections({
-      broker: this.resolved.broker,
-      role: 'producer',
-      runId: this.runId,
-      count,
-      deviceOf: (i) => p.firstDevice + i,
-      clientIdTemplate: p.clientId,
-      concurrency: p.connectConcurrency,
-      logger: this.logger,
-      onStatus: (s) => this.recorder.onConnectionStatus(s),
-      progress: this.connectProgress,
-      ...(signal ? { signal } : {}),
-    })
-    this.connections = opened.connections
-    this.connectStats = {
-      devices: p.devices,
-      connections: count,
-      failed: opened.failed,
-      connectMs: opened.elapsedMs,
-    }
-    if (opened.failed > 0)
-      throw Object.assign(opened.firstError as Error, {
-        failedConnections: opened.failed,
-        totalConnections: count,
-      })
+  connect(signal?: AbortSignal): Promise<void> {
+    return this.fleet.connect(signal)
+  }
+
+  /** Connect statistics (and the reconnect storm's, once it ran); undefined before `connect`. */
+  get connectStats(): FleetConnectStats | undefined {
+    return this.fleet.stats
   }
 
   /** When measuring starts (end of warm-up), µs since the epoch; 0 before `run`. */
@@ -149,10 +147,11 @@ export class ProducerRole {
     const endUs = this.warmupEndUs + p.duration * 1000
     this.finalPhaseUs = endUs - p.duration * 100
     this.scheduler = new OpenLoopScheduler(
-      { startUs, totalRate: this.targetRate, devices: p.devices, endUs },
+      { startUs, curve: this.curve, devices: p.devices, endUs },
       this.fire,
       this.clock,
     )
+    this.fleet.scheduleStorm(startUs)
     this.health.start()
     if (p.warmup > 0)
       this.warmupTimer = this.clock.setTimeout(
@@ -165,6 +164,7 @@ export class ProducerRole {
 
   stop(): void {
     this.scheduler?.stop()
+    this.fleet.cancelStorm()
   }
 
   /** Waits until every publish settled, or `timeoutMs` passed. */
@@ -177,15 +177,14 @@ export class ProducerRole {
     this.stop()
     this.clock.clearTimer(this.warmupTimer)
     this.health.stop()
-    await closeAll(this.connections)
-    this.connections = []
+    await this.fleet.close()
   }
 
   private readonly fire = (dev: number, seq: number, tiUs: number): void => {
     const device = this.keys[dev]!
     const devNum = this.resolved.scenario.producer.firstDevice + dev
     const warmup = tiUs < this.warmupEndUs
-    const conns = this.connections
+    const conns = this.fleet.connections
     const conn = conns.length === this.topics.length ? conns[dev]! : conns[dev % conns.length]!
     const topic = this.topics[dev]!
     let payload: Uint8Array

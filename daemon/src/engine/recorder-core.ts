@@ -35,6 +35,8 @@ export interface SecondReport {
   streams: StreamSecond[]
   /** The load generator's figures for the second, where a producer ran here. */
   generator?: GeneratorSecond
+  /** Sends the schedule planned in this second (its target rate, fleet-wide); set by the run. */
+  targetRate?: number
 }
 
 /** How an external flow's messages are measured (`consumer.external`), for the summary. */

@@ -108,9 +108,15 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     }
   }
 
+  // Each second carries what the schedule planned in it, so a ramp's target sits beside what was achieved.
+  const withTarget = (r: SecondReport): SecondReport => ({
+    ...r,
+    targetRate: Math.round(producer.plannedInSecond(r.second) * 10) / 10,
+  })
+
   const rollSecond = (t0: number) => {
     const warmup = second * 1e6 < s.producer.warmup * 1000
-    const report = recorder.rollSecond(second, warmup)
+    const report = withTarget(recorder.rollSecond(second, warmup))
     report.generator = producer.health.rollSecond()
     second++
     lastSecond = lastSecondOf(report)
@@ -186,7 +192,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       // Close the open second once the consumer stopped, so nothing it recorded (arrivals while
       // the roles closed included) is left out of the totals the sequence accounting is checked against.
       if (startedAt !== null) {
-        const report = recorder.rollSecond(second, second * 1e6 < s.producer.warmup * 1000)
+        const report = withTarget(recorder.rollSecond(second, second * 1e6 < s.producer.warmup * 1000))
         report.generator = producer.health.rollSecond()
         try {
           store?.appendSecond(id, report)
@@ -201,8 +207,10 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     }
     const finalStatus: RunStatus = error ? 'failed' : stopRequested ? 'stopped' : 'completed'
     const p = s.producer
-    const totalRate = producer.targetRate
     const measuredS = measuredSeconds(startedAt !== null, producer.measureStartUs, p.duration, stopAtUs)
+    // The target is what the schedule planned over the time measured: the rate itself when it is
+    // constant, the mean of the curve under stages (and only up to the stop of a stopped run).
+    const totalRate = producer.plannedRate(measuredS)
     // Without sequence numbers nothing tells a gap from a tail: everything missing stays `lost`.
     const sequenced = !recorder.externalMode || s.consumer.external?.seqPath !== undefined
     const undelivered = sequenced ? producer.undeliveredTail((d) => recorder.sequences.highest(d)) : 0
@@ -225,6 +233,15 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
         warmupS: p.warmup / 1000,
         qos: p.qos,
         envelope: p.envelope,
+        ...(p.stages
+          ? {
+              stages: p.stages.map((st) => ({
+                durationS: st.duration / 1000,
+                target: st.target,
+                ramp: st.ramp,
+              })),
+            }
+          : {}),
       },
       recorder,
       generator:

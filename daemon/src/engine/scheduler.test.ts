@@ -1,5 +1,6 @@
 import { nowUs } from '@iotload/sdk'
 import { describe, expect, it } from 'vitest'
+import { RateCurve } from './rate-curve.ts'
 import { OpenLoopScheduler } from './scheduler.ts'
 import { ManualClock } from './testing/manual-clock.ts'
 
@@ -132,5 +133,61 @@ describe('OpenLoopScheduler', () => {
     s.start()
     await s.done
     expect(fired).toHaveLength(20)
+  })
+})
+
+describe('OpenLoopScheduler on a rate curve', () => {
+  it('a ramp 0 → 1000/s over 10 s: sends due by each second match the integral within 1, device phases kept', () => {
+    const clock = new ManualClock({ startUs: 1_000_000_000 })
+    const startUs = clock.nowUs()
+    const devices = 7
+    const curve = RateCurve.fromStages([{ durationMs: 10_000, target: 1000, ramp: 'linear' }])
+    const fired: Array<{ dev: number; seq: number; intended: number }> = []
+    const s = new OpenLoopScheduler(
+      { startUs, curve, devices, endUs: startUs + 10_000_000 },
+      (dev, seq, intended) => fired.push({ dev, seq, intended }),
+      clock,
+    )
+    s.start()
+    for (let sec = 1; sec <= 10; sec++) {
+      clock.advance(1000)
+      // ∫0^t 100·x dx = 50·t²: sends due at or before t
+      expect(Math.abs(fired.length - 50 * sec * sec)).toBeLessThanOrEqual(1)
+      expect(Math.abs(s.issued - curve.dueBy(sec * 1e6))).toBeLessThanOrEqual(1)
+    }
+    expect(s.issued).toBe(5000)
+    // Send i goes to device i mod N with seq i div N, so every device keeps its place in the
+    // fleet's rotation while the rate climbs, and the intended times never go backwards.
+    fired.forEach((f, i) => {
+      expect(f.dev).toBe(i % devices)
+      expect(f.seq).toBe(Math.floor(i / devices))
+      if (i > 0) expect(f.intended).toBeGreaterThanOrEqual(fired[i - 1]!.intended)
+    })
+    // The intended time of each send is where the integral reaches its index.
+    for (const i of [1, 100, 2500, 4999])
+      expect(Math.abs(curve.integral(fired[i]!.intended - startUs) - i)).toBeLessThan(0.01)
+  })
+
+  it('stages: the backlog and the end follow the curve, and a step shows in the per-second counts', () => {
+    const clock = new ManualClock({ startUs: 5_000_000_000 })
+    const startUs = clock.nowUs()
+    const curve = RateCurve.fromStages([
+      { durationMs: 2000, target: 200, ramp: 'step' },
+      { durationMs: 2000, target: 800, ramp: 'step' },
+    ])
+    const perSecond = [0, 0, 0, 0]
+    const s = new OpenLoopScheduler(
+      { startUs, curve, devices: 4, endUs: startUs + curve.durationUs },
+      (_d, _q, intended) => {
+        perSecond[Math.floor((intended - startUs) / 1e6)]!++
+      },
+      clock,
+    )
+    s.start()
+    clock.block(1500)
+    expect(s.backlog()).toBe(301)
+    clock.advance(5000)
+    expect(perSecond).toEqual([200, 200, 800, 800])
+    expect(s.planned).toBe(2000)
   })
 })

@@ -1,11 +1,14 @@
 import { type ClockTimer, type EngineClock, systemClock } from './clock.ts'
+import { RateCurve } from './rate-curve.ts'
 
 /** Open-loop schedule for a fleet: who sends when. */
 export interface ScheduleOptions {
   /** µs since the epoch of send #0. */
   startUs: number
-  /** Fleet-wide sends per second. */
-  totalRate: number
+  /** Fleet-wide sends per second, constant; give this or `curve`. */
+  totalRate?: number
+  /** The rate over time, from `startUs` (stages); wins over `totalRate`. Its end also ends the schedule. */
+  curve?: RateCurve
   devices: number
   /** Sends whose intended time is at or after this are not made. */
   endUs: number
@@ -17,15 +20,17 @@ export interface ScheduleOptions {
 export type FireFn = (device: number, seq: number, intendedUs: number) => void
 
 /**
- * Open-loop scheduler. Send i is due at `start + i/rate`, for device `i mod N` with seq
- * `floor(i/N)`: each device sends at its own rate with its phase spread evenly across the period,
- * so devices never fire in bursts. It never "sleeps after work": when behind it catches up
- * (yielding to I/O every `maxBurst` sends) and the caller records the lag against the intended time.
+ * Open-loop scheduler. Send i is due when the integral of the rate reaches i (`start + i/rate` at a
+ * constant rate), for device `i mod N` with seq `floor(i/N)`: each device sends every N-th send
+ * of the fleet, its phase spread evenly across the fleet's period, so devices never fire in bursts,
+ * on a ramp too. It never "sleeps after work": when behind it catches up (yielding to I/O every
+ * `maxBurst` sends) and the caller records the lag against the intended time.
  */
 export class OpenLoopScheduler {
   private i = 0
   private readonly total: number
-  private readonly intervalUs: number
+  /** The rate over time, from `startUs`. */
+  readonly curve: RateCurve
   private timer: ClockTimer | undefined
   private stopped = false
   private resolveDone!: () => void
@@ -37,8 +42,15 @@ export class OpenLoopScheduler {
     private readonly fire: FireFn,
     private readonly clock: EngineClock = systemClock,
   ) {
-    this.intervalUs = 1e6 / opts.totalRate
-    this.total = Math.max(0, Math.ceil(((opts.endUs - opts.startUs) * opts.totalRate) / 1e6 - 1e-9))
+    const spanUs = Math.max(0, opts.endUs - opts.startUs)
+    if (opts.curve) this.curve = opts.curve
+    else if (opts.totalRate !== undefined) this.curve = RateCurve.constant(opts.totalRate, spanUs)
+    else throw new Error('OpenLoopScheduler needs totalRate or curve')
+    // Sends whose intended time is at or after endUs are not made, whatever the curve says.
+    this.total =
+      this.curve.durationUs <= spanUs
+        ? this.curve.planned
+        : Math.min(this.curve.planned, this.curve.dueBy(spanUs - 1e-6))
     this.done = new Promise((r) => {
       this.resolveDone = r
     })
@@ -56,7 +68,7 @@ export class OpenLoopScheduler {
 
   /** Sends due by now that have not been issued (how far behind the generator is). */
   backlog(now = this.clock.nowUs()): number {
-    const due = Math.min(this.total, Math.floor((now - this.opts.startUs) / this.intervalUs) + 1)
+    const due = Math.min(this.total, this.curve.dueBy(now - this.opts.startUs))
     return Math.max(0, due - this.i)
   }
 
@@ -77,7 +89,7 @@ export class OpenLoopScheduler {
       this.stop()
       return
     }
-    const dueUs = this.opts.startUs + this.i * this.intervalUs
+    const dueUs = this.opts.startUs + this.curve.timeOf(this.i)
     const waitMs = (dueUs - this.clock.nowUs()) / 1000
     this.timer =
       waitMs >= 1 ? this.clock.setTimeout(this.tick, Math.floor(waitMs)) : this.clock.setImmediate(this.tick)
@@ -91,7 +103,7 @@ export class OpenLoopScheduler {
     let burst = 0
     try {
       while (this.i < this.total && burst < maxBurst) {
-        const due = startUs + this.i * this.intervalUs
+        const due = startUs + this.curve.timeOf(this.i)
         if (due > now) break
         const i = this.i++
         this.fire(i % devices, Math.floor(i / devices), Math.round(due))

@@ -60,6 +60,8 @@ export interface RunSummary {
     warmupS: number
     qos: number
     envelope: string
+    /** `producer.stages`, when the rate followed a curve: `totalRate` is then its mean over the measured time. */
+    stages?: Array<{ durationS: number; target: number; ramp: 'linear' | 'step' }>
   }
   streams: Record<string, StreamSummary>
   invalid: Partial<Record<InvalidReason, number>>

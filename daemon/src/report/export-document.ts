@@ -29,6 +29,8 @@ export interface ExportSeriesRow {
   gaps: number | null
   disconnects: number | null
   reconnects: number | null
+  /** Sends the schedule planned in the second (fleet-wide), where known. */
+  targetRatePerS: number | null
   raw: UnitLatency
   co: UnitLatency | null
   generator: ReportSeriesRow['generator'] | null
@@ -79,6 +81,7 @@ export function exportRow(r: ReportSeriesRow): ExportSeriesRow {
     gaps: r.gaps,
     disconnects: r.disconnects ?? null,
     reconnects: r.reconnects ?? null,
+    targetRatePerS: r.targetRate ?? null,
     raw: unitLatency(r.raw),
     co: r.co ? unitLatency(r.co) : null,
     generator: r.generator ?? null,
@@ -126,7 +129,8 @@ const rowFromExport = (r: ExportSeriesRow): ReportSeriesRow => {
     p999: l.p999Us,
     max: l.maxUs,
   })
-  return { ...r, raw: plain(r.raw), co: r.co ? plain(r.co) : null }
+  const { targetRatePerS, ...rest } = r
+  return { ...rest, targetRate: targetRatePerS ?? null, raw: plain(r.raw), co: r.co ? plain(r.co) : null }
 }
 
 /**

@@ -15,10 +15,13 @@ function hours(ms: number): string {
  */
 export function checkLimits(s: Scenario, limits: ScenarioLimits): void {
   const p = s.producer
-  const total = p.totalRate ?? (p.rate ?? 0) * p.devices
+  // With stages, the peak of the curve is what the process must be able to send.
+  const total = p.stages
+    ? Math.max(...p.stages.map((st) => st.target))
+    : (p.totalRate ?? (p.rate ?? 0) * p.devices)
   if (!(total <= limits.maxRate))
     throw new ConfigError(
-      p.totalRate !== undefined ? 'producer.totalRate' : 'producer.rate',
+      p.stages ? 'producer.stages' : p.totalRate !== undefined ? 'producer.totalRate' : 'producer.rate',
       `asks for ${n(total)} msg/s in all; the limit is ${n(limits.maxRate)}/s (raise it with --max-rate)`,
     )
   if (p.devices > limits.maxDevices)

@@ -1,4 +1,10 @@
-import { authSchema, bridgeConfigSchema, durationMsSchema, rateSchema } from '@iotload/sdk'
+import {
+  authSchema,
+  bridgeConfigSchema,
+  durationMsSchema,
+  parseRatePerSecond,
+  rateSchema,
+} from '@iotload/sdk'
 import { z } from 'zod'
 import { externalMetadataSchema } from './external-metadata.ts'
 import { MAX_NAME_LENGTH } from './trust-policy.ts'
@@ -13,6 +19,41 @@ export const brokerSectionSchema = z.looseObject({
 
 const qosSchema = z.union([z.literal(0), z.literal(1), z.literal(2)])
 
+/** A rate that may be 0 (a stage can ramp down to silence): `5000/s`, `0/s`. */
+const stageRateSchema = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const r = parseRatePerSecond(v)
+  if (r === undefined || r < 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a rate like "5000/s" or "0/s", got ${JSON.stringify(v)}`,
+    })
+    return z.NEVER
+  }
+  return r
+})
+
+/** One k6-style stage of `producer.stages`. */
+export const stageSchema = z
+  .object({
+    /** How long the stage lasts, e.g. `30s`. */
+    duration: durationMsSchema.refine((ms) => ms > 0, 'must be greater than 0'),
+    /** Fleet-wide rate reached at the end of the stage, e.g. `5000/s`. */
+    target: stageRateSchema,
+    /** `linear`: from the previous stage's target (0 before the first); `step`: the target from the start. @default 'linear' */
+    ramp: z.enum(['linear', 'step']).default('linear'),
+  })
+  .strict()
+
+/** `producer.reconnectStorm`: a share of the fleet drops and reconnects at once. */
+export const reconnectStormSchema = z
+  .object({
+    /** When, since the schedule started (warm-up included), e.g. `60s`. */
+    at: durationMsSchema,
+    /** Share of the producer connections dropped and reopened together, (0, 1]. */
+    fraction: z.number().gt(0).max(1),
+  })
+  .strict()
+
 /** `producer:`: the emulated device fleet and its open-loop schedule. */
 export const producerSchema = z
   .object({
@@ -20,12 +61,17 @@ export const producerSchema = z
     devices: z.number().int().min(1).max(1e9),
     /** Index of the first device (`{device}` values are firstDevice … firstDevice+devices-1). @default 0 */
     firstDevice: z.number().int().min(0).default(0),
-    /** Messages per second per device, e.g. `10/s`. Give this or `totalRate`. */
+    /** Messages per second per device, e.g. `10/s`. Give this, `totalRate` or `stages`. */
     rate: rateSchema.optional(),
     /** Messages per second for the whole fleet, e.g. `20000/s`. */
     totalRate: rateSchema.optional(),
-    /** Measured sending time, after warm-up, e.g. `30s`. */
-    duration: durationMsSchema.refine((ms) => ms > 0, 'must be greater than 0'),
+    /**
+     * A load shape instead of one rate: fleet-wide targets, interpolated linearly within a stage
+     * unless `ramp: step`. The stages cover the whole schedule, warm-up first; they set the duration.
+     */
+    stages: z.array(stageSchema).min(1).max(1000).optional(),
+    /** Measured sending time, after warm-up, e.g. `30s` (with `stages`: their total less the warm-up). */
+    duration: durationMsSchema.refine((ms) => ms > 0, 'must be greater than 0').optional(),
     /** Sending time before measuring starts; excluded from the results. @default 0 */
     warmup: durationMsSchema.default(0),
     /** Topic template per device. @default 'devices/{device}/telemetry' */
@@ -42,14 +88,44 @@ export const producerSchema = z
     connections: z.union([z.literal('per-device'), z.number().int().min(1)]).default('per-device'),
     /** Connections opened at once while connecting the fleet. @default 100 */
     connectConcurrency: z.number().int().min(1).max(10_000).default(100),
+    /** New connections per second (a steady ramp), still at most `connectConcurrency` at once; as fast as possible when absent. */
+    connectRate: rateSchema.optional(),
+    /** Drop a share of the fleet's connections at once and reconnect them (a site power cut). */
+    reconnectStorm: reconnectStormSchema.optional(),
     /** Client id template. @default 'iotload-{run}-{device}' */
     clientId: z.string().min(1).default('iotload-{run}-{device}'),
   })
   .strict()
-  .refine((p) => (p.rate === undefined) !== (p.totalRate === undefined), {
-    message: 'give exactly one of rate (per device) or totalRate',
-    path: ['rate'],
+  .superRefine((p, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', message, path: [path] })
+    if (p.stages) {
+      if (p.rate !== undefined || p.totalRate !== undefined)
+        issue(
+          p.rate !== undefined ? 'rate' : 'totalRate',
+          'stages set the rate; leave out rate and totalRate',
+        )
+      if (p.duration !== undefined) issue('duration', 'stages set the duration; leave it out')
+      const totalMs = p.stages.reduce((t, s) => t + s.duration, 0)
+      if (p.warmup >= totalMs)
+        issue('warmup', `the warm-up must end before the stages do (they last ${totalMs / 1000}s)`)
+    } else {
+      if ((p.rate === undefined) === (p.totalRate === undefined))
+        issue('rate', 'give exactly one of rate (per device), totalRate, or stages')
+      if (p.duration === undefined) issue('duration', 'required (e.g. "30s")')
+    }
+    const scheduleMs = p.stages ? p.stages.reduce((t, s) => t + s.duration, 0) : p.warmup + (p.duration ?? 0)
+    if (p.reconnectStorm && p.reconnectStorm.at >= scheduleMs)
+      ctx.addIssue({
+        code: 'custom',
+        message: `must fall within the schedule (${scheduleMs / 1000}s long)`,
+        path: ['reconnectStorm', 'at'],
+      })
   })
+  .transform(({ duration, ...p }) => ({
+    ...p,
+    /** Measured time, ms: given, or the stages' total less the warm-up. */
+    duration: duration ?? (p.stages ?? []).reduce((t, s) => t + s.duration, 0) - p.warmup,
+  }))
 
 /** `consumer:`: where results are measured. */
 export const consumerSchema = z
@@ -128,4 +204,5 @@ export const scenarioSchema = z
 /** A validated scenario (plugin config still raw under `broker`). */
 export type Scenario = z.output<typeof scenarioSchema>
 export type ProducerConfig = z.output<typeof producerSchema>
+export type StageConfig = z.output<typeof stageSchema>
 export type ConsumerConfig = z.output<typeof consumerSchema>

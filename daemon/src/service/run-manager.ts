@@ -30,6 +30,17 @@ export interface RunManagerOptions {
   shutdownTimeoutMs?: number
 }
 
+/**
+ * One of the `--max-runs` slots, held by work that executes several runs in turn (a find-max
+ * search): its runs are tracked, listed and stopped on shutdown like any other, but count once.
+ */
+export interface RunSlot {
+  /** Starts a run of a scenario already resolved by `resolve` inside this slot. */
+  startRun(resolved: ResolvedScenario): RunHandle
+  /** Gives the slot back; idempotent. */
+  release(): void
+}
+
 /** A stored run plus, while it executes, its live counters. */
 export interface RunView extends RunRecord {
   live: LiveStatus | null
@@ -53,6 +64,10 @@ export class RunManager {
   readonly store: RunStore
   readonly maxRuns: number
   private readonly active = new Map<string, RunHandle>()
+  /** Held slots: how to stop their holder on shutdown, and when it gave the slot back. */
+  private readonly slots = new Set<{ stop: () => void; released: Promise<void> }>()
+  /** Runs started inside a slot (the slot already counts them). */
+  private readonly slotRuns = new Set<string>()
   private readonly logger: Logger
   private readonly env: NodeJS.ProcessEnv
   /** What submitted scenarios may read, load and ask for. */
@@ -74,22 +89,67 @@ export class RunManager {
     return this.active.size
   }
 
-  /** Validates and starts a raw scenario (parsed JSON/YAML). Resolves once the run is stored. */
-  async start(raw: unknown): Promise<{ id: string; status: RunStatus }> {
+  /** Validates a raw scenario under this daemon's policy and environment, as `start` does. */
+  resolve(raw: unknown): Promise<ResolvedScenario> {
+    return resolveScenario(raw, { env: this.env, policy: this.policy })
+  }
+
+  /** Slots in use: runs outside slots, plus held slots. */
+  private get busy(): number {
+    return this.active.size - this.slotRuns.size + this.slots.size
+  }
+
+  private checkCapacity(): void {
     if (this.closing) throw new ServiceError('unavailable', 'SHUTTING_DOWN', 'the daemon is shutting down')
-    const resolved = await resolveScenario(raw, { env: this.env, policy: this.policy })
-    // Checked after validation so a bad scenario is reported as such even when the daemon is full;
-    // no await between this check and startRun, so the limit holds under concurrent requests.
-    if (this.closing) throw new ServiceError('unavailable', 'SHUTTING_DOWN', 'the daemon is shutting down')
-    if (this.active.size >= this.maxRuns) {
+    if (this.busy >= this.maxRuns) {
       throw new ServiceError(
         'busy',
         'TOO_MANY_RUNS',
         this.maxRuns === 0
           ? 'this daemon does not start runs (--max-runs 0)'
-          : `${this.active.size} runs are already executing, the limit is ${this.maxRuns} (--max-runs / IOTLOAD_MAX_RUNS); stop one or retry when one ends`,
+          : `${this.busy} runs are already executing, the limit is ${this.maxRuns} (--max-runs / IOTLOAD_MAX_RUNS); stop one or retry when one ends`,
       )
     }
+  }
+
+  /**
+   * Takes one `--max-runs` slot for work that runs several runs in turn (429 ServiceError when
+   * none is free). `stop` is called when the daemon shuts down; shutdown waits for `release`.
+   */
+  reserveSlot(stop: () => void): RunSlot {
+    this.checkCapacity()
+    let release!: () => void
+    const entry = { stop, released: new Promise<void>((r) => (release = r)) }
+    this.slots.add(entry)
+    let held = true
+    return {
+      startRun: (resolved) => {
+        if (!held) throw new Error('this run slot was released')
+        if (this.closing)
+          throw new ServiceError('unavailable', 'SHUTTING_DOWN', 'the daemon is shutting down')
+        return this.launch(resolved, true)
+      },
+      release: () => {
+        if (!held) return
+        held = false
+        this.slots.delete(entry)
+        release()
+      },
+    }
+  }
+
+  /** Validates and starts a raw scenario (parsed JSON/YAML). Resolves once the run is stored. */
+  async start(raw: unknown): Promise<{ id: string; status: RunStatus }> {
+    if (this.closing) throw new ServiceError('unavailable', 'SHUTTING_DOWN', 'the daemon is shutting down')
+    const resolved = await this.resolve(raw)
+    // Checked after validation so a bad scenario is reported as such even when the daemon is full;
+    // no await between this check and startRun, so the limit holds under concurrent requests.
+    this.checkCapacity()
+    const handle = this.launch(resolved)
+    return { id: handle.id, status: handle.live().status }
+  }
+
+  private launch(resolved: ResolvedScenario, inSlot = false): RunHandle {
     const id = newRunId()
     let telemetry = this.options.telemetry
     try {
@@ -105,6 +165,7 @@ export class RunManager {
       ...(telemetry ? { telemetry } : {}),
       onSecond: (r) => this.events.emit(id, { type: 'second', data: secondEvent(r) }),
     })
+    if (inSlot) this.slotRuns.add(handle.id)
     this.active.set(handle.id, handle)
     this.logger.info('run started', { run: handle.id, name: resolved.scenario.name })
     void handle.result
@@ -114,12 +175,13 @@ export class RunManager {
       )
       .finally(() => {
         this.active.delete(handle.id)
+        this.slotRuns.delete(handle.id)
         this.events.emit(handle.id, {
           type: 'end',
           data: { status: this.store.getRun(handle.id)?.status ?? 'unknown' },
         })
       })
-    return { id: handle.id, status: handle.live().status }
+    return handle
   }
 
   /** A run by id, with live counters while it executes; 404 ServiceError when unknown. */
@@ -188,11 +250,19 @@ export class RunManager {
   async shutdown(): Promise<void> {
     this.closing = true
     const pending = [...this.active.values()]
+    const slots = [...this.slots]
+    for (const slot of slots) {
+      try {
+        slot.stop()
+      } catch (err) {
+        this.logger.warn('stopping a run slot failed', { error: describeError(err) })
+      }
+    }
     for (const h of pending) h.stop()
     const timeout = this.options.shutdownTimeoutMs ?? 15_000
     let timer: NodeJS.Timeout | undefined
     await Promise.race([
-      Promise.allSettled(pending.map((h) => h.result)),
+      Promise.allSettled([...pending.map((h) => h.result), ...slots.map((s) => s.released)]),
       new Promise((r) => {
         timer = setTimeout(r, timeout)
       }),

@@ -35,6 +35,8 @@ export interface SeriesRow {
   reordered: number | null
   publishErrors: number | null
   gaps: number | null
+  /** Sends the schedule planned in this second (e2e rows; null for other streams and older rows). */
+  targetRate: number | null
   raw: { count: number; p50: number; p90: number; p99: number; p999: number; max: number }
   co: { count: number; p50: number; p90: number; p99: number; p999: number; max: number } | null
   rawHist: string
@@ -105,6 +107,8 @@ export interface SecondRecord {
     eventLoopDelayMaxUs: number
     inFlightPeak: number
   }
+  /** Sends the schedule planned in this second (the fleet's target rate); absent where unknown. */
+  targetRate?: number
   streams: Array<{
     stream: string
     snapshot: {

@@ -36,6 +36,7 @@ const ADDED_SINCE_BASELINE: Record<string, string[]> = {
     'loop_delay_p99 real pk0',
     'loop_delay_max real pk0',
     'in_flight_peak integer pk0',
+    'target_rate real pk0',
   ],
 }
 
@@ -92,6 +93,7 @@ describe('SqliteStore', () => {
       for (const t of ['runs', 'series', 'summaries']) fresh[t] = columns(db, t)
       expect(appliedMigrations(db)).toHaveLength(MIGRATIONS)
     })
+    const added: Record<string, string[]> = { series: ['target_rate real pk0'] }
     withRaw(tmpDb('legacy.db'), (db) => {
       for (const stmt of LEGACY_DDL.split(';').filter((s) => s.trim())) db.run(sql.raw(stmt))
       for (const t of ['runs', 'series', 'summaries'])

@@ -17,7 +17,7 @@ import { openSqlite, type SqliteHandle, type SyncSqlite } from './sqlite-driver.
 import { runs, series, summaries } from './tables.ts'
 
 /** Whether the process that owns a run still executes it (same host, pid alive, not us). */
-function ownerAlive(owner: string | null): boolean {
+export function ownerAlive(owner: string | null): boolean {
   if (!owner) return false
   const [host, pidText] = owner.split(':')
   const pid = Number(pidText)
@@ -48,6 +48,11 @@ export class SqliteStore implements RunStore {
       throw err
     }
     this.db = this.handle.db
+  }
+
+  /** The drizzle database, for records of other kinds kept in the same file (find-max searches). */
+  get database(): SyncSqlite {
+    return this.db
   }
 
   /** Which SQLite driver this runtime uses. */

@@ -63,6 +63,8 @@ export const series = sqliteTable(
     loopDelayP99: real('loop_delay_p99'),
     loopDelayMax: real('loop_delay_max'),
     inFlightPeak: integer('in_flight_peak'),
+    /** Sends the schedule planned in this second (fleet-wide target rate); e2e rows only. */
+    targetRate: real('target_rate'),
   },
   (t) => [primaryKey({ columns: [t.runId, t.stream, t.second] })],
 )
@@ -119,4 +121,41 @@ export const deviceFigures = sqliteTable(
     max: real('max').notNull(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.device] })],
+)
+
+/** One `find-max` search: its request (scenario redacted), status and result once it ends. */
+export const capacitySearches = sqliteTable(
+  'capacity_searches',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    status: text('status').notNull(),
+    createdAt: integer('created_at').notNull(),
+    endedAt: integer('ended_at'),
+    /** The search options as JSON (floor, ceiling, precision, SLOs, probe timing, bounds). */
+    options: text('options').notNull(),
+    scenario: text('scenario').notNull(),
+    result: text('result'),
+    error: text('error'),
+    /** `host:pid` of the process running the search (see `runs.owner`). */
+    owner: text('owner'),
+  },
+  (t) => [index('capacity_searches_created').on(desc(t.createdAt))],
+)
+
+/** The probes of a search: each one a stored run, in the order they ran. */
+export const capacityProbes = sqliteTable(
+  'capacity_probes',
+  {
+    searchId: text('search_id').notNull(),
+    idx: integer('idx').notNull(),
+    runId: text('run_id').notNull(),
+    rate: real('rate').notNull(),
+    ok: integer('ok', { mode: 'boolean' }).notNull(),
+    /** Why it failed: `loss`, `latency`, `broker-lag`, `generator` or `error`; null when it held. */
+    limit: text('limit'),
+    /** The probe's figures and reasons as JSON (one point of the latency-vs-throughput curve). */
+    point: text('point').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.searchId, t.idx] }), index('capacity_probes_run').on(t.runId)],
 )

@@ -1,4 +1,4 @@
-import { durationMsSchema } from '@iotload/sdk'
+import { durationMsSchema, rateSchema } from '@iotload/sdk'
 import { z } from 'zod'
 
 /** The scenario's `broker:` section for `plugin: memory` (minus `plugin` and `auth`). */
@@ -19,6 +19,12 @@ export const memoryConfigSchema = z
     loss: z.number().min(0).max(1).default(0),
     /** Messages a paused subscription holds back; beyond that it drops, as a broker's queue limit would. @default 100000 */
     maxQueued: z.number().int().min(1).default(100_000),
+    /**
+     * Messages per second the bus routes, e.g. `5000/s`: a broker with a known knee. Beyond it (after
+     * a burst of a tenth of a second's worth) QoS 0 messages are dropped and QoS ≥ 1 publishes
+     * rejected, as an overloaded broker sheds load. Unlimited when absent.
+     */
+    capacity: rateSchema.optional(),
   })
   .strict()
 

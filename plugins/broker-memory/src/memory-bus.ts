@@ -14,7 +14,7 @@ export interface BusStats {
   published: number
   /** Deliveries handed to subscriptions (one message may reach several). */
   delivered: number
-  /** Messages dropped by the `loss` knob, an outage or a full paused backlog. */
+  /** Messages dropped by the `loss` knob, `capacity`, an outage or a full paused backlog. */
   dropped: number
 }
 
@@ -29,8 +29,37 @@ export class MemoryBus {
   private readonly members = new Set<BusMember>()
   private down = false
   private outageTimer: NodeJS.Timeout | undefined
+  /** Messages per second routed at most (`capacity` in the config); undefined: unlimited. */
+  private capacity: number | undefined
+  private tokens = 0
+  private refilledAt = 0
+  /**
+   * The bus's time in ms, for `capacity`. Tests that drive the engine with a manual clock point
+   * this at the same clock, so the capacity holds in simulated seconds. @default performance.now
+   */
+  clock: () => number = () => performance.now()
 
   constructor(readonly name: string) {}
+
+  /** @internal Sets the routing capacity (the latest connection's config wins). */
+  setCapacity(perSecond: number | undefined): void {
+    if (perSecond === this.capacity) return
+    this.capacity = perSecond
+    this.tokens = perSecond === undefined ? 0 : Math.max(1, perSecond / 10)
+    this.refilledAt = this.clock()
+  }
+
+  /** @internal Whether one more message fits the capacity now (a token bucket of 100 ms). */
+  admit(): boolean {
+    if (this.capacity === undefined) return true
+    const now = this.clock()
+    const burst = Math.max(1, this.capacity / 10)
+    this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) * this.capacity) / 1000)
+    this.refilledAt = now
+    if (this.tokens < 1) return false
+    this.tokens--
+    return true
+  }
 
   /** Open connections on this bus. */
   get connections(): number {

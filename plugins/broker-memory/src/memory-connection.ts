@@ -62,6 +62,7 @@ export class MemoryConnection implements BrokerConnection, BusMember {
     private readonly ctx: PluginContext,
   ) {
     this.random = seededRandom(ctx.clientId)
+    bus.setCapacity(config.capacity)
     bus.join(this)
   }
 
@@ -184,6 +185,11 @@ export class MemoryConnection implements BrokerConnection, BusMember {
     const batch = n === this.queue.length ? this.queue : this.queue.slice(0, n)
     this.queue = n === this.queue.length ? [] : this.queue.slice(n)
     for (const item of batch) {
+      if (!item.lost && !this.bus.admit()) {
+        this.bus.stats.dropped++
+        item.ack?.reject(new PublishError(`bus '${this.bus.name}' is over its capacity`, { source: SOURCE }))
+        continue
+      }
       if (item.lost) this.bus.stats.dropped++
       else this.bus.route(item.topic, item.payload, item.headers)
       item.ack?.resolve()

@@ -94,4 +94,25 @@ describe('memory plugin: simulated faults', () => {
     expect(memoryBus(bus).connections).toBe(0)
     expect(memoryBus(bus).subscriptions).toBe(0)
   })
+
+  it('capacity: a token bucket in the bus’s own time; beyond it QoS 0 drops and QoS 1 rejects', async () => {
+    const bus = randomUUID()
+    let nowMs = 0
+    memoryBus(bus).clock = () => nowMs
+    const conn = await connect({ bus, capacity: '100/s' })
+    const inbox = new Inbox()
+    await conn.subscribe('c', inbox.push)
+    // A burst of 0.1 s worth (10) passes at once; the 11th finds no token.
+    const first = await Promise.allSettled(
+      Array.from({ length: 11 }, (_, i) => conn.publish('c', { payload: enc(String(i)), qos: 1 })),
+    )
+    expect(first.filter((r) => r.status === 'fulfilled')).toHaveLength(10)
+    expect(first[10]).toMatchObject({ status: 'rejected', reason: { name: 'PublishError' } })
+    // 50 ms later five more tokens: QoS 0 beyond them is dropped and counted, never delivered.
+    nowMs += 50
+    for (let i = 0; i < 8; i++) await conn.publish('c', { payload: enc(`q0-${i}`) })
+    await sleep(5)
+    expect(inbox.texts().filter((t) => t.startsWith('q0-'))).toHaveLength(5)
+    expect(memoryBus(bus).stats.dropped).toBe(1 + 3)
+  })
 })

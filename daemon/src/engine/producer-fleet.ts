@@ -1,0 +1,138 @@
+import type { BrokerConnection } from '@iotload/sdk'
+import type { Logger } from '../log/logger.ts'
+import type { ResolvedScenario } from '../scenario/load-scenario.ts'
+import { type ClockTimer, type EngineClock, sleepOn } from './clock.ts'
+import { closeAll, connectLatencyStats, deviceConnector, openConnections } from './device-connections.ts'
+import { reconnectStorm, type StormStats } from './reconnect-storm.ts'
+import type { ConnectProgress } from './connect-progress.ts'
+
+/** Connect statistics of the device fleet. */
+export interface FleetConnectStats {
+  devices: number
+  connections: number
+  failed: number
+  connectMs: number
+  /** `producer.connectRate`, when the connects were paced. */
+  connectRate?: number
+  /** How long each connect took, µs (failures included). */
+  connectLatencyUs?: { count: number; p50: number; p99: number; max: number }
+  /** Failed connects by cause (`unreachable`, `auth`, `tls`, `protocol`, `timeout`, …). */
+  failuresByCause?: Record<string, number>
+  /** The reconnect storm (`producer.reconnectStorm`), once it ran. */
+  storm?: StormStats
+}
+
+/** How long `close()` waits for a storm still reconnecting before closing what is open. */
+const STORM_CLOSE_WAIT_MS = 10_000
+
+/**
+ * The producer's connections: opened once (as fast as `connectConcurrency` allows, or paced by
+ * `connectRate`), dropped and reopened in a reconnect storm, closed at the end.
+ */
+export class ProducerFleet {
+  /** One per device, or a shared pool; a storm replaces entries in place. */
+  connections: BrokerConnection[] = []
+  stats: FleetConnectStats | undefined
+  private stormTimer: ClockTimer | undefined
+  private storm: Promise<void> | undefined
+
+  constructor(
+    private readonly resolved: ResolvedScenario,
+    private readonly runId: string,
+    private readonly onStatus: (status: string) => void,
+    private readonly logger: Logger,
+    private readonly clock: EngineClock,
+    /** Counts the first connect phase as it goes, for progress output. */
+    private readonly progress?: ConnectProgress,
+  ) {}
+
+  private connectOptions() {
+    const p = this.resolved.scenario.producer
+    return {
+      broker: this.resolved.broker,
+      role: 'producer' as const,
+      runId: this.runId,
+      deviceOf: (i: number) => p.firstDevice + i,
+      clientIdTemplate: p.clientId,
+      logger: this.logger,
+      onStatus: this.onStatus,
+    }
+  }
+
+  /** Connects every device; throws the first connection error when any device failed. */
+  async connect(signal?: AbortSignal): Promise<void> {
+    const p = this.resolved.scenario.producer
+    const count = p.connections === 'per-device' ? p.devices : Math.min(p.connections, p.devices)
+    const opened = await openConnections({
+      ...this.connectOptions(),
+      count,
+      concurrency: p.connectConcurrency,
+      clock: this.clock,
+      ...(p.connectRate !== undefined ? { connectRate: p.connectRate } : {}),
+      ...(signal ? { signal } : {}),
+      ...(this.progress ? { progress: this.progress } : {}),
+    })
+    this.connections = opened.connections
+    this.stats = {
+      devices: p.devices,
+      connections: count,
+      failed: opened.failed,
+      connectMs: opened.elapsedMs,
+      ...(p.connectRate !== undefined ? { connectRate: p.connectRate } : {}),
+      connectLatencyUs: connectLatencyStats(opened.connectLatency),
+      failuresByCause: opened.failuresByCause,
+    }
+    if (opened.failed > 0)
+      throw Object.assign(opened.firstError as Error, {
+        failedConnections: opened.failed,
+        totalConnections: count,
+      })
+  }
+
+  /** Sets the reconnect storm's timer, when the scenario has one; `startUs` is the schedule's start. */
+  scheduleStorm(startUs: number): void {
+    const storm = this.resolved.scenario.producer.reconnectStorm
+    if (!storm) return
+    const atUs = storm.at * 1000
+    this.stormTimer = this.clock.setTimeout(
+      () => {
+        this.storm = this.runStorm(atUs, storm.fraction)
+      },
+      (startUs + atUs - this.clock.nowUs()) / 1000,
+    )
+  }
+
+  /** A storm not yet started will not start. */
+  cancelStorm(): void {
+    this.clock.clearTimer(this.stormTimer)
+  }
+
+  private async runStorm(atUs: number, fraction: number): Promise<void> {
+    try {
+      const stats = await reconnectStorm({
+        connections: this.connections,
+        fraction,
+        reopen: deviceConnector(this.connectOptions()),
+        clock: this.clock,
+        atUs,
+      })
+      if (this.stats) this.stats.storm = stats
+      this.logger.info('reconnect storm over', {
+        dropped: stats.dropped,
+        reconnected: stats.reconnected,
+        failed: stats.failed,
+        reconnectMs: stats.reconnectMs,
+      })
+    } catch (err) {
+      this.logger.warn('reconnect storm failed', { error: (err as Error).message })
+    }
+  }
+
+  /** Closes every connection; a storm still reconnecting gets a few seconds to finish first. */
+  async close(): Promise<void> {
+    this.cancelStorm()
+    if (this.storm) await Promise.race([this.storm, sleepOn(this.clock, STORM_CLOSE_WAIT_MS)])
+    await closeAll(this.connections)
+    this.connections = []
+  }
+}
