@@ -1,0 +1,67 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { createLogger } from '../log/logger.ts'
+import { RunManager } from '../service/run-manager.ts'
+import { SqliteStore } from '../store/sqlite-store.ts'
+import { createApp } from './app.ts'
+import { MAX_EVENT_STREAMS } from './routes/events.ts'
+
+// An attacker's review of the results routes (events, report, compare, exports): each test is an
+// attack that worked before its fix. Runs on the in-process memory broker: the routes are under test.
+const store = new SqliteStore(':memory:')
+const manager = new RunManager({ store, logger: createLogger({ level: 'error' }), env: {} })
+const app = createApp({ manager, logger: createLogger({ level: 'error' }) })
+afterAll(async () => {
+  await manager.shutdown()
+  store.close()
+})
+
+async function startRun(duration: string): Promise<string> {
+  const res = await app.request('/v1/runs', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: 'hardening',
+      broker: { plugin: 'memory', bus: `hardening-${Date.now()}-${Math.random()}` },
+      producer: { devices: 2, totalRate: '20/s', duration, topic: 'h/{device}' },
+      run: { drain: '200ms' },
+    }),
+  })
+  expect(res.status, await res.clone().text()).toBe(201)
+  return ((await res.json()) as { id: string }).id
+}
+
+describe('results routes under attack', () => {
+  it('refuses event streams beyond a bound: thousands of subscribers cannot starve a measuring run', async () => {
+    const id = await startRun('30s')
+    const open: Array<{ abort: AbortController; reader: ReadableStreamDefaultReader<Uint8Array> }> = []
+    for (let i = 0; i < MAX_EVENT_STREAMS; i++) {
+      const abort = new AbortController()
+      const res = await app.request(`/v1/runs/${id}/events`, { signal: abort.signal })
+      expect(res.status).toBe(200)
+      const reader = res.body!.getReader()
+      await reader.read()
+      open.push({ abort, reader })
+    }
+    const refused = await app.request(`/v1/runs/${id}/events`)
+    expect(refused.status).toBe(429)
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('TOO_MANY_STREAMS')
+    // A client that leaves gives its place back.
+    const first = open.shift()!
+    first.abort.abort()
+    await first.reader.cancel().catch(() => {})
+    let again: Response | undefined
+    for (let i = 0; i < 50; i++) {
+      again = await app.request(`/v1/runs/${id}/events`)
+      if (again.status === 200) break
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    expect(again!.status).toBe(200)
+    await again!.body?.cancel()
+    for (const s of open) {
+      s.abort.abort()
+      await s.reader.cancel().catch(() => {})
+    }
+    manager.stop(id)
+    await manager.settled(id)
+  }, 30_000)
+})
