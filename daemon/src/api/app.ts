@@ -87,6 +87,8 @@ export function createApp(deps: AppDeps): Hono {
   app.use('*', async (c, next) => {
     const t0 = performance.now()
     await next()
+    // No response is ever to be read as another type than it says (a CSV or JSON body as HTML).
+    c.res.headers.set('X-Content-Type-Options', 'nosniff')
     const type = c.res.headers.get('content-type') ?? ''
     // An event stream is scrubbed event by event where it is written (routes/events.ts).
     if (c.res.body && TEXTUAL.test(type) && !type.startsWith('text/event-stream')) {

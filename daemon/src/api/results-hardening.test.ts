@@ -64,4 +64,35 @@ describe('results routes under attack', () => {
     manager.stop(id)
     await manager.settled(id)
   }, 30_000)
+
+  it('serves reports with a sandboxing CSP header and nosniff: script in a report could not call the API', async () => {
+    const id = await startRun('1s')
+    await manager.settled(id)
+    for (const url of [`/v1/runs/${id}/report`, `/v1/compare?ids=${id}`]) {
+      const res = await app.request(url)
+      expect(res.status, url).toBe(200)
+      const csp = res.headers.get('content-security-policy') ?? ''
+      // An opaque origin: whatever ran in the page would send Origin: null, which the API refuses.
+      expect(csp, url).toMatch(/(^|;\s*)sandbox allow-scripts(;|$)/)
+      expect(csp, url).toMatch(/default-src 'none'/)
+      expect(csp, url).toMatch(/script-src 'sha256-[^']+' 'sha256-[^']+';/)
+      expect(csp, url).toMatch(/frame-ancestors 'none'/)
+      expect(csp, url).not.toMatch(/unsafe-inline'[^;]*script|script-src[^;]*unsafe/)
+      // The header allows exactly the scripts the page was written with.
+      const html = await res.text()
+      for (const hash of csp.match(/'sha256-[^']+'/g) ?? []) expect(html).toContain(hash)
+      expect(res.headers.get('x-content-type-options'), url).toBe('nosniff')
+    }
+    for (const url of [
+      `/v1/runs/${id}`,
+      `/v1/runs/${id}/series?format=csv`,
+      `/v1/runs/${id}/histogram`,
+      '/nope',
+    ]) {
+      const res = await app.request(url)
+      expect(res.headers.get('x-content-type-options'), url).toBe('nosniff')
+    }
+    const refused = await app.request('/v1/runs', { headers: { origin: 'null' } })
+    expect(refused.status).toBe(403)
+  })
 })

@@ -1,14 +1,21 @@
 import { compareRuns } from '../../report/comparison.ts'
-import { renderReport } from '../../report/html/render.ts'
+import { renderReport, reportResponsePolicy } from '../../report/html/render.ts'
 import { reportRunFromStore } from '../../report/report-model.ts'
 import { ServiceError } from '../../service/errors.ts'
 import type { RunManager } from '../../service/run-manager.ts'
+import type { Context } from 'hono'
 import { parseWith } from '../errors.ts'
 import type { Register } from '../openapi.ts'
 import { compareQuery, reportQuery } from '../report-schemas.ts'
 import { errorResponse, runIdParams } from '../schemas.ts'
 
 const err = (description: string) => ({ description, schema: errorResponse })
+
+/** A report page: sandboxed by header too (nosniff is set for every response by the app). */
+function reportPage(c: Context, html: string) {
+  c.header('Content-Security-Policy', reportResponsePolicy())
+  return c.html(html)
+}
 
 function runOrNotFound(manager: RunManager, id: string) {
   const run = reportRunFromStore(manager.store, id)
@@ -36,7 +43,7 @@ export function reportRoutes(register: Register, manager: RunManager): void {
     (c) => {
       const { id } = parseWith(runIdParams, c.req.param(), 'params')
       parseWith(reportQuery, c.req.query(), 'query')
-      return c.html(renderReport([runOrNotFound(manager, id)]))
+      return reportPage(c, renderReport([runOrNotFound(manager, id)]))
     },
   )
 
@@ -61,7 +68,7 @@ export function reportRoutes(register: Register, manager: RunManager): void {
       const q = parseWith(compareQuery, c.req.query(), 'query')
       const runs = q.ids.map((id) => runOrNotFound(manager, id))
       if (q.format === 'json') return c.json(compareRuns(runs))
-      return c.html(renderReport(runs))
+      return reportPage(c, renderReport(runs))
     },
   )
 }
