@@ -95,4 +95,15 @@ describe('results routes under attack', () => {
     const refused = await app.request('/v1/runs', { headers: { origin: 'null' } })
     expect(refused.status).toBe(403)
   })
+
+  it('refuses a run listed twice in a comparison: 20 copies of one long run cost 20 reports', async () => {
+    const id = await startRun('1s')
+    await manager.settled(id)
+    const res = await app.request(`/v1/compare?ids=${Array(20).fill(id).join(',')}`)
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as { error: { path: string; message: string } }
+    expect(body.error.path).toBe('query.ids')
+    expect(body.error.message).toContain('twice')
+    expect((await app.request(`/v1/compare?ids=${id},${id}&format=json`)).status).toBe(400)
+  })
 })

@@ -53,14 +53,14 @@ export function reportRoutes(register: Register, manager: RunManager): void {
       path: '/v1/compare',
       summary: 'Runs side by side: an HTML comparison, or its table as JSON',
       description:
-        'ids=A,B,C (the first is the baseline of every ratio). html: the runs overlaid one colour each (spectra, p99 and throughput over time) and a table of e2e p50/p99/p99.9/max raw and co, rate and loss with each ratio to the first; json: that table.',
+        'ids=A,B,C: up to 20 different runs, the first the baseline of every ratio. html: the runs overlaid one colour each (spectra, p99 and throughput over time) and a table of e2e p50/p99/p99.9/max raw and co, rate and loss with each ratio to the first; json: that table.',
       query: compareQuery,
       responses: {
         200: {
           description: 'the comparison (text/html, or JSON with format=json)',
           contentType: 'text/html',
         },
-        400: err('invalid or too many ids, or an unknown parameter'),
+        400: err('invalid, repeated or too many ids, or an unknown parameter'),
         404: err('one of the ids names no run'),
       },
     },
