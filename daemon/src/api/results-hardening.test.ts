@@ -3,6 +3,10 @@ import { createLogger } from '../log/logger.ts'
 import { RunManager } from '../service/run-manager.ts'
 import { SqliteStore } from '../store/sqlite-store.ts'
 import { createApp } from './app.ts'
+import { seedRun } from './test-fixtures.ts'
+import { Counters } from '../engine/counters.ts'
+import { LatencyStream } from '../engine/latency-stream.ts'
+import { runPercentiles } from '../service/percentiles.ts'
 import { MAX_EVENT_STREAMS } from './routes/events.ts'
 
 // An attacker's review of the results routes (events, report, compare, exports): each test is an
@@ -106,4 +110,51 @@ describe('results routes under attack', () => {
     expect(body.error.message).toContain('twice')
     expect((await app.request(`/v1/compare?ids=${id},${id}&format=json`)).status).toBe(400)
   })
+
+  it('merges a long range a few seconds per turn of the event loop: a read cannot stall a measuring run', async () => {
+    // Seconds since the start of a long run, merged exactly: ~0.25 ms each, all on the loop runs measure with.
+    seedRun(store, 'longrange', { createdAt: Date.now(), seconds: 1200, finished: false })
+    // And one second long after a hole (a store write that failed): still merged, exactly.
+    const late = new LatencyStream('e2e', true)
+    late.record(5_000_000, 5_000_100)
+    store.appendSecond('longrange', {
+      second: 2500,
+      warmup: false,
+      counters: new Counters(),
+      gaps: 0,
+      streams: [{ stream: 'e2e', snapshot: late.rollSecond() }],
+    })
+    for (const url of [
+      '/v1/runs/longrange/percentiles?from=0&to=1199',
+      '/v1/runs/longrange/percentiles?format=hgrm&from=0&to=1199',
+      '/v1/runs/longrange/histogram?from=0&to=1199',
+      '/v1/runs/longrange/percentiles?from=0',
+      '/v1/runs/longrange/percentiles',
+    ]) {
+      let turns = 0
+      let waiting = true
+      const turn = () => {
+        turns++
+        if (waiting) setImmediate(turn)
+      }
+      setImmediate(turn)
+      const res = await app.request(url)
+      waiting = false
+      expect(res.status, url).toBe(200)
+      // Not a speed figure: how often other work (a run's next send) got the loop meanwhile.
+      expect(turns, url).toBeGreaterThanOrEqual(10)
+      if (!url.includes('hgrm') && !url.includes('histogram')) {
+        const body = (await res.json()) as { count: number; points: unknown[] }
+        const q = new URL(url, 'http://x').searchParams
+        const range = {
+          ...(q.has('from') ? { from: Number(q.get('from')) } : {}),
+          ...(q.has('to') ? { to: Number(q.get('to')) } : {}),
+        }
+        const exact = runPercentiles(store, 'longrange', 'e2e', 'raw', range)!
+        expect(body.count, url).toBe(exact.count)
+        expect(body.points, url).toEqual(exact.points)
+        expect(body.count, url).toBe(q.has('to') ? 1200 * 100 : 1200 * 100 + 1)
+      }
+    }
+  }, 60_000)
 })
