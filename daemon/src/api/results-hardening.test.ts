@@ -1,3 +1,5 @@
+import { serve } from '@hono/node-server'
+import { freePort } from '@iotload/sdk/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../log/logger.ts'
 import { RunManager } from '../service/run-manager.ts'
@@ -157,4 +159,32 @@ describe('results routes under attack', () => {
       }
     }
   }, 60_000)
+
+  it('says nosniff on every response as the daemon serves them (@hono/node-server), errors and streams too', async () => {
+    const id = await startRun('1s')
+    await manager.settled(id)
+    const port = await freePort()
+    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port })
+    try {
+      await new Promise((r) => server.once('listening', r))
+      const base = `http://127.0.0.1:${port}`
+      for (const [path, init] of [
+        [`/v1/runs/${id}`, {}],
+        ['/v1/runs?limit=0', {}],
+        ['/nope', {}],
+        [`/v1/runs/${id}/report`, {}],
+        [`/v1/runs/${id}/series?format=csv`, {}],
+        [`/v1/runs/${id}/events`, {}],
+        ['/v1/runs', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' }],
+      ] as const) {
+        const res = await fetch(`${base}${path}`, init)
+        expect(res.headers.get('x-content-type-options'), `${path} ${res.status}`).toBe('nosniff')
+        if (path.endsWith('/report'))
+          expect(res.headers.get('content-security-policy')).toMatch(/sandbox allow-scripts/)
+        await res.body?.cancel()
+      }
+    } finally {
+      server.close()
+    }
+  })
 })
