@@ -89,7 +89,9 @@ export function runHistogram(
   const encoded = rows.map((r) => (kind === 'raw' ? r.rawHist : r.coHist)).filter((e): e is string => !!e)
   if (encoded.length === 0) return undefined
   const histogram = mergeEncoded(encoded)
-  const stored = Math.max(0, ...rows.map((r) => (kind === 'raw' ? r.raw.max : (r.co?.max ?? 0))))
+  // A loop, not Math.max(...rows): a spread of more than ~125,000 seconds overflows the stack.
+  let stored = 0
+  for (const r of rows) stored = Math.max(stored, kind === 'raw' ? r.raw.max : (r.co?.max ?? 0))
   return { histogram, source: 'series', maxUs: exactMax(histogram, stored) }
 }
 
