@@ -98,6 +98,9 @@ export function createApp(deps: AppDeps): Hono {
         c.res = new Response(clean, { status: c.res.status, headers })
       }
     }
+    // No response is to be read as another type than it says (a CSV or JSON body as HTML). Set on
+    // the final response: @hono/node-server rebuilds a response from its init once its body is read.
+    c.res.headers.set('X-Content-Type-Options', 'nosniff')
     logger.debug('http', {
       method: c.req.method,
       path: c.req.path,

@@ -3,7 +3,7 @@ import { z } from 'zod'
 /** `GET /v1/compare`: runs to compare, the first one the baseline of every ratio. */
 export const compareQuery = z
   .object({
-    /** Comma-separated run ids, 1 to 20, the baseline first. */
+    /** Comma-separated run ids, 1 to 20 different ones, the baseline first. */
     ids: z
       .string()
       .min(1)
@@ -13,7 +13,9 @@ export const compareQuery = z
         z
           .array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a run id: 1-64 letters, digits, - or _'))
           .min(1)
-          .max(20, 'at most 20 runs'),
+          .max(20, 'at most 20 runs')
+          // Each id costs a whole report (rows, merged histograms): a repeat is only cost.
+          .refine((ids) => new Set(ids).size === ids.length, 'each run at most once: a run is listed twice'),
       ),
     /** `html`: the comparison report; `json`: the comparison table's figures. @default 'html' */
     format: z.enum(['html', 'json']).default('html'),

@@ -36,8 +36,9 @@ export const CSV_COLUMNS = [
 const cell = (v: unknown): string => {
   if (v === null || v === undefined) return ''
   const s = String(v)
-  // RFC 4180 quoting; a leading =,+,-,@ is neutralised so a spreadsheet never runs it as a formula.
-  const safe = /^[=+\-@]/.test(s) && Number.isNaN(Number(s)) ? `'${s}` : s
+  // RFC 4180 quoting; a leading =,+,-,@ (or a tab or line break a spreadsheet skips before one) is
+  // neutralised so a spreadsheet never runs it as a formula.
+  const safe = /^[=+\-@\t\r\n]/.test(s) && Number.isNaN(Number(s)) ? `'${s}` : s
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe
 }
 

@@ -85,18 +85,96 @@ export function runHistogram(
     const stored = (kind === 'raw' ? summary.raw : summary.co)?.max
     return { histogram, source: 'summary', maxUs: exactMax(histogram, stored) }
   }
-  const rows = store
+  const rows = measuredRows(store, runId, stream, range)
+  const encoded = rows.map((r) => (kind === 'raw' ? r.rawHist : r.coHist)).filter((e): e is string => !!e)
+  if (encoded.length === 0) return undefined
+  const histogram = mergeEncoded(encoded)
+  // A loop, not Math.max(...rows): a spread of more than ~125,000 seconds overflows the stack.
+  let stored = 0
+  for (const r of rows) stored = Math.max(stored, kind === 'raw' ? r.raw.max : (r.co?.max ?? 0))
+  return { histogram, source: 'series', maxUs: exactMax(histogram, stored) }
+}
+
+function measuredRows(store: ResultReader, runId: string, stream: string, range: SecondRange) {
+  return store
     .getSeries(runId, {
       stream,
       ...(range.from !== undefined ? { from: range.from } : {}),
       ...(range.to !== undefined ? { to: range.to } : {}),
     })
     .filter((r) => !r.warmup)
-  const encoded = rows.map((r) => (kind === 'raw' ? r.rawHist : r.coHist)).filter((e): e is string => !!e)
-  if (encoded.length === 0) return undefined
-  const histogram = mergeEncoded(encoded)
-  const stored = Math.max(0, ...rows.map((r) => (kind === 'raw' ? r.raw.max : (r.co?.max ?? 0))))
+}
+
+/** Seconds read from the store at once, and merged between two turns of the event loop. */
+const SECONDS_PER_READ = 512
+const ROWS_PER_TURN = 32
+
+/**
+ * A range's stored rows (warm-up included), a window of seconds at a time. Rows are written every
+ * second, so an empty window is the end; what lies beyond one (seconds missing) is read in one go.
+ */
+function* rowWindows(store: ResultReader, runId: string, stream: string, range: SecondRange) {
+  const end = range.to ?? Number.MAX_SAFE_INTEGER
+  for (let from = range.from ?? 0; from <= end; from += SECONDS_PER_READ) {
+    const to = Math.min(end, from + SECONDS_PER_READ - 1)
+    const rows = store.getSeries(runId, { stream, from, to })
+    if (rows.length > 0) {
+      yield rows
+      continue
+    }
+    if (to < end)
+      yield store.getSeries(runId, { stream, from: to + 1, ...(range.to !== undefined ? { to: end } : {}) })
+    return
+  }
+}
+
+/**
+ * `runHistogram` for request handlers: the same histogram, read and merged a few seconds per turn
+ * of the event loop. A range over a long run merges thousands of seconds (~0.25 ms each) and the
+ * runs of this daemon measure on the same loop: merged in one go, three reads of a 20,000 s range
+ * put seconds of send lag into a run measuring beside them.
+ */
+export async function runHistogramYielding(
+  store: ResultReader,
+  runId: string,
+  stream: string,
+  kind: 'raw' | 'co',
+  range: SecondRange = {},
+): Promise<MergedHistogram | undefined> {
+  const whole = range.from === undefined && range.to === undefined
+  if (whole && store.getSummaryStreams(runId).some((s) => s.stream === stream))
+    return runHistogram(store, runId, stream, kind)
+  let histogram: Histogram | undefined
+  let stored = 0
+  for (const window of rowWindows(store, runId, stream, range)) {
+    const rows = window.filter((r) => !r.warmup)
+    for (let i = 0; i < rows.length; i += ROWS_PER_TURN) {
+      await new Promise((r) => setImmediate(r))
+      const chunk = rows.slice(i, i + ROWS_PER_TURN)
+      for (const r of chunk) stored = Math.max(stored, kind === 'raw' ? r.raw.max : (r.co?.max ?? 0))
+      const encoded = chunk
+        .map((r) => (kind === 'raw' ? r.rawHist : r.coHist))
+        .filter((e): e is string => !!e)
+      if (encoded.length === 0) continue
+      const part = mergeEncoded(encoded)
+      if (histogram) histogram.add(part)
+      else histogram = part
+    }
+  }
+  if (!histogram) return undefined
   return { histogram, source: 'series', maxUs: exactMax(histogram, stored) }
+}
+
+/** A merged histogram's percentile spectrum, as `runPercentiles` answers it. */
+export function spectrumOf(stream: string, kind: 'raw' | 'co', merged: MergedHistogram): PercentileSpectrum {
+  const h = merged.histogram
+  return {
+    stream,
+    kind,
+    source: merged.source,
+    count: h.totalCount,
+    points: percentileSpectrum(h, merged.maxUs),
+  }
 }
 
 /**
@@ -117,15 +195,7 @@ export function runPercentiles(
   range: SecondRange = {},
 ): PercentileSpectrum | undefined {
   const merged = runHistogram(store, runId, stream, kind, range)
-  if (!merged) return undefined
-  const h = merged.histogram
-  return {
-    stream,
-    kind,
-    source: merged.source,
-    count: h.totalCount,
-    points: percentileSpectrum(h, merged.maxUs),
-  }
+  return merged ? spectrumOf(stream, kind, merged) : undefined
 }
 
 /**

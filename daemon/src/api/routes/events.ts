@@ -1,7 +1,8 @@
 import type { Context } from 'hono'
-import { streamSSE } from 'hono/streaming'
+import { type SSEStreamingApi, streamSSE } from 'hono/streaming'
 import { secrets } from '../../scenario/secrets.ts'
 import { BoundedQueue, type RunEvent } from '../../service/run-events.ts'
+import { ServiceError } from '../../service/errors.ts'
 import type { RunManager } from '../../service/run-manager.ts'
 import { parseWith } from '../errors.ts'
 import type { Register } from '../openapi.ts'
@@ -10,6 +11,11 @@ import { errorResponse, runIdParams } from '../schemas.ts'
 
 /** Events a slow client may fall behind by before the oldest are dropped (and counted). */
 const QUEUE_CAPACITY = 120
+/**
+ * Event streams open at once, across runs. Each holds a socket and costs a write per second on the
+ * event loop the runs measure with: thousands starved a run's generator (p50 ~1 s) and its sockets.
+ */
+export const MAX_EVENT_STREAMS = 64
 /** While the run connects (no seconds yet), a `live` event this often. */
 const CONNECT_TICK_MS = 1000
 
@@ -19,6 +25,7 @@ const err = (description: string) => ({ description, schema: errorResponse })
 
 /** GET /v1/runs/{id}/events: the per-second lines as Server-Sent Events, closed when the run ends. */
 export function eventRoutes(register: Register, manager: RunManager): void {
+  let open = 0
   register(
     {
       method: 'get',
@@ -32,53 +39,69 @@ export function eventRoutes(register: Register, manager: RunManager): void {
         200: { description: 'the event stream', contentType: 'text/event-stream' },
         400: err('invalid id or an unknown parameter'),
         404: err('no run with this id'),
+        429: err(`${MAX_EVENT_STREAMS} event streams are open already`),
       },
     },
     (c) => {
       const { id } = parseWith(runIdParams, c.req.param(), 'params')
       parseWith(eventsQuery, c.req.query(), 'query')
       const view = manager.get(id)
-      return streamRunEvents(c, manager, id, view.status)
+      if (open >= MAX_EVENT_STREAMS)
+        throw new ServiceError(
+          'busy',
+          'TOO_MANY_STREAMS',
+          `${MAX_EVENT_STREAMS} event streams are open already; close one or poll GET /v1/runs/${id}`,
+        )
+      open++
+      return streamRunEvents(c, manager, id, view.status, () => open--)
     },
   )
 }
 
-function streamRunEvents(c: Context, manager: RunManager, id: string, status: string) {
+function streamRunEvents(c: Context, manager: RunManager, id: string, status: string, closed: () => void) {
   return streamSSE(c, async (stream) => {
-    const queue = new BoundedQueue<Outgoing>(QUEUE_CAPACITY)
-    if (!manager.isActive(id)) queue.push({ type: 'end', data: { status } })
-    else {
-      queue.push({ type: 'live', data: manager.get(id).live })
-      const off = manager.events.on(id, (e) => {
-        queue.push(e)
-        if (e.type === 'end') queue.close()
-      })
-      const tick = setInterval(() => {
-        const live = manager.isActive(id) ? manager.get(id).live : null
-        if (live && (live.status === 'pending' || live.status === 'connecting'))
-          queue.push({ type: 'live', data: live })
-      }, CONNECT_TICK_MS)
-      const stop = () => {
-        off()
-        clearInterval(tick)
-        queue.close()
-      }
-      stream.onAbort(stop)
-      // The run may have ended between the check and the subscription.
-      if (!manager.isActive(id)) {
-        queue.push({ type: 'end', data: { status: manager.get(id).status } })
-        queue.close()
-      }
-      try {
-        await pump(stream, queue)
-      } finally {
-        stop()
-      }
-      return
+    try {
+      await sendRunEvents(stream, manager, id, status)
+    } finally {
+      closed()
     }
-    queue.close()
-    await pump(stream, queue)
   })
+}
+
+async function sendRunEvents(stream: SSEStreamingApi, manager: RunManager, id: string, status: string) {
+  const queue = new BoundedQueue<Outgoing>(QUEUE_CAPACITY)
+  if (!manager.isActive(id)) queue.push({ type: 'end', data: { status } })
+  else {
+    queue.push({ type: 'live', data: manager.get(id).live })
+    const off = manager.events.on(id, (e) => {
+      queue.push(e)
+      if (e.type === 'end') queue.close()
+    })
+    const tick = setInterval(() => {
+      const live = manager.isActive(id) ? manager.get(id).live : null
+      if (live && (live.status === 'pending' || live.status === 'connecting'))
+        queue.push({ type: 'live', data: live })
+    }, CONNECT_TICK_MS)
+    const stop = () => {
+      off()
+      clearInterval(tick)
+      queue.close()
+    }
+    stream.onAbort(stop)
+    // The run may have ended between the check and the subscription.
+    if (!manager.isActive(id)) {
+      queue.push({ type: 'end', data: { status: manager.get(id).status } })
+      queue.close()
+    }
+    try {
+      await pump(stream, queue)
+    } finally {
+      stop()
+    }
+    return
+  }
+  queue.close()
+  await pump(stream, queue)
 }
 
 async function pump(

@@ -4,8 +4,8 @@ import { seriesCsv } from '../../report/series-csv.ts'
 import { ServiceError } from '../../service/errors.ts'
 import {
   percentileDistributionText,
-  runHistogram,
-  runPercentiles,
+  runHistogramYielding,
+  spectrumOf,
   streamProblem,
 } from '../../service/percentiles.ts'
 import type { RunManager } from '../../service/run-manager.ts'
@@ -83,17 +83,18 @@ export function runResultRoutes(register: Register, manager: RunManager): void {
         404: E404,
       },
     },
-    (c) => {
+    async (c) => {
       const { id } = parseWith(runIdParams, c.req.param(), 'params')
       const q = parseWith(percentilesQuery, c.req.query(), 'query')
       checkStream(q.stream, q.kind)
       manager.get(id)
-      const range = { from: q.from, to: q.to }
-      if (q.format === 'hgrm') {
-        const merged = runHistogram(manager.store, id, q.stream, q.kind, range)
+      const merged = await runHistogramYielding(manager.store, id, q.stream, q.kind, {
+        from: q.from,
+        to: q.to,
+      })
+      if (q.format === 'hgrm')
         return c.text(merged ? percentileDistributionText(merged.histogram, merged.maxUs) : '', 200)
-      }
-      const spectrum = runPercentiles(manager.store, id, q.stream, q.kind, range) ?? {
+      const spectrum = (merged && spectrumOf(q.stream, q.kind, merged)) ?? {
         stream: q.stream,
         kind: q.kind,
         source: 'series' as const,
@@ -124,12 +125,15 @@ export function runResultRoutes(register: Register, manager: RunManager): void {
         404: err('no run with this id, or no data for this stream'),
       },
     },
-    (c) => {
+    async (c) => {
       const { id } = parseWith(runIdParams, c.req.param(), 'params')
       const q = parseWith(histogramQuery, c.req.query(), 'query')
       checkStream(q.stream, q.kind)
       manager.get(id)
-      const merged = runHistogram(manager.store, id, q.stream, q.kind, { from: q.from, to: q.to })
+      const merged = await runHistogramYielding(manager.store, id, q.stream, q.kind, {
+        from: q.from,
+        to: q.to,
+      })
       if (!merged)
         throw new ServiceError(
           'not-found',

@@ -19,6 +19,16 @@ function contentSecurityPolicy(scripts: string[]): string {
   return `default-src 'none'; script-src ${hashes.join(' ')}; style-src 'unsafe-inline'; img-src data:`
 }
 
+/**
+ * The policy a served report also gets as an HTTP header: the meta tag's, plus what only a header
+ * can say. `sandbox allow-scripts` gives the page an opaque origin, so even script that slipped in
+ * could not call the daemon's API as same-origin (its requests carry `Origin: null`, refused).
+ */
+export function reportResponsePolicy(): string {
+  const assets = reportAssets()
+  return `${contentSecurityPolicy([inlineScript(assets.uplotJs), inlineScript(assets.clientJs)])}; sandbox allow-scripts; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`
+}
+
 const chart = (kind: string, caption: string, run?: number) =>
   `<figure class="chart" id="chart-${kind}${run !== undefined ? `-${run}` : ''}" data-kind="${kind}"${run !== undefined ? ` data-run="${run}"` : ''}><figcaption>${esc(caption)}</figcaption><div class="plot"></div></figure>`
 
