@@ -16,14 +16,14 @@ describe('faults, setup and teardown in a scenario', () => {
 
   it('a fault after the schedule is refused, naming the field', async () => {
     await expect(resolveScenario({ ...base, faults: [{ at: '35s', exec: 'true' }] })).rejects.toThrow(
-      /faults\.0\.at: must fall within the schedule \(35s long\)/,
+      /faults\[0\]\.at: must fall within the schedule \(35s long\)/,
     )
   })
 
   it('an unknown key in a fault is refused', async () => {
     await expect(
       resolveScenario({ ...base, faults: [{ at: '1s', exec: 'true', shell: 'bash' }] }),
-    ).rejects.toThrow(/faults\.0/)
+    ).rejects.toThrow(/faults\[0\]\.shell: unknown key/)
   })
 
   it('the CLI (local policy) may run commands', async () => {
@@ -36,7 +36,7 @@ describe('faults, setup and teardown in a scenario', () => {
     async (key) => {
       const step = key === 'faults' ? { at: '1s', exec: 'touch /tmp/x' } : { exec: 'touch /tmp/x' }
       await expect(resolveScenario({ ...base, [key]: [step] }, { policy: remotePolicy() })).rejects.toThrow(
-        new RegExp(`${key}\\.0\\.exec: running commands is refused .*--allow-exec`),
+        new RegExp(`${key}\\[0\\]\\.exec: running commands is refused .*--allow-exec`),
       )
       const allowed = await resolveScenario(
         { ...base, [key]: [step] },

@@ -77,7 +77,7 @@ export function checkExecAllowed(raw: Record<string, unknown>, policy: TrustPoli
     const i = list.findIndex((s) => s !== null && typeof s === 'object' && 'exec' in s)
     if (i >= 0)
       throw new ConfigError(
-        `${key}.${i}.exec`,
+        `${key}[${i}].exec`,
         'running commands is refused for scenarios sent to the daemon; start it with --allow-exec (IOTLOAD_ALLOW_EXEC=1) to let REST scenarios run fault commands',
       )
   }
@@ -87,6 +87,6 @@ export function checkExecAllowed(raw: Record<string, unknown>, policy: TrustPoli
 export function checkFaultTimes(faults: readonly FaultStep[] | undefined, scheduleMs: number): void {
   faults?.forEach((f, i) => {
     if (f.at >= scheduleMs)
-      throw new ConfigError(`faults.${i}.at`, `must fall within the schedule (${scheduleMs / 1000}s long)`)
+      throw new ConfigError(`faults[${i}].at`, `must fall within the schedule (${scheduleMs / 1000}s long)`)
   })
 }

@@ -32,6 +32,8 @@ export interface ShellBrokerSpec {
   start: string
   /** Shell command that exits 0 once the server serves. @default the port accepts TCP */
   ready?: string
+  /** Address the default readiness check connects to. @default '127.0.0.1' */
+  host?: string
   /** Seconds to wait for `ready`. @default 30 */
   readySeconds?: number
   /** Extra ports the server needs (`$PORT2`, ...). */
@@ -42,7 +44,8 @@ export interface ShellBrokerSpec {
   prepare?: (dir: string, port: number, extraPorts: number[]) => void
 }
 
-const PORT_OPEN = `node -e "require('net').connect(+process.argv[1],'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" "$PORT"`
+const portOpen = (host: string) =>
+  `node -e "require('net').connect(+process.argv[1],process.argv[2]).on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" "$PORT" ${host}`
 
 /** Writes the ctl script for `spec` and starts the server. */
 export async function startShellBroker(spec: ShellBrokerSpec): Promise<ShellBroker> {
@@ -63,7 +66,7 @@ ${extra.map((p, i) => `PORT${i + 2}=${p}`).join('\n')}
 DIR=${dir}
 export PORT DIR ${extra.map((_, i) => `PORT${i + 2}`).join(' ')}
 pidfile=$DIR/server.pid
-ready() { ${spec.ready ?? PORT_OPEN} >/dev/null 2>&1; }
+ready() { ${spec.ready ?? portOpen(spec.host ?? '127.0.0.1')} >/dev/null 2>&1; }
 stop() {
   [ -f "$pidfile" ] || return 0
   pid=$(cat "$pidfile")
