@@ -32,11 +32,16 @@ export interface RecoveryFigures {
   firstReconnectMs: number | null
   /**
    * Until the received rate was back to ≥ 95 % of target (ms, 1 s resolution: the start of the
-   * first whole second at that rate); 0 when it never fell below; null when it did not recover
-   * before the schedule ended.
+   * first whole second at that rate that began after the last reconnect, so a replayed backlog
+   * does not pass for recovery); 0 when it never fell below; null when it did not recover before
+   * the schedule ended.
    */
   recoveryMs: number | null
-  /** The window the counts cover, seconds since the schedule started: [from, to). */
+  /**
+   * The window sends are counted over, seconds since the schedule started: [from, to). Arrivals
+   * (duplicates, p99 during) are counted to the end of the first recovered second, where the
+   * flush after a reconnect lands.
+   */
   window: { fromS: number; toS: number }
   /** Sends intended inside the window, and how many of them never arrived (null: unknown without seqs). */
   sent: number
@@ -60,6 +65,8 @@ export interface RecoveryInput {
   t0Us: number
   /** Seconds of the schedule (warm-up included). */
   scheduleSeconds: number
+  /** When the next fault begins (µs): reconnects from then on are its own. */
+  nextStartUs?: number
   /** Sends intended in [fromUs, toUs) and those of them never received. */
   lossBetween: (fromUs: number, toUs: number) => { sent: number; lost: number | null }
 }
@@ -88,14 +95,23 @@ export function recoveryFigures(startUs: number, effectUntilUs: number, inp: Rec
   let recoveredS: number | undefined
   let recoveryMs: number | null = 0
   if (dip) {
-    recoveredS = inSchedule.find((s) => s.second > dip.second && !below(s, RECOVERED_SHARE))?.second
+    // Connections the fault dropped come back before the path counts as recovered.
+    const lastReconnectUs = inp.reconnects.reduce(
+      (m, e) => (e.tUs >= startUs && e.tUs < (inp.nextStartUs ?? Number.POSITIVE_INFINITY) ? Math.max(m, e.tUs) : m),
+      startUs,
+    )
+    const firstAfterReconnect = Math.ceil((lastReconnectUs - t0Us) / 1e6)
+    recoveredS = inSchedule.find(
+      (s) => s.second > dip.second && s.second >= firstAfterReconnect && !below(s, RECOVERED_SHARE),
+    )?.second
     recoveryMs = recoveredS === undefined ? null : Math.max(0, (t0Us + recoveredS * 1e6 - startUs) / 1000)
   }
   const endUs = dip
     ? t0Us + (recoveredS ?? inp.scheduleSeconds) * 1e6
     : Math.max(effectUntilUs, startUs + 1e6)
   const endS = Math.ceil((endUs - t0Us) / 1e6)
-  const during = seconds.filter((s) => s.second >= startS && s.second < Math.max(endS, startS + 1))
+  const lastArrivalS = dip && recoveredS !== undefined ? recoveredS : Math.max(endS - 1, startS)
+  const during = seconds.filter((s) => s.second >= startS && s.second <= lastArrivalS)
   const before = seconds.filter((s) => !s.warmup && s.second < startS && s.second >= startS - BEFORE_SECONDS)
   const firstAfter = (events: readonly TimedEvent[]) => {
     const e = events.find((x) => x.tUs >= startUs)

@@ -210,10 +210,8 @@ export class FaultTimeline {
       reconnects: this.reconnects,
       publishErrors: this.errors,
     }
-    const faults: FaultReport[] = this.records
-      .filter((r) => r.kind === 'fault')
-      .sort((a, b) => a.startUs - b.startUs)
-      .map((r) => ({
+    const started = this.records.filter((r) => r.kind === 'fault').sort((a, b) => a.startUs - b.startUs)
+    const faults: FaultReport[] = started.map((r, i) => ({
         kind: 'fault',
         name: r.name,
         atS: Math.round(((r.startUs - input.t0Us) / 1e6) * 10) / 10,
@@ -224,7 +222,10 @@ export class FaultTimeline {
           timedOut: r.timedOut,
           ...(r.error ? { error: r.error } : {}),
         },
-        ...recoveryFigures(r.startUs, r.endUs, inp),
+        ...recoveryFigures(r.startUs, r.endUs, {
+          ...inp,
+          ...(started[i + 1] ? { nextStartUs: started[i + 1]!.startUs } : {}),
+        }),
       }))
     const o = this.steps.outages
     const outages: FaultReport[] = o.enabled
