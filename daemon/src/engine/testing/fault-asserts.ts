@@ -1,5 +1,6 @@
 import { expect } from 'vitest'
 import type { FaultReport } from '../fault-timeline.ts'
+import type { SecondReport } from '../recorder.ts'
 import type { RunSummary, StreamSummary } from '../summary.ts'
 
 /**
@@ -32,4 +33,26 @@ export function expectRecovered(summary: RunSummary, context = ''): FaultReport 
   // The fault's duplicates are the run's (no repeats outside its window), none counted twice.
   expect(f.duplicates, why).toBeLessThanOrEqual(e2e.duplicates!)
   return f
+}
+
+/** One line of what a restart cost, printed for docs/faults.md's table of measured figures. */
+export function logFigures(label: string, summary: RunSummary, f: FaultReport): void {
+  const e2e = summary.streams.e2e!
+  console.info(
+    `[faults] ${label}: lost ${f.lost}/${f.sent} in the window (run: lost ${e2e.lost}, undelivered ${e2e.undelivered ?? 0}, dup ${e2e.duplicates}), first reconnect ${f.firstReconnectMs} ms, recovered ${f.recoveryMs} ms, p99 before ${f.p99BeforeUs} µs during ${f.p99DuringUs} µs, publish errors ${JSON.stringify(f.publishErrors)}`,
+  )
+}
+
+/** Collects one line per second of a run, for the message of a failed assertion. */
+export function traceSeconds(): { onSecond: (r: SecondReport) => void; text: () => string } {
+  const lines: string[] = []
+  return {
+    onSecond: (r) => {
+      const c = r.counters
+      lines.push(
+        `${r.second}: target ${r.targetRate} sent ${c.sent + c.sentWarmup} recv ${c.received + c.receivedWarmup} dup ${c.duplicates} perr ${c.publishErrors} disc ${c.disconnects} rec ${c.reconnects} gaps ${r.gaps}`,
+      )
+    },
+    text: () => lines.join('\n'),
+  }
 }

@@ -11,6 +11,8 @@ import { freePort } from '@iotload/sdk/testing'
  */
 export interface ShellBroker {
   readonly port: number
+  /** The `extraPorts` the spec asked for (`$PORT2`, `$PORT3`, ...). */
+  readonly extraPorts: readonly number[]
   readonly dir: string
   /** `sh <dir>/ctl.sh <action>`: a command line for a scenario's `setup`/`faults`/`teardown`. */
   cmd(action: string): string
@@ -102,6 +104,7 @@ esac
     execFileSync('sh', [ctl, ...action.split(' ')], { encoding: 'utf8', timeout: 120_000 })
   const broker: ShellBroker = {
     port,
+    extraPorts: extra,
     dir,
     cmd: (action) => `sh ${ctl} ${action}`,
     run,
