@@ -67,8 +67,9 @@ describe('recoveryFigures', () => {
     expect(f.firstReconnectMs).toBe(1800)
     // Second 7 is 94 %: not yet; second 8 starts 2.7 s after the fault began.
     expect(f.recoveryMs).toBe(2700)
-    expect(f.window).toEqual({ fromS: 5.3, toS: 8 })
-    expect(asked).toEqual([T0 + 5_300_000, T0 + 8_000_000])
+    // Sends from a second before it began: what was in flight when it hit.
+    expect(f.window).toEqual({ fromS: 4.3, toS: 8 })
+    expect(asked).toEqual([T0 + 4_300_000, T0 + 8_000_000])
     expect(f).toMatchObject({ sent: 270, lost: 123, duplicates: 2 })
     expect(f.publishErrors).toEqual({ 'PUBLISH_FAILED: client disconnecting': 2 })
     expect(f.p99BeforeUs).toBeGreaterThan(1990)
@@ -80,7 +81,7 @@ describe('recoveryFigures', () => {
     const seconds = [0, 1, 2, 3, 4, 5].map((s) => sec(s, 100))
     const f = recoveryFigures(T0 + 2_000_000, T0 + 2_500_000, input(seconds))
     expect(f.recoveryMs).toBe(0)
-    expect(f.window).toEqual({ fromS: 2, toS: 3 })
+    expect(f.window).toEqual({ fromS: 1, toS: 3 })
     expect(f.firstReconnectMs).toBeNull()
   })
 

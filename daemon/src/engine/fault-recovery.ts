@@ -21,6 +21,8 @@ export interface TimedEvent {
 
 /** Received rate counted as recovered: this share of the second's target. */
 export const RECOVERED_SHARE = 0.95
+/** Sends this long before a fault began count as its own (they were in flight when it hit). */
+export const IN_FLIGHT_US = 1_000_000
 /** Seconds before a fault whose latency is its baseline. */
 const BEFORE_SECONDS = 5
 
@@ -38,7 +40,8 @@ export interface RecoveryFigures {
    */
   recoveryMs: number | null
   /**
-   * The window sends are counted over, seconds since the schedule started: [from, to). Arrivals
+   * The window sends are counted over, seconds since the schedule started: [from, to), from 1 s
+   * before it began (what was in flight then) to its recovery. Arrivals
    * (duplicates, p99 during) are counted to the end of the first recovered second, where the
    * flush after a reconnect lands.
    */
@@ -120,12 +123,14 @@ export function recoveryFigures(startUs: number, effectUntilUs: number, inp: Rec
   const errors: Record<string, number> = {}
   for (const e of inp.publishErrors)
     if (e.tUs >= startUs && e.tUs < endUs) errors[e.cause] = (errors[e.cause] ?? 0) + 1
-  const { sent, lost } = inp.lossBetween(startUs, endUs)
+  // What was in flight when it began is its loss too: sends from IN_FLIGHT_US before it.
+  const fromUs = Math.max(t0Us, startUs - IN_FLIGHT_US)
+  const { sent, lost } = inp.lossBetween(fromUs, endUs)
   return {
     firstDisconnectMs: firstAfter(inp.disconnects),
     firstReconnectMs: firstAfter(inp.reconnects),
     recoveryMs: recoveryMs === null ? null : Math.round(recoveryMs),
-    window: { fromS: round1((startUs - t0Us) / 1e6), toS: round1((endUs - t0Us) / 1e6) },
+    window: { fromS: round1((fromUs - t0Us) / 1e6), toS: round1((endUs - t0Us) / 1e6) },
     sent,
     lost,
     duplicates: during.reduce((n, s) => n + s.duplicates, 0),

@@ -232,7 +232,7 @@ export class FaultTimeline {
       ? detectOutages(inp, {
           receivedBelow: o.receivedBelow,
           disconnects: o.disconnects,
-          covered: faults.map((f) => ({ fromS: Math.floor(f.window.fromS), toS: f.window.toS })),
+          covered: faults.map((f) => ({ fromS: Math.floor(f.atS), toS: f.window.toS })),
         }).map((s) => {
           const startUs = input.t0Us + s * 1e6
           // Sharper than the second: the first connection lost in it, when one was.
