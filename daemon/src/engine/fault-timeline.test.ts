@@ -50,6 +50,27 @@ describe('the fault timeline', () => {
     expect(summary.faults!.faults).toEqual([])
   })
 
+  it.each([
+    ['500ms', false, '1.0s'],
+    ['5s', true, '1.0s'],
+  ] as const)('slo.recovery %s judges every outage’s recovery (pass: %s)', async (limit, pass, actual) => {
+    const { resolved, bus } = await memoryScenario({
+      producer: { devices: 5, rate: '20/s', duration: '6s', warmup: 0, topic: 'r/{device}', qos: 1 },
+      run: { ...relaxed, drain: '1s' },
+      slo: { recovery: limit },
+    })
+    const summary = await run(resolved, {
+      onSecond: (r) => {
+        if (r.second === 1) bus.disconnect()
+        if (r.second === 2) bus.reconnect()
+      },
+    }).result
+    expect(summary.slo).toEqual([
+      { key: 'recovery', threshold: `≤ ${limit === '5s' ? 5 : 0.5}s`, actual, result: pass ? 'pass' : 'fail', pass },
+    ])
+    expect(summary.sloPassed).toBe(pass)
+  })
+
   it('runs setup, the fault at its time and teardown, stores their output, and reports the fault', async () => {
     const store = new SqliteStore(':memory:')
     const { resolved } = await memoryScenario({

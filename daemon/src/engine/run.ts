@@ -8,6 +8,7 @@ import { BridgeRole } from './bridge-role.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { ConsumerRole } from './consumer.ts'
 import { lossBetween } from './fault-loss.ts'
+import { judgeRecovery } from './fault-slo.ts'
 import { FaultTimeline } from './fault-timeline.ts'
 import { ProducerRole } from './producer.ts'
 import { RunRecorder, type SecondReport } from './recorder.ts'
@@ -296,6 +297,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       if (figures.faults.length + figures.outages.length + figures.hookFailures.length > 0)
         summary.faults = figures
     }
+    judgeRecovery(summary, resolved.slo, summary.faults)
     status = finalStatus
     try {
       if (faults.records.length > 0) store?.saveFaults?.(id, faults.records)
