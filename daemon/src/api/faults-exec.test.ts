@@ -18,7 +18,13 @@ afterEach(async () => {
 
 function setup(allowExec: boolean) {
   const store = new SqliteStore(':memory:')
-  const manager = new RunManager({ store, logger: quiet, maxRuns: 2, env: {}, policy: remotePolicy({ allowExec }) })
+  const manager = new RunManager({
+    store,
+    logger: quiet,
+    maxRuns: 2,
+    env: {},
+    policy: remotePolicy({ allowExec }),
+  })
   closers.push(
     () => store.close(),
     () => manager.shutdown(),
@@ -63,7 +69,8 @@ describe('POST /v1/runs with fault commands', () => {
     expect(res.status).toBe(201)
     const { id } = (await res.json()) as { id: string }
     const end = Date.now() + 20_000
-    while (store.getRun(id)?.status !== 'completed' && Date.now() < end) await new Promise((r) => setTimeout(r, 50))
+    while (store.getRun(id)?.status !== 'completed' && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 50))
     expect(store.getRun(id)?.status).toBe('completed')
     expect(existsSync(marker)).toBe(true)
     expect(store.getFaultCommands(id).map((c) => [c.kind, c.exitCode])).toEqual([['fault', 0]])

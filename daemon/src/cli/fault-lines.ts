@@ -1,7 +1,8 @@
 import type { FaultReport, FaultsSummary } from '../engine/fault-timeline.ts'
 import { fmtCount, fmtLatency, table } from './format.ts'
 
-const ms = (v: number | null) => (v === null ? '—' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`)
+const ms = (v: number | null) =>
+  v === null ? '—' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`
 
 function execText(f: FaultReport): string {
   const e = f.exec
@@ -24,7 +25,18 @@ export function faultLines(f: FaultsSummary): string[] {
     out.push('')
     out.push(
       table(
-        ['fault', 'at', 'first reconnect', 'recovered (≥95%)', 'window', 'sent', 'lost', 'dup', 'p99 before', 'p99 during'],
+        [
+          'fault',
+          'at',
+          'first reconnect',
+          'recovered (≥95%)',
+          'window',
+          'sent',
+          'lost',
+          'dup',
+          'p99 before',
+          'p99 during',
+        ],
         all.map((x) => [
           `${x.kind === 'outage' ? 'outage' : x.name}`,
           `${x.atS}s`,
@@ -45,9 +57,13 @@ export function faultLines(f: FaultsSummary): string[] {
         `  ${x.kind === 'outage' ? x.name : `fault "${x.name}"`}: ${execText(x)}${x.firstDisconnectMs !== null ? `; first disconnect after ${ms(x.firstDisconnectMs)}` : '; no connection dropped'}${errors.length > 0 ? `; publish errors ${errors.map(([c, n]) => `${fmtCount(n)} ${c}`).join(', ')}` : ''}`,
       )
     }
-    out.push('  recovered: until arrivals were back to ≥ 95 % of target (1 s resolution); lost/dup: sends intended inside the window')
+    out.push(
+      '  recovered: until arrivals were back to ≥ 95 % of target (1 s resolution); lost/dup: sends intended inside the window',
+    )
   }
   for (const h of f.hookFailures)
-    out.push(`${h.kind} ${h.index} "${h.name}" exited ${h.exitCode ?? 'by a signal'} (output in the run's record)`)
+    out.push(
+      `${h.kind} ${h.index} "${h.name}" exited ${h.exitCode ?? 'by a signal'} (output in the run's record)`,
+    )
   return out
 }

@@ -100,7 +100,8 @@ export function recoveryFigures(startUs: number, effectUntilUs: number, inp: Rec
   if (dip) {
     // Connections the fault dropped come back before the path counts as recovered.
     const lastReconnectUs = inp.reconnects.reduce(
-      (m, e) => (e.tUs >= startUs && e.tUs < (inp.nextStartUs ?? Number.POSITIVE_INFINITY) ? Math.max(m, e.tUs) : m),
+      (m, e) =>
+        e.tUs >= startUs && e.tUs < (inp.nextStartUs ?? Number.POSITIVE_INFINITY) ? Math.max(m, e.tUs) : m,
       startUs,
     )
     const firstAfterReconnect = Math.ceil((lastReconnectUs - t0Us) / 1e6)

@@ -66,7 +66,13 @@ describe('the fault timeline', () => {
       },
     }).result
     expect(summary.slo).toEqual([
-      { key: 'recovery', threshold: `≤ ${limit === '5s' ? 5 : 0.5}s`, actual, result: pass ? 'pass' : 'fail', pass },
+      {
+        key: 'recovery',
+        threshold: `≤ ${limit === '5s' ? 5 : 0.5}s`,
+        actual,
+        result: pass ? 'pass' : 'fail',
+        pass,
+      },
     ])
     expect(summary.sloPassed).toBe(pass)
   })
@@ -83,7 +89,11 @@ describe('the fault timeline', () => {
     const summary = await run(resolved, { store, id: 'fault-run' }).result
     expect(summary.run.status).toBe('completed')
     const [f] = summary.faults!.faults
-    expect(f).toMatchObject({ kind: 'fault', name: 'echo fault; exit 4', exec: { exitCode: 4, timedOut: false } })
+    expect(f).toMatchObject({
+      kind: 'fault',
+      name: 'echo fault; exit 4',
+      exec: { exitCode: 4, timedOut: false },
+    })
     // A command that dented nothing: recovered in 0, nothing lost.
     expect(f).toMatchObject({ recoveryMs: 0, lost: 0, duplicates: 0 })
     expect(summary.faults!.hookFailures).toEqual([])

@@ -42,7 +42,8 @@ export interface FaultsSummary {
 /** Seconds of latency kept before a fault or a short second: the "before" of p99 before/during. */
 const KEEP_BEFORE_S = 5
 
-const nameOf = (s: HookStep, fallback: string) => s.name ?? (s.exec.length > 60 ? `${s.exec.slice(0, 57)}…` : s.exec) ?? fallback
+const nameOf = (s: HookStep, fallback: string) =>
+  s.name ?? (s.exec.length > 60 ? `${s.exec.slice(0, 57)}…` : s.exec) ?? fallback
 
 /** A short, stable cause for a failed publish: the error code and what the client said, without topics. */
 export function publishErrorCause(err: unknown): string {
@@ -98,7 +99,12 @@ export class FaultTimeline {
     return (this.steps.faults?.length ?? 0) > 0 || this.steps.outages.enabled
   }
 
-  private async exec(kind: ExecRecord['kind'], index: number, step: HookStep, atS?: number): Promise<ExecRecord> {
+  private async exec(
+    kind: ExecRecord['kind'],
+    index: number,
+    step: HookStep,
+    atS?: number,
+  ): Promise<ExecRecord> {
     const name = nameOf(step, `${kind} ${index}`)
     this.logger.info(`${kind} command starts`, { name })
     const outcome = await runExec(step.exec, step.timeout, () => this.clock.nowUs())
@@ -192,17 +198,19 @@ export class FaultTimeline {
     const s = this.seconds[i]!
     const suspicious = (s.target > 0 && s.received < 0.95 * s.target) || s.disconnects > 0
     const nearFault = (this.steps.faults ?? []).some(
-      (f) => s.second * 1000 >= f.at - (KEEP_BEFORE_S + 1) * 1000 && s.second * 1000 <= f.at + f.timeout + 1000,
+      (f) =>
+        s.second * 1000 >= f.at - (KEEP_BEFORE_S + 1) * 1000 && s.second * 1000 <= f.at + f.timeout + 1000,
     )
-    if (suspicious || nearFault)
-      for (let k = Math.max(0, i - KEEP_BEFORE_S); k <= i; k++) this.keep.add(k)
+    if (suspicious || nearFault) for (let k = Math.max(0, i - KEEP_BEFORE_S); k <= i; k++) this.keep.add(k)
     const leaving = i - KEEP_BEFORE_S - 1
     const old = this.seconds[leaving]
     if (old && !this.keep.has(leaving)) old.e2eHist = undefined
   }
 
   /** Each fault's and outage's figures, once the run closed. */
-  summarize(input: Omit<RecoveryInput, 'seconds' | 'disconnects' | 'reconnects' | 'publishErrors'>): FaultsSummary {
+  summarize(
+    input: Omit<RecoveryInput, 'seconds' | 'disconnects' | 'reconnects' | 'publishErrors'>,
+  ): FaultsSummary {
     const inp: RecoveryInput = {
       ...input,
       seconds: this.seconds,
@@ -212,21 +220,21 @@ export class FaultTimeline {
     }
     const started = this.records.filter((r) => r.kind === 'fault').sort((a, b) => a.startUs - b.startUs)
     const faults: FaultReport[] = started.map((r, i) => ({
-        kind: 'fault',
-        name: r.name,
-        atS: Math.round(((r.startUs - input.t0Us) / 1e6) * 10) / 10,
-        exec: {
-          exitCode: r.exitCode,
-          signal: r.signal,
-          durationMs: r.durationMs,
-          timedOut: r.timedOut,
-          ...(r.error ? { error: r.error } : {}),
-        },
-        ...recoveryFigures(r.startUs, r.endUs, {
-          ...inp,
-          ...(started[i + 1] ? { nextStartUs: started[i + 1]!.startUs } : {}),
-        }),
-      }))
+      kind: 'fault',
+      name: r.name,
+      atS: Math.round(((r.startUs - input.t0Us) / 1e6) * 10) / 10,
+      exec: {
+        exitCode: r.exitCode,
+        signal: r.signal,
+        durationMs: r.durationMs,
+        timedOut: r.timedOut,
+        ...(r.error ? { error: r.error } : {}),
+      },
+      ...recoveryFigures(r.startUs, r.endUs, {
+        ...inp,
+        ...(started[i + 1] ? { nextStartUs: started[i + 1]!.startUs } : {}),
+      }),
+    }))
     const o = this.steps.outages
     const outages: FaultReport[] = o.enabled
       ? detectOutages(inp, {

@@ -6,7 +6,7 @@ import { createLogger } from '../log/logger.ts'
 import { resolveScenario } from '../scenario/load-scenario.ts'
 import { startRun } from './run.ts'
 import { type DelayRelay, startDelayRelay } from './testing/delay-relay.ts'
-import { expectExactBooks, expectRecovered, logFigures, traceSeconds } from './testing/fault-asserts.ts'
+import { expectExactBooks, logFigures, traceSeconds } from './testing/fault-asserts.ts'
 import { createNetnsLink, type NetnsLink, netemWorks, netnsAvailable } from './testing/netns.ts'
 import { type ShellBroker, startShellBroker } from './testing/shell-broker.ts'
 
@@ -28,7 +28,9 @@ let netem = false
 const mosquittoConf = (host: string) => (dir: string, port: number) =>
   writeFileSync(
     join(dir, 'mosquitto.conf'),
-    [`listener ${port} ${host}`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', ''].join('\n'),
+    [`listener ${port} ${host}`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', ''].join(
+      '\n',
+    ),
   )
 
 beforeAll(async () => {
@@ -66,8 +68,10 @@ async function runWith(extra: Record<string, unknown>, url: string) {
     { env: {} },
   )
   const trace = traceSeconds()
-  const summary = await startRun(resolved, { logger: createLogger({ level: 'error' }), onSecond: trace.onSecond })
-    .result
+  const summary = await startRun(resolved, {
+    logger: createLogger({ level: 'error' }),
+    onSecond: trace.onSecond,
+  }).result
   return { summary, trace }
 }
 
@@ -77,7 +81,14 @@ describe.skipIf(!canNetns)('a 3 s network partition (veth down inside a namespac
     const partition = `${l.inNs(`ip link set ${l.nsIf} down`)} && sleep 3 && ${l.inNs(`ip link set ${l.nsIf} up`)}`
     const { summary, trace } = await runWith(
       {
-        producer: { devices: 10, rate: '20/s', duration: '12s', warmup: '1s', topic: 'fault/net/{device}', qos: 1 },
+        producer: {
+          devices: 10,
+          rate: '20/s',
+          duration: '12s',
+          warmup: '1s',
+          topic: 'fault/net/{device}',
+          qos: 1,
+        },
         faults: [{ name: 'partition 3 s', at: '4s', exec: partition, timeout: '20s' }],
       },
       `mqtt://${l.nsIp}:${nsBroker!.port}`,
@@ -122,27 +133,32 @@ describe.skipIf(!canNetns)('a 3 s network partition (veth down inside a namespac
   })
 })
 
-describe.skipIf(!mosquittoInstalled)('a 50 ms delay on the publishing leg (userspace relay; netem is unavailable here)', () => {
-  it('shows as +50 ms (±10 %) on e2e p50 against the same path without the delay', async () => {
-    localBroker = await startShellBroker({
-      name: 'mosquitto-delay',
-      start: 'exec mosquitto -c "$DIR/mosquitto.conf"',
-      prepare: mosquittoConf('127.0.0.1'),
+describe.skipIf(!mosquittoInstalled)(
+  'a 50 ms delay on the publishing leg (userspace relay; netem is unavailable here)',
+  () => {
+    it('shows as +50 ms (±10 %) on e2e p50 against the same path without the delay', async () => {
+      localBroker = await startShellBroker({
+        name: 'mosquitto-delay',
+        start: 'exec mosquitto -c "$DIR/mosquitto.conf"',
+        prepare: mosquittoConf('127.0.0.1'),
+      })
+      const target = { host: '127.0.0.1', port: localBroker.port }
+      const producer = { devices: 5, rate: '20/s', duration: '4s', topic: 'fault/delay/{device}', qos: 1 }
+      relay = await startDelayRelay(target, 0)
+      // The consumer subscribes at QoS 0: no PUBACKs of its own held in the relay.
+      const consumer = { qos: 0 }
+      const base = await runWith({ producer, consumer }, `mqtt://127.0.0.1:${relay.port}`)
+      await relay.close()
+      relay = await startDelayRelay(target, 50)
+      const slow = await runWith({ producer, consumer }, `mqtt://127.0.0.1:${relay.port}`)
+      for (const r of [base, slow]) expectExactBooks(r.summary, 5 * 20 * 4)
+      // Client → broker only: the publish is held 50 ms, the delivery to the consumer is not.
+      const added = slow.summary.streams.e2e!.latency.raw.p50 - base.summary.streams.e2e!.latency.raw.p50
+      console.info(
+        `[faults] relay +50 ms: e2e p50 ${base.summary.streams.e2e!.latency.raw.p50} → ${slow.summary.streams.e2e!.latency.raw.p50} µs (+${added} µs)`,
+      )
+      expect(added).toBeGreaterThanOrEqual(45_000)
+      expect(added).toBeLessThanOrEqual(55_000)
     })
-    const target = { host: '127.0.0.1', port: localBroker.port }
-    const producer = { devices: 5, rate: '20/s', duration: '4s', topic: 'fault/delay/{device}', qos: 1 }
-    relay = await startDelayRelay(target, 0)
-    // The consumer subscribes at QoS 0: no PUBACKs of its own held in the relay.
-    const consumer = { qos: 0 }
-    const base = await runWith({ producer, consumer }, `mqtt://127.0.0.1:${relay.port}`)
-    await relay.close()
-    relay = await startDelayRelay(target, 50)
-    const slow = await runWith({ producer, consumer }, `mqtt://127.0.0.1:${relay.port}`)
-    for (const r of [base, slow]) expectExactBooks(r.summary, 5 * 20 * 4)
-    // Client → broker only: the publish is held 50 ms, the delivery to the consumer is not.
-    const added = slow.summary.streams.e2e!.latency.raw.p50 - base.summary.streams.e2e!.latency.raw.p50
-    console.info(`[faults] relay +50 ms: e2e p50 ${base.summary.streams.e2e!.latency.raw.p50} → ${slow.summary.streams.e2e!.latency.raw.p50} µs (+${added} µs)`)
-    expect(added).toBeGreaterThanOrEqual(45_000)
-    expect(added).toBeLessThanOrEqual(55_000)
-  })
-})
+  },
+)

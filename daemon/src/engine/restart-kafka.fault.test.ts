@@ -13,8 +13,12 @@ import { type ShellBroker, startShellBroker } from './testing/shell-broker.ts'
 // A PRIVATE single-node KRaft Kafka on spare ports (the jars scripts/services/kafka.sh fetched),
 // crashed and restarted by the scenario's fault command. Never the shared :9092.
 const jars = join(process.env.IOTLOAD_CACHE ?? join(homedir(), '.cache', 'iotload'), 'kafka-4.1.1', 'jars')
-const available = requireBinary('java', 'Debian package default-jre-headless') && existsSync(join(jars, '.complete'))
-if (!available) console.warn(`[faults] skipping the Kafka restart: no Kafka jars in ${jars} (bash scripts/services/kafka.sh start fetches them)`)
+const available =
+  requireBinary('java', 'Debian package default-jre-headless') && existsSync(join(jars, '.complete'))
+if (!available)
+  console.warn(
+    `[faults] skipping the Kafka restart: no Kafka jars in ${jars} (bash scripts/services/kafka.sh start fetches them)`,
+  )
 let kafka: ShellBroker | undefined
 afterAll(() => kafka?.dispose())
 
@@ -86,7 +90,15 @@ describe.skipIf(!available)('a Kafka restart caused by the fault timeline', () =
           sessionTimeout: '6s',
           heartbeatInterval: '1s',
         },
-        producer: { devices: 10, rate: '10/s', duration: '45s', warmup: '2s', topic: 'fault.kafka', qos: 1, connections: 2 },
+        producer: {
+          devices: 10,
+          rate: '10/s',
+          duration: '45s',
+          warmup: '2s',
+          topic: 'fault.kafka',
+          qos: 1,
+          connections: 2,
+        },
         run: { drain: '10s', generator: { maxEventLoopDelay: '10s', maxLag: '10s', maxInFlight: 100_000 } },
         faults: [{ at: '6s', exec: kafka.cmd('restart 1'), timeout: '120s' }],
         slo: { loss: '60%' },
@@ -94,8 +106,10 @@ describe.skipIf(!available)('a Kafka restart caused by the fault timeline', () =
       { env: {} },
     )
     const trace = traceSeconds()
-    const summary = await startRun(resolved, { logger: createLogger({ level: 'error' }), onSecond: trace.onSecond })
-      .result
+    const summary = await startRun(resolved, {
+      logger: createLogger({ level: 'error' }),
+      onSecond: trace.onSecond,
+    }).result
     expect(summary.run.status, summary.error).toBe('completed')
     expectExactBooks(summary, 10 * 10 * 45)
     const f = expectRecovered(summary, `${trace.text()}\n${kafka.log()}`)

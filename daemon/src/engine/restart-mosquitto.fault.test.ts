@@ -67,7 +67,14 @@ describe.skipIf(!installed)('a Mosquitto restart caused by the fault timeline', 
             ...(v.clean ? {} : v.version === '5' ? { sessionExpiry: 300 } : {}),
             reconnectPeriod: '200ms',
           },
-          producer: { devices: 10, rate: '20/s', duration: '9s', warmup: '1s', topic: `fault/m/{device}`, qos: v.qos },
+          producer: {
+            devices: 10,
+            rate: '20/s',
+            duration: '9s',
+            warmup: '1s',
+            topic: `fault/m/{device}`,
+            qos: v.qos,
+          },
           run: { drain: '4s', generator: { maxEventLoopDelay: '10s', maxLag: '10s' } },
           faults: [{ at: '4s', exec: b.cmd(`${v.how} 1.5`), timeout: '30s' }],
           slo: { loss: '50%', duplicates: '50%' },
@@ -75,8 +82,10 @@ describe.skipIf(!installed)('a Mosquitto restart caused by the fault timeline', 
         { env: {} },
       )
       const trace = traceSeconds()
-    const summary = await startRun(resolved, { logger: createLogger({ level: 'error' }), onSecond: trace.onSecond })
-      .result
+      const summary = await startRun(resolved, {
+        logger: createLogger({ level: 'error' }),
+        onSecond: trace.onSecond,
+      }).result
       expect(summary.run.status, summary.error).toBe('completed')
       expectExactBooks(summary, 10 * 20 * 9)
       const f = expectRecovered(summary, `${trace.text()}\n${b.log()}`)

@@ -40,7 +40,14 @@ describe.skipIf(!installed)('a nats-server restart caused by the fault timeline'
             ? { jetstream: { stream: 'IOTLOAD_FAULT', storage: 'file', ackTimeoutMs: 2000 } }
             : {}),
         },
-        producer: { devices: 10, rate: '20/s', duration: '9s', warmup: '1s', topic: `fault.${mode}.{device}`, qos },
+        producer: {
+          devices: 10,
+          rate: '20/s',
+          duration: '9s',
+          warmup: '1s',
+          topic: `fault.${mode}.{device}`,
+          qos,
+        },
         run: { drain: '5s', generator: { maxEventLoopDelay: '10s', maxLag: '10s' } },
         faults: [{ at: '4s', exec: s.cmd('restart 1.5'), timeout: '30s' }],
         slo: { loss: '60%' },
@@ -48,8 +55,10 @@ describe.skipIf(!installed)('a nats-server restart caused by the fault timeline'
       { env: {} },
     )
     const trace = traceSeconds()
-    const summary = await startRun(resolved, { logger: createLogger({ level: 'error' }), onSecond: trace.onSecond })
-      .result
+    const summary = await startRun(resolved, {
+      logger: createLogger({ level: 'error' }),
+      onSecond: trace.onSecond,
+    }).result
     expect(summary.run.status, summary.error).toBe('completed')
     expectExactBooks(summary, 10 * 20 * 9)
     const f = expectRecovered(summary, `${trace.text()}\n${s.log()}`)

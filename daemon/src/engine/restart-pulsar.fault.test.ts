@@ -18,7 +18,10 @@ const available =
   requireBinary('java', 'Debian package default-jre-headless') &&
   requireBinary('curl', 'Debian package curl') &&
   existsSync(join(home, 'bin', 'pulsar'))
-if (!available) console.warn(`[faults] skipping the Pulsar restart: no distribution in ${home} (bash scripts/services/pulsar.sh start unpacks it)`)
+if (!available)
+  console.warn(
+    `[faults] skipping the Pulsar restart: no distribution in ${home} (bash scripts/services/pulsar.sh start unpacks it)`,
+  )
 let pulsar: ShellBroker | undefined
 afterAll(() => pulsar?.dispose())
 
@@ -62,7 +65,15 @@ describe.skipIf(!available)('a Pulsar restart caused by the fault timeline', () 
           ackMode: 'after-handler',
           sendTimeout: '10s',
         },
-        producer: { devices: 10, rate: '10/s', duration: '50s', warmup: '2s', topic: 'fault-pulsar', qos: 1, connections: 2 },
+        producer: {
+          devices: 10,
+          rate: '10/s',
+          duration: '50s',
+          warmup: '2s',
+          topic: 'fault-pulsar',
+          qos: 1,
+          connections: 2,
+        },
         run: { drain: '10s', generator: { maxEventLoopDelay: '10s', maxLag: '10s', maxInFlight: 100_000 } },
         faults: [{ at: '6s', exec: pulsar.cmd('restart 1'), timeout: '180s' }],
         slo: { loss: '80%' },
@@ -70,8 +81,10 @@ describe.skipIf(!available)('a Pulsar restart caused by the fault timeline', () 
       { env: {} },
     )
     const trace = traceSeconds()
-    const summary = await startRun(resolved, { logger: createLogger({ level: 'error' }), onSecond: trace.onSecond })
-      .result
+    const summary = await startRun(resolved, {
+      logger: createLogger({ level: 'error' }),
+      onSecond: trace.onSecond,
+    }).result
     expect(summary.run.status, summary.error).toBe('completed')
     expectExactBooks(summary, 10 * 10 * 50)
     const f = expectRecovered(summary, `${trace.text()}\n${pulsar.log()}`)

@@ -59,7 +59,14 @@ describe.skipIf(!available)('a RabbitMQ restart caused by the fault timeline', (
           connectTimeout: '2s',
           reconnect: { enabled: true, initialDelay: '100ms', maxDelay: '500ms' },
         },
-        producer: { devices: 10, rate: '20/s', duration: '25s', warmup: '1s', topic: 'fault/amqp/{device}', qos: 1 },
+        producer: {
+          devices: 10,
+          rate: '20/s',
+          duration: '25s',
+          warmup: '1s',
+          topic: 'fault/amqp/{device}',
+          qos: 1,
+        },
         run: { drain: '6s', generator: { maxEventLoopDelay: '10s', maxLag: '10s' } },
         faults: [{ at: '5s', exec: rabbit.cmd('restart 1'), timeout: '120s' }],
         slo: { loss: '60%' },
@@ -67,8 +74,10 @@ describe.skipIf(!available)('a RabbitMQ restart caused by the fault timeline', (
       { env: {} },
     )
     const trace = traceSeconds()
-    const summary = await startRun(resolved, { logger: createLogger({ level: 'error' }), onSecond: trace.onSecond })
-      .result
+    const summary = await startRun(resolved, {
+      logger: createLogger({ level: 'error' }),
+      onSecond: trace.onSecond,
+    }).result
     expect(summary.run.status, summary.error).toBe('completed')
     expectExactBooks(summary, 10 * 20 * 25)
     const f = expectRecovered(summary, `${trace.text()}\n${rabbit.log()}`)

@@ -50,7 +50,14 @@ describe.skipIf(!zmqPath)('a ZeroMQ peer restart caused by the fault timeline', 
           },
           sendHighWaterMark: 100_000,
         },
-        producer: { devices: 10, rate: '20/s', duration: '12s', warmup: '1s', topic: 'fault/zmq/{device}', qos: 0 },
+        producer: {
+          devices: 10,
+          rate: '20/s',
+          duration: '12s',
+          warmup: '1s',
+          topic: 'fault/zmq/{device}',
+          qos: 0,
+        },
         run: { drain: '4s', generator: { maxEventLoopDelay: '10s', maxLag: '10s' } },
         faults: [{ at: '4s', exec: peer.cmd('restart 1'), timeout: '60s' }],
         slo: { loss: '60%' },
@@ -58,8 +65,10 @@ describe.skipIf(!zmqPath)('a ZeroMQ peer restart caused by the fault timeline', 
       { env: {} },
     )
     const trace = traceSeconds()
-    const summary = await startRun(resolved, { logger: createLogger({ level: 'error' }), onSecond: trace.onSecond })
-      .result
+    const summary = await startRun(resolved, {
+      logger: createLogger({ level: 'error' }),
+      onSecond: trace.onSecond,
+    }).result
     expect(summary.run.status, summary.error).toBe('completed')
     expectExactBooks(summary, 10 * 20 * 12)
     const f = expectRecovered(summary, `${trace.text()}\n${peer.log()}`)

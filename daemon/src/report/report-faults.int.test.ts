@@ -45,7 +45,10 @@ describe.skipIf(!installed)('faults in the HTML report', () => {
     store.close()
     const file = join(dir, 'report.html')
     writeFileSync(file, html)
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] })
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    })
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } })
     const problems: string[] = []
     page.on('pageerror', (e) => problems.push(e.message))
@@ -53,7 +56,10 @@ describe.skipIf(!installed)('faults in the HTML report', () => {
     await page.waitForSelector('body[data-charts="done"]', { timeout: 15_000 })
     expect(problems).toEqual([])
     const marks = await page.$$eval('figure.chart', (figs) =>
-      figs.map((f) => [f.id, (f as HTMLElement).dataset.faults ?? null, (f as HTMLElement).dataset.empty ?? null]),
+      figs.map((f) => {
+        const data = (f as unknown as { dataset: Record<string, string | undefined> }).dataset
+        return [f.id, data.faults ?? null, data.empty ?? null]
+      }),
     )
     const timeCharts = marks.filter(([id, , empty]) => id !== 'chart-spectrum-0' && empty !== 'true')
     expect(timeCharts.length).toBeGreaterThanOrEqual(5)

@@ -11,7 +11,10 @@ export interface DelayRelay {
  * direction by `delayMs` (chunks keep their order); server→client is passed on at once. It stands
  * in for netem, which this kernel lacks: only the publishing leg is slowed.
  */
-export async function startDelayRelay(target: { host: string; port: number }, delayMs: number): Promise<DelayRelay> {
+export async function startDelayRelay(
+  target: { host: string; port: number },
+  delayMs: number,
+): Promise<DelayRelay> {
   const sockets = new Set<Socket>()
   const server: Server = createServer((client) => {
     const upstream = connect(target.port, target.host)

@@ -75,10 +75,16 @@ export function createNetnsLink(): NetnsLink {
 /** Whether `tc qdisc add … netem` works here (it needs the sch_netem kernel module). */
 export function netemWorks(link: NetnsLink): boolean {
   try {
-    execFileSync('ip', ['netns', 'exec', link.ns, 'tc', 'qdisc', 'add', 'dev', link.nsIf, 'root', 'netem', 'delay', '50ms'], {
+    execFileSync(
+      'ip',
+      ['netns', 'exec', link.ns, 'tc', 'qdisc', 'add', 'dev', link.nsIf, 'root', 'netem', 'delay', '50ms'],
+      {
+        stdio: 'pipe',
+      },
+    )
+    execFileSync('ip', ['netns', 'exec', link.ns, 'tc', 'qdisc', 'del', 'dev', link.nsIf, 'root'], {
       stdio: 'pipe',
     })
-    execFileSync('ip', ['netns', 'exec', link.ns, 'tc', 'qdisc', 'del', 'dev', link.nsIf, 'root'], { stdio: 'pipe' })
     return true
   } catch {
     return false

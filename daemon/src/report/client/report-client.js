@@ -94,7 +94,7 @@
   // Faults of the chart's run, or of every run on a comparison chart.
   function faultsOf(fig) {
     const runs = fig.dataset.run !== undefined ? [data.runs[Number(fig.dataset.run)]] : data.runs
-    return runs.flatMap((r) => (r && r.faults) || [])
+    return runs.flatMap((r) => r?.faults ?? [])
   }
 
   // spec: { series: [{label, x, y, colour, dash, scale}], log, xNines, unit: 'us'|'count', right: {label}, warmup }

@@ -2,7 +2,8 @@ import { fmtCount, fmtLatency } from '../../cli/format.ts'
 import type { RunSummary } from '../../engine/summary.ts'
 import { esc, htmlTable } from './escape.ts'
 
-const ms = (v: number | null) => (v === null ? '-' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`)
+const ms = (v: number | null) =>
+  v === null ? '-' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`
 
 /** The run's faults and outages with their recovery figures; empty when there were none. */
 export function faultTable(s: RunSummary | null): string {
