@@ -20,7 +20,11 @@ export function expectExactBooks(summary: RunSummary, sent: number): StreamSumma
  * The run's one fault dropped connections, they came back, the received rate recovered, and the
  * messages missing from the whole run were all intended inside the fault's window.
  */
-export function expectRecovered(summary: RunSummary, context = ''): FaultReport {
+export function expectRecovered(
+  summary: RunSummary,
+  context = '',
+  options: { recoveryOptional?: boolean } = {},
+): FaultReport {
   const faults = summary.faults?.faults ?? []
   expect(faults, context).toHaveLength(1)
   const f = faults[0]!
@@ -28,7 +32,8 @@ export function expectRecovered(summary: RunSummary, context = ''): FaultReport 
   const why = `${JSON.stringify(f)}\n${context}`
   expect(f.firstDisconnectMs, why).not.toBeNull()
   expect(f.firstReconnectMs, why).not.toBeNull()
-  expect(f.recoveryMs, why).not.toBeNull()
+  // A broker slower to come back than the schedule is long is reported `not recovered` (null).
+  if (!options.recoveryOptional) expect(f.recoveryMs, why).not.toBeNull()
   expect(f.lost, why).toBe(e2e.lost! + (e2e.undelivered ?? 0))
   // The fault's duplicates are the run's (no repeats outside its window), none counted twice.
   expect(f.duplicates, why).toBeLessThanOrEqual(e2e.duplicates!)
