@@ -74,5 +74,14 @@ describe('POST /v1/runs with fault commands', () => {
     expect(store.getRun(id)?.status).toBe('completed')
     expect(existsSync(marker)).toBe(true)
     expect(store.getFaultCommands(id).map((c) => [c.kind, c.exitCode])).toEqual([['fault', 0]])
+    const view = (await (await app.request(`/v1/runs/${id}/faults`)).json()) as {
+      commands: Array<{ kind: string; command: string; exitCode: number; output: string }>
+      figures: { faults: Array<{ name: string; exec: { exitCode: number } }> } | null
+    }
+    expect(view.commands).toMatchObject([
+      { kind: 'fault', command: `touch ${marker}`, exitCode: 0, output: '' },
+    ])
+    expect(view.figures?.faults).toMatchObject([{ name: `touch ${marker}`, exec: { exitCode: 0 } }])
+    expect((await app.request('/v1/runs/nope/faults')).status).toBe(404)
   })
 })

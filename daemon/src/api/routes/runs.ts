@@ -16,6 +16,7 @@ import {
 } from '../schemas.ts'
 import { eventRoutes } from './events.ts'
 import { reportRoutes } from './report.ts'
+import { runFaultRoutes } from './run-faults.ts'
 import { runResultRoutes } from './run-results.ts'
 
 function startDescription(policy: TrustPolicy): string {
@@ -168,6 +169,7 @@ export function runRoutes(register: Register, manager: RunManager): void {
     },
   )
   runResultRoutes(register, manager)
+  runFaultRoutes(register, manager)
   reportRoutes(register, manager)
   eventRoutes(register, manager)
 }
