@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { refuseFaultsInCluster } from './faults-schema.ts'
 import { resolveScenario } from './load-scenario.ts'
 import { localPolicy, remotePolicy } from './trust-policy.ts'
 
@@ -24,6 +25,13 @@ describe('faults, setup and teardown in a scenario', () => {
     await expect(
       resolveScenario({ ...base, faults: [{ at: '1s', exec: 'true', shell: 'bash' }] }),
     ).rejects.toThrow(/faults\[0\]\.shell: unknown key/)
+  })
+
+  it('a cluster run refuses them (every producer daemon would run them)', async () => {
+    const r = await resolveScenario({ ...base, teardown: [{ exec: 'true' }] })
+    expect(() => refuseFaultsInCluster(r.scenario)).toThrow(/^teardown: not supported in cluster runs yet/)
+    const plain = (await resolveScenario(base)).scenario
+    expect(() => refuseFaultsInCluster(plain)).not.toThrow()
   })
 
   it('the CLI (local policy) may run commands', async () => {

@@ -90,3 +90,20 @@ export function checkFaultTimes(faults: readonly FaultStep[] | undefined, schedu
       throw new ConfigError(`faults[${i}].at`, `must fall within the schedule (${scheduleMs / 1000}s long)`)
   })
 }
+
+/**
+ * A cluster run hands the scenario to every producer daemon, and each would run the commands:
+ * refused until a coordinator runs them once.
+ */
+export function refuseFaultsInCluster(s: {
+  faults?: readonly unknown[] | undefined
+  setup?: readonly unknown[] | undefined
+  teardown?: readonly unknown[] | undefined
+}): void {
+  for (const key of EXEC_LISTS)
+    if ((s[key]?.length ?? 0) > 0)
+      throw new ConfigError(
+        key,
+        'not supported in cluster runs yet (every producer daemon would run the commands); run it with iotload run, or on a daemon without --cluster',
+      )
+}
