@@ -118,3 +118,21 @@ describe('detectOutages', () => {
     expect(detectOutages(input([sec(0, 100), sec(1, 60), sec(2, 100)]), scan)).toEqual([])
   })
 })
+
+describe('publishErrorCause', () => {
+  it('keeps the code and what the client said, without the plugin prefix or topic names', async () => {
+    const { publishErrorCause } = await import('./fault-timeline.ts')
+    const { PublishError } = await import('@iotload/sdk')
+    expect(
+      publishErrorCause(
+        new PublishError("publish to 'dev/7/t' failed: client disconnecting", { source: 'broker-mqtt' }),
+      ),
+    ).toBe("PUBLISH_FAILED: publish to '…' failed: client disconnecting")
+    expect(publishErrorCause(new PublishError('devices/7/telemetry: not confirmed (channel closed)'))).toBe(
+      'PUBLISH_FAILED: not confirmed (channel closed)',
+    )
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })
+    expect(publishErrorCause(new PublishError('x', { cause: refused }))).toBe('PUBLISH_FAILED: ECONNREFUSED')
+    expect(publishErrorCause('boom')).toBe('error: boom')
+  })
+})
