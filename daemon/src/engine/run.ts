@@ -7,8 +7,7 @@ import type { ResultWriter, RunStatus } from '../store/result-store.ts'
 import { BridgeRole } from './bridge-role.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { ConsumerRole } from './consumer.ts'
-import { lossBetween } from './fault-loss.ts'
-import { judgeRecovery } from './fault-slo.ts'
+import { addFaultFigures, judgeRecovery } from './fault-summary.ts'
 import { FaultTimeline } from './fault-timeline.ts'
 import { ProducerRole } from './producer.ts'
 import { RunRecorder, type SecondReport } from './recorder.ts'
@@ -283,20 +282,9 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       measureStartUs: producer.measureStartUs,
       ...(error ? { error } : {}),
     })
-    if (faults.active && t0Us !== null && !error) {
-      const t0 = t0Us
-      const figures = faults.summarize({
-        t0Us: t0,
-        scheduleSeconds: Math.ceil((p.warmup + p.duration) / 1000),
-        lossBetween: (from, to) => {
-          const r = lossBetween(p, t0, recorder.sentAllSoFar, recorder.sequences, from, to)
-          // Without seqs (or a consumer) nothing says which sends arrived.
-          return sequenced && consumer ? r : { sent: r.sent, lost: null }
-        },
-      })
-      if (figures.faults.length + figures.outages.length + figures.hookFailures.length > 0)
-        summary.faults = figures
-    }
+    // Failed runs print no figures; a run without seqs (or a consumer) knows no loss per window.
+    if (t0Us !== null && !error)
+      addFaultFigures(summary, faults, { t0Us, producer: p, recorder, knowsLoss: sequenced && !!consumer })
     judgeRecovery(summary, resolved.slo, summary.faults)
     status = finalStatus
     try {
