@@ -118,7 +118,7 @@ describe('the fault timeline', () => {
     })
     const summary = await run(resolved, { store, id: 'bad-setup' }).result
     expect(summary.run.status).toBe('failed')
-    expect(summary.error).toMatch(/setup\.0 \(.*\) exited 7: no broker here/)
+    expect(summary.error).toMatch(/setup\[0\] \(.*\) exited 7: no broker here/)
     expect(bus.connections).toBe(0)
     expect(store.getFaultCommands('bad-setup').map((r) => r.kind)).toEqual(['setup', 'teardown'])
     store.close()

@@ -131,7 +131,7 @@ export class FaultTimeline {
       const r = await this.exec('setup', i, step)
       if (r.exitCode !== 0)
         throw new Error(
-          `setup.${i} (${r.name}) ${r.timedOut ? 'timed out' : r.error ? `could not start: ${r.error}` : `exited ${r.exitCode ?? r.signal}`}${r.output ? `: ${r.output.trim().slice(-200)}` : ''}`,
+          `setup[${i}] (${r.name}) ${r.timedOut ? 'timed out' : r.error ? `could not start: ${r.error}` : `exited ${r.exitCode ?? r.signal}`}${r.output ? `: ${r.output.trim().slice(-200)}` : ''}`,
         )
     }
   }
