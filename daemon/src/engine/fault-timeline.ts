@@ -42,7 +42,7 @@ export interface FaultsSummary {
 /** Seconds of latency kept before a fault or a short second: the "before" of p99 before/during. */
 const KEEP_BEFORE_S = 5
 
-const nameOf = (s: HookStep, fallback: string) =>
+const nameOf = (s: HookStep) => s.name ?? (s.exec.length > 60 ? `${s.exec.slice(0, 57)}…` : s.exec)
   s.name ?? (s.exec.length > 60 ? `${s.exec.slice(0, 57)}…` : s.exec) ?? fallback
 
 /** A short, stable cause for a failed publish: the error code and what the client said, without topics. */
@@ -105,7 +105,7 @@ export class FaultTimeline {
     step: HookStep,
     atS?: number,
   ): Promise<ExecRecord> {
-    const name = nameOf(step, `${kind} ${index}`)
+    const name = nameOf(step)
     this.logger.info(`${kind} command starts`, { name })
     const outcome = await runExec(step.exec, step.timeout, () => this.clock.nowUs())
     const record: ExecRecord = {
