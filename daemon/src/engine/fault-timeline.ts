@@ -43,7 +43,6 @@ export interface FaultsSummary {
 const KEEP_BEFORE_S = 5
 
 const nameOf = (s: HookStep) => s.name ?? (s.exec.length > 60 ? `${s.exec.slice(0, 57)}…` : s.exec)
-  s.name ?? (s.exec.length > 60 ? `${s.exec.slice(0, 57)}…` : s.exec) ?? fallback
 
 /** A short, stable cause for a failed publish: the error code and what the client said, without topics. */
 export function publishErrorCause(err: unknown): string {
