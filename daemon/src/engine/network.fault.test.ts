@@ -6,7 +6,7 @@ import { createLogger } from '../log/logger.ts'
 import { resolveScenario } from '../scenario/load-scenario.ts'
 import { startRun } from './run.ts'
 import { type DelayRelay, startDelayRelay } from './testing/delay-relay.ts'
-import { expectExactBooks, logFigures, traceSeconds } from './testing/fault-asserts.ts'
+import { expectExactBooks, logFigures, requirePresent, traceSeconds } from './testing/fault-asserts.ts'
 import { createNetnsLink, type NetnsLink, netemWorks, netnsAvailable } from './testing/netns.ts'
 import { type ShellBroker, startShellBroker } from './testing/shell-broker.ts'
 
@@ -16,8 +16,9 @@ import { type ShellBroker, startShellBroker } from './testing/shell-broker.ts'
 // holds the publishing direction for 50 ms stands in, and the netem variant skips when
 // `tc qdisc add … netem` fails.
 const mosquittoInstalled = requireBinary('mosquitto', 'Debian package mosquitto')
-const canNetns = mosquittoInstalled && netnsAvailable()
-if (!canNetns) console.warn('[faults] skipping the partition test: needs root, iproute2 and mosquitto')
+const canNetns =
+  mosquittoInstalled &&
+  requirePresent(netnsAvailable(), 'the partition test needs root and iproute2 (ip netns, veth)')
 
 let link: NetnsLink | undefined
 let nsBroker: ShellBroker | undefined

@@ -7,17 +7,23 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../log/logger.ts'
 import { resolveScenario } from '../scenario/load-scenario.ts'
 import { startRun } from './run.ts'
-import { expectExactBooks, expectRecovered, logFigures, traceSeconds } from './testing/fault-asserts.ts'
+import {
+  expectExactBooks,
+  expectRecovered,
+  logFigures,
+  requirePresent,
+  traceSeconds,
+} from './testing/fault-asserts.ts'
 import { type ShellBroker, startShellBroker } from './testing/shell-broker.ts'
 
 // A PRIVATE single-node KRaft Kafka on spare ports (the jars scripts/services/kafka.sh fetched),
 // crashed and restarted by the scenario's fault command. Never the shared :9092.
 const jars = join(process.env.IOTLOAD_CACHE ?? join(homedir(), '.cache', 'iotload'), 'kafka-4.1.1', 'jars')
 const available =
-  requireBinary('java', 'Debian package default-jre-headless') && existsSync(join(jars, '.complete'))
-if (!available)
-  console.warn(
-    `[faults] skipping the Kafka restart: no Kafka jars in ${jars} (bash scripts/services/kafka.sh start fetches them)`,
+  requireBinary('java', 'Debian package default-jre-headless') &&
+  requirePresent(
+    existsSync(join(jars, '.complete')),
+    `no Kafka jars in ${jars} for the Kafka restart (bash scripts/services/kafka.sh start fetches them)`,
   )
 let kafka: ShellBroker | undefined
 afterAll(() => kafka?.dispose())

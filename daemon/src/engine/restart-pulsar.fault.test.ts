@@ -7,7 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../log/logger.ts'
 import { resolveScenario } from '../scenario/load-scenario.ts'
 import { startRun } from './run.ts'
-import { expectExactBooks, expectRecovered, logFigures, traceSeconds } from './testing/fault-asserts.ts'
+import {
+  expectExactBooks,
+  expectRecovered,
+  logFigures,
+  requirePresent,
+  traceSeconds,
+} from './testing/fault-asserts.ts'
 import { type ShellBroker, startShellBroker } from './testing/shell-broker.ts'
 
 // A PRIVATE Pulsar standalone (the distribution scripts/services/pulsar.sh unpacked; its own web,
@@ -17,10 +23,9 @@ const home = join(process.env.IOTLOAD_CACHE ?? join(homedir(), '.cache', 'iotloa
 const available =
   requireBinary('java', 'Debian package default-jre-headless') &&
   requireBinary('curl', 'Debian package curl') &&
-  existsSync(join(home, 'bin', 'pulsar'))
-if (!available)
-  console.warn(
-    `[faults] skipping the Pulsar restart: no distribution in ${home} (bash scripts/services/pulsar.sh start unpacks it)`,
+  requirePresent(
+    existsSync(join(home, 'bin', 'pulsar')),
+    `no Pulsar distribution in ${home} for the Pulsar restart (bash scripts/services/pulsar.sh start unpacks it)`,
   )
 let pulsar: ShellBroker | undefined
 afterAll(() => pulsar?.dispose())

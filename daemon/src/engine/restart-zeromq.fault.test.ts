@@ -5,7 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../log/logger.ts'
 import { resolveScenario } from '../scenario/load-scenario.ts'
 import { startRun } from './run.ts'
-import { expectExactBooks, expectRecovered, logFigures, traceSeconds } from './testing/fault-asserts.ts'
+import {
+  expectExactBooks,
+  expectRecovered,
+  logFigures,
+  requirePresent,
+  traceSeconds,
+} from './testing/fault-asserts.ts'
 import { type ShellBroker, startShellBroker } from './testing/shell-broker.ts'
 
 // ZeroMQ has no broker: what restarts is a peer. Producers PUSH to a forwarder process (PULL on
@@ -15,7 +21,7 @@ let zmqPath: string | undefined
 try {
   zmqPath = createRequire(import.meta.url).resolve('zeromq')
 } catch {}
-if (!zmqPath) console.warn('[faults] skipping the ZeroMQ peer restart: the zeromq package is not installed')
+requirePresent(zmqPath !== undefined, 'the zeromq package is not installed, for the ZeroMQ peer restart')
 let peer: ShellBroker | undefined
 afterAll(() => peer?.dispose())
 

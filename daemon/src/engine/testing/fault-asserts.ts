@@ -61,3 +61,14 @@ export function traceSeconds(): { onSecond: (r: SecondReport) => void; text: () 
     text: () => lines.join('\n'),
   }
 }
+
+/**
+ * What a fault test needs besides a binary (downloaded jars, a distribution, root for namespaces):
+ * missing locally, it skips with a loud line; under `CI=true` it is an error, as `requireBinary`.
+ */
+export function requirePresent(present: boolean, line: string): boolean {
+  if (present) return true
+  if (process.env.CI === 'true') throw new Error(`${line}; CI requires it (see .ci/run)`)
+  process.stderr.write(`\n!!! SKIPPING: ${line} !!!\n\n`)
+  return false
+}
