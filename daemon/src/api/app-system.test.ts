@@ -36,6 +36,7 @@ describe('REST API in process: system routes', () => {
       '/v1/runs',
       '/v1/runs/{id}',
       '/v1/runs/{id}/events',
+      '/v1/runs/{id}/faults',
       '/v1/runs/{id}/histogram',
       '/v1/runs/{id}/percentiles',
       '/v1/runs/{id}/report',

@@ -53,6 +53,8 @@ export type DaemonFlags = {
   allowedOrigin?: string | undefined
   /** POST /v1/plugins may install from npm (scripts not run). @default IOTLOAD_ALLOW_PLUGIN_INSTALL=1, off */
   allowPluginInstall?: boolean | undefined
+  /** Scenarios sent over REST may run `setup`/`faults`/`teardown` commands. @default IOTLOAD_ALLOW_EXEC=1, off */
+  allowExec?: boolean | undefined
   verbose?: boolean | undefined
 } & LimitFlags
 
@@ -143,6 +145,7 @@ export async function daemonCommand(
       transformDir: existingDir(flags.transformDir ?? env.IOTLOAD_TRANSFORM_DIR, '--transform-dir'),
       secretsDir: existingDir(flags.secretsDir ?? env.IOTLOAD_SECRETS_DIR, '--secrets-dir'),
       secretEnv: list(flags.secretEnv ?? env.IOTLOAD_ALLOW_SECRET_ENV),
+      allowExec: flags.allowExec === true || env.IOTLOAD_ALLOW_EXEC === '1',
       limits: limitsFrom(flags, env),
     })
   } catch (err) {
@@ -238,6 +241,7 @@ export async function daemonCommand(
     db: flags.db,
     ...(policy.transformDir ? { transformDir: policy.transformDir } : {}),
     ...(policy.secretsDir ? { secretsDir: policy.secretsDir } : {}),
+    ...(policy.allowExec ? { allowExec: true } : {}),
   })
   if (manager instanceof ClusterRunManager) {
     try {

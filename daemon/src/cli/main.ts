@@ -24,6 +24,7 @@ ${RESULTS_USAGE}
   iotload daemon [--host 127.0.0.1] [--port 7878] [--db path] [--token-file f] [--max-runs 4] [--plugin-allow pkg,…]
                  [--transform-dir DIR] [--secrets-dir DIR] [--secret-env NAME,…]
                  [--allowed-host name,…] [--allowed-origin https://ui:port,…] [--allow-plugin-install]
+                 [--allow-exec]      let REST scenarios run fault/setup commands (docs/faults.md)
                                      [--cluster redis://host:6379]  join a cluster (docs/cluster.md)
                                      REST API (docs/rest-api.md, docs/security.md); non-loopback binds need a token
 
@@ -70,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
         'allowed-host': { type: 'string' },
         'allowed-origin': { type: 'string' },
         'allow-plugin-install': { type: 'boolean' },
+        'allow-exec': { type: 'boolean' },
         'max-rate': { type: 'string' },
         'max-devices': { type: 'string' },
         'max-run-time': { type: 'string' },
@@ -182,6 +184,7 @@ export async function main(argv: string[]): Promise<number> {
           allowedHost: str(values['allowed-host']),
           allowedOrigin: str(values['allowed-origin']),
           allowPluginInstall: values['allow-plugin-install'] === true,
+          allowExec: values['allow-exec'] === true,
           ...limitFlags,
         },
         process.env,

@@ -1,6 +1,7 @@
 import type { DevicesSummary } from '../engine/device-figures.ts'
 import type { RunSummary } from '../engine/summary.ts'
 import { fmtCount, fmtLatency, table } from './format.ts'
+import { faultLines } from './fault-lines.ts'
 import { connectionLines, loadText } from './shape-lines.ts'
 
 /** The human summary printed at the end of `iotload run`. */
@@ -130,6 +131,7 @@ export function renderSummary(s: RunSummary): string {
   if (c) {
     out.push(...connectionLines(c))
   }
+  if (s.faults) out.push(...faultLines(s.faults))
   if (s.bridge) {
     out.push(
       `bridge: received ${fmtCount(s.bridge.received)}, forwarded ${fmtCount(s.bridge.forwarded)}, dropped by transform ${fmtCount(s.bridge.dropped)}, transform errors ${s.bridge.transformErrors}, overflow drops ${fmtCount(s.bridge.overflowDropped)}, publish errors ${s.bridge.publishErrors}, in-flight peak ${s.bridge.inFlightPeak}, queued peak ${s.bridge.queuedPeak}`,

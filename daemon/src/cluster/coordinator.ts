@@ -1,5 +1,6 @@
 import { describeError } from '@iotload/sdk'
 import { newRunId } from '../engine/run.ts'
+import { refuseFaultsInCluster } from '../scenario/faults-schema.ts'
 import { type ResolvedScenario, resolveScenario } from '../scenario/load-scenario.ts'
 import { ServiceError } from '../service/errors.ts'
 import type { RunStatus } from '../store/result-store.ts'
@@ -61,6 +62,7 @@ export class ClusterCoordinator {
       env: this.o.env,
       policy: this.o.policy,
     })
+    refuseFaultsInCluster(resolved.scenario)
     const roles = assignRoles(resolved, await member.liveMembers())
     const id = newRunId()
     const lock = await member.redis.set(member.keys.coordinator(id), member.id, 'PX', this.leaseMs, 'NX')

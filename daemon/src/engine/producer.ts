@@ -233,9 +233,9 @@ export class ProducerRole {
         if (this.recordAcks) this.recorder.onPublishAck(ackUs - t, warmup)
         this.onSettled?.({ dev: devNum, seq, tUs: t, ackUs, ok: true })
       },
-      () => {
+      (err: unknown) => {
         this.health.publishSettled()
-        this.recorder.onPublishError()
+        this.recorder.onPublishError(err, t)
         this.onSettled?.({ dev: devNum, seq, tUs: t, ackUs: this.clock.nowUs(), ok: false })
       },
     )

@@ -155,8 +155,12 @@ export class RecorderCore {
     if (!warmup) this.stream(STREAM.publishAck).record(latencyUs)
   }
 
-  onPublishError(): void {
+  /** Told of each failed publish with its cause and send time (the fault timeline's figures). */
+  onPublishFailure: ((err: unknown, sentUs: number) => void) | undefined
+
+  onPublishError(err?: unknown, sentUs?: number): void {
     this.current.publishErrors++
+    if (sentUs !== undefined) this.onPublishFailure?.(err, sentUs)
   }
 
   onConnectionStatus(status: string): void {

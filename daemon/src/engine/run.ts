@@ -7,6 +7,8 @@ import type { ResultWriter, RunStatus } from '../store/result-store.ts'
 import { BridgeRole } from './bridge-role.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { ConsumerRole } from './consumer.ts'
+import { addFaultFigures, judgeRecovery } from './fault-summary.ts'
+import { FaultTimeline } from './fault-timeline.ts'
 import { ProducerRole } from './producer.ts'
 import { RunRecorder, type SecondReport } from './recorder.ts'
 import { buildSummary, type RunSummary, sendRate } from './summary.ts'
@@ -78,9 +80,21 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
   const s = resolved.scenario
   const telemetry = options.telemetry ?? {}
   const clock = options.clock ?? systemClock
-  const recorder = new RunRecorder(id, runTag(id), guard(telemetry.onConnectionStatus?.bind(telemetry)), () =>
-    clock.nowUs(),
+  // The fault timeline: setup/teardown and fault commands, and what recovery is measured from.
+  // Without a consumer every second looks empty: outages are told only where arrivals are measured.
+  const outages = { ...s.outages, enabled: s.outages.enabled && s.consumer.enabled }
+  const faults = new FaultTimeline({ ...s, outages }, clock, logger, (text) => secrets.scrub(text))
+  const onStatusTelemetry = guard(telemetry.onConnectionStatus?.bind(telemetry))
+  const recorder = new RunRecorder(
+    id,
+    runTag(id),
+    (status) => {
+      faults.onConnectionStatus(status)
+      onStatusTelemetry?.(status)
+    },
+    () => clock.nowUs(),
   )
+  recorder.onPublishFailure = (err, sentUs) => faults.onPublishError(err, sentUs)
   const consumer = s.consumer.enabled
     ? new ConsumerRole(resolved, id, recorder, logger, telemetry, clock)
     : undefined
@@ -118,6 +132,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     const warmup = second * 1e6 < s.producer.warmup * 1000
     const report = withTarget(recorder.rollSecond(second, warmup))
     report.generator = producer.health.rollSecond()
+    faults.onSecond(report)
     second++
     lastSecond = lastSecondOf(report)
     try {
@@ -161,6 +176,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     try {
       store?.createRun({ id, name: s.name, scenario: resolved.redacted, createdAt: Date.now() })
       setStatus('connecting')
+      await faults.setup()
       await consumer?.start()
       await bridge?.start()
       await producer.connect()
@@ -170,8 +186,11 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       startedAt = Math.round(t0 / 1000)
       setStatus('running', { startedAt })
       ticker = clock.setTimeout(() => rollSecond(t0), (t0 + 1e6 - clock.nowUs()) / 1000)
+      faults.schedule(t0)
       await producer.run(t0)
       setStatus('draining')
+      faults.cancel()
+      await faults.settle()
       await drain()
     } catch (err) {
       error = secrets.scrub(describeError(err))
@@ -181,6 +200,9 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       logger.error('run failed', { error })
     } finally {
       clock.clearTimer(ticker)
+      // A fault still running when the run failed finishes (bounded by its timeout) before teardown.
+      faults.cancel()
+      await faults.settle()
     }
     // What the broker still holds for the consumer, asked before anything unsubscribes.
     const queued = startedAt !== null && !error ? await consumer?.backlog() : undefined
@@ -194,6 +216,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       if (startedAt !== null) {
         const report = withTarget(recorder.rollSecond(second, second * 1e6 < s.producer.warmup * 1000))
         report.generator = producer.health.rollSecond()
+        faults.onSecond(report)
         try {
           store?.appendSecond(id, report)
         } catch {}
@@ -202,6 +225,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
         } catch {}
         onSecondTelemetry?.(report)
       }
+      await faults.teardown()
       // Nothing of this run can log a per-device password any more.
       secrets.closeScope(id)
     }
@@ -258,8 +282,13 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       measureStartUs: producer.measureStartUs,
       ...(error ? { error } : {}),
     })
+    // Failed runs print no figures; a run without seqs (or a consumer) knows no loss per window.
+    if (t0Us !== null && !error)
+      addFaultFigures(summary, faults, { t0Us, producer: p, recorder, knowsLoss: sequenced && !!consumer })
+    judgeRecovery(summary, resolved.slo, summary.faults)
     status = finalStatus
     try {
+      if (faults.records.length > 0) store?.saveFaults?.(id, faults.records)
       store?.saveSummary(id, rows)
       if (devices.length > 0) store?.saveDevices?.(id, devices)
       store?.updateRun(id, { status: finalStatus, endedAt: Date.now(), summary, error: error ?? null })

@@ -36,6 +36,13 @@ class DeviceSequence {
     }
     return 'late'
   }
+
+  has(seq: number): boolean | undefined {
+    if (seq < this.base) return undefined
+    const idx = seq - this.base
+    if (idx >= this.bits.length * 8) return false
+    return (this.bits[idx >> 3]! & (1 << (idx & 7))) !== 0
+  }
 }
 
 /**
@@ -66,6 +73,12 @@ export class SequenceTracker {
   /** The highest seq seen from a device, -1 when none arrived. */
   highest(dev: number): number {
     return this.devices.get(dev)?.maxSeq ?? -1
+  }
+
+  /** Whether (dev, seq) arrived; undefined when its bit already left the window (see MAX_WINDOW_BITS). */
+  has(dev: number, seq: number): boolean | undefined {
+    const d = this.devices.get(dev)
+    return d ? d.has(seq) : false
   }
 
   /** Messages below each device's highest seq that have not arrived yet. */

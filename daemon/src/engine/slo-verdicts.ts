@@ -31,6 +31,8 @@ export interface SloContext {
   measured?: boolean
   /** The generator was the bottleneck (`generator: ok` fails). @default false */
   generatorLimited?: boolean
+  /** Recovery of each fault and outage (ms; null: not recovered). None: `recovery` passes (`no faults`). */
+  recoveries?: ReadonlyArray<number | null>
 }
 
 function fmtUs(us: number): string {
@@ -44,6 +46,7 @@ function verdict(key: string, threshold: string, actual: string, pass: boolean):
 function thresholdText(t: SloThreshold): string {
   if (t.kind === 'latency') return `≤ ${fmtUs(t.maxUs)}`
   if (t.kind === 'generator') return 'ok'
+  if (t.kind === 'recovery') return `≤ ${t.maxMs / 1000}s`
   return t.maxRatio !== undefined ? `≤ ${(t.maxRatio * 100).toPrecision(3)}%` : `≤ ${t.maxCount}`
 }
 
@@ -64,6 +67,17 @@ export function evaluateSlo(
     if (t.kind === 'generator') {
       const limited = context.generatorLimited === true
       return verdict(t.key, 'ok', limited ? 'LIMITED' : 'ok', !limited)
+    }
+    if (t.kind === 'recovery') {
+      const r = context.recoveries ?? []
+      if (r.length === 0) return verdict(t.key, thresholdText(t), 'no faults', true)
+      const worst = r.includes(null) ? null : Math.max(...(r as number[]))
+      return verdict(
+        t.key,
+        thresholdText(t),
+        worst === null ? 'not recovered' : `${(worst / 1000).toFixed(1)}s`,
+        worst !== null && worst <= t.maxMs,
+      )
     }
     if (t.kind === 'latency') {
       const s = streams[t.stream]

@@ -3,6 +3,7 @@ import type { InvalidReason } from '@iotload/sdk'
 import type { SloThreshold } from '../scenario/slo.ts'
 import { evaluateSlo, type SloResult, sloPassed } from './slo-verdicts.ts'
 import type { StreamSummaryRow } from '../store/result-store.ts'
+import type { FaultsSummary } from './fault-timeline.ts'
 import type { GeneratorReport } from './generator-health.ts'
 import type { LatencyStats } from './histogram.ts'
 import type { FleetConnectStats } from './producer.ts'
@@ -98,6 +99,8 @@ export interface RunSummary {
   sloPassed: boolean | null
   /** iotload version, host, runtime and plugin versions (absent in runs stored before it was kept). */
   environment?: RunEnvironment
+  /** The fault timeline's faults and the outages noticed, with recovery figures (docs/faults.md). */
+  faults?: FaultsSummary
   error?: string
 }
 

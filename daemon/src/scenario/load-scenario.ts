@@ -9,6 +9,7 @@ import {
 import { parse as parseYaml } from 'yaml'
 import { loadBridge } from '../plugins/optional-packages.ts'
 import { checkExternalAgainstProducer } from './external-metadata.ts'
+import { checkExecAllowed, checkFaultTimes } from './faults-schema.ts'
 import { resolveAllowedPath } from './allowed-files.ts'
 import { applyEnvOverrides } from './env-overrides.ts'
 import { checkLimits } from './limits.ts'
@@ -166,6 +167,7 @@ export async function resolveScenario(
   refuseForbiddenKeys(input)
   const raw = asObject(input, 'the scenario')
   if (policy.origin === 'remote') checkScenarioPlugins(raw, policy.allowPlugins)
+  checkExecAllowed(raw, policy)
   const brokerRaw = asObject(raw.broker, 'broker')
   const plugin = await loadScenarioPlugin(
     env.IOTLOAD_BROKER_PLUGIN ?? brokerRaw.plugin,
@@ -211,6 +213,7 @@ export async function resolveScenario(
     : undefined
   checkTemplates(scenario, scenario.run.seed)
   checkExternalAgainstProducer(scenario.consumer.external, scenario.producer)
+  checkFaultTimes(scenario.faults, scenario.producer.warmup + scenario.producer.duration)
   await checkTransformModule(scenario, policy)
   // A missing bridge package is bad input, reported before anything starts.
   if (scenario.bridge) await loadBridge()

@@ -7,6 +7,7 @@ import {
 } from '@iotload/sdk'
 import { z } from 'zod'
 import { externalMetadataSchema } from './external-metadata.ts'
+import { faultScenarioKeys } from './faults-schema.ts'
 import { MAX_NAME_LENGTH } from './trust-policy.ts'
 
 /** `broker:`: `plugin` and `auth` are the daemon's; every other key belongs to the plugin's schema. */
@@ -198,6 +199,7 @@ export const scenarioSchema = z
       seed: 1,
       generator: { maxLag: 10, maxEventLoopDelay: 50, maxInFlight: 50_000 },
     }),
+    ...faultScenarioKeys,
   })
   .strict()
 

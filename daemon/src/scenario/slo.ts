@@ -15,6 +15,8 @@ export type SloThreshold =
     }
   /** `generator: ok`: FAIL when iotload itself was the bottleneck (the figures then describe it). */
   | { key: string; kind: 'generator' }
+  /** `recovery: 10s`: every fault and outage recovered within this (docs/faults.md). */
+  | { key: string; kind: 'recovery'; maxMs: number }
 
 const STAT_ALIASES: Record<string, SloStat> = {
   p50: 'p50',
@@ -79,6 +81,12 @@ export function parseSlo(slo: Record<string, string | number> | undefined): SloT
     }
     if (key === 'loss' || key === 'invalid' || key === 'duplicates')
       return { key, kind: 'count', metric: key, ...parseBudget(key, value) }
+    if (key === 'recovery') {
+      const maxMs = parseDurationMs(String(value))
+      if (maxMs === undefined)
+        throw new ConfigError('slo.recovery', `expected a duration like "10s", got ${JSON.stringify(value)}`)
+      return { key, kind: 'recovery', maxMs }
+    }
     const parts = key.split('.')
     let stat = STAT_ALIASES[parts.slice(-1)[0] ?? '']
     let rest = parts.slice(0, -1)

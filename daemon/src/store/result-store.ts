@@ -139,6 +139,26 @@ export interface DeviceRow {
   max: number
 }
 
+/** One command of a run's fault timeline as stored (the engine's `ExecRecord`). Times µs since the epoch. */
+export interface FaultCommandRow {
+  kind: 'setup' | 'fault' | 'teardown'
+  index: number
+  name: string
+  command: string
+  /** Faults: planned time, seconds since the schedule started. */
+  atS?: number
+  startUs: number
+  endUs: number
+  durationMs: number
+  exitCode: number | null
+  signal: string | null
+  timedOut: boolean
+  /** stdout and stderr, bounded (see MAX_OUTPUT_BYTES), secrets scrubbed. */
+  output: string
+  outputDropped: number
+  error?: string
+}
+
 /** Fields of a run the engine changes as it goes. */
 export type RunUpdate = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'endedAt' | 'summary' | 'error'>>
 
@@ -153,6 +173,8 @@ export interface ResultWriter {
   saveSummary(runId: string, streams: StreamSummaryRow[]): void
   /** Every device's figures at the end of a run (writers that keep no per-device rows omit it). */
   saveDevices?(runId: string, devices: DeviceRow[]): void
+  /** The fault timeline's commands and their output (writers that keep none omit it). */
+  saveFaults?(runId: string, commands: readonly FaultCommandRow[]): void
 }
 
 /** How `getDevices` orders a run's devices: worst first, or by device number. */
@@ -166,6 +188,8 @@ export interface ResultReader {
   getSummaryStreams(runId: string): StreamSummaryRow[]
   /** A run's per-device figures, worst first by `order` (default: by device number). */
   getDevices?(runId: string, options?: { order?: DeviceOrder; limit?: number; offset?: number }): DeviceRow[]
+  /** A run's fault-timeline commands with their output, in the order they started. */
+  getFaultCommands?(runId: string): FaultCommandRow[]
   /** Number of stored runs per status (for /metrics). */
   countByStatus(): Record<string, number>
 }

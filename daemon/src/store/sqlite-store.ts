@@ -1,10 +1,12 @@
 import { hostname } from 'node:os'
 import { and, asc, count, desc, eq, gte, inArray, lte, max } from 'drizzle-orm'
 import { deleteDevices, readDevices, writeDevices } from './device-rows.ts'
+import { deleteFaultCommands, readFaultCommands, writeFaultCommands } from './fault-rows.ts'
 import { prepareDatabase } from './migrate.ts'
 import type {
   DeviceOrder,
   DeviceRow,
+  FaultCommandRow,
   RunRecord,
   RunStore,
   RunUpdate,
@@ -98,6 +100,14 @@ export class SqliteStore implements RunStore {
     writeDevices(this.db, runId, devices)
   }
 
+  saveFaults(runId: string, commands: readonly FaultCommandRow[]): void {
+    writeFaultCommands(this.db, runId, commands)
+  }
+
+  getFaultCommands(runId: string): FaultCommandRow[] {
+    return readFaultCommands(this.db, runId)
+  }
+
   getDevices(
     runId: string,
     options: { order?: DeviceOrder; limit?: number; offset?: number } = {},
@@ -144,6 +154,7 @@ export class SqliteStore implements RunStore {
       tx.delete(series).where(eq(series.runId, id)).run()
       tx.delete(summaries).where(eq(summaries.runId, id)).run()
       deleteDevices(tx, id)
+      deleteFaultCommands(tx, id)
       return tx.delete(runs).where(eq(runs.id, id)).returning({ id: runs.id }).all().length > 0
     })
   }

@@ -159,3 +159,31 @@ export const capacityProbes = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.searchId, t.idx] }), index('capacity_probes_run').on(t.runId)],
 )
+
+/**
+ * The commands of a run's fault timeline (`setup`, `faults`, `teardown`): what ran, when, how it
+ * ended, and its output (bounded, secrets scrubbed). Times µs since the epoch.
+ */
+export const faultCommands = sqliteTable(
+  'fault_commands',
+  {
+    runId: text('run_id').notNull(),
+    /** `setup`, `fault` or `teardown`. */
+    kind: text('kind').notNull(),
+    idx: integer('idx').notNull(),
+    name: text('name').notNull(),
+    command: text('command').notNull(),
+    /** Faults: planned time, seconds since the schedule started. */
+    atS: real('at_s'),
+    startUs: real('start_us').notNull(),
+    endUs: real('end_us').notNull(),
+    durationMs: real('duration_ms').notNull(),
+    exitCode: integer('exit_code'),
+    signal: text('signal'),
+    timedOut: integer('timed_out', { mode: 'boolean' }).notNull(),
+    output: text('output').notNull(),
+    outputDropped: integer('output_dropped').notNull(),
+    error: text('error'),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.kind, t.idx] })],
+)

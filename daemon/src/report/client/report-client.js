@@ -68,6 +68,35 @@
     }
   }
 
+  // Faults and outages: a red line where each began and a light red band over its window.
+  function markFaults(faults) {
+    return {
+      hooks: {
+        draw: (u) => {
+          const ctx = u.ctx
+          ctx.save()
+          for (const f of faults) {
+            const x0 = u.valToPos(f.from, 'x', true)
+            const x1 = u.valToPos(f.to, 'x', true)
+            ctx.fillStyle = 'rgba(214,39,40,0.10)'
+            ctx.fillRect(x0, u.bbox.top, Math.max(1, x1 - x0), u.bbox.height)
+            ctx.fillStyle = 'rgba(214,39,40,0.9)'
+            ctx.fillRect(x0, u.bbox.top, Math.max(1, devicePixelRatio), u.bbox.height)
+            ctx.font = `${11 * devicePixelRatio}px sans-serif`
+            ctx.fillText(f.label.slice(0, 40), x0 + 3 * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio)
+          }
+          ctx.restore()
+        },
+      },
+    }
+  }
+
+  // Faults of the chart's run, or of every run on a comparison chart.
+  function faultsOf(fig) {
+    const runs = fig.dataset.run !== undefined ? [data.runs[Number(fig.dataset.run)]] : data.runs
+    return runs.flatMap((r) => r?.faults ?? [])
+  }
+
   // spec: { series: [{label, x, y, colour, dash, scale}], log, xNines, unit: 'us'|'count', right: {label}, warmup }
   function chart(fig, spec) {
     const plot = fig.querySelector('.plot')
@@ -107,7 +136,10 @@
       axes,
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
-      plugins: ranges.length > 0 ? [shade(ranges)] : [],
+      plugins: [
+        ...(ranges.length > 0 ? [shade(ranges)] : []),
+        ...(!spec.xNines && faultsOf(fig).length > 0 ? [markFaults(faultsOf(fig))] : []),
+      ],
       series: [
         { label: spec.xNines ? 'percentile' : 'second', value: (_u, v) => (v === null ? '-' : xFmt(v)) },
         ...series.map((s) => ({
@@ -124,6 +156,7 @@
     }
     new uPlot(opts, table, plot)
     fig.dataset.points = String(points)
+    if (!spec.xNines) fig.dataset.faults = String(faultsOf(fig).length)
     drawn.push({ id: fig.id, points })
   }
 

@@ -19,6 +19,8 @@ export interface ClientRun {
   targetRate: number | null
   /** Seconds of warm-up, drawn shaded: [first, end) in seconds since the schedule started. */
   warmup: [number, number] | null
+  /** Faults and outages, marked on every chart over time: their windows in seconds since the schedule started. */
+  faults: Array<{ label: string; from: number; to: number }>
   e2e: {
     x: number[]
     sent: Column
@@ -86,6 +88,11 @@ export function clientRun(run: ReportRun): ClientRun {
     name: run.name,
     targetRate: run.summary?.target.totalRate ?? null,
     warmup: warm.length > 0 ? [warm[0]!.second, warm[warm.length - 1]!.second + 1] : null,
+    faults: [...(run.summary?.faults?.faults ?? []), ...(run.summary?.faults?.outages ?? [])].map((f) => ({
+      label: f.kind === 'outage' ? 'outage' : f.name,
+      from: f.window.fromS,
+      to: f.window.toS,
+    })),
     e2e:
       e2eRows.length === 0
         ? null

@@ -6,6 +6,7 @@ import { reportAssets, inlineScript } from './assets.ts'
 import { clientRun } from './chart-data.ts'
 import { comparisonTable } from './comparison-table.ts'
 import { esc, scriptJson } from './escape.ts'
+import { faultTable } from './fault-table.ts'
 import { environmentTable, legsTable, scenarioBlock, sloTable, summaryTables } from './run-tables.ts'
 import { REPORT_CSS } from './styles.ts'
 
@@ -36,7 +37,7 @@ function runSections(run: ReportRun, i: number, withCharts: boolean): string {
   const s = run.summary
   const parts = [
     `<h2>Environment</h2>${environmentTable(run)}${scenarioBlock(run)}`,
-    `<h2>Summary</h2>${summaryTables(s)}<h3>SLOs</h3>${sloTable(s)}`,
+    `<h2>Summary</h2>${summaryTables(s)}<h3>SLOs</h3>${sloTable(s)}${faultTable(s)}`,
   ]
   if (withCharts) {
     const warm = ' (warm-up shaded)'

@@ -1,0 +1,49 @@
+import type { ProducerConfig } from '../scenario/schema.ts'
+import type { SloThreshold } from '../scenario/slo.ts'
+import { lossBetween } from './fault-loss.ts'
+import type { FaultsSummary, FaultTimeline } from './fault-timeline.ts'
+import type { RecorderCore } from './recorder-core.ts'
+import { evaluateSlo, sloPassed } from './slo-verdicts.ts'
+import type { RunSummary } from './summary.ts'
+
+/**
+ * Puts the fault timeline's figures into `summary.faults` once the run closed (only when there is
+ * a fault, an outage or a failed setup/teardown command to report).
+ */
+export function addFaultFigures(
+  summary: RunSummary,
+  faults: FaultTimeline,
+  run: { t0Us: number; producer: ProducerConfig; recorder: RecorderCore; knowsLoss: boolean },
+): void {
+  if (!faults.active) return
+  const { t0Us, producer: p, recorder } = run
+  const figures = faults.summarize({
+    t0Us,
+    scheduleSeconds: Math.ceil((p.warmup + p.duration) / 1000),
+    lossBetween: (from, to) => {
+      const r = lossBetween(p, t0Us, recorder.sentAllSoFar, recorder.sequences, from, to)
+      return run.knowsLoss ? r : { sent: r.sent, lost: null }
+    },
+  })
+  if (figures.faults.length + figures.outages.length + figures.hookFailures.length > 0)
+    summary.faults = figures
+}
+
+/**
+ * Judges the SLOs again once the faults' recovery is known, so `slo.recovery` sees every fault
+ * and outage (the summary is built before the fault timeline is summed up).
+ */
+export function judgeRecovery(
+  summary: RunSummary,
+  thresholds: SloThreshold[],
+  faults: FaultsSummary | undefined,
+): void {
+  if (!thresholds.some((t) => t.kind === 'recovery') || summary.run.measured === false) return
+  const recoveries = faults ? [...faults.faults, ...faults.outages].map((f) => f.recoveryMs) : []
+  summary.slo = evaluateSlo(thresholds, summary.streams, {
+    measured: true,
+    generatorLimited: summary.generatorLimited,
+    recoveries,
+  })
+  summary.sloPassed = sloPassed(summary.slo)
+}

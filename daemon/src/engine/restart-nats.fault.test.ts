@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs'
+import { natsServerBin } from '@iotload/sdk/testing'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createLogger } from '../log/logger.ts'
+import { resolveScenario } from '../scenario/load-scenario.ts'
+import { startRun } from './run.ts'
+import { expectExactBooks, expectRecovered, logFigures, traceSeconds } from './testing/fault-asserts.ts'
+import { type ShellBroker, startShellBroker } from './testing/shell-broker.ts'
+
+// A private nats-server (JetStream on, file store in its own directory) crashed and restarted by
+// the scenario's fault command, under core NATS and JetStream load. Never the shared :4222.
+const bin = natsServerBin()
+const installed = bin.startsWith('/') ? existsSync(bin) : true
+let server: ShellBroker | undefined
+afterAll(() => server?.dispose())
+
+async function nats(): Promise<ShellBroker> {
+  server ??= await startShellBroker({
+    name: 'nats-server',
+    start: `exec ${bin} -a 127.0.0.1 -p "$PORT" -js -sd "$DIR/js"`,
+  })
+  return server
+}
+
+describe.skipIf(!installed)('a nats-server restart caused by the fault timeline', () => {
+  it.each([
+    { mode: 'core', qos: 0 },
+    { mode: 'jetstream', qos: 1 },
+  ] as const)('NATS $mode: exact books, recovery measured, the run completes', async ({ mode, qos }) => {
+    const s = await nats()
+    const resolved = await resolveScenario(
+      {
+        name: `nats ${mode} restart`,
+        broker: {
+          plugin: 'nats',
+          url: `nats://127.0.0.1:${s.port}`,
+          mode,
+          reconnect: { waitMs: 200 },
+          ...(mode === 'jetstream'
+            ? { jetstream: { stream: 'IOTLOAD_FAULT', storage: 'file', ackTimeoutMs: 2000 } }
+            : {}),
+        },
+        producer: {
+          devices: 10,
+          rate: '20/s',
+          duration: '9s',
+          warmup: '1s',
+          topic: `fault.${mode}.{device}`,
+          qos,
+        },
+        run: { drain: '5s', generator: { maxEventLoopDelay: '10s', maxLag: '10s' } },
+        faults: [{ at: '4s', exec: s.cmd('restart 1.5'), timeout: '30s' }],
+        slo: { loss: '60%' },
+      },
+      { env: {} },
+    )
+    const trace = traceSeconds()
+    const summary = await startRun(resolved, {
+      logger: createLogger({ level: 'error' }),
+      onSecond: trace.onSecond,
+    }).result
+    expect(summary.run.status, summary.error).toBe('completed')
+    expectExactBooks(summary, 10 * 20 * 9)
+    const f = expectRecovered(summary, `${trace.text()}\n${s.log()}`)
+    expect(f.exec).toMatchObject({ exitCode: 0, timedOut: false })
+    logFigures(`nats ${mode} qos${qos} crash`, summary, f)
+    expect(summary.sloPassed).toBe(true)
+  })
+})
