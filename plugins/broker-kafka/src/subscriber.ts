@@ -3,15 +3,25 @@ import type { Admin, Consumer, ConsumerRunConfig, EachBatchPayload, IMemberAssig
 import type { KafkaConfig } from './config.ts'
 import { advance, lagOrUndefined, type Positions } from './consumer-lag.ts'
 import { headersToStrings } from './headers.ts'
+import { OffsetCommitter } from './offset-committer.ts'
 import { retrySetup } from './retry-setup.ts'
 import type { TopicFilter } from './topic-filter.ts'
 
 const EMPTY = Buffer.alloc(0)
+/** How often a member commits what it handed over (see `OffsetCommitter`). */
+const COMMIT_INTERVAL_MS = 2000
+/** How long `start` waits for a shared group's join before it leaves the join to run on. */
+const SHARED_JOIN_WAIT_MS = 250
 
 /** What a subscription needs from its connection. */
 export interface SubscriberDeps {
   consumer: Consumer
   groupId: string
+  /**
+   * Whether other members may share the group (a group the daemon named, or `group: shared`):
+   * then `start` does not wait for the join, so the members of a run join together.
+   */
+  shared: boolean
   admin: () => Promise<Admin>
   config: KafkaConfig
   ctx: PluginContext
@@ -45,10 +55,15 @@ export class KafkaSubscriber implements Subscription {
   private stopped = false
   private crashed = false
   private restarting: Promise<void> = Promise.resolve()
+  /** A shared group's join left to run on after `start` (see `joinInBackground`). */
+  private joining: Promise<void> = Promise.resolve()
+  /** Ends a pending wait for the join and first fetch (unsubscribe during a join). */
+  private abortJoinWait: () => void = () => {}
   /** End offsets noted at subscribe, per topic and partition: where a fresh group starts. */
   private readonly startOffsets = new Map<string, Map<number, string>>()
   /** Next offset to hand over, per partition this member read: its exact lag, commits aside. */
   private readonly positions: Positions = new Map()
+  private readonly committer: OffsetCommitter
   private pinning: Promise<void> = Promise.resolve()
   private readonly runConfig: ConsumerRunConfig
   /** Set by `pause()`: deliveries wait (and the fetch loop with them) until `resume()`. */
@@ -59,10 +74,11 @@ export class KafkaSubscriber implements Subscription {
   constructor(private readonly deps: SubscriberDeps) {
     const onMessage = deps.onMessage
     this.runConfig = {
-      // kafkajs would commit after every batch: one coordinator round trip per partition batch in
-      // the fetch loop. Every assigned partition has a committed offset from the start (the pinning
-      // seek below), so committing every 2 s costs a restarted consumer duplicates, never loss.
-      autoCommitInterval: 2000,
+      // kafkajs' auto-commit sends an OffsetCommit after EVERY batch and waits for it before the
+      // next fetch, whatever autoCommitInterval says: ~5 ms of a one-at-a-time round trip's ~7 here.
+      // The subscriber commits on its own instead (`OffsetCommitter`): every 2 s, at a rebalance,
+      // and before leaving; a restart or a new owner costs duplicates, never loss.
+      autoCommit: false,
       // Batches of different partitions are handed over without waiting for each other (one
       // partition's batches stay sequential, so per-device order holds); with 10 partitions on one
       // consumer this halved the bridge's receive latency.
@@ -95,6 +111,12 @@ export class KafkaSubscriber implements Subscription {
       },
     }
     const { consumer, ctx } = deps
+    this.committer = new OffsetCommitter(consumer, this.positions, COMMIT_INTERVAL_MS, (err) =>
+      ctx.logger.warn('kafka: offset commit failed', {
+        clientId: ctx.clientId,
+        error: err instanceof Error ? err.message : String(err),
+      }),
+    )
     const ev = consumer.events
     consumer.on(ev.CRASH, (e) => {
       if (this.stopped) return
@@ -102,6 +124,7 @@ export class KafkaSubscriber implements Subscription {
       ctx.onStatus?.(e.payload.restart ? 'reconnecting' : 'disconnected', e.payload.error.message)
     })
     consumer.on(ev.GROUP_JOIN, (e) => {
+      this.committer.assign(e.payload.memberAssignment)
       this.pinning = this.pin(e.payload.memberAssignment).catch((err: unknown) =>
         ctx.logger.warn('kafka: could not pin start offsets', {
           clientId: ctx.clientId,
@@ -114,7 +137,17 @@ export class KafkaSubscriber implements Subscription {
     })
   }
 
-  /** Joins the group and resolves once the first fetch ran, so offsets are fixed before any publish. */
+  /**
+   * Joins the group and resolves once the first fetch ran, so offsets are fixed before any publish.
+   *
+   * A shared group's member resolves after at most `SHARED_JOIN_WAIT_MS` instead. The daemon
+   * subscribes its consumers one after the other, and every member that joins a stable group makes
+   * all the others rejoin (kafkajs has only the eager protocol), each noticing at its next
+   * heartbeat: ten members waiting for their own join took ten rebalances, tens of seconds and ~90
+   * warnings. Leaving the join to run on, the members join within one rebalance. Nothing published
+   * after `start` resolved is skipped: end offsets were noted before it resolved, and whichever
+   * member a partition goes to seeks there (and commits it) unless the group committed one already.
+   */
   async start(): Promise<void> {
     const { consumer, filter, config } = this.deps
     await consumer.connect()
@@ -126,7 +159,7 @@ export class KafkaSubscriber implements Subscription {
       if (!config.fromBeginning) await this.noteEndOffsets([filter.literal])
       await consumer.subscribe({ topics: [filter.literal], fromBeginning: config.fromBeginning })
       this.topics.add(filter.literal)
-      await this.runAndWaitForFetch()
+      await (this.deps.shared ? this.joinInBackground() : this.runAndWaitForFetch())
       return
     }
     const existing = await this.matchingTopics()
@@ -184,14 +217,39 @@ export class KafkaSubscriber implements Subscription {
     if (this.stopped) return
     this.stopped = true
     this.wakePaused()
+    this.abortJoinWait()
     this.deps.onStopping()
     if (this.refreshTimer) clearTimeout(this.refreshTimer)
     await this.restarting.catch(() => undefined)
     try {
+      // What was handed over is committed before leaving, so the group's next owner goes on from there.
+      await this.committer.stop()
       await this.deps.consumer.disconnect()
+      await this.joining
     } finally {
       this.deps.onDone()
     }
+  }
+
+  /** Starts the join; resolves when it is done or after `SHARED_JOIN_WAIT_MS`, whichever is first. */
+  private async joinInBackground(): Promise<void> {
+    const { ctx } = this.deps
+    this.joining = this.runAndWaitForFetch().catch((err: unknown) => {
+      if (this.stopped) return
+      ctx.logger.warn('kafka: could not join the consumer group', {
+        clientId: ctx.clientId,
+        error: err instanceof Error ? err.message : String(err),
+      })
+      ctx.onStatus?.('disconnected', err instanceof Error ? err.message : String(err))
+    })
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      this.joining,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SHARED_JOIN_WAIT_MS)
+      }),
+    ])
+    clearTimeout(timer)
   }
 
   private async runAndWaitForFetch(): Promise<void> {
@@ -215,13 +273,19 @@ export class KafkaSubscriber implements Subscription {
       removeCrash = consumer.on(consumer.events.CRASH, (e) => {
         if (!e.payload.restart) reject(e.payload.error)
       })
+      this.abortJoinWait = () => reject(new Error('unsubscribed while joining'))
       const waitMs = config.sessionTimeout + 30_000
       timer = setTimeout(() => reject(new Error(`no partition assignment within ${waitMs} ms`)), waitMs)
     })
+    // Rejected by an unsubscribe before it is awaited must not count as unhandled.
+    fetched.catch(() => {})
     try {
       await consumer.run(this.runConfig)
       this.running = true
+      this.committer.start()
       await fetched
+      // The pinned start offsets: kafkajs skips commits until run() has joined, so they go now.
+      await this.committer.commit()
     } finally {
       removeJoin()
       removeFetch()
@@ -251,8 +315,12 @@ export class KafkaSubscriber implements Subscription {
         const start = starts?.get(partition)
         if (start === undefined || !mine.has(partition) || Number(offset) >= 0) continue
         this.deps.consumer.seek({ topic, partition, offset: start })
+        // Committed like a handed-over position, so a partition that changes owner before this
+        // member read anything resumes here too, not at kafkajs' "latest".
+        advance(this.positions, topic, partition, String(Number(start) - 1))
       }
     }
+    await this.committer.commit()
   }
 
   private async matchingTopics(): Promise<string[]> {
