@@ -4,6 +4,17 @@ import type { Positions } from './consumer-lag.ts'
 /** Committed offsets per topic and partition, as the group coordinator confirmed them. */
 type Committed = Map<string, Map<number, number>>
 
+/** The committers of this process per consumer group (the daemon's consumers share one). */
+const localMembers = new Map<string, Set<OffsetCommitter>>()
+
+/**
+ * Commits the positions of every member of `groupId` in this process. A member answering the
+ * group's lag reads the other members' progress from their commits, so they must be current.
+ */
+export async function commitLocalGroup(groupId: string): Promise<void> {
+  await Promise.all([...(localMembers.get(groupId) ?? [])].map((c) => c.commit()))
+}
+
 /**
  * Commits a group member's positions off the fetch path. kafkajs' own auto-commit sends an
  * OffsetCommit after every batch and waits for it before fetching again, which put a coordinator
@@ -19,6 +30,7 @@ export class OffsetCommitter {
   private inFlight: Promise<void> | undefined
 
   constructor(
+    private readonly groupId: string,
     private readonly consumer: Consumer,
     /** The member's positions (next offset to hand over), kept by the subscriber. */
     private readonly positions: Positions,
@@ -29,7 +41,10 @@ export class OffsetCommitter {
     consumer.on(consumer.events.COMMIT_OFFSETS, (e) => {
       for (const { topic, partitions } of e.payload.topics) {
         let byPartition = this.committed.get(topic)
-        if (!byPartition) this.committed.set(topic, (byPartition = new Map()))
+        if (!byPartition) {
+          byPartition = new Map()
+          this.committed.set(topic, byPartition)
+        }
         for (const p of partitions) byPartition.set(p.partition, Number(p.offset))
       }
     })
@@ -39,6 +54,9 @@ export class OffsetCommitter {
   start(): void {
     this.timer ??= setInterval(() => void this.commit(), this.intervalMs)
     this.timer.unref()
+    const members = localMembers.get(this.groupId) ?? new Set()
+    localMembers.set(this.groupId, members)
+    members.add(this)
   }
 
   /**
@@ -84,6 +102,9 @@ export class OffsetCommitter {
   async stop(): Promise<void> {
     clearInterval(this.timer)
     this.timer = undefined
+    const members = localMembers.get(this.groupId)
+    members?.delete(this)
+    if (members?.size === 0) localMembers.delete(this.groupId)
     await this.commit()
   }
 }
