@@ -10,8 +10,6 @@ import type { TopicFilter } from './topic-filter.ts'
 
 /** How often a member commits what it handed over (see `OffsetCommitter`). */
 const COMMIT_INTERVAL_MS = 2000
-/** How long `start` waits for a shared group's join before it leaves the join to run on. */
-const SHARED_JOIN_WAIT_MS = 250
 
 /** What a subscription needs from its connection. */
 export interface SubscriberDeps {
@@ -120,11 +118,12 @@ export class KafkaSubscriber implements Subscription {
   /**
    * Joins the group and resolves once the first fetch ran, so offsets are fixed before any publish.
    *
-   * A shared group's member resolves after at most `SHARED_JOIN_WAIT_MS` instead. The daemon
-   * subscribes its consumers one after the other, and every member that joins a stable group makes
-   * all the others rejoin (kafkajs has only the eager protocol), each noticing at its next
-   * heartbeat: ten members waiting for their own join took ten rebalances, tens of seconds and ~90
-   * warnings. Leaving the join to run on, the members join within one rebalance. Nothing published
+   * A shared group's member resolves once its join has started instead. The daemon subscribes its
+   * consumers one after the other, and every member that joins a stable group makes all the others
+   * rejoin (kafkajs has only the eager protocol), each noticing at its next heartbeat: ten members
+   * waiting for their own join took ten rebalances, tens of seconds and ~90 warnings. Leaving the
+   * join to run on, the later members' joins all arrive while the first member is still to rejoin,
+   * so the group settles in one rebalance. Nothing published
    * after `start` resolved is skipped: end offsets were noted before it resolved, and whichever
    * member a partition goes to seeks there (and commits it) unless the group committed one already.
    */
@@ -139,7 +138,8 @@ export class KafkaSubscriber implements Subscription {
       if (!config.fromBeginning) await this.starts.note([filter.literal])
       await consumer.subscribe({ topics: [filter.literal], fromBeginning: config.fromBeginning })
       this.topics.add(filter.literal)
-      await (this.deps.shared ? this.joinInBackground() : this.runAndWaitForFetch())
+      if (this.deps.shared) this.joinInBackground()
+      else await this.runAndWaitForFetch()
       return
     }
     const existing = await this.matchingTopics()
@@ -190,8 +190,8 @@ export class KafkaSubscriber implements Subscription {
     }
   }
 
-  /** Starts the join; resolves when it is done or after `SHARED_JOIN_WAIT_MS`, whichever is first. */
-  private async joinInBackground(): Promise<void> {
+  /** Starts the join and leaves it to run on (see `start`). */
+  private joinInBackground(): void {
     const { ctx } = this.deps
     this.joining = this.runAndWaitForFetch().catch((err: unknown) => {
       if (this.stopped) return
@@ -201,14 +201,6 @@ export class KafkaSubscriber implements Subscription {
       })
       ctx.onStatus?.('disconnected', err instanceof Error ? err.message : String(err))
     })
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      this.joining,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, SHARED_JOIN_WAIT_MS)
-      }),
-    ])
-    clearTimeout(timer)
   }
 
   private async runAndWaitForFetch(): Promise<void> {
