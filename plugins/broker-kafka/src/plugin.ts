@@ -1,4 +1,5 @@
 import { type BrokerConnection, definePlugin, importLib } from '@iotload/sdk'
+import { cachingPartitioner } from './caching-partitioner.ts'
 import { kafkaClientOptions } from './client-options.ts'
 import { kafkaConfigSchema } from './config.ts'
 import { KafkaConnection } from './kafka-connection.ts'
@@ -34,7 +35,8 @@ export const kafkaPlugin = definePlugin({
         }),
       })
     // Passing the partitioner explicitly also silences kafkajs' v2 partitioner warning.
-    const connection = new KafkaConnection(makeKafka, config, ctx, kafkajs.Partitioners.DefaultPartitioner)
+    const partitioner = cachingPartitioner(kafkajs.Partitioners.DefaultPartitioner)
+    const connection = new KafkaConnection(makeKafka, config, ctx, partitioner)
     await connection.open()
     ctx.onStatus?.('connected')
     return connection
