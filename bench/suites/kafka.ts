@@ -14,6 +14,8 @@ const RECORD_BYTES = 128
 const LATENCY_MESSAGES = 2000
 /** Records of the producer throughput comparison. */
 const THROUGHPUT_RECORDS = 200_000
+/** Interleaved rounds of the throughput comparison; the best of each side counts. */
+const ROUNDS = 2
 /** Publishes the plugin keeps in flight in the throughput loop (it sends them in batches of up to 1000). */
 const WINDOW = 5000
 const CACHE = process.env.IOTLOAD_CACHE ?? join(homedir(), '.cache', 'iotload')
@@ -163,8 +165,16 @@ const suite: BenchSuite = {
     const java = await javaLatency()
     const javaAvg = java.avgMs
     const plugin = await pluginLatency()
-    const javaRate = await javaProducerRate()
-    const pluginRate = await pluginProducerRate()
+    // Best of two interleaved rounds each: one slow round on a shared 2-core machine (another
+    // process's burst) would otherwise decide the ratio.
+    const javaRates: number[] = []
+    const pluginRates: number[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      javaRates.push(await javaProducerRate())
+      pluginRates.push(await pluginProducerRate())
+    }
+    const javaRate = Math.max(...javaRates)
+    const pluginRate = Math.max(...pluginRates)
     const latencyRatio = plugin.avgMs / javaAvg
     const rateRatio = pluginRate / javaRate
     return [
@@ -191,7 +201,7 @@ const suite: BenchSuite = {
         ratio: Number(rateRatio.toFixed(3)),
         target: '≥ 0.8',
         met: rateRatio >= 0.8,
-        notes: `plugin keeps up to ${WINDOW} publishes in flight, sent as one request at a time of up to 1000 records (batchSize)`,
+        notes: `best of ${ROUNDS} interleaved rounds each (Java ${javaRates.map(Math.round).join(', ')}; plugin ${pluginRates.map(Math.round).join(', ')} msg/s); plugin keeps up to ${WINDOW} publishes in flight, sent as one request at a time (batchSize 10000, ~900 kB)`,
       },
     ]
   },
