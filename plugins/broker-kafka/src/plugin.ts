@@ -3,6 +3,7 @@ import { cachingPartitioner } from './caching-partitioner.ts'
 import { kafkaClientOptions } from './client-options.ts'
 import { kafkaConfigSchema } from './config.ts'
 import { KafkaConnection } from './kafka-connection.ts'
+import { useLinearGrouping } from './linear-grouping.ts'
 import { watchedSocketFactory } from './socket-factory.ts'
 import { KAFKA_WILDCARDS } from './topic-filter.ts'
 
@@ -21,6 +22,7 @@ export const kafkaPlugin = definePlugin({
   capabilities: { headers: true, publishAck: true, wildcards: true },
   wildcardSyntax: { single: KAFKA_WILDCARDS.single, multi: KAFKA_WILDCARDS.multi },
   async connect(config, ctx): Promise<BrokerConnection> {
+    useLinearGrouping()
     const kafkajs = await importLib(() => import('kafkajs'), 'kafkajs', '@iotload/broker-kafka')
     const options = await kafkaClientOptions(config, ctx)
     // One kafkajs client per producer/admin pair and per subscription, each watching its own
