@@ -89,7 +89,6 @@ function describe(t: Trial): string {
     const l = s.streams[name]?.latency.raw
     return l ? `${ms(l.p50)}/${ms(l.p99)}` : '-'
   }
-  const messages = (e2e.received ?? 0) + (s.bridge ? (s.bridge.forwarded ?? 0) : 0)
   return [
     `sent ${Math.round(g?.achievedSendRate ?? 0)}/s, recv ${Math.round(e2e.rate ?? 0)}/s, lost ${e2e.lost ?? 0}, undelivered ${e2e.undelivered ?? 0}`,
     s.generatorLimited ? `LIMITED (${g?.reasons.join('; ')})` : 'generator kept its schedule',
@@ -98,7 +97,7 @@ function describe(t: Trial): string {
       ? `bridge overflow drops ${s.bridge.overflowDropped}, in-flight peak ${s.bridge.inFlightPeak}, queued peak ${s.bridge.queuedPeak}`
       : 'no bridge',
     `${t.rebalanceLines} kafkajs rebalance lines`,
-    `iotload CPU ${t.cpuS.toFixed(1)} s = ${((t.cpuS * 1e6) / Math.max(1, messages)).toFixed(0)} µs per message handled (received + forwarded)`,
+    `iotload CPU ${t.cpuS.toFixed(1)} s (warm-up and drain included) = ${((t.cpuS * 1e6) / Math.max(1, e2e.received ?? 0)).toFixed(0)} µs per message received end to end`,
     `machine load ${t.load} on 2 cores`,
   ].join('; ')
 }
