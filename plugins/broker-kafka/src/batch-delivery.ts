@@ -13,6 +13,9 @@ const PAUSED_HEARTBEAT_MS = 1000
  * it and the backlog stays in Kafka (consumer lag) instead of in memory.
  */
 export class BatchDelivery {
+  /** Holds deliveries until `open()`: the caller of subscribe must hold its handle first. */
+  private gate: Promise<void> | undefined
+  private openGate: () => void = () => {}
   private paused = false
   private wakePaused: () => void = () => {}
   private pausedUntilResumed: Promise<void> = Promise.resolve()
@@ -23,7 +26,24 @@ export class BatchDelivery {
     private readonly positions: Positions,
     /** Whether the subscription is being stopped on purpose. */
     private readonly stopped: () => boolean,
-  ) {}
+  ) {
+    this.gate = new Promise((resolve) => {
+      this.openGate = resolve
+    })
+  }
+
+  /**
+   * Lets deliveries start, once the code that awaited `subscribe` has run (a macrotask later).
+   * The first fetch completes before `subscribe` resolves, and a backlog (a named group's old
+   * commits, `fromBeginning`) was handed over in one synchronous burst before the bridge had the
+   * handle it pauses: 10 MB of records, ~93k, against its queue of 10k (issue #20's overflow drops).
+   */
+  open(): void {
+    setImmediate(() => {
+      this.gate = undefined
+      this.openGate()
+    })
+  }
 
   /** kafkajs' `eachBatch`: offsets are resolved up to the last record handed over. */
   readonly eachBatch = async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
@@ -32,6 +52,7 @@ export class BatchDelivery {
     // Leaves at once when the consumer stops (unsubscribe, topic refresh) or the batch went
     // stale in a rebalance, paused or not: a paused member must not hold up its group.
     const gone = () => this.stopped() || !isRunning() || isStale()
+    if (this.gate) await this.gate
     let last: string | undefined
     try {
       for (const m of batch.messages) {
@@ -65,9 +86,10 @@ export class BatchDelivery {
     this.wakePaused()
   }
 
-  /** Lets a waiting batch look at `stopped` again (unsubscribe while paused). */
+  /** Lets a waiting batch look at `stopped` again (unsubscribe while paused or before `open`). */
   wake(): void {
     this.wakePaused()
+    this.openGate()
   }
 
   /**

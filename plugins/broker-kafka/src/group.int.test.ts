@@ -1,9 +1,10 @@
-import type { BrokerConnection, ConnectionRole, InboundMessage } from '@iotload/sdk'
+import type { BrokerConnection, ConnectionRole, InboundMessage, Subscription } from '@iotload/sdk'
 import {
   createCollectingLogger,
   createTestContext,
   Inbox,
   requireService,
+  sleep,
   waitFor,
 } from '@iotload/sdk/testing'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -89,5 +90,32 @@ describe.skipIf(!up)('kafka consumer groups on 127.0.0.1:9092', () => {
       () => `30 messages, have ${inboxB.messages.length}`,
     )
     expect(inboxB.messages.map(text).sort()).toEqual([...Array(30).keys()].map((i) => `b${i}`).sort())
+  })
+
+  it('a backlog is not handed over before subscribe resolved: the caller can pause it first (the bridge)', async () => {
+    const topic = `${run}.backlog`
+    const pub = await open('producer')
+    for (let i = 0; i < 20; i++) await pub.publish(topic, { payload: Buffer.from(`${i}`), key: 'k' })
+    const conn = await open('consumer', { fromBeginning: true })
+    const got: string[] = []
+    let sub: Subscription | undefined
+    // As the bridge's admission does: pause when the first record arrives, through the
+    // handle subscribe returned. Delivered before that handle existed, the whole first fetch
+    // would arrive in one synchronous burst with nothing to pause.
+    sub = await conn.subscribe(topic, (m) => {
+      got.push(text(m))
+      if (sub === undefined) got.push('before-subscribe-resolved')
+      if (got.length === 1) sub?.pause?.()
+    })
+    await waitFor(() => got.length >= 1, 30_000, 'the first record')
+    await sleep(1500) // more than a fetch cycle and the paused heartbeat
+    expect(got).toEqual(['0'])
+    sub.resume?.()
+    await waitFor(
+      () => got.length === 20,
+      30_000,
+      () => `20 records, have ${got.length}`,
+    )
+    expect(got).toEqual([...Array(20).keys()].map(String))
   })
 })

@@ -114,6 +114,7 @@ export class KafkaConnection implements BrokerConnection {
       await subscriber.unsubscribe().catch(() => undefined)
       throw toConnectionError(err, this.where)
     }
+    subscriber.openDeliveries()
     return subscriber
   }
 

@@ -164,6 +164,11 @@ export class KafkaSubscriber implements Subscription {
     this.delivery.resume()
   }
 
+  /** Starts handing records over (see `BatchDelivery.open`); called once `subscribe` resolved. */
+  openDeliveries(): void {
+    this.delivery.open()
+  }
+
   /** The group's consumer lag over the subscribed topics (see `groupLag`); undefined when Kafka cannot say. */
   async backlog(): Promise<number | undefined> {
     if (this.stopped) return undefined
