@@ -14,6 +14,8 @@ const RECORD_BYTES = 128
 const LATENCY_MESSAGES = 2000
 /** Records of the producer throughput comparison. */
 const THROUGHPUT_RECORDS = 200_000
+/** Interleaved rounds of the throughput comparison; the best of each side counts. */
+const ROUNDS = 2
 /** Publishes the plugin keeps in flight in the throughput loop (it sends them in batches of up to 1000). */
 const WINDOW = 5000
 const CACHE = process.env.IOTLOAD_CACHE ?? join(homedir(), '.cache', 'iotload')
@@ -40,7 +42,7 @@ async function open(role: 'producer' | 'consumer', raw: Record<string, unknown>)
 }
 
 /** Kafka's EndToEndLatency: one record at a time, acks=1, consumer polls for it. Average in ms. */
-async function javaLatencyAvgMs(): Promise<number> {
+async function javaLatency(): Promise<{ avgMs: number; percentiles: string }> {
   const topic = `bench-e2e-java-${randomUUID().slice(0, 8)}`
   const out = await kafkaTool('org.apache.kafka.tools.EndToEndLatency', [
     BOOTSTRAP,
@@ -51,7 +53,8 @@ async function javaLatencyAvgMs(): Promise<number> {
   ])
   const avg = /Avg latency: ([\d.]+) ms/.exec(out)
   if (!avg) throw new Error(`unexpected EndToEndLatency output: ${out.slice(-300)}`)
-  return Number(avg[1])
+  const pct = /Percentiles: (.*)/.exec(out)?.[1]?.trim() ?? ''
+  return { avgMs: Number(avg[1]), percentiles: pct ? `${pct} (whole ms)` : 'no percentiles printed' }
 }
 
 /** The same pattern through the plugin: publish (acks 1), wait for the consumer to get it, repeat. */
@@ -111,16 +114,38 @@ async function pluginProducerRate(): Promise<number> {
   try {
     const payload = Buffer.alloc(RECORD_BYTES, 7)
     await pub.publish(topic, { payload }) // creates the topic outside the timed part
-    const t0 = performance.now()
-    const inFlight = new Set<Promise<void>>()
-    for (let i = 0; i < THROUGHPUT_RECORDS; i++) {
-      const p: Promise<void> = pub
-        .publish(topic, { payload, key: `dev-${i % 100}` })
-        .finally(() => inFlight.delete(p))
-      inFlight.add(p)
-      if (inFlight.size >= WINDOW) await Promise.race(inFlight)
+    const keys = Array.from({ length: 100 }, (_, i) => `dev-${i}`)
+    // A counted window with one wake-up, like the Java producer's bounded buffer and callbacks
+    // (a Promise.race over thousands of pending publishes cost the harness more than the plugin).
+    let inFlight = 0
+    let failed: unknown
+    let wake: (() => void) | undefined
+    const settled = () => {
+      inFlight--
+      if (wake && (inFlight < WINDOW / 2 || inFlight === 0)) {
+        const w = wake
+        wake = undefined
+        w()
+      }
     }
-    await Promise.all(inFlight)
+    const failedOne = (err: unknown) => {
+      failed ??= err
+      settled()
+    }
+    const t0 = performance.now()
+    for (let i = 0; i < THROUGHPUT_RECORDS; i++) {
+      inFlight++
+      pub.publish(topic, { payload, key: keys[i % 100] }).then(settled, failedOne)
+      if (inFlight >= WINDOW)
+        await new Promise<void>((r) => {
+          wake = r
+        })
+    }
+    while (inFlight > 0)
+      await new Promise<void>((r) => {
+        wake = r
+      })
+    if (failed) throw failed
     return (THROUGHPUT_RECORDS * 1000) / (performance.now() - t0)
   } finally {
     await pub.close()
@@ -137,10 +162,19 @@ const suite: BenchSuite = {
   async run(): Promise<BenchFigure[]> {
     if (!existsSync(JARS))
       throw new Error(`Kafka jars not found in ${JARS}: run bash scripts/services/kafka.sh start`)
-    const javaAvg = await javaLatencyAvgMs()
+    const java = await javaLatency()
+    const javaAvg = java.avgMs
     const plugin = await pluginLatency()
-    const javaRate = await javaProducerRate()
-    const pluginRate = await pluginProducerRate()
+    // Best of two interleaved rounds each: one slow round on a shared 2-core machine (another
+    // process's burst) would otherwise decide the ratio.
+    const javaRates: number[] = []
+    const pluginRates: number[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      javaRates.push(await javaProducerRate())
+      pluginRates.push(await pluginProducerRate())
+    }
+    const javaRate = Math.max(...javaRates)
+    const pluginRate = Math.max(...pluginRates)
     const latencyRatio = plugin.avgMs / javaAvg
     const rateRatio = pluginRate / javaRate
     return [
@@ -151,9 +185,9 @@ const suite: BenchSuite = {
         unit: 'ms',
         baseline: { name: 'Kafka EndToEndLatency (Java client)', value: Number(javaAvg.toFixed(3)) },
         ratio: Number(latencyRatio.toFixed(3)),
-        target: '≤ 2 (plugin / Java)',
-        met: latencyRatio <= 2,
-        notes: `lower is better, ratio = plugin / Java; plugin p50 ${plugin.p50Ms.toFixed(2)} ms, p99 ${plugin.p99Ms.toFixed(2)} ms`,
+        target: '≤ 1.5 (plugin / Java)',
+        met: latencyRatio <= 1.5,
+        notes: `lower is better, ratio = plugin / Java; plugin p50 ${plugin.p50Ms.toFixed(2)} ms, p99 ${plugin.p99Ms.toFixed(2)} ms; Java ${java.percentiles}. The consumer commits every 2 s off the fetch path: kafkajs' own auto-commit (an OffsetCommit round trip after every batch, before the next fetch) made this 4.35× (7.0 vs 1.6 ms) on 2026-11-26`,
       },
       {
         suite: 'kafka',
@@ -165,9 +199,9 @@ const suite: BenchSuite = {
           value: Math.round(javaRate),
         },
         ratio: Number(rateRatio.toFixed(3)),
-        target: '≥ 0.3',
-        met: rateRatio >= 0.3,
-        notes: `plugin keeps ${WINDOW} publishes in flight, sent as one request at a time of up to 1000 records (batchSize)`,
+        target: '≥ 0.8',
+        met: rateRatio >= 0.8,
+        notes: `best of ${ROUNDS} interleaved rounds each (Java ${javaRates.map(Math.round).join(', ')}; plugin ${pluginRates.map(Math.round).join(', ')} msg/s); plugin keeps up to ${WINDOW} publishes in flight, sent as one request at a time (batchSize 10000, ~900 kB)`,
       },
     ]
   },

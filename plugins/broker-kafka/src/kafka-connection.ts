@@ -96,6 +96,7 @@ export class KafkaConnection implements BrokerConnection {
     const subscriber: KafkaSubscriber = new KafkaSubscriber({
       consumer,
       groupId,
+      shared: options.group !== undefined || this.config.group === 'shared',
       admin: () => this.admin(),
       config: this.config,
       ctx: this.ctx,
@@ -113,6 +114,7 @@ export class KafkaConnection implements BrokerConnection {
       await subscriber.unsubscribe().catch(() => undefined)
       throw toConnectionError(err, this.where)
     }
+    subscriber.openDeliveries()
     return subscriber
   }
 

@@ -1,7 +1,9 @@
 import { type BrokerConnection, definePlugin, importLib } from '@iotload/sdk'
+import { cachingPartitioner } from './caching-partitioner.ts'
 import { kafkaClientOptions } from './client-options.ts'
 import { kafkaConfigSchema } from './config.ts'
 import { KafkaConnection } from './kafka-connection.ts'
+import { useLinearGrouping } from './linear-grouping.ts'
 import { watchedSocketFactory } from './socket-factory.ts'
 import { KAFKA_WILDCARDS } from './topic-filter.ts'
 
@@ -20,6 +22,7 @@ export const kafkaPlugin = definePlugin({
   capabilities: { headers: true, publishAck: true, wildcards: true },
   wildcardSyntax: { single: KAFKA_WILDCARDS.single, multi: KAFKA_WILDCARDS.multi },
   async connect(config, ctx): Promise<BrokerConnection> {
+    useLinearGrouping()
     const kafkajs = await importLib(() => import('kafkajs'), 'kafkajs', '@iotload/broker-kafka')
     const options = await kafkaClientOptions(config, ctx)
     // One kafkajs client per producer/admin pair and per subscription, each watching its own
@@ -34,7 +37,8 @@ export const kafkaPlugin = definePlugin({
         }),
       })
     // Passing the partitioner explicitly also silences kafkajs' v2 partitioner warning.
-    const connection = new KafkaConnection(makeKafka, config, ctx, kafkajs.Partitioners.DefaultPartitioner)
+    const partitioner = cachingPartitioner(kafkajs.Partitioners.DefaultPartitioner)
+    const connection = new KafkaConnection(makeKafka, config, ctx, partitioner)
     await connection.open()
     ctx.onStatus?.('connected')
     return connection

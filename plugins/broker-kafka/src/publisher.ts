@@ -5,8 +5,17 @@ const SOURCE = 'broker-kafka'
 // kafkajs CompressionTypes values, inlined to avoid a runtime import outside connect().
 const GZIP = 1
 
+/**
+ * Bytes of record data in one produce request, at most (roughly: payload, key, headers). Kafka
+ * rejects a partition's batch over `message.max.bytes` (1 MB by default); a request under it keeps
+ * every partition's batch under it too.
+ */
+export const MAX_REQUEST_BYTES = 900_000
+
 interface Held {
   topic: string
+  /** Approximate bytes the record adds to the request. */
+  bytes: number
   message: Message
   resolve: () => void
   reject: (err: Error) => void
@@ -91,9 +100,13 @@ class PublishLane {
   /** Resolves once the broker acknowledged per `acks` (at once on the wire for acks 0). */
   send(topic: string, msg: OutboundMessage): Promise<void> {
     const message: Message = { key: msg.key ?? null, value: asBuffer(msg.payload) }
-    if (msg.headers) message.headers = msg.headers
+    let bytes = msg.payload.byteLength + (msg.key?.length ?? 0) + 20
+    if (msg.headers) {
+      message.headers = msg.headers
+      for (const k in msg.headers) bytes += k.length + (msg.headers[k]?.length ?? 0) + 4
+    }
     return new Promise((resolve, reject) => {
-      this.held.push({ topic, message, resolve, reject })
+      this.held.push({ topic, bytes, message, resolve, reject })
       if (this.inFlight) return
       if (this.options.linger <= 0 || this.held.length >= this.options.batchSize) this.sendHeld()
       else this.timer ??= setTimeout(() => this.sendHeld(), this.options.linger)
@@ -108,11 +121,23 @@ class PublishLane {
     }
   }
 
+  /** How many held records the next request takes: up to `batchSize` and `MAX_REQUEST_BYTES`. */
+  private batchEnd(): number {
+    const held = this.held
+    const most = Math.min(held.length, this.options.batchSize)
+    let bytes = 0
+    for (let i = 0; i < most; i++) {
+      bytes += held[i]!.bytes
+      if (bytes > MAX_REQUEST_BYTES) return Math.max(1, i)
+    }
+    return most
+  }
+
   private sendHeld(): void {
     if (this.timer) clearTimeout(this.timer)
     this.timer = undefined
     if (this.inFlight || this.held.length === 0) return
-    const batch = this.held.splice(0, this.options.batchSize)
+    const batch = this.held.splice(0, this.batchEnd())
     const byTopic = new Map<string, Message[]>()
     for (const h of batch) {
       const list = byTopic.get(h.topic)

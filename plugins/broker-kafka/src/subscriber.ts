@@ -1,17 +1,25 @@
 import type { InboundMessage, PluginContext, Subscription } from '@iotload/sdk'
-import type { Admin, Consumer, ConsumerRunConfig, EachBatchPayload, IMemberAssignment } from 'kafkajs'
+import type { Admin, Consumer, ConsumerRunConfig } from 'kafkajs'
 import type { KafkaConfig } from './config.ts'
-import { advance, lagOrUndefined, type Positions } from './consumer-lag.ts'
-import { headersToStrings } from './headers.ts'
+import { BatchDelivery } from './batch-delivery.ts'
+import { lagOrUndefined, type Positions } from './consumer-lag.ts'
+import { commitLocalGroup, OffsetCommitter } from './offset-committer.ts'
 import { retrySetup } from './retry-setup.ts'
+import { StartOffsets } from './start-offsets.ts'
 import type { TopicFilter } from './topic-filter.ts'
 
-const EMPTY = Buffer.alloc(0)
+/** How often a member commits what it handed over (see `OffsetCommitter`). */
+const COMMIT_INTERVAL_MS = 2000
 
 /** What a subscription needs from its connection. */
 export interface SubscriberDeps {
   consumer: Consumer
   groupId: string
+  /**
+   * Whether other members may share the group (a group the daemon named, or `group: shared`):
+   * then `start` does not wait for the join, so the members of a run join together.
+   */
+  shared: boolean
   admin: () => Promise<Admin>
   config: KafkaConfig
   ctx: PluginContext
@@ -30,13 +38,9 @@ export interface SubscriberDeps {
  * which would miss the per-device topics producers create after the consumer started. Topics
  * found later are read from their beginning, since all they hold was published after subscribe.
  *
- * Start position: kafkajs resolves "latest" lazily, after the join, and retries when the broker
- * answers ListOffsets with an error (as it does for a topic created a moment ago), so records
- * published right after `subscribe` resolved could fall behind the position it finally picks.
- * The subscriber therefore notes each partition's end offset before joining and, for assigned
- * partitions the group has no committed offset for, seeks there; the seek is committed, so a
- * restart after a crash resumes from it too. Partitions with a committed offset (a shared group
- * rebalancing) resume from that.
+ * Start position: the end offsets noted before joining (`StartOffsets`); partitions with a
+ * committed offset (a shared group rebalancing) resume from that. Offsets are committed off the
+ * fetch path (`OffsetCommitter`).
  */
 export class KafkaSubscriber implements Subscription {
   private readonly topics = new Set<string>()
@@ -45,24 +49,27 @@ export class KafkaSubscriber implements Subscription {
   private stopped = false
   private crashed = false
   private restarting: Promise<void> = Promise.resolve()
-  /** End offsets noted at subscribe, per topic and partition: where a fresh group starts. */
-  private readonly startOffsets = new Map<string, Map<number, string>>()
+  /** A shared group's join left to run on after `start` (see `joinInBackground`). */
+  private joining: Promise<void> = Promise.resolve()
+  /** Ends a pending wait for the join and first fetch (unsubscribe during a join). */
+  private abortJoinWait: () => void = () => {}
+  /** Where a fresh group starts: end offsets noted at subscribe (see `StartOffsets`). */
+  private readonly starts: StartOffsets
   /** Next offset to hand over, per partition this member read: its exact lag, commits aside. */
   private readonly positions: Positions = new Map()
+  private readonly committer: OffsetCommitter
   private pinning: Promise<void> = Promise.resolve()
   private readonly runConfig: ConsumerRunConfig
-  /** Set by `pause()`: deliveries wait (and the fetch loop with them) until `resume()`. */
-  private paused = false
-  private wakePaused: () => void = () => {}
-  private pausedUntilResumed: Promise<void> = Promise.resolve()
+  private readonly delivery: BatchDelivery
 
   constructor(private readonly deps: SubscriberDeps) {
-    const onMessage = deps.onMessage
+    this.delivery = new BatchDelivery(deps.onMessage, this.positions, () => this.stopped)
     this.runConfig = {
-      // kafkajs would commit after every batch: one coordinator round trip per partition batch in
-      // the fetch loop. Every assigned partition has a committed offset from the start (the pinning
-      // seek below), so committing every 2 s costs a restarted consumer duplicates, never loss.
-      autoCommitInterval: 2000,
+      // kafkajs' auto-commit sends an OffsetCommit after EVERY batch and waits for it before the
+      // next fetch, whatever autoCommitInterval says: ~5 ms of a one-at-a-time round trip's ~7 here.
+      // The subscriber commits on its own instead (`OffsetCommitter`): every 2 s, at a rebalance,
+      // and before leaving; a restart or a new owner costs duplicates, never loss.
+      autoCommit: false,
       // Batches of different partitions are handed over without waiting for each other (one
       // partition's batches stay sequential, so per-device order holds); with 10 partitions on one
       // consumer this halved the bridge's receive latency.
@@ -70,31 +77,22 @@ export class KafkaSubscriber implements Subscription {
       // Offsets are resolved by hand up to the last record handed over, so a batch cut short by
       // unsubscribe while paused is read again by the group's next member, not skipped.
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
-        const topic = batch.topic
-        // Leaves at once when the consumer stops (unsubscribe, topic refresh) or the batch went
-        // stale in a rebalance, paused or not: a paused member must not hold up its group.
-        const gone = () => this.stopped || !isRunning() || isStale()
-        let last: string | undefined
-        try {
-          for (const m of batch.messages) {
-            while (this.paused && !gone()) await this.waitForResume(heartbeat)
-            if (gone()) break
-            const headers = headersToStrings(m.headers)
-            const payload = m.value ?? EMPTY
-            onMessage(headers ? { topic, payload, headers } : { topic, payload })
-            last = m.offset
-          }
-        } finally {
-          // Also when a heartbeat reports a rebalance: what was handed over is not read again.
-          if (last !== undefined) {
-            resolveOffset(last)
-            advance(this.positions, topic, batch.partition, last)
-          }
-        }
-      },
+      eachBatch: this.delivery.eachBatch,
     }
     const { consumer, ctx } = deps
+    this.committer = new OffsetCommitter(deps.groupId, consumer, this.positions, COMMIT_INTERVAL_MS, (err) =>
+      ctx.logger.warn('kafka: offset commit failed', {
+        clientId: ctx.clientId,
+        error: err instanceof Error ? err.message : String(err),
+      }),
+    )
+    this.starts = new StartOffsets({
+      consumer,
+      groupId: deps.groupId,
+      admin: deps.admin,
+      positions: this.positions,
+      committer: this.committer,
+    })
     const ev = consumer.events
     consumer.on(ev.CRASH, (e) => {
       if (this.stopped) return
@@ -102,19 +100,33 @@ export class KafkaSubscriber implements Subscription {
       ctx.onStatus?.(e.payload.restart ? 'reconnecting' : 'disconnected', e.payload.error.message)
     })
     consumer.on(ev.GROUP_JOIN, (e) => {
-      this.pinning = this.pin(e.payload.memberAssignment).catch((err: unknown) =>
-        ctx.logger.warn('kafka: could not pin start offsets', {
-          clientId: ctx.clientId,
-          error: err instanceof Error ? err.message : String(err),
-        }),
-      )
+      this.committer.assign(e.payload.memberAssignment)
+      this.pinning = this.starts
+        .pin(e.payload.memberAssignment, () => this.stopped)
+        .catch((err: unknown) =>
+          ctx.logger.warn('kafka: could not pin start offsets', {
+            clientId: ctx.clientId,
+            error: err instanceof Error ? err.message : String(err),
+          }),
+        )
       if (!this.crashed || this.stopped) return
       this.crashed = false
       ctx.onStatus?.('reconnected')
     })
   }
 
-  /** Joins the group and resolves once the first fetch ran, so offsets are fixed before any publish. */
+  /**
+   * Joins the group and resolves once the first fetch ran, so offsets are fixed before any publish.
+   *
+   * A shared group's member resolves once its join has started instead. The daemon subscribes its
+   * consumers one after the other, and every member that joins a stable group makes all the others
+   * rejoin (kafkajs has only the eager protocol), each noticing at its next heartbeat: ten members
+   * waiting for their own join took ten rebalances, tens of seconds and ~90 warnings. Leaving the
+   * join to run on, the later members' joins all arrive while the first member is still to rejoin,
+   * so the group settles in one rebalance. Nothing published
+   * after `start` resolved is skipped: end offsets were noted before it resolved, and whichever
+   * member a partition goes to seeks there (and commits it) unless the group committed one already.
+   */
   async start(): Promise<void> {
     const { consumer, filter, config } = this.deps
     await consumer.connect()
@@ -123,15 +135,16 @@ export class KafkaSubscriber implements Subscription {
     const admin = await this.deps.admin()
     await retrySetup(() => admin.describeGroups([this.deps.groupId]))
     if ('literal' in filter) {
-      if (!config.fromBeginning) await this.noteEndOffsets([filter.literal])
+      if (!config.fromBeginning) await this.starts.note([filter.literal])
       await consumer.subscribe({ topics: [filter.literal], fromBeginning: config.fromBeginning })
       this.topics.add(filter.literal)
-      await this.runAndWaitForFetch()
+      if (this.deps.shared) this.joinInBackground()
+      else await this.runAndWaitForFetch()
       return
     }
     const existing = await this.matchingTopics()
     if (existing.length > 0) {
-      if (!config.fromBeginning) await this.noteEndOffsets(existing)
+      if (!config.fromBeginning) await this.starts.note(existing)
       await consumer.subscribe({ topics: existing, fromBeginning: config.fromBeginning })
       for (const t of existing) this.topics.add(t)
       await this.runAndWaitForFetch()
@@ -144,54 +157,55 @@ export class KafkaSubscriber implements Subscription {
    * paused partitions and the backlog waits in Kafka (consumer lag) instead of in memory.
    */
   pause(): void {
-    if (this.paused) return
-    this.paused = true
-    this.pausedUntilResumed = new Promise((resolve) => {
-      this.wakePaused = resolve
-    })
+    this.delivery.pause()
   }
 
   resume(): void {
-    if (!this.paused) return
-    this.paused = false
-    this.wakePaused()
+    this.delivery.resume()
   }
 
-  /**
-   * Waits for `resume()` at most a second, then heartbeats so a long pause keeps the group
-   * membership. A heartbeat that reports a rebalance throws, which is how kafkajs leaves the batch
-   * and rejoins: that error is not swallowed.
-   */
-  private async waitForResume(heartbeat: () => Promise<void>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      this.pausedUntilResumed,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, 1000)
-      }),
-    ])
-    clearTimeout(timer)
-    if (this.paused) await heartbeat()
+  /** Starts handing records over (see `BatchDelivery.open`); called once `subscribe` resolved. */
+  openDeliveries(): void {
+    this.delivery.open()
   }
 
   /** The group's consumer lag over the subscribed topics (see `groupLag`); undefined when Kafka cannot say. */
-  backlog(): Promise<number | undefined> {
-    if (this.stopped) return Promise.resolve(undefined)
-    return lagOrUndefined(this.deps, [...this.topics], this.positions, this.startOffsets)
+  async backlog(): Promise<number | undefined> {
+    if (this.stopped) return undefined
+    // Commits are periodic: the group's members in this process bring theirs up to date first.
+    await commitLocalGroup(this.deps.groupId).catch(() => undefined)
+    return lagOrUndefined(this.deps, [...this.topics], this.positions, this.starts.byTopic)
   }
 
   async unsubscribe(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
-    this.wakePaused()
+    this.delivery.wake()
+    this.abortJoinWait()
     this.deps.onStopping()
     if (this.refreshTimer) clearTimeout(this.refreshTimer)
     await this.restarting.catch(() => undefined)
     try {
+      // What was handed over is committed before leaving, so the group's next owner goes on from there.
+      await this.committer.stop()
       await this.deps.consumer.disconnect()
+      await this.joining
     } finally {
       this.deps.onDone()
     }
+  }
+
+  /** Starts the join and leaves it to run on (see `start`). */
+  private joinInBackground(): void {
+    const { ctx } = this.deps
+    this.joining = this.runAndWaitForFetch().catch((err: unknown) => {
+      if (this.stopped) return
+      ctx.logger.warn('kafka: could not join the consumer group', {
+        clientId: ctx.clientId,
+        error: err instanceof Error ? err.message : String(err),
+      })
+      ctx.onStatus?.('disconnected', err instanceof Error ? err.message : String(err))
+    })
   }
 
   private async runAndWaitForFetch(): Promise<void> {
@@ -215,43 +229,24 @@ export class KafkaSubscriber implements Subscription {
       removeCrash = consumer.on(consumer.events.CRASH, (e) => {
         if (!e.payload.restart) reject(e.payload.error)
       })
+      this.abortJoinWait = () => reject(new Error('unsubscribed while joining'))
       const waitMs = config.sessionTimeout + 30_000
       timer = setTimeout(() => reject(new Error(`no partition assignment within ${waitMs} ms`)), waitMs)
     })
+    // Rejected by an unsubscribe before it is awaited must not count as unhandled.
+    fetched.catch(() => {})
     try {
       await consumer.run(this.runConfig)
       this.running = true
+      this.committer.start()
       await fetched
+      // The pinned start offsets: kafkajs skips commits until run() has joined, so they go now.
+      await this.committer.commit()
     } finally {
       removeJoin()
       removeFetch()
       removeCrash()
       clearTimeout(timer)
-    }
-  }
-
-  private async noteEndOffsets(topics: string[]): Promise<void> {
-    const admin = await this.deps.admin()
-    for (const topic of topics) {
-      const ends = await retrySetup(() => admin.fetchTopicOffsets(topic))
-      this.startOffsets.set(topic, new Map(ends.map((e) => [e.partition, e.high])))
-    }
-  }
-
-  /** Seeks assigned partitions without a committed offset to the end offsets noted at subscribe. */
-  private async pin(assignment: IMemberAssignment): Promise<void> {
-    const topics = Object.keys(assignment).filter((t) => this.startOffsets.has(t))
-    if (topics.length === 0 || this.stopped) return
-    const admin = await this.deps.admin()
-    const committed = await retrySetup(() => admin.fetchOffsets({ groupId: this.deps.groupId, topics }))
-    for (const { topic, partitions } of committed) {
-      const starts = this.startOffsets.get(topic)
-      const mine = new Set(assignment[topic] ?? [])
-      for (const { partition, offset } of partitions) {
-        const start = starts?.get(partition)
-        if (start === undefined || !mine.has(partition) || Number(offset) >= 0) continue
-        this.deps.consumer.seek({ topic, partition, offset: start })
-      }
     }
   }
 

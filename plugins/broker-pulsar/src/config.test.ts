@@ -51,4 +51,13 @@ describe('pulsarConfigSchema', () => {
     expect(r.success).toBe(false)
     if (path) expect(r.error?.issues.map((i) => i.path.join('.'))).toContain(path)
   })
+
+  it('names the unsupported binary protocol instead of a bare pattern error', () => {
+    for (const url of ['pulsar://127.0.0.1:6650', 'pulsar+ssl://pulsar.example:6651']) {
+      const r = pulsarConfigSchema.safeParse({ url })
+      expect(r.success).toBe(false)
+      expect(r.error?.issues[0]?.path).toEqual(['url'])
+      expect(r.error?.issues[0]?.message).toMatch(/binary protocol .* not supported.*ws:\/\/host:8080/)
+    }
+  })
 })

@@ -17,6 +17,10 @@ export const pulsarConfigSchema = z
     /** WebSocket service URL of a broker or WebSocket proxy (ws:// or wss://). @default 'ws://127.0.0.1:8080' */
     url: z
       .string()
+      .refine(
+        (u) => !/^pulsar(\+ssl)?:\/\//.test(u),
+        'the binary protocol (pulsar://, pulsar+ssl://) is not supported, no client for it installs offline (see the plugin README): give the WebSocket service URL, e.g. ws://host:8080',
+      )
       .regex(/^wss?:\/\/[^\s/?#]+\/?$/, 'expected ws://host:port or wss://host:port (no path)')
       .default('ws://127.0.0.1:8080'),
     /** @default 'public' */
