@@ -64,10 +64,10 @@ export class ConsumerRole {
           const meta = this.recorder.onPayload(msg.payload, recvUs)
           if (meta && onReceive) onReceive({ meta, recvUs, topic: msg.topic, headers: msg.headers })
         }
+    const filters = this.resolved.consumerFilters ?? [this.resolved.consumerFilter]
     for (const conn of this.connections) {
-      this.subscriptions.push(
-        await conn.subscribe(this.resolved.consumerFilter, onMessage, { qos, ...(group ? { group } : {}) }),
-      )
+      for (const filter of filters)
+        this.subscriptions.push(await conn.subscribe(filter, onMessage, { qos, ...(group ? { group } : {}) }))
     }
   }
 

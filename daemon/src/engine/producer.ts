@@ -26,6 +26,8 @@ export interface ProducerRoleOptions {
   clock?: EngineClock
   /** @default Node's event-loop delay monitor */
   eventLoopDelay?: EventLoopDelaySource
+  /** One generator verdict for several device groups sharing this process. @default a new one */
+  health?: GeneratorHealth
 }
 
 /**
@@ -78,7 +80,9 @@ export class ProducerRole {
     this.onSettled = guard(telemetry.onPublishSettled?.bind(telemetry))
     const p = resolved.scenario.producer
     const g = resolved.scenario.run.generator
-    this.health = new GeneratorHealth(
+    this.health =
+      options.health ??
+      new GeneratorHealth(
       {
         maxLagUs: g.maxLag * 1000,
         maxEventLoopDelayUs: g.maxEventLoopDelay * 1000,

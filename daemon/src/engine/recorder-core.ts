@@ -11,6 +11,7 @@ import type { ExternalTimestamps } from './recorder-external.ts'
 import { type LegHosts, LegRecorder, STREAM } from './recorder-legs.ts'
 import { SequenceTracker } from './sequence-tracker.ts'
 import type { GeneratorSecond } from './generator-health.ts'
+import type { GroupSecond, GroupTap } from './group-breakdown.ts'
 
 /** One stream's figures for one second. */
 export interface StreamSecond {
@@ -37,6 +38,8 @@ export interface SecondReport {
   generator?: GeneratorSecond
   /** Sends the schedule planned in this second (its target rate, fleet-wide); set by the run. */
   targetRate?: number
+  /** Per device group (`producers:`), set by the run. */
+  groups?: GroupSecond[]
 }
 
 /** How an external flow's messages are measured (`consumer.external`), for the summary. */
@@ -77,6 +80,8 @@ export class RecorderCore {
   lastMeasuredRecvUs = 0
   /** External messages without a seq (so not in the sequence tracker), counted for drain. */
   protected unsequenced = 0
+  /** Per-group results of a fleet of device groups (see GroupBreakdown). */
+  groupTap: GroupTap | undefined
 
   constructor(
     readonly runId: string,
@@ -141,6 +146,7 @@ export class RecorderCore {
     this.lossEstimate?.onSent(tUs)
     if (dev === undefined || seq === undefined) return
     this.devices.onSent(dev, seq, warmup)
+    this.groupTap?.onSent(dev, warmup)
     this.correlation?.put(dev, seq, tUs, tiUs ?? tUs, warmup)
   }
 
@@ -208,6 +214,7 @@ export class RecorderCore {
     if (verdict === 'late') this.current.reordered++
     const raw = recvUs - m.t
     this.devices.onMeasured(m.dev, verdict === 'late', raw < 0 ? undefined : raw)
+    this.groupTap?.onMeasured(m.dev, raw < 0 ? undefined : raw, recvUs - m.ti)
     if (raw < 0) {
       this.current.clockSkew++
       return true

@@ -7,7 +7,8 @@ import type { ResultWriter, RunStatus } from '../store/result-store.ts'
 import { BridgeRole } from './bridge-role.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { ConsumerRole } from './consumer.ts'
-import { ProducerRole } from './producer.ts'
+import { createFleetProducer, GroupedProducer } from './grouped-producer.ts'
+import { GroupBreakdown } from './group-breakdown.ts'
 import { RunRecorder, type SecondReport } from './recorder.ts'
 import { buildSummary, type RunSummary, sendRate } from './summary.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
@@ -85,7 +86,9 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     ? new ConsumerRole(resolved, id, recorder, logger, telemetry, clock)
     : undefined
   const bridge = s.bridge ? new BridgeRole(resolved, id, recorder, logger, telemetry) : undefined
-  const producer = new ProducerRole(resolved, id, recorder, logger, telemetry, { clock })
+  const producer = createFleetProducer(resolved, id, recorder, logger, telemetry, { clock })
+  const groups = s.grouped ? new GroupBreakdown(s.groups) : undefined
+  recorder.groupTap = groups
   const onSecondTelemetry = guard(telemetry.onSecond?.bind(telemetry))
   const onRunEndTelemetry = guard(telemetry.onRunEnd?.bind(telemetry))
   let status: RunStatus = 'pending'
@@ -118,6 +121,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     const warmup = second * 1e6 < s.producer.warmup * 1000
     const report = withTarget(recorder.rollSecond(second, warmup))
     report.generator = producer.health.rollSecond()
+    if (groups) report.groups = groups.rollSecond()
     second++
     lastSecond = lastSecondOf(report)
     try {
@@ -194,6 +198,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       if (startedAt !== null) {
         const report = withTarget(recorder.rollSecond(second, second * 1e6 < s.producer.warmup * 1000))
         report.generator = producer.health.rollSecond()
+        if (groups) report.groups = groups.rollSecond()
         try {
           store?.appendSecond(id, report)
         } catch {}
@@ -258,6 +263,12 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       measureStartUs: producer.measureStartUs,
       ...(error ? { error } : {}),
     })
+    if (groups && summary.run.measured) {
+      const roles = producer instanceof GroupedProducer ? producer.roles : []
+      const planned = (name: string) =>
+        roles[s.groups.findIndex((g) => g.name === name)]?.plannedRate(measuredS) ?? 0
+      summary.groups = groups.summary(devices, planned)
+    }
     status = finalStatus
     try {
       store?.saveSummary(id, rows)

@@ -7,6 +7,7 @@ import type { GeneratorReport } from './generator-health.ts'
 import type { LatencyStats } from './histogram.ts'
 import type { FleetConnectStats } from './producer.ts'
 import type { LegHosts, RunRecorder } from './recorder.ts'
+import type { GroupSummary } from './group-breakdown.ts'
 import { type RunEnvironment, runEnvironment } from './run-environment.ts'
 import { type DeviceFigure, type DevicesSummary, worstDevices } from './device-figures.ts'
 
@@ -89,6 +90,8 @@ export interface RunSummary {
    * missing messages, duplicates and p99. Every device is in the store.
    */
   devices?: DevicesSummary
+  /** Per device group, when the scenario described groups (`producers:`). */
+  groups?: GroupSummary[]
   /** Settings the run suggests changing, in plain words (e.g. which envelopePath to set). */
   hints?: string[]
   /** Measured messages whose receive time preceded their send time (cross-host clocks); not recorded as latency. */

@@ -16,7 +16,8 @@ import { compilePayloadTemplate } from './payload-template.ts'
 import { checkScenarioPlugins, loadScenarioPlugin } from './plugin-policy.ts'
 import { redactScenario } from './redact.ts'
 import { resolveReferences } from './references.ts'
-import { type Scenario, scenarioSchema } from './schema.ts'
+import { withFleet } from './producer-groups.ts'
+import { type ProducerConfig, type Scenario, scenarioSchema } from './schema.ts'
 import { parseSlo, type SloThreshold } from './slo.ts'
 import { compileTextTemplate, templateToFilter } from './text-template.ts'
 import { refuseForbiddenKeys } from './safe-keys.ts'
@@ -45,6 +46,8 @@ export interface ResolvedScenario {
   slo: SloThreshold[]
   /** Filter the consumer subscribes to, in the plugin's syntax. */
   consumerFilter: string
+  /** Every filter the consumer subscribes to: one per distinct group topic (`consumerFilter` first). */
+  consumerFilters?: string[]
   /** Environment variables that were applied, and IOTLOAD_* ones that matched no field. */
   env: { applied: Array<{ env: string; path: string }>; unknown: string[] }
   /**
@@ -88,8 +91,6 @@ async function resolveBroker(
 }
 
 function checkTemplates(s: Scenario, seed: number): void {
-  compileTextTemplate(s.producer.topic, 'producer.topic')
-  compileTextTemplate(s.producer.clientId, 'producer.clientId')
   compileTextTemplate(s.consumer.clientId, 'consumer.clientId')
   if (s.broker.auth?.username) compileTextTemplate(s.broker.auth.username, 'broker.auth.username')
   if (s.broker.auth?.password) compileTextTemplate(s.broker.auth.password, 'broker.auth.password')
@@ -97,30 +98,42 @@ function checkTemplates(s: Scenario, seed: number): void {
     compileTextTemplate(s.bridge.from, 'bridge.from')
     compileTextTemplate(s.bridge.to, 'bridge.to')
   }
-  const render = compilePayloadTemplate(s.producer.payload, 'producer.payload', seed)
+  for (const [i, g] of s.groups.entries()) {
+    const at = s.grouped ? `producers[${i}]` : 'producer'
+    checkProducerTemplates(g.config, at, seed)
+    if (g.auth?.username) compileTextTemplate(g.auth.username, `${at}.auth.username`)
+    if (g.auth?.password) compileTextTemplate(g.auth.password, `${at}.auth.password`)
+  }
+}
+
+/** One producer's (or group's) topic, client id and payload, compiled and rendered once. */
+function checkProducerTemplates(p: ProducerConfig, at: string, seed: number): void {
+  compileTextTemplate(p.topic, `${at}.topic`)
+  compileTextTemplate(p.clientId, `${at}.clientId`)
+  const render = compilePayloadTemplate(p.payload, `${at}.payload`, seed)
   // Rendered once whatever the envelope: a template that throws must fail here, not per message.
   let sample: string
   try {
-    sample = render({ device: s.producer.firstDevice, seq: 0, run: 'sample' })
+    sample = render({ device: p.firstDevice, seq: 0, run: 'sample' })
   } catch (err) {
     throw new ConfigError(
-      'producer.payload',
+      `${at}.payload`,
       `the payload template cannot be rendered: ${(err as Error).message}`,
     )
   }
-  if (s.producer.envelope === 'json') {
+  if (p.envelope === 'json') {
     let doc: unknown
     try {
       doc = JSON.parse(sample)
     } catch {
       throw new ConfigError(
-        'producer.payload',
+        `${at}.payload`,
         'the json envelope needs a payload that renders a JSON object; use an object template or envelope: binary',
       )
     }
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
       throw new ConfigError(
-        'producer.payload',
+        `${at}.payload`,
         'the json envelope needs a payload that renders a JSON object',
       )
     }
@@ -139,6 +152,14 @@ async function checkTransformModule(s: Scenario, policy: TrustPolicy): Promise<v
       `'${t.module}' is not a file (a directory cannot be imported)`,
     )
   t.module = real
+}
+
+/** Each group's `auth.*`: credential fields, where references resolve for any sender. */
+function groupCredentialPaths(producers: unknown): string[][] {
+  if (!Array.isArray(producers)) return []
+  return producers.flatMap((_, i) =>
+    ['username', 'password', 'token'].map((k) => ['producers', String(i), 'auth', k]),
+  )
 }
 
 function bridgeBrokerOf(raw: Record<string, unknown>): Record<string, unknown> | undefined {
@@ -194,6 +215,7 @@ export async function resolveScenario(
     env,
     secretPaths: [
       ...secretFieldPaths(plugin.configSchema, ['broker']),
+      ...groupCredentialPaths(raw.producers),
       ...(bridgePlugin ? secretFieldPaths(bridgePlugin.configSchema, ['bridge', 'broker']) : []),
     ],
   })
@@ -202,7 +224,7 @@ export async function resolveScenario(
   checkTlsIsPem(bridgeBrokerOf(resolved), 'bridge.broker')
   const parsed = scenarioSchema.safeParse(resolved)
   if (!parsed.success) throw configErrorFrom(parsed.error)
-  const scenario = parsed.data
+  const scenario = withFleet(parsed.data)
   checkLimits(scenario, policy.limits)
 
   const broker = await resolveBroker(scenario.broker, 'broker', policy)
@@ -215,9 +237,13 @@ export async function resolveScenario(
   // A missing bridge package is bad input, reported before anything starts.
   if (scenario.bridge) await loadBridge()
   const slo = parseSlo(scenario.slo)
-  const measuredTopic = scenario.bridge ? scenario.bridge.to : scenario.producer.topic
   const consumerWildcard = (bridgeBroker ?? broker).wildcard.single
-  const consumerFilter = scenario.consumer.topic ?? templateToFilter(measuredTopic, consumerWildcard)
+  // Groups with topics of their own are measured through one filter each (the same ones once).
+  const measuredTopics = scenario.bridge ? [scenario.bridge.to] : scenario.groups.map((g) => g.config.topic)
+  const consumerFilters = scenario.consumer.topic
+    ? [scenario.consumer.topic]
+    : [...new Set(measuredTopics.map((t) => templateToFilter(t, consumerWildcard)))]
+  const consumerFilter = consumerFilters[0]!
   return {
     scenario,
     redacted,
@@ -225,6 +251,7 @@ export async function resolveScenario(
     bridgeBroker,
     slo,
     consumerFilter,
+    consumerFilters,
     env: applied,
     secrets: [...new Set([...found, ...refs.secrets])],
   }

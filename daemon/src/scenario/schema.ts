@@ -1,4 +1,5 @@
 import {
+  type AuthConfig,
   authSchema,
   bridgeConfigSchema,
   durationMsSchema,
@@ -127,6 +128,33 @@ export const producerSchema = z
     duration: duration ?? (p.stages ?? []).reduce((t, s) => t + s.duration, 0) - p.warmup,
   }))
 
+/** Most groups one scenario may describe: a fleet is a handful of device kinds, not thousands. */
+export const MAX_GROUPS = 100
+
+/** Group names end up in topics and client ids (`{group}`), so they stay plain. */
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
+
+/**
+ * One entry of `producers:`: a kind of device with its own count, rate or stages, topic, payload,
+ * QoS, envelope and credentials. Every `producer:` field, plus `name` and `auth` (this group's
+ * credentials instead of `broker.auth`). Normalised by `withFleet` (producer-groups.ts).
+ */
+export const producerGroupSchema = z
+  .looseObject({
+    /** Shown in results; `{group}` renders it in the group's topic, client id, payload and username. */
+    name: z.string().regex(GROUP_NAME, 'letters, digits, "_", "-" or "." (1-64, not starting with a symbol)'),
+    /** This group's credentials, templated per device; `broker.auth` when absent. */
+    auth: authSchema.optional(),
+  })
+  .transform(({ name, auth, ...rest }, ctx) => {
+    const parsed = producerSchema.safeParse(rest)
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0])
+      return z.NEVER
+    }
+    return { name, ...(auth ? { auth } : {}), config: parsed.data }
+  })
+
 /** `consumer:`: where results are measured. */
 export const consumerSchema = z
   .object({
@@ -185,7 +213,10 @@ export const scenarioSchema = z
     /** Free text shown in reports. @default 'scenario' */
     name: z.string().min(1).max(MAX_NAME_LENGTH).default('scenario'),
     broker: brokerSectionSchema,
-    producer: producerSchema,
+    /** One kind of device; shorthand for `producers:` with one group. */
+    producer: producerSchema.optional(),
+    /** Device groups (a mixed fleet); device ids run on from group to group. */
+    producers: z.array(producerGroupSchema).min(1).max(MAX_GROUPS).optional(),
     consumer: consumerSchema.default({
       enabled: true,
       connections: 1,
@@ -201,8 +232,27 @@ export const scenarioSchema = z
   })
   .strict()
 
-/** A validated scenario (plugin config still raw under `broker`). */
-export type Scenario = z.output<typeof scenarioSchema>
+/** What `scenarioSchema` yields, before `withFleet` settles `producer`/`producers`. */
+export type ParsedScenario = z.output<typeof scenarioSchema>
 export type ProducerConfig = z.output<typeof producerSchema>
+export type ProducerGroupInput = z.output<typeof producerGroupSchema>
+
+/** A group of devices as the engine runs it: ids `config.firstDevice` … +devices-1, `{group}` rendered. */
+export interface ProducerGroup {
+  name: string
+  auth?: AuthConfig
+  config: ProducerConfig
+}
+
+/**
+ * A validated scenario (plugin config still raw under `broker`). `producer` is the whole fleet
+ * (with `producers:`, a summary of the groups: see `fleetProducer`); `groups` is what runs.
+ */
+export type Scenario = Omit<ParsedScenario, 'producer' | 'producers'> & {
+  producer: ProducerConfig
+  groups: ProducerGroup[]
+  /** The scenario described groups (`producers:`): results break down per group. */
+  grouped: boolean
+}
 export type StageConfig = z.output<typeof stageSchema>
 export type ConsumerConfig = z.output<typeof consumerSchema>
