@@ -3,7 +3,13 @@ import type { BrokerPlugin } from '@iotload/sdk'
 import type { SecondReport } from './recorder.ts'
 import { startRun } from './run.ts'
 import { ManualClock } from './testing/manual-clock.ts'
-import { collectingLogger, memoryScenario, type PublishCall, spyPlugin, withPlugin } from './testing/memory-scenario.ts'
+import {
+  collectingLogger,
+  memoryScenario,
+  type PublishCall,
+  spyPlugin,
+  withPlugin,
+} from './testing/memory-scenario.ts'
 
 // A mixed fleet on the in-process bus with a self-advancing clock: exact counts per group.
 const stops: Array<() => Promise<void>> = []
@@ -73,7 +79,9 @@ describe('device groups', () => {
     // 4 × 2/s × 3 s and 2 × 10/s × 3 s.
     expect(summary.streams.e2e).toMatchObject({ sent: 84, received: 84, lost: 0 })
     expect(summary.target).toMatchObject({ devices: 6, totalRate: 28 })
-    expect(summary.groups?.map((g) => [g.group, g.firstDevice, g.devices, g.sent, g.received, g.lost])).toEqual([
+    expect(
+      summary.groups?.map((g) => [g.group, g.firstDevice, g.devices, g.sent, g.received, g.lost]),
+    ).toEqual([
       ['meters', 0, 4, 24, 24, 0],
       ['trackers', 4, 2, 60, 60, 0],
     ])
@@ -121,7 +129,8 @@ describe('device groups', () => {
       },
     }
     void bus
-    const summary = await startRun(withPlugin(resolved, dropping), { logger: collectingLogger(), clock }).result
+    const summary = await startRun(withPlugin(resolved, dropping), { logger: collectingLogger(), clock })
+      .result
     const [meters, trackers] = summary.groups ?? []
     expect(meters).toMatchObject({ sent: 24, received: 24, lost: 0 })
     expect(trackers).toMatchObject({ sent: 60, received: 40, lost: 20 })
@@ -133,13 +142,21 @@ describe('device groups: bad input', () => {
   it.each([
     [
       'duplicate names',
-      { producers: [{ name: 'a', devices: 1, rate: '1/s', duration: '1s' }, { name: 'a', devices: 1, rate: '1/s', duration: '1s' }] },
+      {
+        producers: [
+          { name: 'a', devices: 1, rate: '1/s', duration: '1s' },
+          { name: 'a', devices: 1, rate: '1/s', duration: '1s' },
+        ],
+      },
       'producers[1].name',
       /duplicate group name 'a'/,
     ],
     [
       'producer and producers',
-      { producer: { devices: 1, rate: '1/s', duration: '1s' }, producers: [{ name: 'a', devices: 1, rate: '1/s', duration: '1s' }] },
+      {
+        producer: { devices: 1, rate: '1/s', duration: '1s' },
+        producers: [{ name: 'a', devices: 1, rate: '1/s', duration: '1s' }],
+      },
       'producers',
       /not both/,
     ],
@@ -157,7 +174,12 @@ describe('device groups: bad input', () => {
     ],
     [
       'schedules that differ',
-      { producers: [{ name: 'a', devices: 1, rate: '1/s', duration: '1s' }, { name: 'b', devices: 1, rate: '1/s', duration: '2s' }] },
+      {
+        producers: [
+          { name: 'a', devices: 1, rate: '1/s', duration: '1s' },
+          { name: 'b', devices: 1, rate: '1/s', duration: '2s' },
+        ],
+      },
       'producers[1].duration',
       /one schedule/,
     ],

@@ -110,8 +110,12 @@ export class GroupBreakdown implements GroupTap {
    * @param planned sends planned per second over the measured time, per group name
    */
   summary(devices: DeviceFigure[], planned: (group: string) => number): GroupSummary[] {
-    const sums = new Map<GroupState, Omit<GroupSummary, 'group' | 'devices' | 'firstDevice' | 'latency' | 'targetRate'>>()
-    for (const g of this.groups) sums.set(g, { sent: 0, received: 0, lost: 0, undelivered: 0, duplicates: 0, reordered: 0 })
+    const sums = new Map<
+      GroupState,
+      Omit<GroupSummary, 'group' | 'devices' | 'firstDevice' | 'latency' | 'targetRate'>
+    >()
+    for (const g of this.groups)
+      sums.set(g, { sent: 0, received: 0, lost: 0, undelivered: 0, duplicates: 0, reordered: 0 })
     for (const d of devices) {
       const g = this.groupOf(d.device)
       const s = g && sums.get(g)

@@ -55,7 +55,11 @@ export class GroupedProducer implements FleetProducer {
     this.health =
       options.health ??
       new GeneratorHealth(
-        { maxLagUs: g.maxLag * 1000, maxEventLoopDelayUs: g.maxEventLoopDelay * 1000, maxInFlight: g.maxInFlight },
+        {
+          maxLagUs: g.maxLag * 1000,
+          maxEventLoopDelayUs: g.maxEventLoopDelay * 1000,
+          maxInFlight: g.maxInFlight,
+        },
         options.eventLoopDelay ? { eventLoopDelay: options.eventLoopDelay } : {},
       )
     this.roles = resolved.scenario.groups.map(
@@ -154,7 +158,8 @@ export class GroupedProducer implements FleetProducer {
 
 function mergeSnapshots(snaps: ConnectSnapshot[]): ConnectSnapshot {
   const causes: Record<string, number> = {}
-  for (const s of snaps) for (const [k, n] of Object.entries(s.failuresByCause)) causes[k] = (causes[k] ?? 0) + n
+  for (const s of snaps)
+    for (const [k, n] of Object.entries(s.failuresByCause)) causes[k] = (causes[k] ?? 0) + n
   const target = snaps.reduce((n, s) => n + s.target, 0)
   const opened = snaps.reduce((n, s) => n + s.opened, 0)
   const failed = snaps.reduce((n, s) => n + s.failed, 0)

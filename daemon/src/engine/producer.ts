@@ -83,13 +83,13 @@ export class ProducerRole {
     this.health =
       options.health ??
       new GeneratorHealth(
-      {
-        maxLagUs: g.maxLag * 1000,
-        maxEventLoopDelayUs: g.maxEventLoopDelay * 1000,
-        maxInFlight: g.maxInFlight,
-      },
-      options.eventLoopDelay ? { eventLoopDelay: options.eventLoopDelay } : {},
-    )
+        {
+          maxLagUs: g.maxLag * 1000,
+          maxEventLoopDelayUs: g.maxEventLoopDelay * 1000,
+          maxInFlight: g.maxInFlight,
+        },
+        options.eventLoopDelay ? { eventLoopDelay: options.eventLoopDelay } : {},
+      )
     const topic = compileTextTemplate(p.topic, 'producer.topic')
     this.topics = Array.from({ length: p.devices }, (_, k) =>
       topic({ device: p.firstDevice + k, run: runId }),

@@ -7,8 +7,8 @@ import { DEFAULT_LIMITS } from './trust-policy.ts'
 const scenario = (producer: Record<string, unknown>, extra: Record<string, unknown> = {}): Scenario =>
   withFleet(
     scenarioSchema.parse({
-    broker: { plugin: 'mqtt' },
-    producer: { devices: 10, rate: '10/s', duration: '10s', ...producer },
+      broker: { plugin: 'mqtt' },
+      producer: { devices: 10, rate: '10/s', duration: '10s', ...producer },
       ...extra,
     }),
   )

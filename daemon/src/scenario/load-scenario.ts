@@ -132,10 +132,7 @@ function checkProducerTemplates(p: ProducerConfig, at: string, seed: number): vo
       )
     }
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-      throw new ConfigError(
-        `${at}.payload`,
-        'the json envelope needs a payload that renders a JSON object',
-      )
+      throw new ConfigError(`${at}.payload`, 'the json envelope needs a payload that renders a JSON object')
     }
     JSON.parse(encodeJsonEnvelope(sample, { run: 'r', dev: 0, seq: 0, t: 1e15, ti: 1e15 }))
   }

@@ -85,7 +85,10 @@ export function normalizeGroups(groups: ProducerGroupInput[]): Fleet {
 export function withFleet(parsed: ParsedScenario): Scenario {
   const { producer, producers, ...rest } = parsed
   if (producer && producers)
-    throw new ConfigError('producers', 'give either producer (one kind of device) or producers (groups), not both')
+    throw new ConfigError(
+      'producers',
+      'give either producer (one kind of device) or producers (groups), not both',
+    )
   if (producers) {
     const fleet = normalizeGroups(producers)
     return { ...rest, producer: fleet.producer, groups: fleet.groups, grouped: true }

@@ -149,7 +149,8 @@ export const producerGroupSchema = z
   .transform(({ name, auth, ...rest }, ctx) => {
     const parsed = producerSchema.safeParse(rest)
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0])
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0])
       return z.NEVER
     }
     return { name, ...(auth ? { auth } : {}), config: parsed.data }
