@@ -9,6 +9,13 @@ export interface PluginCapabilities {
   publishAck: boolean
   /** `subscribe` accepts wildcard filters. */
   wildcards: boolean
+  /**
+   * How every subscriber gets every message (`consumer.mode: fanout`): `subscription`, each
+   * subscription without a group does (MQTT, NATS); `group`, each subscriber needs a group of its
+   * own (an AMQP queue, a Kafka consumer group, a Pulsar subscription). Absent: the plugin cannot
+   * fan out, and a fan-out scenario is refused before anything connects.
+   */
+  fanout?: 'subscription' | 'group'
 }
 
 /** Wildcard tokens of the plugin's own filter syntax; used to derive a consumer filter from a topic template. */

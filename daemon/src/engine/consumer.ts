@@ -44,7 +44,8 @@ export class ConsumerRole {
     })
     this.connections = opened.connections
     if (opened.failed > 0) throw opened.firstError
-    const group = c.group ?? (c.connections > 1 ? `iotload-${this.runId}` : undefined)
+    const fanout = c.mode === 'fanout'
+    const group = fanout ? undefined : (c.group ?? (c.connections > 1 ? `iotload-${this.runId}` : undefined))
     const qos = c.qos ?? this.resolved.scenario.producer.qos
     const onReceive = guard(this.telemetry.onReceive?.bind(this.telemetry))
     const external = c.external ? this.useExternal(c.external) : undefined
@@ -58,16 +59,24 @@ export class ConsumerRole {
           else if (a.kind === 'invalid' && a.reason === 'no-metadata')
             this.recorder.noteNoMetadata(msg.payload)
         }
-      : (msg: InboundMessage) => {
-          // Stamp arrival before anything else runs: decoding time is not broker latency.
-          const recvUs = clock.nowUs()
-          const meta = this.recorder.onPayload(msg.payload, recvUs)
-          if (meta && onReceive) onReceive({ meta, recvUs, topic: msg.topic, headers: msg.headers })
-        }
+      : undefined
+    // In a fan-out each connection is subscriber (lane) k, with a group of its own where the
+    // plugin needs one to see every message (capabilities.fanout: 'group').
+    const laneOf = (lane: number) =>
+      onMessage ??
+      ((msg: InboundMessage) => {
+        // Stamp arrival before anything else runs: decoding time is not broker latency.
+        const recvUs = clock.nowUs()
+        const meta = this.recorder.onPayload(msg.payload, recvUs, lane)
+        if (meta && onReceive) onReceive({ meta, recvUs, topic: msg.topic, headers: msg.headers })
+      })
+    const ownGroup = fanout && broker.plugin.capabilities.fanout === 'group'
     const filters = this.resolved.consumerFilters ?? [this.resolved.consumerFilter]
-    for (const conn of this.connections) {
+    for (const [k, conn] of this.connections.entries()) {
+      const g = ownGroup ? `iotload-${this.runId}-sub${k}` : group
+      const handler = laneOf(fanout ? k : 0)
       for (const filter of filters)
-        this.subscriptions.push(await conn.subscribe(filter, onMessage, { qos, ...(group ? { group } : {}) }))
+        this.subscriptions.push(await conn.subscribe(filter, handler, { qos, ...(g ? { group: g } : {}) }))
     }
   }
 
@@ -90,6 +99,9 @@ export class ConsumerRole {
         late,
       ])
       if (!answers || answers.some((n) => typeof n !== 'number' || !Number.isFinite(n))) return undefined
+      // A fan-out's subscribers each hold their own backlog; a group's members answer for all of it.
+      if (this.resolved.scenario.consumer.mode === 'fanout')
+        return (answers as number[]).reduce((a, b) => a + b, 0)
       return Math.max(...(answers as number[]))
     } catch (err) {
       this.logger.warn('could not ask the broker for the consumer backlog', { error: String(err) })

@@ -118,7 +118,8 @@ describe('device groups', () => {
       async connect(config, ctx) {
         const conn = await plugin.connect(config, ctx)
         return {
-          ...conn,
+          subscribe: (filter, onMessage, options) => conn.subscribe(filter, onMessage, options),
+          close: () => conn.close(),
           publish: (topic, msg) => {
             const doc = JSON.parse(Buffer.from(msg.payload).toString()) as { iotload: { seq: number } }
             if (topic.startsWith('trackers/') && doc.iotload.seq % 2 === 1 && doc.iotload.seq < 20)

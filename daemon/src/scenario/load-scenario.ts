@@ -16,6 +16,7 @@ import { compilePayloadTemplate } from './payload-template.ts'
 import { checkScenarioPlugins, loadScenarioPlugin } from './plugin-policy.ts'
 import { redactScenario } from './redact.ts'
 import { resolveReferences } from './references.ts'
+import { checkConsumerMode } from './consumer-mode.ts'
 import { withFleet } from './producer-groups.ts'
 import { type ProducerConfig, type Scenario, scenarioSchema } from './schema.ts'
 import { parseSlo, type SloThreshold } from './slo.ts'
@@ -230,6 +231,8 @@ export async function resolveScenario(
     : undefined
   checkTemplates(scenario, scenario.run.seed)
   checkExternalAgainstProducer(scenario.consumer.external, scenario.producer)
+  const consumerBroker = bridgeBroker ?? broker
+  checkConsumerMode(scenario, consumerBroker.pluginName, consumerBroker.plugin)
   await checkTransformModule(scenario, policy)
   // A missing bridge package is bad input, reported before anything starts.
   if (scenario.bridge) await loadBridge()

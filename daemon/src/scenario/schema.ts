@@ -167,8 +167,13 @@ export const consumerSchema = z
     qos: qosSchema.optional(),
     /** Competing-consumer group name (MQTT `$share`, Kafka group, NATS queue). */
     group: z.string().min(1).optional(),
-    /** Consumer connections (share a group when more than one). @default 1 */
+    /** Consumer connections (share a group when more than one, unless `mode: fanout`). @default 1 */
     connections: z.number().int().min(1).max(1000).default(1),
+    /**
+     * `shared`: the connections compete for the messages (one group); `fanout`: every connection
+     * is a subscriber of its own that receives every message, accounted on its own. @default 'shared'
+     */
+    mode: z.enum(['shared', 'fanout']).optional(),
     /** Client id template. @default 'iotload-{run}-consumer-{device}' */
     clientId: z.string().min(1).default('iotload-{run}-consumer-{device}'),
     /**

@@ -70,7 +70,7 @@ function awaitFirstConnect(client: MqttClient, url: string): Promise<void> {
 export const mqttPlugin = definePlugin({
   name: 'mqtt',
   configSchema: mqttConfigSchema,
-  capabilities: { headers: true, publishAck: true, wildcards: true },
+  capabilities: { headers: true, publishAck: true, wildcards: true, fanout: 'subscription' },
   wildcardSyntax: { single: '+', multi: '#' },
   async connect(config, ctx): Promise<BrokerConnection> {
     const mqtt = await importLib(() => import('mqtt'), 'mqtt', '@iotload/broker-mqtt')
