@@ -1,3 +1,4 @@
+import type { SubscriberSecond, SubscriberSummary } from '../engine/fanout-breakdown.ts'
 import type { GroupSecond, GroupSummary } from '../engine/group-breakdown.ts'
 import { fmtCount, fmtLatency, table } from './format.ts'
 
@@ -43,5 +44,29 @@ export function renderGroups(groups: GroupSummary[]): string[] {
       ],
       rows,
     ),
+  ]
+}
+
+/** One line under a second's progress line: each fan-out subscriber's deliveries and p99. */
+export function subscriberProgressLine(subs: SubscriberSecond[]): string {
+  return `        subscribers  ${subs.map((s) => `#${s.subscriber} ${fmtCount(s.received)}/s p99 ${fmtLatency(s.received ? s.p99 : undefined)}`).join('  ')}`
+}
+
+/** The per-subscriber table of a fan-out's summary: each held to every measured send. */
+export function renderSubscribers(subs: SubscriberSummary[], sent: number | undefined): string[] {
+  const rows = subs.map((s) => [
+    `#${s.subscriber}`,
+    fmtCount(s.received),
+    fmtCount(s.lost),
+    fmtCount(s.undelivered),
+    fmtCount(s.duplicates),
+    fmtCount(s.reordered),
+    fmtLatency(s.latency.raw.count ? s.latency.raw.p50 : undefined),
+    fmtLatency(s.latency.raw.count ? s.latency.raw.p99 : undefined),
+  ])
+  return [
+    '',
+    table(['subscriber', 'received', 'lost', 'undelivered', 'dup', 'reorder', 'p50', 'p99'], rows),
+    `  fan-out: each subscriber owes all ${fmtCount(sent)} measured sends; the e2e row counts deliveries over all subscribers`,
   ]
 }

@@ -18,7 +18,7 @@ import { ZEROMQ_WILDCARDS } from './topic-filter.ts'
 export const zeromqPlugin = definePlugin({
   name: 'zeromq',
   configSchema: zeromqConfigSchema,
-  capabilities: { headers: true, publishAck: false, wildcards: true, fanout: 'subscription' },
+  capabilities: { headers: true, publishAck: false, wildcards: true },
   wildcardSyntax: ZEROMQ_WILDCARDS,
   async connect(config, ctx) {
     const zmq = await importLib(() => import('zeromq'), 'zeromq', '@iotload/broker-zeromq')
