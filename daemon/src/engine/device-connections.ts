@@ -1,3 +1,4 @@
+import { fileLimitCause } from './fd-limit.ts'
 import {
   type BrokerConnection,
   ClosedError,
@@ -39,6 +40,8 @@ export interface OpenConnectionsOptions {
 /** Connections that opened, and the first failure, if any. */
 export interface OpenedConnections {
   connections: BrokerConnection[]
+  /** Connection i at index i, a hole (undefined) where it failed. */
+  slots: Array<BrokerConnection | undefined>
   failed: number
   firstError: unknown
   elapsedMs: number
@@ -50,6 +53,8 @@ export interface OpenedConnections {
 
 /** Why a connect failed, in a word (see OpenedConnections.failuresByCause). */
 export function failureCause(err: unknown): string {
+  const files = fileLimitCause(err)
+  if (files) return files
   if (err instanceof ConnectionError) return err.kind
   if (err instanceof ClosedError) return 'closed'
   if (err instanceof IotloadError) return err.code.toLowerCase()
@@ -133,6 +138,7 @@ export async function openConnections(o: OpenConnectionsOptions): Promise<Opened
   })
   return {
     connections: ok.filter((c): c is BrokerConnection => c !== undefined),
+    slots: ok,
     failed: failures.length,
     firstError: failures[0]?.error,
     elapsedMs: Math.round((clock.nowUs() - started) / 1000),

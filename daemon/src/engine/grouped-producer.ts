@@ -123,6 +123,7 @@ export class GroupedProducer implements FleetProducer {
           }
         : {}),
       failuresByCause: causes,
+      ...(all.some((s) => s.tolerated) ? { tolerated: all.reduce((n, s) => n + (s.tolerated ?? 0), 0) } : {}),
     }
   }
 

@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { type ClockTimer, type EngineClock, sleepOn } from './clock.ts'
 import { closeAll, connectLatencyStats, deviceConnector, openConnections } from './device-connections.ts'
+import { ABSENT_CONNECTION } from './absent-connection.ts'
 import { reconnectStorm, type StormStats } from './reconnect-storm.ts'
 import type { ConnectProgress } from './connect-progress.ts'
 
@@ -20,6 +21,15 @@ export interface FleetConnectStats {
   failuresByCause?: Record<string, number>
   /** The reconnect storm (`producer.reconnectStorm`), once it ran. */
   storm?: StormStats
+  /** Failed connects the run went on without (`producer.maxConnectFailures`); those devices sent nothing. */
+  tolerated?: number
+}
+
+/** `producer.maxConnectFailures` as a count of `connections`: a share rounds down. */
+export function allowedConnectFailures(max: number | string | undefined, connections: number): number {
+  if (max === undefined) return 0
+  if (typeof max === 'number') return max
+  return Math.floor((Number.parseFloat(max) / 100) * connections)
 }
 
 /** How long `close()` waits for a storm still reconnecting before closing what is open. */
@@ -72,7 +82,13 @@ export class ProducerFleet {
       ...(signal ? { signal } : {}),
       ...(this.progress ? { progress: this.progress } : {}),
     })
-    this.connections = opened.connections
+    const allowed = allowedConnectFailures(p.maxConnectFailures, count)
+    const tolerated = opened.failed > 0 && opened.failed <= allowed && opened.connections.length > 0
+    // A device whose connect failed (within maxConnectFailures) keeps its slot, absent: it sends nothing.
+    this.connections =
+      tolerated && p.connections === 'per-device'
+        ? Array.from(opened.slots, (c) => c ?? ABSENT_CONNECTION)
+        : opened.connections
     this.stats = {
       devices: p.devices,
       connections: count,
@@ -81,8 +97,15 @@ export class ProducerFleet {
       ...(p.connectRate !== undefined ? { connectRate: p.connectRate } : {}),
       connectLatencyUs: connectLatencyStats(opened.connectLatency),
       failuresByCause: opened.failuresByCause,
+      ...(tolerated ? { tolerated: opened.failed } : {}),
     }
-    if (opened.failed > 0)
+    if (tolerated)
+      this.logger.warn('going on without the devices that could not connect (producer.maxConnectFailures)', {
+        failed: opened.failed,
+        allowed,
+        causes: opened.failuresByCause,
+      })
+    else if (opened.failed > 0)
       throw Object.assign(opened.firstError as Error, {
         failedConnections: opened.failed,
         totalConnections: count,

@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { compilePayloadTemplate, createRandom } from '../scenario/payload-template.ts'
 import { compileTextTemplate } from '../scenario/text-template.ts'
+import { ABSENT_CONNECTION } from './absent-connection.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { ConnectProgress } from './connect-progress.ts'
 import { type EventLoopDelaySource, GeneratorHealth } from './generator-health.ts'
@@ -190,6 +191,8 @@ export class ProducerRole {
     const warmup = tiUs < this.warmupEndUs
     const conns = this.fleet.connections
     const conn = conns.length === this.topics.length ? conns[dev]! : conns[dev % conns.length]!
+    // A device that could not connect (within producer.maxConnectFailures) sends nothing.
+    if (conn === ABSENT_CONNECTION) return
     const topic = this.topics[dev]!
     let payload: Uint8Array
     let t: number

@@ -93,6 +93,16 @@ export const producerSchema = z
     connectRate: rateSchema.optional(),
     /** Drop a share of the fleet's connections at once and reconnect them (a site power cut). */
     reconnectStorm: reconnectStormSchema.optional(),
+    /**
+     * Failed device connects the run goes on with: a count (`20`) or a share of the connections
+     * (`0.5%`). Devices that could not connect send nothing; failures are reported by cause. @default 0
+     */
+    maxConnectFailures: z
+      .union([
+        z.number().int().min(0),
+        z.string().regex(/^\d+(\.\d+)?%$/, 'expected a count (20) or a share of the connections ("0.5%")'),
+      ])
+      .optional(),
     /** Client id template. @default 'iotload-{run}-{device}' */
     clientId: z.string().min(1).default('iotload-{run}-{device}'),
   })
