@@ -122,6 +122,11 @@ export function assignRoles(
       'producers',
       'device groups run in one process (iotload run or POST /runs); a cluster run takes one producer:',
     )
+  if (s.consumer.mode === 'fanout')
+    throw new ConfigError(
+      'consumer.mode',
+      'a fan-out is accounted in one process (iotload run or POST /runs); a cluster run takes mode: shared',
+    )
   const producers = withRole(members, 'producer')
   if (producers.length === 0)
     throw new ServiceError('unavailable', 'NO_PRODUCERS', 'no producer daemon in the cluster')
