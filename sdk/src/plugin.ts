@@ -45,6 +45,10 @@ export interface ConnectionCredentials {
   username?: string
   password?: string
   token?: string
+  /** This device's client certificate (PEM), instead of `tls.cert`; with `key`. */
+  cert?: string
+  /** Its private key (PEM, secret). */
+  key?: string
 }
 
 /** Everything a plugin needs to know about one connection besides its parsed config. */

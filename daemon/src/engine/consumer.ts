@@ -5,6 +5,7 @@ import { type EngineClock, systemClock } from './clock.ts'
 import { closeAll, openConnections } from './device-connections.ts'
 import { DEFAULT_CORRELATION_WINDOW, legStamps } from '../scenario/external-metadata.ts'
 import { CorrelationTable } from './correlation-table.ts'
+import { identityResolver } from './device-identity.ts'
 import { compileExternalDecoder } from './external-decode.ts'
 import type { RunRecorder } from './recorder.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
@@ -41,6 +42,10 @@ export class ConsumerRole {
       concurrency: 10,
       logger: this.logger,
       onStatus: (s) => this.recorder.onConnectionStatus(s),
+      // A broker that wants a certificate per client gets one here too: connection k's `{device}` is k.
+      ...(this.resolved.deviceTls && !this.resolved.bridgeBroker
+        ? { identityOf: identityResolver({ ...this.resolved, identities: undefined }, this.runId) }
+        : {}),
     })
     this.connections = opened.connections
     if (opened.failed > 0) throw opened.firstError

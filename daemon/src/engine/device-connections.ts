@@ -1,3 +1,4 @@
+import type { IdentityOf } from './device-identity.ts'
 import { fileLimitCause } from './fd-limit.ts'
 import {
   type BrokerConnection,
@@ -35,7 +36,12 @@ export interface OpenConnectionsOptions {
   clock?: EngineClock
   /** Counts connections as they open or fail, for progress output. */
   progress?: ConnectProgress
+  /** Connection i's own identity (client id, credentials, client certificate), where it has one. */
+  identityOf?: IdentityOf
 }
+
+/** Samples of failed connects kept per phase, for the summary (the count has them all). */
+const FAILED_SAMPLES = 20
 
 /** Connections that opened, and the first failure, if any. */
 export interface OpenedConnections {
@@ -49,6 +55,8 @@ export interface OpenedConnections {
   connectLatency: LatencyHistogram
   /** Failed connects by cause: `unreachable`, `auth`, `tls`, `protocol`, `timeout`, `closed`, `other`. */
   failuresByCause: Record<string, number>
+  /** The first few failures: which connection, why. */
+  failedSamples: Array<{ index: number; cause: string; error: string }>
 }
 
 /** Why a connect failed, in a word (see OpenedConnections.failuresByCause). */
@@ -79,7 +87,7 @@ export function connectLatencyStats(h: LatencyHistogram): {
 export function deviceConnector(
   o: Pick<
     OpenConnectionsOptions,
-    'broker' | 'role' | 'runId' | 'deviceOf' | 'clientIdTemplate' | 'logger' | 'onStatus'
+    'broker' | 'role' | 'runId' | 'deviceOf' | 'clientIdTemplate' | 'logger' | 'onStatus' | 'identityOf'
   >,
 ): (i: number) => Promise<BrokerConnection> {
   const clientId = compileTextTemplate(o.clientIdTemplate, 'clientId')
@@ -94,7 +102,7 @@ export function deviceConnector(
   // for as long as the run's scope lasts.
   const template = o.broker.auth?.password
   if (template?.includes('{')) secrets.addPattern(templatePattern(template, o.runId), o.runId)
-  return (i) => {
+  return async (i) => {
     const vars = { device: o.deviceOf(i), run: o.runId }
     const ctx: PluginContext = {
       role: o.role,
@@ -110,6 +118,11 @@ export function deviceConnector(
         ...(token !== undefined ? { token } : {}),
       }
     }
+    if (o.identityOf) {
+      const own = await o.identityOf(i, vars.device)
+      if (own.clientId !== undefined) ctx.clientId = own.clientId
+      if (own.credentials) ctx.credentials = { ...ctx.credentials, ...own.credentials }
+    }
     return o.broker.plugin.connect(o.broker.config, ctx)
   }
 }
@@ -119,6 +132,7 @@ export async function openConnections(o: OpenConnectionsOptions): Promise<Opened
   const connect = deviceConnector(o)
   const connectLatency = new LatencyHistogram()
   const failuresByCause: Record<string, number> = {}
+  const failedSamples: OpenedConnections['failedSamples'] = []
   const clock = o.clock ?? systemClock
   const started = clock.nowUs()
   o.progress?.begin(o.count)
@@ -126,13 +140,19 @@ export async function openConnections(o: OpenConnectionsOptions): Promise<Opened
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.connectRate !== undefined ? { ratePerS: o.connectRate } : {}),
     clock,
-    onAttempt: (_i, us, error) => {
+    onAttempt: (i, us, error) => {
       connectLatency.record(us)
       if (error === undefined) o.progress?.onOpened()
       else o.progress?.onFailed(error)
       if (error !== undefined) {
         const cause = failureCause(error)
         failuresByCause[cause] = (failuresByCause[cause] ?? 0) + 1
+        if (failedSamples.length < FAILED_SAMPLES)
+          failedSamples.push({
+            index: i,
+            cause,
+            error: error instanceof Error ? error.message : String(error),
+          })
       }
     },
   })
@@ -144,6 +164,7 @@ export async function openConnections(o: OpenConnectionsOptions): Promise<Opened
     elapsedMs: Math.round((clock.nowUs() - started) / 1000),
     connectLatency,
     failuresByCause,
+    failedSamples,
   }
 }
 

@@ -30,6 +30,7 @@ export function groupScenario(resolved: ResolvedScenario, group: ProducerGroup):
     ...resolved,
     scenario: { ...resolved.scenario, producer: group.config },
     broker: group.auth ? { ...resolved.broker, auth: group.auth } : resolved.broker,
+    ...(group.identities ? { identities: group.identities } : {}),
   }
 }
 
@@ -124,6 +125,9 @@ export class GroupedProducer implements FleetProducer {
         : {}),
       failuresByCause: causes,
       ...(all.some((s) => s.tolerated) ? { tolerated: all.reduce((n, s) => n + (s.tolerated ?? 0), 0) } : {}),
+      ...(all.some((s) => s.failedDevices)
+        ? { failedDevices: all.flatMap((s) => s.failedDevices ?? []).slice(0, 20) }
+        : {}),
     }
   }
 

@@ -4,6 +4,7 @@ import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { type ClockTimer, type EngineClock, sleepOn } from './clock.ts'
 import { closeAll, connectLatencyStats, deviceConnector, openConnections } from './device-connections.ts'
 import { ABSENT_CONNECTION } from './absent-connection.ts'
+import { type IdentityOf, identityResolver } from './device-identity.ts'
 import { reconnectStorm, type StormStats } from './reconnect-storm.ts'
 import type { ConnectProgress } from './connect-progress.ts'
 
@@ -23,6 +24,8 @@ export interface FleetConnectStats {
   storm?: StormStats
   /** Failed connects the run went on without (`producer.maxConnectFailures`); those devices sent nothing. */
   tolerated?: number
+  /** The first failed devices (up to 20): which, and why. */
+  failedDevices?: Array<{ device: number; cause: string; error: string }>
 }
 
 /** `producer.maxConnectFailures` as a count of `connections`: a share rounds down. */
@@ -66,8 +69,17 @@ export class ProducerFleet {
       clientIdTemplate: p.clientId,
       logger: this.logger,
       onStatus: this.onStatus,
+      ...(this.identityOf ? { identityOf: this.identityOf } : {}),
     }
   }
+
+  /** Per-device identities (`producer.identities`, per-device certificates), compiled once. */
+  private get identityOf(): IdentityOf | undefined {
+    if (!this.identity) this.identity = { of: identityResolver(this.resolved, this.runId) }
+    return this.identity.of
+  }
+
+  private identity: { of: IdentityOf | undefined } | undefined
 
   /** Connects every device; throws the first connection error when any device failed. */
   async connect(signal?: AbortSignal): Promise<void> {
@@ -98,6 +110,15 @@ export class ProducerFleet {
       connectLatencyUs: connectLatencyStats(opened.connectLatency),
       failuresByCause: opened.failuresByCause,
       ...(tolerated ? { tolerated: opened.failed } : {}),
+      ...(opened.failedSamples.length > 0
+        ? {
+            failedDevices: opened.failedSamples.map((f) => ({
+              device: p.firstDevice + f.index,
+              cause: f.cause,
+              error: f.error,
+            })),
+          }
+        : {}),
     }
     if (tolerated)
       this.logger.warn('going on without the devices that could not connect (producer.maxConnectFailures)', {

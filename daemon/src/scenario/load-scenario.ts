@@ -17,6 +17,8 @@ import { checkScenarioPlugins, loadScenarioPlugin } from './plugin-policy.ts'
 import { redactScenario } from './redact.ts'
 import { resolveReferences } from './references.ts'
 import { checkConsumerMode } from './consumer-mode.ts'
+import { type DeviceTlsTemplates, readDevicePem, takeDeviceTlsTemplates } from './device-tls.ts'
+import { type IdentityTable, loadIdentities } from './identities-file.ts'
 import { withFleet } from './producer-groups.ts'
 import { type ProducerConfig, type Scenario, scenarioSchema } from './schema.ts'
 import { parseSlo, type SloThreshold } from './slo.ts'
@@ -49,6 +51,12 @@ export interface ResolvedScenario {
   consumerFilter: string
   /** Every filter the consumer subscribes to: one per distinct group topic (`consumerFilter` first). */
   consumerFilters?: string[]
+  /** `producer.identities` of `scenario.producer`, read (a group's are on its ProducerGroup). */
+  identities?: IdentityTable
+  /** `broker.tls.cert`/`key` templated per device (`certs/{device}.pem`), read as each device connects. */
+  deviceTls?: DeviceTlsTemplates
+  /** Reads a device's PEM file under the policy the scenario was resolved with. */
+  readDevicePem?: (path: string, field: string) => Promise<string>
   /** Environment variables that were applied, and IOTLOAD_* ones that matched no field. */
   env: { applied: Array<{ env: string; path: string }>; unknown: string[] }
   /**
@@ -203,6 +211,8 @@ export async function resolveScenario(
       : undefined
 
   const redacted = redactScenario(raw)
+  // Per-device certificate paths are read as each device connects, not here.
+  const deviceTls = takeDeviceTlsTemplates(raw.broker, 'broker')
   // TLS file paths are read before references resolve: a value that came from a reference is
   // then only ever PEM text, never a path whose error message would quote a secret.
   const found: string[] = []
@@ -224,6 +234,13 @@ export async function resolveScenario(
   if (!parsed.success) throw configErrorFrom(parsed.error)
   const scenario = withFleet(parsed.data)
   checkLimits(scenario, policy.limits)
+  for (const [i, g] of scenario.groups.entries()) {
+    const ids = g.config.identities
+    if (ids === undefined) continue
+    const { file, wrap } = typeof ids === 'string' ? { file: ids, wrap: false } : ids
+    const field = scenario.grouped ? `producers[${i}].identities` : 'producer.identities'
+    g.identities = await loadIdentities(file, field, { policy, env, devices: g.config.devices, wrap, found })
+  }
 
   const broker = await resolveBroker(scenario.broker, 'broker', policy)
   const bridgeBroker = scenario.bridge?.broker
@@ -252,6 +269,11 @@ export async function resolveScenario(
     slo,
     consumerFilter,
     consumerFilters,
+    ...(scenario.groups[0]?.identities && !scenario.grouped
+      ? { identities: scenario.groups[0].identities }
+      : {}),
+    ...(deviceTls ? { deviceTls } : {}),
+    readDevicePem: (path, field) => readDevicePem(path, field, policy),
     env: applied,
     secrets: [...new Set([...found, ...refs.secrets])],
   }

@@ -8,6 +8,7 @@ import {
 } from '@iotload/sdk'
 import { z } from 'zod'
 import { externalMetadataSchema } from './external-metadata.ts'
+import type { IdentityTable } from './identities-file.ts'
 import { MAX_NAME_LENGTH } from './trust-policy.ts'
 
 /** `broker:`: `plugin` and `auth` are the daemon's; every other key belongs to the plugin's schema. */
@@ -105,6 +106,16 @@ export const producerSchema = z
       .optional(),
     /** Client id template. @default 'iotload-{run}-{device}' */
     clientId: z.string().min(1).default('iotload-{run}-{device}'),
+    /**
+     * Per-device identities from a CSV file (`id,username,password,clientId,cert,key`): row k is
+     * device k of the fleet (or group). `wrap: true` reuses rows when there are fewer than devices.
+     */
+    identities: z
+      .union([
+        z.string().min(1),
+        z.object({ file: z.string().min(1), wrap: z.boolean().default(false) }).strict(),
+      ])
+      .optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -258,6 +269,8 @@ export interface ProducerGroup {
   name: string
   auth?: AuthConfig
   config: ProducerConfig
+  /** `identities`, read (see identities-file.ts); set by resolveScenario. */
+  identities?: IdentityTable
 }
 
 /**

@@ -30,6 +30,9 @@ async function clientOptions(config: MqttConfig, ctx: PluginContext): Promise<IC
   if (ctx.credentials?.username !== undefined) options.username = ctx.credentials.username
   if (ctx.credentials?.password !== undefined) options.password = ctx.credentials.password
   if (config.tls) Object.assign(options, await loadTlsMaterial(config.tls))
+  // A device's own client certificate (per-device identities) replaces the shared one.
+  if (ctx.credentials?.cert !== undefined) options.cert = ctx.credentials.cert
+  if (ctx.credentials?.key !== undefined) options.key = ctx.credentials.key
   return options
 }
 
