@@ -37,8 +37,10 @@ export function splitCsvLine(line: string): string[] {
         i++
       } else if (ch === '"') quoted = false
       else cell += ch
-    } else if (ch === '"' && cell === '') quoted = true
-    else if (ch === ',') {
+    } else if (ch === '"' && cell.trim() === '') {
+      cell = ''
+      quoted = true
+    } else if (ch === ',') {
       cells.push(cell.trim())
       cell = ''
     } else cell += ch
