@@ -31,6 +31,7 @@ export function groupScenario(resolved: ResolvedScenario, group: ProducerGroup):
     scenario: { ...resolved.scenario, producer: group.config },
     broker: group.auth ? { ...resolved.broker, auth: group.auth } : resolved.broker,
     ...(group.identities ? { identities: group.identities } : {}),
+    ...(group.recorded ? { recordedPayload: group.recorded } : {}),
   }
 }
 

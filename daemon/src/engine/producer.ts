@@ -8,6 +8,7 @@ import {
 import type { Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { compilePayloadTemplate, createRandom } from '../scenario/payload-template.ts'
+import { rowFor } from '../scenario/recorded-payload.ts'
 import { compileTextTemplate } from '../scenario/text-template.ts'
 import { ABSENT_CONNECTION } from './absent-connection.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
@@ -98,7 +99,12 @@ export class ProducerRole {
     this.keys = Array.from({ length: p.devices }, (_, k) => String(p.firstDevice + k))
     this.lastSeq = new Int32Array(p.devices).fill(-1)
     this.firstMeasuredSeq = new Int32Array(p.devices).fill(-1)
-    this.render = compilePayloadTemplate(p.payload, 'producer.payload', resolved.scenario.run.seed)
+    const seed = resolved.scenario.run.seed
+    const recorded = resolved.recordedPayload
+    // Recorded messages: each device replays the rows in order (or a seeded pick of them).
+    this.render = recorded
+      ? (v) => recorded.render(rowFor(recorded.order, recorded.rows, seed, v.device, v.seq), v)
+      : compilePayloadTemplate(p.payload, 'producer.payload', seed)
     if (p.envelope === 'binary' && p.payloadSize !== undefined) {
       const rnd = createRandom(resolved.scenario.run.seed)
       this.binaryBody = Uint8Array.from({ length: p.payloadSize }, () => Math.floor(rnd() * 256))

@@ -19,6 +19,7 @@ import { resolveReferences } from './references.ts'
 import { checkConsumerMode } from './consumer-mode.ts'
 import { type DeviceTlsTemplates, readDevicePem, takeDeviceTlsTemplates } from './device-tls.ts'
 import { type IdentityTable, loadIdentities } from './identities-file.ts'
+import { loadRecordedPayload, type RecordedPayload, recordedPayloadSpec } from './recorded-payload.ts'
 import { withFleet } from './producer-groups.ts'
 import { type ProducerConfig, type Scenario, scenarioSchema } from './schema.ts'
 import { parseSlo, type SloThreshold } from './slo.ts'
@@ -55,6 +56,8 @@ export interface ResolvedScenario {
   identities?: IdentityTable
   /** `broker.tls.cert`/`key` templated per device (`certs/{device}.pem`), read as each device connects. */
   deviceTls?: DeviceTlsTemplates
+  /** `payload: { file, order }` of `scenario.producer`, read and compiled (a group's are on its ProducerGroup). */
+  recordedPayload?: RecordedPayload
   /** Reads a device's PEM file under the policy the scenario was resolved with. */
   readDevicePem?: (path: string, field: string) => Promise<string>
   /** Environment variables that were applied, and IOTLOAD_* ones that matched no field. */
@@ -241,6 +244,11 @@ export async function resolveScenario(
     const field = scenario.grouped ? `producers[${i}].identities` : 'producer.identities'
     g.identities = await loadIdentities(file, field, { policy, env, devices: g.config.devices, wrap, found })
   }
+  for (const [i, g] of scenario.groups.entries()) {
+    const spec = recordedPayloadSpec(g.config.payload)
+    const field = scenario.grouped ? `producers[${i}].payload` : 'producer.payload'
+    if (spec) g.recorded = await loadRecordedPayload(spec, field, policy, scenario.run.seed)
+  }
 
   const broker = await resolveBroker(scenario.broker, 'broker', policy)
   const bridgeBroker = scenario.bridge?.broker
@@ -273,6 +281,9 @@ export async function resolveScenario(
       ? { identities: scenario.groups[0].identities }
       : {}),
     ...(deviceTls ? { deviceTls } : {}),
+    ...(scenario.groups[0]?.recorded && !scenario.grouped
+      ? { recordedPayload: scenario.groups[0].recorded }
+      : {}),
     readDevicePem: (path, field) => readDevicePem(path, field, policy),
     env: applied,
     secrets: [...new Set([...found, ...refs.secrets])],

@@ -9,6 +9,7 @@ import {
 import { z } from 'zod'
 import { externalMetadataSchema } from './external-metadata.ts'
 import type { IdentityTable } from './identities-file.ts'
+import type { RecordedPayload } from './recorded-payload.ts'
 import { MAX_NAME_LENGTH } from './trust-policy.ts'
 
 /** `broker:`: `plugin` and `auth` are the daemon's; every other key belongs to the plugin's schema. */
@@ -78,7 +79,10 @@ export const producerSchema = z
     warmup: durationMsSchema.default(0),
     /** Topic template per device. @default 'devices/{device}/telemetry' */
     topic: z.string().min(1).default('devices/{device}/telemetry'),
-    /** Payload template: an object (rendered as JSON) or a string. */
+    /**
+     * Payload template: an object (rendered as JSON) or a string; or recorded messages replayed,
+     * `{ file: telemetry.ndjson, order: sequential | random }` (NDJSON or CSV rows, each a template).
+     */
     payload: z.union([z.string(), z.record(z.string(), z.unknown())]).default({ value: '{float:0:100:2}' }),
     /** Binary mode: opaque body size in bytes (random, generated once); otherwise the rendered payload. */
     payloadSize: z.number().int().min(0).max(1e9).optional(),
@@ -271,6 +275,8 @@ export interface ProducerGroup {
   config: ProducerConfig
   /** `identities`, read (see identities-file.ts); set by resolveScenario. */
   identities?: IdentityTable
+  /** `payload: { file, order }`, read and compiled (see recorded-payload.ts); set by resolveScenario. */
+  recorded?: RecordedPayload
 }
 
 /**
