@@ -51,6 +51,16 @@ export interface ConnectionCredentials {
   key?: string
 }
 
+/** A message the broker publishes for a connection that ends without saying goodbye. */
+export interface ConnectionWill {
+  topic: string
+  payload: string
+  /** @default 0 */
+  qos: 0 | 1 | 2
+  /** @default false */
+  retain: boolean
+}
+
 /** Everything a plugin needs to know about one connection besides its parsed config. */
 export interface PluginContext {
   /**
@@ -61,6 +71,8 @@ export interface PluginContext {
   /** Unique per connection within a run; MQTT client id, Kafka client id, … */
   clientId: string
   credentials?: ConnectionCredentials
+  /** This device's last will (`producer.will`, rendered for it), where the protocol has one (MQTT). */
+  will?: ConnectionWill
   logger: PluginLogger
   /** Called on every state change after the first successful connect. */
   onStatus?: (status: ConnectionStatus, detail?: string) => void

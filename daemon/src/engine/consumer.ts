@@ -44,7 +44,7 @@ export class ConsumerRole {
       onStatus: (s) => this.recorder.onConnectionStatus(s),
       // A broker that wants a certificate per client gets one here too: connection k's `{device}` is k.
       ...(this.resolved.deviceTls && !this.resolved.bridgeBroker
-        ? { identityOf: identityResolver({ ...this.resolved, identities: undefined }, this.runId) }
+        ? { identityOf: identityResolver(this.resolved, this.runId, 'consumer') }
         : {}),
     })
     this.connections = opened.connections

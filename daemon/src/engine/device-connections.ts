@@ -122,6 +122,7 @@ export function deviceConnector(
       const own = await o.identityOf(i, vars.device)
       if (own.clientId !== undefined) ctx.clientId = own.clientId
       if (own.credentials) ctx.credentials = { ...ctx.credentials, ...own.credentials }
+      if (own.will) ctx.will = own.will
     }
     return o.broker.plugin.connect(o.broker.config, ctx)
   }

@@ -1,11 +1,14 @@
-import { type ConnectionCredentials, ConnectionError } from '@iotload/sdk'
+import { type ConnectionCredentials, ConnectionError, type ConnectionWill } from '@iotload/sdk'
+import { compilePayloadTemplate } from '../scenario/payload-template.ts'
+import type { ProducerConfig } from '../scenario/schema.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { compileTextTemplate } from '../scenario/text-template.ts'
 
-/** What a connection's own identity changes: its client id, credentials, client certificate. */
+/** What a connection's own identity changes: its client id, credentials, client certificate, will. */
 export interface DeviceOverrides {
   clientId?: string
   credentials?: ConnectionCredentials
+  will?: ConnectionWill
 }
 
 /** Connection i (device `device`)'s own identity; rejects with a ConnectionError naming the device. */
@@ -18,10 +21,16 @@ export type IdentityOf = (i: number, device: number) => Promise<DeviceOverrides>
  * fails that device alone (cause `tls`, counted against `producer.maxConnectFailures`).
  * Undefined when the scenario has neither.
  */
-export function identityResolver(resolved: ResolvedScenario, runId: string): IdentityOf | undefined {
-  const table = resolved.identities
+export function identityResolver(
+  resolved: ResolvedScenario,
+  runId: string,
+  role: 'producer' | 'consumer' = 'producer',
+): IdentityOf | undefined {
+  const table = role === 'producer' ? resolved.identities : undefined
   const tls = resolved.deviceTls
-  if (!table && !tls) return undefined
+  const willOf =
+    role === 'producer' ? compileWill(resolved.scenario.producer.will, resolved.scenario.run.seed) : undefined
+  if (!table && !tls && !willOf) return undefined
   const certOf = tls?.cert ? compileTextTemplate(tls.cert, 'broker.tls.cert') : undefined
   const keyOf = tls?.key ? compileTextTemplate(tls.key, 'broker.tls.key') : undefined
   const read = resolved.readDevicePem
@@ -34,6 +43,7 @@ export function identityResolver(resolved: ResolvedScenario, runId: string): Ide
     if (row?.username !== undefined) creds.username = row.username
     if (row?.password !== undefined) creds.password = row.password
     const vars = { device, run: runId }
+    if (willOf) out.will = willOf(vars)
     const certPath = row?.cert ?? certOf?.(vars)
     const keyPath = row?.key ?? keyOf?.(vars)
     const pem = async (path: string, what: 'cert' | 'key') => {
@@ -58,4 +68,15 @@ export function identityResolver(resolved: ResolvedScenario, runId: string): Ide
     if (Object.keys(creds).length > 0) out.credentials = creds
     return out
   }
+}
+
+/** `producer.will` compiled: its topic and payload rendered per device (payload seq 0). */
+function compileWill(
+  will: ProducerConfig['will'],
+  seed: number,
+): ((v: { device: number; run: string }) => ConnectionWill) | undefined {
+  if (!will) return undefined
+  const topic = compileTextTemplate(will.topic, 'producer.will.topic')
+  const payload = compilePayloadTemplate(will.payload, 'producer.will.payload', seed)
+  return (v) => ({ topic: topic(v), payload: payload({ ...v, seq: 0 }), qos: will.qos, retain: will.retain })
 }

@@ -122,6 +122,10 @@ function checkTemplates(s: Scenario, seed: number): void {
 function checkProducerTemplates(p: ProducerConfig, at: string, seed: number): void {
   compileTextTemplate(p.topic, `${at}.topic`)
   compileTextTemplate(p.clientId, `${at}.clientId`)
+  if (p.will) {
+    compileTextTemplate(p.will.topic, `${at}.will.topic`)
+    compilePayloadTemplate(p.will.payload, `${at}.will.payload`, seed)
+  }
   const render = compilePayloadTemplate(p.payload, `${at}.payload`, seed)
   // Rendered once whatever the envelope: a template that throws must fail here, not per message.
   let sample: string

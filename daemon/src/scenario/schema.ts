@@ -111,6 +111,19 @@ export const producerSchema = z
     /** Client id template. @default 'iotload-{run}-{device}' */
     clientId: z.string().min(1).default('iotload-{run}-{device}'),
     /**
+     * Each device's last will, published by the broker when the device's connection ends without
+     * a goodbye (MQTT); topic and payload templated per device (`{device}`, `{run}`).
+     */
+    will: z
+      .object({
+        topic: z.string().min(1),
+        payload: z.union([z.string(), z.record(z.string(), z.unknown())]).default(''),
+        qos: qosSchema.default(0),
+        retain: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    /**
      * Per-device identities from a CSV file (`id,username,password,clientId,cert,key`): row k is
      * device k of the fleet (or group). `wrap: true` reuses rows when there are fewer than devices.
      */
