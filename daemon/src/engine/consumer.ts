@@ -5,6 +5,7 @@ import { type EngineClock, systemClock } from './clock.ts'
 import { closeAll, openConnections } from './device-connections.ts'
 import { DEFAULT_CORRELATION_WINDOW, legStamps } from '../scenario/external-metadata.ts'
 import { CorrelationTable } from './correlation-table.ts'
+import { consumerReplier } from './command-replies.ts'
 import { identityResolver } from './device-identity.ts'
 import { compileExternalDecoder } from './external-decode.ts'
 import type { RunRecorder } from './recorder.ts'
@@ -67,19 +68,22 @@ export class ConsumerRole {
       : undefined
     // In a fan-out each connection is subscriber (lane) k, with a group of its own where the
     // plugin needs one to see every message (capabilities.fanout: 'group').
-    const laneOf = (lane: number) =>
+    // A command round trip: subscriber 0 answers each message to its device.
+    const reply = consumerReplier(this.resolved, this.runId)
+    const laneOf = (lane: number, conn: BrokerConnection) =>
       onMessage ??
       ((msg: InboundMessage) => {
         // Stamp arrival before anything else runs: decoding time is not broker latency.
         const recvUs = clock.nowUs()
         const meta = this.recorder.onPayload(msg.payload, recvUs, lane)
         if (meta && onReceive) onReceive({ meta, recvUs, topic: msg.topic, headers: msg.headers })
+        if (meta && reply && lane === 0) reply(conn, msg, meta)
       })
     const ownGroup = fanout && broker.plugin.capabilities.fanout === 'group'
     const filters = this.resolved.consumerFilters ?? [this.resolved.consumerFilter]
     for (const [k, conn] of this.connections.entries()) {
       const g = ownGroup ? `iotload-${this.runId}-sub${k}` : group
-      const handler = laneOf(fanout ? k : 0)
+      const handler = laneOf(fanout ? k : 0, conn)
       for (const filter of filters)
         this.subscriptions.push(await conn.subscribe(filter, handler, { qos, ...(g ? { group: g } : {}) }))
     }

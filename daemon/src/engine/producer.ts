@@ -11,6 +11,7 @@ import { compilePayloadTemplate, createRandom } from '../scenario/payload-templa
 import { rowFor } from '../scenario/recorded-payload.ts'
 import { compileTextTemplate } from '../scenario/text-template.ts'
 import { ABSENT_CONNECTION } from './absent-connection.ts'
+import { subscribeReplies } from './command-replies.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { ConnectProgress } from './connect-progress.ts'
 import { type EventLoopDelaySource, GeneratorHealth } from './generator-health.ts'
@@ -42,6 +43,8 @@ export class ProducerRole {
   private scheduler: OpenLoopScheduler | undefined
   private readonly topics: string[]
   private readonly keys: string[]
+  /** Per device index: where the consumer answers (`producer.replyTopic`). */
+  private readonly replyTopics: string[] | undefined
   private readonly render: (v: { device: number; seq: number; run: string }) => string
   private readonly binaryBody: Uint8Array | undefined
   private readonly qos: 0 | 1 | 2
@@ -97,6 +100,12 @@ export class ProducerRole {
       topic({ device: p.firstDevice + k, run: runId }),
     )
     this.keys = Array.from({ length: p.devices }, (_, k) => String(p.firstDevice + k))
+    if (p.replyTopic !== undefined) {
+      const reply = compileTextTemplate(p.replyTopic, 'producer.replyTopic')
+      this.replyTopics = Array.from({ length: p.devices }, (_, k) =>
+        reply({ device: p.firstDevice + k, run: runId }),
+      )
+    }
     this.lastSeq = new Int32Array(p.devices).fill(-1)
     this.firstMeasuredSeq = new Int32Array(p.devices).fill(-1)
     const seed = resolved.scenario.run.seed
@@ -136,9 +145,16 @@ export class ProducerRole {
     return this.curve.meanRate(second * 1e6, (second + 1) * 1e6)
   }
 
-  /** Connects every device; throws the first connection error when any device failed. */
-  connect(signal?: AbortSignal): Promise<void> {
-    return this.fleet.connect(signal)
+  /** Connects every device (and subscribes each to its reply topic); throws the first connection error. */
+  async connect(signal?: AbortSignal): Promise<void> {
+    await this.fleet.connect(signal)
+    if (this.replyTopics)
+      await subscribeReplies(this.fleet.connections, this.replyTopics, {
+        runId: this.runId,
+        recorder: this.recorder,
+        clock: this.clock,
+        qos: this.qos,
+      })
   }
 
   /** Connect statistics (and the reconnect storm's, once it ran); undefined before `connect`. */
@@ -232,6 +248,7 @@ export class ProducerRole {
     this.health.publishStarted()
     const msg: OutboundMessage = { payload, qos: this.qos, key: device }
     if (headers) msg.headers = headers
+    if (this.replyTopics) msg.responseTopic = this.replyTopics[dev]!
     let published: Promise<void>
     try {
       published = conn.publish(topic, msg)

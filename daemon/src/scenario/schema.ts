@@ -111,6 +111,12 @@ export const producerSchema = z
     /** Client id template. @default 'iotload-{run}-{device}' */
     clientId: z.string().min(1).default('iotload-{run}-{device}'),
     /**
+     * Command round trip: each device listens on this topic (templated, `{device}`), the consumer
+     * answers every message there (or on the MQTT 5 response topic the message carries), and the
+     * device records the round trip as the stream `rtt`. Needs one connection per device.
+     */
+    replyTopic: z.string().min(1).optional(),
+    /**
      * Each device's last will, published by the broker when the device's connection ends without
      * a goodbye (MQTT); topic and payload templated per device (`{device}`, `{run}`).
      */
@@ -152,6 +158,8 @@ export const producerSchema = z
         issue('rate', 'give exactly one of rate (per device), totalRate, or stages')
       if (p.duration === undefined) issue('duration', 'required (e.g. "30s")')
     }
+    if (p.replyTopic !== undefined && p.connections !== 'per-device')
+      issue('replyTopic', 'a command round trip needs one connection per device (connections: per-device)')
     const scheduleMs = p.stages ? p.stages.reduce((t, s) => t + s.duration, 0) : p.warmup + (p.duration ?? 0)
     if (p.reconnectStorm && p.reconnectStorm.at >= scheduleMs)
       ctx.addIssue({

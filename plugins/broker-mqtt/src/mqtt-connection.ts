@@ -67,6 +67,7 @@ export class MqttConnection implements BrokerConnection {
         payload,
         packet.properties?.userProperties,
         packet.properties?.subscriptionIdentifier,
+        packet.properties?.responseTopic,
       ),
     )
     // mqtt.js handles the next packet (and sends this one's PUBACK) only once `done` is called,
@@ -103,6 +104,8 @@ export class MqttConnection implements BrokerConnection {
     if (msg.headers) opts = { ...opts, properties: { ...opts.properties, userProperties: msg.headers } }
     // mqtt.js writes the alias it assigns into the options' properties: never into the shared ones.
     else if (this.topicAliases) opts = { ...opts, properties: { ...opts.properties } }
+    if (msg.responseTopic !== undefined && this.v5)
+      opts = { ...opts, properties: { ...opts.properties, responseTopic: msg.responseTopic } }
     return new Promise((resolve, reject) => {
       this.client.publish(topic, msg.payload as Buffer, opts, (err) => {
         if (err)
@@ -192,9 +195,11 @@ export class MqttConnection implements BrokerConnection {
     payload: Buffer,
     userProperties: Record<string, string | string[]> | undefined,
     subscriptionIds: number | number[] | undefined,
+    responseTopic?: string,
   ): void {
     const headers = userProperties ? flattenUserProperties(userProperties) : undefined
     const msg: InboundMessage = headers ? { topic, payload, headers } : { topic, payload }
+    if (responseTopic !== undefined) msg.responseTopic = responseTopic
     const routes = this.routes
     if (routes.length === 1) {
       routes[0]!.onMessage(msg)
