@@ -8,7 +8,10 @@ describe('POST /v1/runs refuses a fleet it cannot run', () => {
 
   const post = async (scenario: Record<string, unknown>) => {
     const res = await app.request('/v1/runs', json(scenario))
-    return { status: res.status, error: ((await res.json()) as { error: { path: string; message: string } }).error }
+    return {
+      status: res.status,
+      error: ((await res.json()) as { error: { path: string; message: string } }).error,
+    }
   }
 
   it('a fan-out on a plugin that declares none', async () => {
