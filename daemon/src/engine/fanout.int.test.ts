@@ -81,9 +81,16 @@ describe('fan-out on real brokers', () => {
           plugin: 'nats',
           url: 'nats://127.0.0.1:4222',
           mode: 'jetstream',
-          jetstream: { stream: `IOTLOAD_FAN_${t}`, storage: 'memory', ackPolicy: 'explicit' },
+          // One stream for every run of this test, on subjects of its own: a stream per run would
+          // overlap the derived subjects of the streams earlier runs left.
+          jetstream: {
+            stream: 'IOTLOAD_FANOUT_TEST',
+            storage: 'memory',
+            ackPolicy: 'explicit',
+            subjects: ['iotloadfan.>'],
+          },
         },
-        `fanjs.${t}.{device}`,
+        `iotloadfan.${t}.{device}`,
       )
     },
     30_000,
