@@ -70,6 +70,7 @@ export {
   type BrokerConnection,
   type BrokerPlugin,
   type ConnectionCredentials,
+  type ConnectionWill,
   type ConnectionRole,
   type ConnectionStatus,
   definePlugin,

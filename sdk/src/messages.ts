@@ -14,6 +14,8 @@ export interface OutboundMessage {
   key?: string
   /** Requested delivery level. @default 0 */
   qos?: QoS
+  /** Where an answer to this message goes (MQTT 5 response topic); ignored where the protocol has none. */
+  responseTopic?: string
 }
 
 /**
@@ -24,6 +26,8 @@ export interface InboundMessage {
   topic: string
   payload: Uint8Array
   headers?: Record<string, string>
+  /** The sender's response topic (MQTT 5), where it set one. */
+  responseTopic?: string
 }
 
 /** Options for a subscription; plugins ignore what their protocol has no notion of. */

@@ -9,6 +9,13 @@ export interface PluginCapabilities {
   publishAck: boolean
   /** `subscribe` accepts wildcard filters. */
   wildcards: boolean
+  /**
+   * How every subscriber gets every message (`consumer.mode: fanout`): `subscription`, each
+   * subscription without a group does (MQTT, NATS); `group`, each subscriber needs a group of its
+   * own (an AMQP queue, a Kafka consumer group, a Pulsar subscription). Absent: the plugin cannot
+   * fan out, and a fan-out scenario is refused before anything connects.
+   */
+  fanout?: 'subscription' | 'group'
 }
 
 /** Wildcard tokens of the plugin's own filter syntax; used to derive a consumer filter from a topic template. */
@@ -38,6 +45,20 @@ export interface ConnectionCredentials {
   username?: string
   password?: string
   token?: string
+  /** This device's client certificate (PEM), instead of `tls.cert`; with `key`. */
+  cert?: string
+  /** Its private key (PEM, secret). */
+  key?: string
+}
+
+/** A message the broker publishes for a connection that ends without saying goodbye. */
+export interface ConnectionWill {
+  topic: string
+  payload: string
+  /** @default 0 */
+  qos: 0 | 1 | 2
+  /** @default false */
+  retain: boolean
 }
 
 /** Everything a plugin needs to know about one connection besides its parsed config. */
@@ -50,6 +71,8 @@ export interface PluginContext {
   /** Unique per connection within a run; MQTT client id, Kafka client id, … */
   clientId: string
   credentials?: ConnectionCredentials
+  /** This device's last will (`producer.will`, rendered for it), where the protocol has one (MQTT). */
+  will?: ConnectionWill
   logger: PluginLogger
   /** Called on every state change after the first successful connect. */
   onStatus?: (status: ConnectionStatus, detail?: string) => void

@@ -68,6 +68,11 @@ export async function prepareSearch(
   const resolved = await resolve(raw)
   const s = resolved.scenario
   const p = s.producer
+  if (s.grouped)
+    throw new ConfigError(
+      'producers',
+      'find-max sets one fleet-wide rate; give one producer: (run device groups with iotload run)',
+    )
   if (p.stages)
     throw new ConfigError(
       'producer.stages',

@@ -1,5 +1,6 @@
 import type { SecondReport } from '../engine/recorder.ts'
 import { fmtCount, fmtLatency } from './format.ts'
+import { groupProgressLines, subscriberProgressLine } from './group-lines.ts'
 
 /** Achieved against planned, e.g. `1,980 of 2,000`; the achieved count alone when no target is known. */
 function againstTarget(achieved: number, target: number | undefined): string {
@@ -25,5 +26,8 @@ export function progressLine(r: SecondReport): string {
   if (c.invalid) parts.push(`invalid ${fmtCount(c.invalid)}`)
   if (c.publishErrors) parts.push(`publish errors ${fmtCount(c.publishErrors)}`)
   if (c.disconnects || c.reconnects) parts.push(`disconnects ${c.disconnects} reconnects ${c.reconnects}`)
-  return parts.join('  ')
+  const lines = [parts.join('  ')]
+  if (r.groups) lines.push(...groupProgressLines(r.groups))
+  if (r.subscribers) lines.push(subscriberProgressLine(r.subscribers))
+  return lines.join('\n')
 }

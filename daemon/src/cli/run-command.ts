@@ -7,6 +7,7 @@ import { installLastResortHandlers } from '../service/last-resort.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { SqliteStore } from '../store/sqlite-store.ts'
 import { cliTelemetry } from '../telemetry/cli-telemetry.ts'
+import { checkFileLimit } from '../engine/fd-limit.ts'
 import { EXIT } from './exit-codes.ts'
 import { progressLine } from './progress.ts'
 import { watchConnect } from './connect-line.ts'
@@ -42,6 +43,8 @@ export async function runResolved(
 ): Promise<number> {
   for (const name of resolved.env.unknown)
     logger.warn('environment variable matches no scenario field; ignored', { env: name })
+  // A fleet that cannot fit in `ulimit -n` is refused now (exit 2), not after minutes of connecting.
+  checkFileLimit(resolved.scenario)
   const telemetry = await cliTelemetry(resolved, flags.metricsPort, logger)
   const store = new SqliteStore(flags.db)
   // A plugin's stray error must not end the run and lose what it measured.

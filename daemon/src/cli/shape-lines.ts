@@ -21,7 +21,8 @@ export function connectionLines(c: NonNullable<RunSummary['connections']>): stri
           .join(', ')}`
       : ''
   const out = [
-    `connections: ${fmtCount(c.connections - c.failed)}/${fmtCount(c.connections)} opened in ${c.connectMs}ms${c.connectRate ? ` (ramp ${fmtCount(c.connectRate)}/s)` : ''}${lat ? `, connect p50 ${fmtLatency(lat.p50)} p99 ${fmtLatency(lat.p99)} max ${fmtLatency(lat.max)}` : ''}${causes(c.failuresByCause)}, disconnects ${c.disconnects}, reconnects ${c.reconnects}`,
+    `connections: ${fmtCount(c.connections - c.failed)}/${fmtCount(c.connections)} opened in ${c.connectMs}ms${c.connectRate ? ` (ramp ${fmtCount(c.connectRate)}/s)` : ''}${lat ? `, connect p50 ${fmtLatency(lat.p50)} p99 ${fmtLatency(lat.p99)} max ${fmtLatency(lat.max)}` : ''}${causes(c.failuresByCause)}${c.tolerated ? ` (the run went on without those ${fmtCount(c.tolerated)} devices: maxConnectFailures)` : ''}, disconnects ${c.disconnects}, reconnects ${c.reconnects}`,
+    ...(c.failedDevices ?? []).slice(0, 5).map((f) => `  failed: #${f.device} ${f.cause}: ${f.error}`),
   ]
   const st = c.storm
   if (st)

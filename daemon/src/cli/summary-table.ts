@@ -2,6 +2,7 @@ import type { DevicesSummary } from '../engine/device-figures.ts'
 import type { RunSummary } from '../engine/summary.ts'
 import { fmtCount, fmtLatency, table } from './format.ts'
 import { faultLines } from './fault-lines.ts'
+import { renderGroups, renderSubscribers } from './group-lines.ts'
 import { connectionLines, loadText } from './shape-lines.ts'
 
 /** The human summary printed at the end of `iotload run`. */
@@ -103,6 +104,8 @@ export function renderSummary(s: RunSummary): string {
     out.push(
       `  send times: iotload's own (µs), found through ${ts.via === 'correlation' ? `correlation ids${ts.expiredIds ? `, ${fmtCount(ts.expiredIds)} expired (no latency)` : ''}` : 'the envelope the flow passed through'}`,
     )
+  if (measured && s.groups) out.push(...renderGroups(s.groups))
+  if (measured && s.subscribers) out.push(...renderSubscribers(s.subscribers, s.streams.e2e?.sent))
   if (measured && s.devices) out.push(...renderDevices(s.devices))
   const crossing = s.legs.filter((l) => l.crossHost)
   if (crossing.length > 0)

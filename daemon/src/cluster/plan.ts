@@ -1,3 +1,4 @@
+import { ConfigError } from '@iotload/sdk'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import type { ProducerConfig } from '../scenario/schema.ts'
 import { ServiceError } from '../service/errors.ts'
@@ -116,6 +117,16 @@ export function assignRoles(
   members: MemberInfo[],
 ): Pick<RunPlan, 'producers' | 'consumers' | 'bridges'> {
   const s = resolved.scenario
+  if (s.grouped)
+    throw new ConfigError(
+      'producers',
+      'device groups run in one process (iotload run or POST /runs); a cluster run takes one producer:',
+    )
+  if (s.consumer.mode === 'fanout')
+    throw new ConfigError(
+      'consumer.mode',
+      'a fan-out is accounted in one process (iotload run or POST /runs); a cluster run takes mode: shared',
+    )
   const producers = withRole(members, 'producer')
   if (producers.length === 0)
     throw new ServiceError('unavailable', 'NO_PRODUCERS', 'no producer daemon in the cluster')

@@ -1,3 +1,4 @@
+import { fileLimitCause } from './fd-limit.ts'
 import { ConnectionError } from '@iotload/sdk'
 
 /** Where the connect phase stands, for progress lines and the live view. */
@@ -19,6 +20,8 @@ export interface ConnectSnapshot {
 
 /** Why a connection failed, in a word. */
 export function failureCause(err: unknown): string {
+  const files = fileLimitCause(err)
+  if (files) return files
   if (err instanceof ConnectionError) return err.kind
   const code = (err as { code?: unknown } | null)?.code
   return typeof code === 'string' && code.length <= 40 ? code : 'error'

@@ -5,6 +5,8 @@ import { type EngineClock, systemClock } from './clock.ts'
 import { closeAll, openConnections } from './device-connections.ts'
 import { DEFAULT_CORRELATION_WINDOW, legStamps } from '../scenario/external-metadata.ts'
 import { CorrelationTable } from './correlation-table.ts'
+import { consumerReplier } from './command-replies.ts'
+import { identityResolver } from './device-identity.ts'
 import { compileExternalDecoder } from './external-decode.ts'
 import type { RunRecorder } from './recorder.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
@@ -41,10 +43,15 @@ export class ConsumerRole {
       concurrency: 10,
       logger: this.logger,
       onStatus: (s) => this.recorder.onConnectionStatus(s),
+      // A broker that wants a certificate per client gets one here too: connection k's `{device}` is k.
+      ...(this.resolved.deviceTls && !this.resolved.bridgeBroker
+        ? { identityOf: identityResolver(this.resolved, this.runId, 'consumer') }
+        : {}),
     })
     this.connections = opened.connections
     if (opened.failed > 0) throw opened.firstError
-    const group = c.group ?? (c.connections > 1 ? `iotload-${this.runId}` : undefined)
+    const fanout = c.mode === 'fanout'
+    const group = fanout ? undefined : (c.group ?? (c.connections > 1 ? `iotload-${this.runId}` : undefined))
     const qos = c.qos ?? this.resolved.scenario.producer.qos
     const onReceive = guard(this.telemetry.onReceive?.bind(this.telemetry))
     const external = c.external ? this.useExternal(c.external) : undefined
@@ -58,16 +65,27 @@ export class ConsumerRole {
           else if (a.kind === 'invalid' && a.reason === 'no-metadata')
             this.recorder.noteNoMetadata(msg.payload)
         }
-      : (msg: InboundMessage) => {
-          // Stamp arrival before anything else runs: decoding time is not broker latency.
-          const recvUs = clock.nowUs()
-          const meta = this.recorder.onPayload(msg.payload, recvUs)
-          if (meta && onReceive) onReceive({ meta, recvUs, topic: msg.topic, headers: msg.headers })
-        }
-    for (const conn of this.connections) {
-      this.subscriptions.push(
-        await conn.subscribe(this.resolved.consumerFilter, onMessage, { qos, ...(group ? { group } : {}) }),
-      )
+      : undefined
+    // In a fan-out each connection is subscriber (lane) k, with a group of its own where the
+    // plugin needs one to see every message (capabilities.fanout: 'group').
+    // A command round trip: subscriber 0 answers each message to its device.
+    const reply = consumerReplier(this.resolved, this.runId)
+    const laneOf = (lane: number, conn: BrokerConnection) =>
+      onMessage ??
+      ((msg: InboundMessage) => {
+        // Stamp arrival before anything else runs: decoding time is not broker latency.
+        const recvUs = clock.nowUs()
+        const meta = this.recorder.onPayload(msg.payload, recvUs, lane)
+        if (meta && onReceive) onReceive({ meta, recvUs, topic: msg.topic, headers: msg.headers })
+        if (meta && reply && lane === 0) reply(conn, msg, meta)
+      })
+    const ownGroup = fanout && broker.plugin.capabilities.fanout === 'group'
+    const filters = this.resolved.consumerFilters ?? [this.resolved.consumerFilter]
+    for (const [k, conn] of this.connections.entries()) {
+      const g = ownGroup ? `iotload-${this.runId}-sub${k}` : group
+      const handler = laneOf(fanout ? k : 0, conn)
+      for (const filter of filters)
+        this.subscriptions.push(await conn.subscribe(filter, handler, { qos, ...(g ? { group: g } : {}) }))
     }
   }
 
@@ -90,6 +108,9 @@ export class ConsumerRole {
         late,
       ])
       if (!answers || answers.some((n) => typeof n !== 'number' || !Number.isFinite(n))) return undefined
+      // A fan-out's subscribers each hold their own backlog; a group's members answer for all of it.
+      if (this.resolved.scenario.consumer.mode === 'fanout')
+        return (answers as number[]).reduce((a, b) => a + b, 0)
       return Math.max(...(answers as number[]))
     } catch (err) {
       this.logger.warn('could not ask the broker for the consumer backlog', { error: String(err) })

@@ -1,3 +1,5 @@
+import type { IdentityOf } from './device-identity.ts'
+import { fileLimitCause } from './fd-limit.ts'
 import {
   type BrokerConnection,
   ClosedError,
@@ -34,11 +36,18 @@ export interface OpenConnectionsOptions {
   clock?: EngineClock
   /** Counts connections as they open or fail, for progress output. */
   progress?: ConnectProgress
+  /** Connection i's own identity (client id, credentials, client certificate), where it has one. */
+  identityOf?: IdentityOf
 }
+
+/** Samples of failed connects kept per phase, for the summary (the count has them all). */
+const FAILED_SAMPLES = 20
 
 /** Connections that opened, and the first failure, if any. */
 export interface OpenedConnections {
   connections: BrokerConnection[]
+  /** Connection i at index i, a hole (undefined) where it failed. */
+  slots: Array<BrokerConnection | undefined>
   failed: number
   firstError: unknown
   elapsedMs: number
@@ -46,10 +55,14 @@ export interface OpenedConnections {
   connectLatency: LatencyHistogram
   /** Failed connects by cause: `unreachable`, `auth`, `tls`, `protocol`, `timeout`, `closed`, `other`. */
   failuresByCause: Record<string, number>
+  /** The first few failures: which connection, why. */
+  failedSamples: Array<{ index: number; cause: string; error: string }>
 }
 
 /** Why a connect failed, in a word (see OpenedConnections.failuresByCause). */
 export function failureCause(err: unknown): string {
+  const files = fileLimitCause(err)
+  if (files) return files
   if (err instanceof ConnectionError) return err.kind
   if (err instanceof ClosedError) return 'closed'
   if (err instanceof IotloadError) return err.code.toLowerCase()
@@ -74,7 +87,7 @@ export function connectLatencyStats(h: LatencyHistogram): {
 export function deviceConnector(
   o: Pick<
     OpenConnectionsOptions,
-    'broker' | 'role' | 'runId' | 'deviceOf' | 'clientIdTemplate' | 'logger' | 'onStatus'
+    'broker' | 'role' | 'runId' | 'deviceOf' | 'clientIdTemplate' | 'logger' | 'onStatus' | 'identityOf'
   >,
 ): (i: number) => Promise<BrokerConnection> {
   const clientId = compileTextTemplate(o.clientIdTemplate, 'clientId')
@@ -89,7 +102,7 @@ export function deviceConnector(
   // for as long as the run's scope lasts.
   const template = o.broker.auth?.password
   if (template?.includes('{')) secrets.addPattern(templatePattern(template, o.runId), o.runId)
-  return (i) => {
+  return async (i) => {
     const vars = { device: o.deviceOf(i), run: o.runId }
     const ctx: PluginContext = {
       role: o.role,
@@ -105,6 +118,12 @@ export function deviceConnector(
         ...(token !== undefined ? { token } : {}),
       }
     }
+    if (o.identityOf) {
+      const own = await o.identityOf(i, vars.device)
+      if (own.clientId !== undefined) ctx.clientId = own.clientId
+      if (own.credentials) ctx.credentials = { ...ctx.credentials, ...own.credentials }
+      if (own.will) ctx.will = own.will
+    }
     return o.broker.plugin.connect(o.broker.config, ctx)
   }
 }
@@ -114,6 +133,7 @@ export async function openConnections(o: OpenConnectionsOptions): Promise<Opened
   const connect = deviceConnector(o)
   const connectLatency = new LatencyHistogram()
   const failuresByCause: Record<string, number> = {}
+  const failedSamples: OpenedConnections['failedSamples'] = []
   const clock = o.clock ?? systemClock
   const started = clock.nowUs()
   o.progress?.begin(o.count)
@@ -121,23 +141,31 @@ export async function openConnections(o: OpenConnectionsOptions): Promise<Opened
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.connectRate !== undefined ? { ratePerS: o.connectRate } : {}),
     clock,
-    onAttempt: (_i, us, error) => {
+    onAttempt: (i, us, error) => {
       connectLatency.record(us)
       if (error === undefined) o.progress?.onOpened()
       else o.progress?.onFailed(error)
       if (error !== undefined) {
         const cause = failureCause(error)
         failuresByCause[cause] = (failuresByCause[cause] ?? 0) + 1
+        if (failedSamples.length < FAILED_SAMPLES)
+          failedSamples.push({
+            index: i,
+            cause,
+            error: error instanceof Error ? error.message : String(error),
+          })
       }
     },
   })
   return {
     connections: ok.filter((c): c is BrokerConnection => c !== undefined),
+    slots: ok,
     failed: failures.length,
     firstError: failures[0]?.error,
     elapsedMs: Math.round((clock.nowUs() - started) / 1000),
     connectLatency,
     failuresByCause,
+    failedSamples,
   }
 }
 

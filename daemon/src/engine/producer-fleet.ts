@@ -3,6 +3,8 @@ import type { Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { type ClockTimer, type EngineClock, sleepOn } from './clock.ts'
 import { closeAll, connectLatencyStats, deviceConnector, openConnections } from './device-connections.ts'
+import { ABSENT_CONNECTION } from './absent-connection.ts'
+import { type IdentityOf, identityResolver } from './device-identity.ts'
 import { reconnectStorm, type StormStats } from './reconnect-storm.ts'
 import type { ConnectProgress } from './connect-progress.ts'
 
@@ -20,6 +22,17 @@ export interface FleetConnectStats {
   failuresByCause?: Record<string, number>
   /** The reconnect storm (`producer.reconnectStorm`), once it ran. */
   storm?: StormStats
+  /** Failed connects the run went on without (`producer.maxConnectFailures`); those devices sent nothing. */
+  tolerated?: number
+  /** The first failed devices (up to 20): which, and why. */
+  failedDevices?: Array<{ device: number; cause: string; error: string }>
+}
+
+/** `producer.maxConnectFailures` as a count of `connections`: a share rounds down. */
+export function allowedConnectFailures(max: number | string | undefined, connections: number): number {
+  if (max === undefined) return 0
+  if (typeof max === 'number') return max
+  return Math.floor((Number.parseFloat(max) / 100) * connections)
 }
 
 /** How long `close()` waits for a storm still reconnecting before closing what is open. */
@@ -56,8 +69,17 @@ export class ProducerFleet {
       clientIdTemplate: p.clientId,
       logger: this.logger,
       onStatus: this.onStatus,
+      ...(this.identityOf ? { identityOf: this.identityOf } : {}),
     }
   }
+
+  /** Per-device identities (`producer.identities`, per-device certificates), compiled once. */
+  private get identityOf(): IdentityOf | undefined {
+    if (!this.identity) this.identity = { of: identityResolver(this.resolved, this.runId) }
+    return this.identity.of
+  }
+
+  private identity: { of: IdentityOf | undefined } | undefined
 
   /** Connects every device; throws the first connection error when any device failed. */
   async connect(signal?: AbortSignal): Promise<void> {
@@ -72,7 +94,13 @@ export class ProducerFleet {
       ...(signal ? { signal } : {}),
       ...(this.progress ? { progress: this.progress } : {}),
     })
-    this.connections = opened.connections
+    const allowed = allowedConnectFailures(p.maxConnectFailures, count)
+    const tolerated = opened.failed > 0 && opened.failed <= allowed && opened.connections.length > 0
+    // A device whose connect failed (within maxConnectFailures) keeps its slot, absent: it sends nothing.
+    this.connections =
+      tolerated && p.connections === 'per-device'
+        ? Array.from(opened.slots, (c) => c ?? ABSENT_CONNECTION)
+        : opened.connections
     this.stats = {
       devices: p.devices,
       connections: count,
@@ -81,8 +109,24 @@ export class ProducerFleet {
       ...(p.connectRate !== undefined ? { connectRate: p.connectRate } : {}),
       connectLatencyUs: connectLatencyStats(opened.connectLatency),
       failuresByCause: opened.failuresByCause,
+      ...(tolerated ? { tolerated: opened.failed } : {}),
+      ...(opened.failedSamples.length > 0
+        ? {
+            failedDevices: opened.failedSamples.map((f) => ({
+              device: p.firstDevice + f.index,
+              cause: f.cause,
+              error: f.error,
+            })),
+          }
+        : {}),
     }
-    if (opened.failed > 0)
+    if (tolerated)
+      this.logger.warn('going on without the devices that could not connect (producer.maxConnectFailures)', {
+        failed: opened.failed,
+        allowed,
+        causes: opened.failuresByCause,
+      })
+    else if (opened.failed > 0)
       throw Object.assign(opened.firstError as Error, {
         failedConnections: opened.failed,
         totalConnections: count,

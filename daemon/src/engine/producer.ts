@@ -8,7 +8,10 @@ import {
 import type { Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
 import { compilePayloadTemplate, createRandom } from '../scenario/payload-template.ts'
+import { rowFor } from '../scenario/recorded-payload.ts'
 import { compileTextTemplate } from '../scenario/text-template.ts'
+import { ABSENT_CONNECTION } from './absent-connection.ts'
+import { subscribeReplies } from './command-replies.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { ConnectProgress } from './connect-progress.ts'
 import { type EventLoopDelaySource, GeneratorHealth } from './generator-health.ts'
@@ -26,6 +29,8 @@ export interface ProducerRoleOptions {
   clock?: EngineClock
   /** @default Node's event-loop delay monitor */
   eventLoopDelay?: EventLoopDelaySource
+  /** One generator verdict for several device groups sharing this process. @default a new one */
+  health?: GeneratorHealth
 }
 
 /**
@@ -38,6 +43,8 @@ export class ProducerRole {
   private scheduler: OpenLoopScheduler | undefined
   private readonly topics: string[]
   private readonly keys: string[]
+  /** Per device index: where the consumer answers (`producer.replyTopic`). */
+  private readonly replyTopics: string[] | undefined
   private readonly render: (v: { device: number; seq: number; run: string }) => string
   private readonly binaryBody: Uint8Array | undefined
   private readonly qos: 0 | 1 | 2
@@ -78,22 +85,35 @@ export class ProducerRole {
     this.onSettled = guard(telemetry.onPublishSettled?.bind(telemetry))
     const p = resolved.scenario.producer
     const g = resolved.scenario.run.generator
-    this.health = new GeneratorHealth(
-      {
-        maxLagUs: g.maxLag * 1000,
-        maxEventLoopDelayUs: g.maxEventLoopDelay * 1000,
-        maxInFlight: g.maxInFlight,
-      },
-      options.eventLoopDelay ? { eventLoopDelay: options.eventLoopDelay } : {},
-    )
+    this.health =
+      options.health ??
+      new GeneratorHealth(
+        {
+          maxLagUs: g.maxLag * 1000,
+          maxEventLoopDelayUs: g.maxEventLoopDelay * 1000,
+          maxInFlight: g.maxInFlight,
+        },
+        options.eventLoopDelay ? { eventLoopDelay: options.eventLoopDelay } : {},
+      )
     const topic = compileTextTemplate(p.topic, 'producer.topic')
     this.topics = Array.from({ length: p.devices }, (_, k) =>
       topic({ device: p.firstDevice + k, run: runId }),
     )
     this.keys = Array.from({ length: p.devices }, (_, k) => String(p.firstDevice + k))
+    if (p.replyTopic !== undefined) {
+      const reply = compileTextTemplate(p.replyTopic, 'producer.replyTopic')
+      this.replyTopics = Array.from({ length: p.devices }, (_, k) =>
+        reply({ device: p.firstDevice + k, run: runId }),
+      )
+    }
     this.lastSeq = new Int32Array(p.devices).fill(-1)
     this.firstMeasuredSeq = new Int32Array(p.devices).fill(-1)
-    this.render = compilePayloadTemplate(p.payload, 'producer.payload', resolved.scenario.run.seed)
+    const seed = resolved.scenario.run.seed
+    const recorded = resolved.recordedPayload
+    // Recorded messages: each device replays the rows in order (or a seeded pick of them).
+    this.render = recorded
+      ? (v) => recorded.render(rowFor(recorded.order, recorded.rows, seed, v.device, v.seq), v)
+      : compilePayloadTemplate(p.payload, 'producer.payload', seed)
     if (p.envelope === 'binary' && p.payloadSize !== undefined) {
       const rnd = createRandom(resolved.scenario.run.seed)
       this.binaryBody = Uint8Array.from({ length: p.payloadSize }, () => Math.floor(rnd() * 256))
@@ -125,9 +145,16 @@ export class ProducerRole {
     return this.curve.meanRate(second * 1e6, (second + 1) * 1e6)
   }
 
-  /** Connects every device; throws the first connection error when any device failed. */
-  connect(signal?: AbortSignal): Promise<void> {
-    return this.fleet.connect(signal)
+  /** Connects every device (and subscribes each to its reply topic); throws the first connection error. */
+  async connect(signal?: AbortSignal): Promise<void> {
+    await this.fleet.connect(signal)
+    if (this.replyTopics)
+      await subscribeReplies(this.fleet.connections, this.replyTopics, {
+        runId: this.runId,
+        recorder: this.recorder,
+        clock: this.clock,
+        qos: this.qos,
+      })
   }
 
   /** Connect statistics (and the reconnect storm's, once it ran); undefined before `connect`. */
@@ -186,6 +213,8 @@ export class ProducerRole {
     const warmup = tiUs < this.warmupEndUs
     const conns = this.fleet.connections
     const conn = conns.length === this.topics.length ? conns[dev]! : conns[dev % conns.length]!
+    // A device that could not connect (within producer.maxConnectFailures) sends nothing.
+    if (conn === ABSENT_CONNECTION) return
     const topic = this.topics[dev]!
     let payload: Uint8Array
     let t: number
@@ -219,6 +248,7 @@ export class ProducerRole {
     this.health.publishStarted()
     const msg: OutboundMessage = { payload, qos: this.qos, key: device }
     if (headers) msg.headers = headers
+    if (this.replyTopics) msg.responseTopic = this.replyTopics[dev]!
     let published: Promise<void>
     try {
       published = conn.publish(topic, msg)

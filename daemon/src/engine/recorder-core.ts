@@ -11,6 +11,8 @@ import type { ExternalTimestamps } from './recorder-external.ts'
 import { type LegHosts, LegRecorder, STREAM } from './recorder-legs.ts'
 import { SequenceTracker } from './sequence-tracker.ts'
 import type { GeneratorSecond } from './generator-health.ts'
+import { type LaneTap, laneKey, type SubscriberSecond } from './fanout-breakdown.ts'
+import type { GroupSecond, GroupTap } from './group-breakdown.ts'
 
 /** One stream's figures for one second. */
 export interface StreamSecond {
@@ -37,6 +39,10 @@ export interface SecondReport {
   generator?: GeneratorSecond
   /** Sends the schedule planned in this second (its target rate, fleet-wide); set by the run. */
   targetRate?: number
+  /** Per device group (`producers:`), set by the run. */
+  groups?: GroupSecond[]
+  /** Per fan-out subscriber (`consumer.mode: fanout`), set by the run. */
+  subscribers?: SubscriberSecond[]
 }
 
 /** How an external flow's messages are measured (`consumer.external`), for the summary. */
@@ -77,6 +83,12 @@ export class RecorderCore {
   lastMeasuredRecvUs = 0
   /** External messages without a seq (so not in the sequence tracker), counted for drain. */
   protected unsequenced = 0
+  /** Per-group results of a fleet of device groups (see GroupBreakdown). */
+  groupTap: GroupTap | undefined
+  /** Subscribers that each receive every message (`consumer.mode: fanout`); 1 otherwise. */
+  fanout = 1
+  /** Per-subscriber results of a fan-out (see FanoutBreakdown). */
+  laneTap: LaneTap | undefined
 
   constructor(
     readonly runId: string,
@@ -141,6 +153,7 @@ export class RecorderCore {
     this.lossEstimate?.onSent(tUs)
     if (dev === undefined || seq === undefined) return
     this.devices.onSent(dev, seq, warmup)
+    this.groupTap?.onSent(dev, warmup)
     this.correlation?.put(dev, seq, tUs, tiUs ?? tUs, warmup)
   }
 
@@ -182,26 +195,31 @@ export class RecorderCore {
    * Decodes and records one received payload; `recvUs` was stamped before anything else ran.
    * Returns the metadata of a valid own-run message (for tracing), else undefined.
    */
-  onPayload(payload: Uint8Array, recvUs: number): DecodedMeta | undefined {
+  onPayload(payload: Uint8Array, recvUs: number, lane = 0): DecodedMeta | undefined {
     const r = decodeEnvelope(payload)
     if (!r.ok) {
       this.current.countInvalid(r.reason)
       if (r.reason === 'no-metadata') this.probe.offer(payload)
       return undefined
     }
-    return this.onMeta(r.meta, recvUs) ? r.meta : undefined
+    return this.onMeta(r.meta, recvUs, undefined, lane) ? r.meta : undefined
   }
 
-  /** Records decoded metadata (and an external flow's leg stamps); false when not this run's. */
-  onMeta(m: DecodedMeta, recvUs: number, legs?: ExternalLegStamps): boolean {
+  /**
+   * Records decoded metadata (and an external flow's leg stamps); false when not this run's.
+   * `lane` is the fan-out subscriber (0 otherwise): each has its own sequences, so a message is a
+   * duplicate only when the same subscriber got it twice; per-device and per-group figures are lane 0's.
+   */
+  onMeta(m: DecodedMeta, recvUs: number, legs?: ExternalLegStamps, lane = 0): boolean {
     if (m.tag !== this.tag || (m.run !== undefined && m.run !== this.runId)) {
       this.current.countInvalid('foreign-run')
       return false
     }
-    const verdict = this.sequences.see(m.dev, m.seq)
+    const verdict = this.sequences.see(lane === 0 ? m.dev : laneKey(m.dev, lane), m.seq)
     if (verdict === 'duplicate') {
       this.current.duplicates++
-      this.devices.onDuplicate(m.dev)
+      if (lane === 0) this.devices.onDuplicate(m.dev)
+      this.laneTap?.onDuplicate(lane)
       return true
     }
     if (m.warmup) {
@@ -211,7 +229,11 @@ export class RecorderCore {
     this.noteMeasuredArrival(recvUs)
     if (verdict === 'late') this.current.reordered++
     const raw = recvUs - m.t
-    this.devices.onMeasured(m.dev, verdict === 'late', raw < 0 ? undefined : raw)
+    if (lane === 0) {
+      this.devices.onMeasured(m.dev, verdict === 'late', raw < 0 ? undefined : raw)
+      this.groupTap?.onMeasured(m.dev, raw < 0 ? undefined : raw, recvUs - m.ti)
+    }
+    this.laneTap?.onMeasured(lane, verdict === 'late', raw < 0 ? undefined : raw, recvUs - m.ti)
     if (raw < 0) {
       this.current.clockSkew++
       return true

@@ -9,7 +9,9 @@ import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock
 import { ConsumerRole } from './consumer.ts'
 import { addFaultFigures, judgeRecovery } from './fault-summary.ts'
 import { FaultTimeline } from './fault-timeline.ts'
-import { ProducerRole } from './producer.ts'
+import { createFleetProducer, GroupedProducer } from './grouped-producer.ts'
+import { GroupBreakdown } from './group-breakdown.ts'
+import { FanoutBreakdown, laneKey } from './fanout-breakdown.ts'
 import { RunRecorder, type SecondReport } from './recorder.ts'
 import { buildSummary, type RunSummary, sendRate } from './summary.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
@@ -99,7 +101,13 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     ? new ConsumerRole(resolved, id, recorder, logger, telemetry, clock)
     : undefined
   const bridge = s.bridge ? new BridgeRole(resolved, id, recorder, logger, telemetry) : undefined
-  const producer = new ProducerRole(resolved, id, recorder, logger, telemetry, { clock })
+  const producer = createFleetProducer(resolved, id, recorder, logger, telemetry, { clock })
+  const groups = s.grouped ? new GroupBreakdown(s.groups) : undefined
+  recorder.groupTap = groups
+  const fanout =
+    consumer && s.consumer.mode === 'fanout' ? new FanoutBreakdown(s.consumer.connections) : undefined
+  recorder.laneTap = fanout
+  recorder.fanout = fanout ? s.consumer.connections : 1
   const onSecondTelemetry = guard(telemetry.onSecond?.bind(telemetry))
   const onRunEndTelemetry = guard(telemetry.onRunEnd?.bind(telemetry))
   let status: RunStatus = 'pending'
@@ -133,6 +141,8 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     const report = withTarget(recorder.rollSecond(second, warmup))
     report.generator = producer.health.rollSecond()
     faults.onSecond(report)
+    if (groups) report.groups = groups.rollSecond()
+    if (fanout) report.subscribers = fanout.rollSecond()
     second++
     lastSecond = lastSecondOf(report)
     try {
@@ -156,7 +166,8 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     const settled = () => {
       const t = recorder.total
       const errors = t.publishErrors
-      return recorder.uniqueSoFar + errors >= recorder.sentAllSoFar
+      // In a fan-out every subscriber owes every message.
+      return recorder.uniqueSoFar + errors * recorder.fanout >= recorder.sentAllSoFar * recorder.fanout
     }
     while (
       clock.nowUs() < untilUs &&
@@ -217,6 +228,8 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
         const report = withTarget(recorder.rollSecond(second, second * 1e6 < s.producer.warmup * 1000))
         report.generator = producer.health.rollSecond()
         faults.onSecond(report)
+        if (groups) report.groups = groups.rollSecond()
+        if (fanout) report.subscribers = fanout.rollSecond()
         try {
           store?.appendSecond(id, report)
         } catch {}
@@ -237,7 +250,12 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     const totalRate = producer.plannedRate(measuredS)
     // Without sequence numbers nothing tells a gap from a tail: everything missing stays `lost`.
     const sequenced = !recorder.externalMode || s.consumer.external?.seqPath !== undefined
-    const undelivered = sequenced ? producer.undeliveredTail((d) => recorder.sequences.highest(d)) : 0
+    const undeliveredTo = (lane: number) =>
+      sequenced
+        ? producer.undeliveredTail((d) => recorder.sequences.highest(lane === 0 ? d : laneKey(d, lane)))
+        : 0
+    let undelivered = 0
+    for (let lane = 0; lane < recorder.fanout; lane++) undelivered += undeliveredTo(lane)
     const { summary, rows, devices } = buildSummary({
       id,
       name: s.name,
@@ -282,10 +300,19 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       measureStartUs: producer.measureStartUs,
       ...(error ? { error } : {}),
     })
-    // Failed runs print no figures; a run without seqs (or a consumer) knows no loss per window.
-    if (t0Us !== null && !error)
-      addFaultFigures(summary, faults, { t0Us, producer: p, recorder, knowsLoss: sequenced && !!consumer })
+    // Failed runs print no figures; a run without seqs (or a consumer) knows no loss per window,
+    // nor does one with groups or fan-out yet (the window's sends are mapped as one even fleet).
+    const knowsLoss = sequenced && !!consumer && !groups && !fanout
+    if (t0Us !== null && !error) addFaultFigures(summary, faults, { t0Us, producer: p, recorder, knowsLoss })
     judgeRecovery(summary, resolved.slo, summary.faults)
+    if (groups && summary.run.measured) {
+      const roles = producer instanceof GroupedProducer ? producer.roles : []
+      const planned = (name: string) =>
+        roles[s.groups.findIndex((g) => g.name === name)]?.plannedRate(measuredS) ?? 0
+      summary.groups = groups.summary(devices, planned)
+    }
+    if (fanout && summary.run.measured)
+      summary.subscribers = fanout.summary(recorder.total.sent, undeliveredTo)
     status = finalStatus
     try {
       if (faults.records.length > 0) store?.saveFaults?.(id, faults.records)

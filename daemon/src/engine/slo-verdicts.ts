@@ -7,6 +7,8 @@ import type { LatencyStats } from './histogram.ts'
  */
 export interface SloStreamFigures {
   sent?: number
+  /** Deliveries owed in a fan-out (sent × subscribers). */
+  expected?: number
   lost?: number
   undelivered?: number
   duplicates?: number
@@ -92,7 +94,8 @@ export function evaluateSlo(
         : t.metric === 'invalid'
           ? (e2e?.invalid ?? 0)
           : (e2e?.duplicates ?? 0)
-    const sent = e2e?.sent ?? 0
+    // A fan-out's ratios are over the deliveries owed (sent × subscribers).
+    const sent = e2e?.expected ?? e2e?.sent ?? 0
     if (t.maxRatio !== undefined) {
       const ratio = sent > 0 ? count / sent : 0
       return verdict(t.key, thresholdText(t), `${(ratio * 100).toPrecision(3)}%`, ratio <= t.maxRatio)

@@ -8,6 +8,8 @@ import type { GeneratorReport } from './generator-health.ts'
 import type { LatencyStats } from './histogram.ts'
 import type { FleetConnectStats } from './producer.ts'
 import type { LegHosts, RunRecorder } from './recorder.ts'
+import type { SubscriberSummary } from './fanout-breakdown.ts'
+import type { GroupSummary } from './group-breakdown.ts'
 import { type RunEnvironment, runEnvironment } from './run-environment.ts'
 import { type DeviceFigure, type DevicesSummary, worstDevices } from './device-figures.ts'
 
@@ -16,6 +18,8 @@ export { evaluateSlo, type SloResult }
 /** Figures for one stream. Latencies in µs; `co` is coordinated-omission corrected (from intended send time). */
 export interface StreamSummary {
   sent?: number
+  /** Deliveries owed in a fan-out (`consumer.mode: fanout`): sent × subscribers; absent otherwise. */
+  expected?: number
   received?: number
   /** Measured messages missing behind a later arrival of their device (sequence gaps). */
   lost?: number
@@ -90,6 +94,10 @@ export interface RunSummary {
    * missing messages, duplicates and p99. Every device is in the store.
    */
   devices?: DevicesSummary
+  /** Per device group, when the scenario described groups (`producers:`). */
+  groups?: GroupSummary[]
+  /** Per subscriber of a fan-out (`consumer.mode: fanout`), each held to every measured send. */
+  subscribers?: SubscriberSummary[]
   /** Settings the run suggests changing, in plain words (e.g. which envelopePath to set). */
   hints?: string[]
   /** Measured messages whose receive time preceded their send time (cross-host clocks); not recorded as latency. */
@@ -189,7 +197,10 @@ export function buildSummary(i: SummaryInputs): {
     if (name === 'e2e') {
       s.sent = c.sent
       s.received = c.received
-      const missing = i.consumerEnabled ? Math.max(0, c.sent - c.received) : 0
+      // A fan-out owes every message to every subscriber: received, lost and the rest count deliveries.
+      const expected = c.sent * i.recorder.fanout
+      if (i.recorder.fanout > 1) s.expected = expected
+      const missing = i.consumerEnabled ? Math.max(0, expected - c.received) : 0
       s.undelivered = Math.min(missing, i.undelivered ?? 0)
       s.lost = missing - s.undelivered
       if (i.queued !== undefined) s.queued = i.queued

@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import { checkLimits } from './limits.ts'
+import { withFleet } from './producer-groups.ts'
 import { type Scenario, scenarioSchema } from './schema.ts'
 import { DEFAULT_LIMITS } from './trust-policy.ts'
 
 const scenario = (producer: Record<string, unknown>, extra: Record<string, unknown> = {}): Scenario =>
-  scenarioSchema.parse({
-    broker: { plugin: 'mqtt' },
-    producer: { devices: 10, rate: '10/s', duration: '10s', ...producer },
-    ...extra,
-  })
+  withFleet(
+    scenarioSchema.parse({
+      broker: { plugin: 'mqtt' },
+      producer: { devices: 10, rate: '10/s', duration: '10s', ...producer },
+      ...extra,
+    }),
+  )
 
 function pathOf(s: Scenario, limits = DEFAULT_LIMITS): string | undefined {
   try {

@@ -17,7 +17,12 @@ import { compilePayloadTemplate } from './payload-template.ts'
 import { checkScenarioPlugins, loadScenarioPlugin } from './plugin-policy.ts'
 import { redactScenario } from './redact.ts'
 import { resolveReferences } from './references.ts'
-import { type Scenario, scenarioSchema } from './schema.ts'
+import { checkConsumerMode } from './consumer-mode.ts'
+import { type DeviceTlsTemplates, readDevicePem, takeDeviceTlsTemplates } from './device-tls.ts'
+import { type IdentityTable, loadIdentities } from './identities-file.ts'
+import { loadRecordedPayload, type RecordedPayload, recordedPayloadSpec } from './recorded-payload.ts'
+import { withFleet } from './producer-groups.ts'
+import { type ProducerConfig, type Scenario, scenarioSchema } from './schema.ts'
 import { parseSlo, type SloThreshold } from './slo.ts'
 import { compileTextTemplate, templateToFilter } from './text-template.ts'
 import { refuseForbiddenKeys } from './safe-keys.ts'
@@ -46,6 +51,16 @@ export interface ResolvedScenario {
   slo: SloThreshold[]
   /** Filter the consumer subscribes to, in the plugin's syntax. */
   consumerFilter: string
+  /** Every filter the consumer subscribes to: one per distinct group topic (`consumerFilter` first). */
+  consumerFilters?: string[]
+  /** `producer.identities` of `scenario.producer`, read (a group's are on its ProducerGroup). */
+  identities?: IdentityTable
+  /** `broker.tls.cert`/`key` templated per device (`certs/{device}.pem`), read as each device connects. */
+  deviceTls?: DeviceTlsTemplates
+  /** `payload: { file, order }` of `scenario.producer`, read and compiled (a group's are on its ProducerGroup). */
+  recordedPayload?: RecordedPayload
+  /** Reads a device's PEM file under the policy the scenario was resolved with. */
+  readDevicePem?: (path: string, field: string) => Promise<string>
   /** Environment variables that were applied, and IOTLOAD_* ones that matched no field. */
   env: { applied: Array<{ env: string; path: string }>; unknown: string[] }
   /**
@@ -89,8 +104,6 @@ async function resolveBroker(
 }
 
 function checkTemplates(s: Scenario, seed: number): void {
-  compileTextTemplate(s.producer.topic, 'producer.topic')
-  compileTextTemplate(s.producer.clientId, 'producer.clientId')
   compileTextTemplate(s.consumer.clientId, 'consumer.clientId')
   if (s.broker.auth?.username) compileTextTemplate(s.broker.auth.username, 'broker.auth.username')
   if (s.broker.auth?.password) compileTextTemplate(s.broker.auth.password, 'broker.auth.password')
@@ -98,32 +111,45 @@ function checkTemplates(s: Scenario, seed: number): void {
     compileTextTemplate(s.bridge.from, 'bridge.from')
     compileTextTemplate(s.bridge.to, 'bridge.to')
   }
-  const render = compilePayloadTemplate(s.producer.payload, 'producer.payload', seed)
+  for (const [i, g] of s.groups.entries()) {
+    const at = s.grouped ? `producers[${i}]` : 'producer'
+    checkProducerTemplates(g.config, at, seed)
+    if (g.auth?.username) compileTextTemplate(g.auth.username, `${at}.auth.username`)
+    if (g.auth?.password) compileTextTemplate(g.auth.password, `${at}.auth.password`)
+  }
+}
+
+/** One producer's (or group's) topic, client id and payload, compiled and rendered once. */
+function checkProducerTemplates(p: ProducerConfig, at: string, seed: number): void {
+  compileTextTemplate(p.topic, `${at}.topic`)
+  compileTextTemplate(p.clientId, `${at}.clientId`)
+  if (p.will) {
+    compileTextTemplate(p.will.topic, `${at}.will.topic`)
+    compilePayloadTemplate(p.will.payload, `${at}.will.payload`, seed)
+  }
+  const render = compilePayloadTemplate(p.payload, `${at}.payload`, seed)
   // Rendered once whatever the envelope: a template that throws must fail here, not per message.
   let sample: string
   try {
-    sample = render({ device: s.producer.firstDevice, seq: 0, run: 'sample' })
+    sample = render({ device: p.firstDevice, seq: 0, run: 'sample' })
   } catch (err) {
     throw new ConfigError(
-      'producer.payload',
+      `${at}.payload`,
       `the payload template cannot be rendered: ${(err as Error).message}`,
     )
   }
-  if (s.producer.envelope === 'json') {
+  if (p.envelope === 'json') {
     let doc: unknown
     try {
       doc = JSON.parse(sample)
     } catch {
       throw new ConfigError(
-        'producer.payload',
+        `${at}.payload`,
         'the json envelope needs a payload that renders a JSON object; use an object template or envelope: binary',
       )
     }
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-      throw new ConfigError(
-        'producer.payload',
-        'the json envelope needs a payload that renders a JSON object',
-      )
+      throw new ConfigError(`${at}.payload`, 'the json envelope needs a payload that renders a JSON object')
     }
     JSON.parse(encodeJsonEnvelope(sample, { run: 'r', dev: 0, seq: 0, t: 1e15, ti: 1e15 }))
   }
@@ -140,6 +166,14 @@ async function checkTransformModule(s: Scenario, policy: TrustPolicy): Promise<v
       `'${t.module}' is not a file (a directory cannot be imported)`,
     )
   t.module = real
+}
+
+/** Each group's `auth.*`: credential fields, where references resolve for any sender. */
+function groupCredentialPaths(producers: unknown): string[][] {
+  if (!Array.isArray(producers)) return []
+  return producers.flatMap((_, i) =>
+    ['username', 'password', 'token'].map((k) => ['producers', String(i), 'auth', k]),
+  )
 }
 
 function bridgeBrokerOf(raw: Record<string, unknown>): Record<string, unknown> | undefined {
@@ -186,6 +220,8 @@ export async function resolveScenario(
       : undefined
 
   const redacted = redactScenario(raw)
+  // Per-device certificate paths are read as each device connects, not here.
+  const deviceTls = takeDeviceTlsTemplates(raw.broker, 'broker')
   // TLS file paths are read before references resolve: a value that came from a reference is
   // then only ever PEM text, never a path whose error message would quote a secret.
   const found: string[] = []
@@ -196,6 +232,7 @@ export async function resolveScenario(
     env,
     secretPaths: [
       ...secretFieldPaths(plugin.configSchema, ['broker']),
+      ...groupCredentialPaths(raw.producers),
       ...(bridgePlugin ? secretFieldPaths(bridgePlugin.configSchema, ['bridge', 'broker']) : []),
     ],
   })
@@ -204,8 +241,20 @@ export async function resolveScenario(
   checkTlsIsPem(bridgeBrokerOf(resolved), 'bridge.broker')
   const parsed = scenarioSchema.safeParse(resolved)
   if (!parsed.success) throw configErrorFrom(parsed.error)
-  const scenario = parsed.data
+  const scenario = withFleet(parsed.data)
   checkLimits(scenario, policy.limits)
+  for (const [i, g] of scenario.groups.entries()) {
+    const ids = g.config.identities
+    if (ids === undefined) continue
+    const { file, wrap } = typeof ids === 'string' ? { file: ids, wrap: false } : ids
+    const field = scenario.grouped ? `producers[${i}].identities` : 'producer.identities'
+    g.identities = await loadIdentities(file, field, { policy, env, devices: g.config.devices, wrap, found })
+  }
+  for (const [i, g] of scenario.groups.entries()) {
+    const spec = recordedPayloadSpec(g.config.payload)
+    const field = scenario.grouped ? `producers[${i}].payload` : 'producer.payload'
+    if (spec) g.recorded = await loadRecordedPayload(spec, field, policy, scenario.run.seed)
+  }
 
   const broker = await resolveBroker(scenario.broker, 'broker', policy)
   const bridgeBroker = scenario.bridge?.broker
@@ -214,13 +263,19 @@ export async function resolveScenario(
   checkTemplates(scenario, scenario.run.seed)
   checkExternalAgainstProducer(scenario.consumer.external, scenario.producer)
   checkFaultTimes(scenario.faults, scenario.producer.warmup + scenario.producer.duration)
+  const consumerBroker = bridgeBroker ?? broker
+  checkConsumerMode(scenario, consumerBroker.pluginName, consumerBroker.plugin)
   await checkTransformModule(scenario, policy)
   // A missing bridge package is bad input, reported before anything starts.
   if (scenario.bridge) await loadBridge()
   const slo = parseSlo(scenario.slo)
-  const measuredTopic = scenario.bridge ? scenario.bridge.to : scenario.producer.topic
   const consumerWildcard = (bridgeBroker ?? broker).wildcard.single
-  const consumerFilter = scenario.consumer.topic ?? templateToFilter(measuredTopic, consumerWildcard)
+  // Groups with topics of their own are measured through one filter each (the same ones once).
+  const measuredTopics = scenario.bridge ? [scenario.bridge.to] : scenario.groups.map((g) => g.config.topic)
+  const consumerFilters = scenario.consumer.topic
+    ? [scenario.consumer.topic]
+    : [...new Set(measuredTopics.map((t) => templateToFilter(t, consumerWildcard)))]
+  const consumerFilter = consumerFilters[0]!
   return {
     scenario,
     redacted,
@@ -228,6 +283,15 @@ export async function resolveScenario(
     bridgeBroker,
     slo,
     consumerFilter,
+    consumerFilters,
+    ...(scenario.groups[0]?.identities && !scenario.grouped
+      ? { identities: scenario.groups[0].identities }
+      : {}),
+    ...(deviceTls ? { deviceTls } : {}),
+    ...(scenario.groups[0]?.recorded && !scenario.grouped
+      ? { recordedPayload: scenario.groups[0].recorded }
+      : {}),
+    readDevicePem: (path, field) => readDevicePem(path, field, policy),
     env: applied,
     secrets: [...new Set([...found, ...refs.secrets])],
   }

@@ -1,4 +1,5 @@
 import {
+  type AuthConfig,
   authSchema,
   bridgeConfigSchema,
   durationMsSchema,
@@ -8,6 +9,8 @@ import {
 import { z } from 'zod'
 import { externalMetadataSchema } from './external-metadata.ts'
 import { faultScenarioKeys } from './faults-schema.ts'
+import type { IdentityTable } from './identities-file.ts'
+import type { RecordedPayload } from './recorded-payload.ts'
 import { MAX_NAME_LENGTH } from './trust-policy.ts'
 
 /** `broker:`: `plugin` and `auth` are the daemon's; every other key belongs to the plugin's schema. */
@@ -77,7 +80,10 @@ export const producerSchema = z
     warmup: durationMsSchema.default(0),
     /** Topic template per device. @default 'devices/{device}/telemetry' */
     topic: z.string().min(1).default('devices/{device}/telemetry'),
-    /** Payload template: an object (rendered as JSON) or a string. */
+    /**
+     * Payload template: an object (rendered as JSON) or a string; or recorded messages replayed,
+     * `{ file: telemetry.ndjson, order: sequential | random }` (NDJSON or CSV rows, each a template).
+     */
     payload: z.union([z.string(), z.record(z.string(), z.unknown())]).default({ value: '{float:0:100:2}' }),
     /** Binary mode: opaque body size in bytes (random, generated once); otherwise the rendered payload. */
     payloadSize: z.number().int().min(0).max(1e9).optional(),
@@ -93,8 +99,47 @@ export const producerSchema = z
     connectRate: rateSchema.optional(),
     /** Drop a share of the fleet's connections at once and reconnect them (a site power cut). */
     reconnectStorm: reconnectStormSchema.optional(),
+    /**
+     * Failed device connects the run goes on with: a count (`20`) or a share of the connections
+     * (`0.5%`). Devices that could not connect send nothing; failures are reported by cause. @default 0
+     */
+    maxConnectFailures: z
+      .union([
+        z.number().int().min(0),
+        z.string().regex(/^\d+(\.\d+)?%$/, 'expected a count (20) or a share of the connections ("0.5%")'),
+      ])
+      .optional(),
     /** Client id template. @default 'iotload-{run}-{device}' */
     clientId: z.string().min(1).default('iotload-{run}-{device}'),
+    /**
+     * Command round trip: each device listens on this topic (templated, `{device}`), the consumer
+     * answers every message there (or on the MQTT 5 response topic the message carries), and the
+     * device records the round trip as the stream `rtt`. Needs one connection per device.
+     */
+    replyTopic: z.string().min(1).optional(),
+    /**
+     * Each device's last will, published by the broker when the device's connection ends without
+     * a goodbye (MQTT); topic and payload templated per device (`{device}`, `{run}`).
+     */
+    will: z
+      .object({
+        topic: z.string().min(1),
+        payload: z.union([z.string(), z.record(z.string(), z.unknown())]).default(''),
+        qos: qosSchema.default(0),
+        retain: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    /**
+     * Per-device identities from a CSV file (`id,username,password,clientId,cert,key`): row k is
+     * device k of the fleet (or group). `wrap: true` reuses rows when there are fewer than devices.
+     */
+    identities: z
+      .union([
+        z.string().min(1),
+        z.object({ file: z.string().min(1), wrap: z.boolean().default(false) }).strict(),
+      ])
+      .optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -114,6 +159,8 @@ export const producerSchema = z
         issue('rate', 'give exactly one of rate (per device), totalRate, or stages')
       if (p.duration === undefined) issue('duration', 'required (e.g. "30s")')
     }
+    if (p.replyTopic !== undefined && p.connections !== 'per-device')
+      issue('replyTopic', 'a command round trip needs one connection per device (connections: per-device)')
     const scheduleMs = p.stages ? p.stages.reduce((t, s) => t + s.duration, 0) : p.warmup + (p.duration ?? 0)
     if (p.reconnectStorm && p.reconnectStorm.at >= scheduleMs)
       ctx.addIssue({
@@ -128,6 +175,34 @@ export const producerSchema = z
     duration: duration ?? (p.stages ?? []).reduce((t, s) => t + s.duration, 0) - p.warmup,
   }))
 
+/** Most groups one scenario may describe: a fleet is a handful of device kinds, not thousands. */
+export const MAX_GROUPS = 100
+
+/** Group names end up in topics and client ids (`{group}`), so they stay plain. */
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
+
+/**
+ * One entry of `producers:`: a kind of device with its own count, rate or stages, topic, payload,
+ * QoS, envelope and credentials. Every `producer:` field, plus `name` and `auth` (this group's
+ * credentials instead of `broker.auth`). Normalised by `withFleet` (producer-groups.ts).
+ */
+export const producerGroupSchema = z
+  .looseObject({
+    /** Shown in results; `{group}` renders it in the group's topic, client id, payload and username. */
+    name: z.string().regex(GROUP_NAME, 'letters, digits, "_", "-" or "." (1-64, not starting with a symbol)'),
+    /** This group's credentials, templated per device; `broker.auth` when absent. */
+    auth: authSchema.optional(),
+  })
+  .transform(({ name, auth, ...rest }, ctx) => {
+    const parsed = producerSchema.safeParse(rest)
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0])
+      return z.NEVER
+    }
+    return { name, ...(auth ? { auth } : {}), config: parsed.data }
+  })
+
 /** `consumer:`: where results are measured. */
 export const consumerSchema = z
   .object({
@@ -139,8 +214,13 @@ export const consumerSchema = z
     qos: qosSchema.optional(),
     /** Competing-consumer group name (MQTT `$share`, Kafka group, NATS queue). */
     group: z.string().min(1).optional(),
-    /** Consumer connections (share a group when more than one). @default 1 */
+    /** Consumer connections (share a group when more than one, unless `mode: fanout`). @default 1 */
     connections: z.number().int().min(1).max(1000).default(1),
+    /**
+     * `shared`: the connections compete for the messages (one group); `fanout`: every connection
+     * is a subscriber of its own that receives every message, accounted on its own. @default 'shared'
+     */
+    mode: z.enum(['shared', 'fanout']).optional(),
     /** Client id template. @default 'iotload-{run}-consumer-{device}' */
     clientId: z.string().min(1).default('iotload-{run}-consumer-{device}'),
     /**
@@ -186,7 +266,10 @@ export const scenarioSchema = z
     /** Free text shown in reports. @default 'scenario' */
     name: z.string().min(1).max(MAX_NAME_LENGTH).default('scenario'),
     broker: brokerSectionSchema,
-    producer: producerSchema,
+    /** One kind of device; shorthand for `producers:` with one group. */
+    producer: producerSchema.optional(),
+    /** Device groups (a mixed fleet); device ids run on from group to group. */
+    producers: z.array(producerGroupSchema).min(1).max(MAX_GROUPS).optional(),
     consumer: consumerSchema.default({
       enabled: true,
       connections: 1,
@@ -203,8 +286,31 @@ export const scenarioSchema = z
   })
   .strict()
 
-/** A validated scenario (plugin config still raw under `broker`). */
-export type Scenario = z.output<typeof scenarioSchema>
+/** What `scenarioSchema` yields, before `withFleet` settles `producer`/`producers`. */
+export type ParsedScenario = z.output<typeof scenarioSchema>
 export type ProducerConfig = z.output<typeof producerSchema>
+export type ProducerGroupInput = z.output<typeof producerGroupSchema>
+
+/** A group of devices as the engine runs it: ids `config.firstDevice` … +devices-1, `{group}` rendered. */
+export interface ProducerGroup {
+  name: string
+  auth?: AuthConfig
+  config: ProducerConfig
+  /** `identities`, read (see identities-file.ts); set by resolveScenario. */
+  identities?: IdentityTable
+  /** `payload: { file, order }`, read and compiled (see recorded-payload.ts); set by resolveScenario. */
+  recorded?: RecordedPayload
+}
+
+/**
+ * A validated scenario (plugin config still raw under `broker`). `producer` is the whole fleet
+ * (with `producers:`, a summary of the groups: see `fleetProducer`); `groups` is what runs.
+ */
+export type Scenario = Omit<ParsedScenario, 'producer' | 'producers'> & {
+  producer: ProducerConfig
+  groups: ProducerGroup[]
+  /** The scenario described groups (`producers:`): results break down per group. */
+  grouped: boolean
+}
 export type StageConfig = z.output<typeof stageSchema>
 export type ConsumerConfig = z.output<typeof consumerSchema>

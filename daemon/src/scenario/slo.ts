@@ -37,6 +37,7 @@ const STREAM_ALIASES: Record<string, string> = {
   total: 'e2e',
   'publish-ack': 'publish-ack',
   ack: 'publish-ack',
+  rtt: 'rtt',
   'producer-bridge': 'producer-bridge',
   'bridge-in': 'producer-bridge',
   bridge: 'bridge',

@@ -1,3 +1,4 @@
+import { checkFileLimit } from '../engine/fd-limit.ts'
 import { describeError, type RunTelemetry } from '@iotload/sdk'
 import { type LiveStatus, newRunId, type RunHandle, startRun } from '../engine/run.ts'
 import { createLogger, type Logger } from '../log/logger.ts'
@@ -142,6 +143,8 @@ export class RunManager {
   async start(raw: unknown): Promise<{ id: string; status: RunStatus }> {
     if (this.closing) throw new ServiceError('unavailable', 'SHUTTING_DOWN', 'the daemon is shutting down')
     const resolved = await this.resolve(raw)
+    // A fleet that cannot fit in this process's `ulimit -n` is refused (400) before it connects.
+    checkFileLimit(resolved.scenario)
     // Checked after validation so a bad scenario is reported as such even when the daemon is full;
     // no await between this check and startRun, so the limit holds under concurrent requests.
     this.checkCapacity()

@@ -25,7 +25,7 @@ import { connectTarget, resolveLogin, socketOptions } from './connect-options.ts
 export const amqpPlugin = definePlugin({
   name: 'amqp',
   configSchema: amqpConfigSchema,
-  capabilities: { headers: true, publishAck: true, wildcards: true },
+  capabilities: { headers: true, publishAck: true, wildcards: true, fanout: 'group' },
   wildcardSyntax: { single: '+', multi: '#' },
   async connect(config, ctx): Promise<BrokerConnection> {
     const amqp = await importLib(() => import('amqplib'), 'amqplib', '@iotload/broker-amqp')

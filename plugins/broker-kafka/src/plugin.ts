@@ -19,7 +19,7 @@ import { KAFKA_WILDCARDS } from './topic-filter.ts'
 export const kafkaPlugin = definePlugin({
   name: 'kafka',
   configSchema: kafkaConfigSchema,
-  capabilities: { headers: true, publishAck: true, wildcards: true },
+  capabilities: { headers: true, publishAck: true, wildcards: true, fanout: 'group' },
   wildcardSyntax: { single: KAFKA_WILDCARDS.single, multi: KAFKA_WILDCARDS.multi },
   async connect(config, ctx): Promise<BrokerConnection> {
     useLinearGrouping()

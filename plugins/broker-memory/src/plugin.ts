@@ -16,7 +16,7 @@ import { MemoryConnection } from './memory-connection.ts'
 export const memoryPlugin = definePlugin({
   name: 'memory',
   configSchema: memoryConfigSchema,
-  capabilities: { headers: true, publishAck: true, wildcards: true },
+  capabilities: { headers: true, publishAck: true, wildcards: true, fanout: 'subscription' },
   wildcardSyntax: { single: '+', multi: '#' },
   async connect(config, ctx): Promise<BrokerConnection> {
     const bus = memoryBus(config.bus)

@@ -25,12 +25,25 @@ export const mqttConfigSchema = z
     reconnectPeriod: durationMsSchema.default(1000),
     /** Set the retain flag on published messages. @default false */
     retain: z.boolean().default(false),
+    /** MQTT 5 message expiry: the broker drops a message not delivered within this time, e.g. '60s'. */
+    messageExpiry: durationMsSchema
+      .refine((ms) => ms >= 1000, 'at least 1s (MQTT counts whole seconds)')
+      .optional(),
+    /**
+     * MQTT 5 topic aliases: each connection sends its topic once, then a 2-byte alias (when the
+     * broker grants aliases in CONNACK). @default false
+     */
+    topicAliases: z.boolean().default(false),
     tls: tlsSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
     const problem = tlsSchemeProblem(c.url, c.tls, ['mqtts', 'wss', 'ssl', 'tls'])
     if (problem) ctx.addIssue({ code: 'custom', path: ['tls'], message: problem })
+    if (c.version !== '5')
+      for (const key of ['messageExpiry', 'topicAliases'] as const)
+        if (c[key] !== undefined && c[key] !== false)
+          ctx.addIssue({ code: 'custom', path: [key], message: "an MQTT 5 feature: set version: '5'" })
   })
 
 /** Parsed MQTT plugin config. */

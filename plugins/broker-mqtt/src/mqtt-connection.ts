@@ -40,20 +40,26 @@ export class MqttConnection implements BrokerConnection {
   private readonly maxHoldMs: number
   private closing: Promise<void> | undefined
   private readonly publishOptions: [IClientPublishOptions, IClientPublishOptions, IClientPublishOptions]
+  /** MQTT 5 topic aliases are on (`topicAliases`): each publish gets options of its own. */
+  topicAliases = false
 
   constructor(
     private readonly client: MqttClient,
     ctx: PluginContext,
     retain: boolean,
+    /** MQTT 5 message expiry, ms (`messageExpiry`). */
+    expiryMs: number | undefined,
     private readonly v5: boolean,
     keepaliveS = 60,
   ) {
     this.maxHoldMs = keepaliveS > 0 ? Math.min(10_000, (keepaliveS * 1000) / 4) : 10_000
+    const properties =
+      expiryMs !== undefined && v5 ? { messageExpiryInterval: Math.floor(expiryMs / 1000) } : undefined
     // Reused per QoS so the hot path allocates no options object per message.
     this.publishOptions = [
-      { qos: 0, retain },
-      { qos: 1, retain },
-      { qos: 2, retain },
+      { qos: 0, retain, ...(properties ? { properties } : {}) },
+      { qos: 1, retain, ...(properties ? { properties } : {}) },
+      { qos: 2, retain, ...(properties ? { properties } : {}) },
     ]
     client.on('message', (topic, payload, packet) =>
       this.dispatch(
@@ -61,6 +67,7 @@ export class MqttConnection implements BrokerConnection {
         payload,
         packet.properties?.userProperties,
         packet.properties?.subscriptionIdentifier,
+        packet.properties?.responseTopic,
       ),
     )
     // mqtt.js handles the next packet (and sends this one's PUBACK) only once `done` is called,
@@ -94,7 +101,11 @@ export class MqttConnection implements BrokerConnection {
     if (this.closing) return Promise.reject(new ClosedError('publish after close', { source: 'broker-mqtt' }))
     const qos = msg.qos ?? 0
     let opts = this.publishOptions[qos]
-    if (msg.headers) opts = { ...opts, properties: { userProperties: msg.headers } }
+    if (msg.headers) opts = { ...opts, properties: { ...opts.properties, userProperties: msg.headers } }
+    // mqtt.js writes the alias it assigns into the options' properties: never into the shared ones.
+    else if (this.topicAliases) opts = { ...opts, properties: { ...opts.properties } }
+    if (msg.responseTopic !== undefined && this.v5)
+      opts = { ...opts, properties: { ...opts.properties, responseTopic: msg.responseTopic } }
     return new Promise((resolve, reject) => {
       this.client.publish(topic, msg.payload as Buffer, opts, (err) => {
         if (err)
@@ -184,9 +195,11 @@ export class MqttConnection implements BrokerConnection {
     payload: Buffer,
     userProperties: Record<string, string | string[]> | undefined,
     subscriptionIds: number | number[] | undefined,
+    responseTopic?: string,
   ): void {
     const headers = userProperties ? flattenUserProperties(userProperties) : undefined
     const msg: InboundMessage = headers ? { topic, payload, headers } : { topic, payload }
+    if (responseTopic !== undefined) msg.responseTopic = responseTopic
     const routes = this.routes
     if (routes.length === 1) {
       routes[0]!.onMessage(msg)

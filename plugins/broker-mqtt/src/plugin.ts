@@ -30,6 +30,17 @@ async function clientOptions(config: MqttConfig, ctx: PluginContext): Promise<IC
   if (ctx.credentials?.username !== undefined) options.username = ctx.credentials.username
   if (ctx.credentials?.password !== undefined) options.password = ctx.credentials.password
   if (config.tls) Object.assign(options, await loadTlsMaterial(config.tls))
+  if (ctx.will)
+    options.will = {
+      topic: ctx.will.topic,
+      payload: Buffer.from(ctx.will.payload),
+      qos: ctx.will.qos,
+      retain: ctx.will.retain,
+    }
+  if (config.topicAliases) options.autoAssignTopicAlias = true
+  // A device's own client certificate (per-device identities) replaces the shared one.
+  if (ctx.credentials?.cert !== undefined) options.cert = ctx.credentials.cert
+  if (ctx.credentials?.key !== undefined) options.key = ctx.credentials.key
   return options
 }
 
@@ -70,7 +81,7 @@ function awaitFirstConnect(client: MqttClient, url: string): Promise<void> {
 export const mqttPlugin = definePlugin({
   name: 'mqtt',
   configSchema: mqttConfigSchema,
-  capabilities: { headers: true, publishAck: true, wildcards: true },
+  capabilities: { headers: true, publishAck: true, wildcards: true, fanout: 'subscription' },
   wildcardSyntax: { single: '+', multi: '#' },
   async connect(config, ctx): Promise<BrokerConnection> {
     const mqtt = await importLib(() => import('mqtt'), 'mqtt', '@iotload/broker-mqtt')
@@ -80,9 +91,11 @@ export const mqttPlugin = definePlugin({
       client,
       ctx,
       config.retain,
+      config.messageExpiry,
       config.version === '5',
       config.keepalive,
     )
+    connection.topicAliases = config.topicAliases
     await awaitFirstConnect(client, config.url)
     client.options.reconnectPeriod = config.reconnectPeriod
     ctx.onStatus?.('connected')

@@ -29,7 +29,7 @@ const PACKAGE = '@iotload/broker-nats'
 export default definePlugin({
   name: 'nats',
   configSchema: natsConfigSchema,
-  capabilities: { headers: true, publishAck: true, wildcards: true },
+  capabilities: { headers: true, publishAck: true, wildcards: true, fanout: 'subscription' },
   wildcardSyntax: { single: '*', multi: '>' },
   async connect(config: NatsConfig, ctx) {
     const nats = await importLib(() => import('@nats-io/transport-node'), '@nats-io/transport-node', PACKAGE)

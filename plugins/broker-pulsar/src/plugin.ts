@@ -63,7 +63,7 @@ async function probe(config: PulsarConfig, ctx: PluginContext, env: SocketEnv, t
 export const pulsarPlugin = definePlugin({
   name: 'pulsar',
   configSchema: pulsarConfigSchema,
-  capabilities: { headers: true, publishAck: true, wildcards: false },
+  capabilities: { headers: true, publishAck: true, wildcards: false, fanout: 'group' },
   async connect(config, ctx): Promise<BrokerConnection> {
     const ws = await importLib(() => import('ws'), 'ws', '@iotload/broker-pulsar')
     const env: SocketEnv = {
