@@ -49,6 +49,10 @@ export const DAEMON_SETTINGS: Array<[string, string]> = [
     'Comma-separated origins (`https://ui.example:8443`) of web pages that may call the REST API; other origins get 403.',
   ],
   [
+    'IOTLOAD_ALLOW_EXEC',
+    '`1` lets scenarios sent to the daemon run their `setup`/`faults`/`teardown` commands (docs/faults.md); refused with 400 otherwise. Off by default.',
+  ],
+  [
     'IOTLOAD_ALLOW_PLUGIN_INSTALL',
     '`1` lets `POST /v1/plugins` install from the npm registry (names allowed as for scenarios, scripts not run). Off by default.',
   ],
