@@ -27,7 +27,11 @@ async function natsClient(url: string): Promise<Client> {
   const pubs = await Promise.all(Array.from({ length: PUBLISHERS }, () => connect({ servers: url })))
   const tag = `rawcpu${process.pid}`
   let n = 0
-  sub.subscribe(`${tag}.*`, { callback: () => n++ })
+  sub.subscribe(`${tag}.*`, {
+    callback: () => {
+      n++
+    },
+  })
   await sub.flush()
   const subjects = pubs.map((_, i) => `${tag}.${i}`)
   return {

@@ -1,8 +1,10 @@
 import {
   TRACEPARENT_HEADER,
   encodeBinaryEnvelope,
-  encodeJsonEnvelope,
+  encodeJsonEnvelopeAfter,
+  jsonEnvelopePrefix,
   type OutboundMessage,
+  type PublishCallback,
   runTag,
 } from '@iotload/sdk'
 import type { Logger } from '../log/logger.ts'
@@ -38,6 +40,10 @@ export class ProducerRole {
   private scheduler: OpenLoopScheduler | undefined
   private readonly topics: string[]
   private readonly keys: string[]
+  /** Per device: its JSON envelope up to the seq, made once (a send writes only what changes). */
+  private readonly jsonPrefixes: string[]
+  /** The payload template's variables, one object reused by every send (rendering is synchronous). */
+  private readonly vars = { device: 0, seq: 0, run: '', nowUs: 0 }
   private readonly render: (v: { device: number; seq: number; run: string }) => string
   private readonly binaryBody: Uint8Array | undefined
   private readonly qos: 0 | 1 | 2
@@ -91,6 +97,8 @@ export class ProducerRole {
       topic({ device: p.firstDevice + k, run: runId }),
     )
     this.keys = Array.from({ length: p.devices }, (_, k) => String(p.firstDevice + k))
+    this.jsonPrefixes = this.keys.map((_, k) => jsonEnvelopePrefix(runId, p.firstDevice + k))
+    this.vars.run = runId
     this.lastSeq = new Int32Array(p.devices).fill(-1)
     this.firstMeasuredSeq = new Int32Array(p.devices).fill(-1)
     this.render = compilePayloadTemplate(p.payload, 'producer.payload', resolved.scenario.run.seed)
@@ -180,6 +188,15 @@ export class ProducerRole {
     await this.fleet.close()
   }
 
+  /**
+   * Completion of a fire-and-forget send (no ack latency to record, no telemetry waiting for it):
+   * one function for every send, so such a send allocates no closure and no promise.
+   */
+  private readonly settledQuietly: PublishCallback = (err) => {
+    this.health.publishSettled()
+    if (err) this.recorder.onPublishError()
+  }
+
   private readonly fire = (dev: number, seq: number, tiUs: number): void => {
     const device = this.keys[dev]!
     const devNum = this.resolved.scenario.producer.firstDevice + dev
@@ -192,15 +209,20 @@ export class ProducerRole {
     let headers: Record<string, string> | undefined
     // The time payload placeholders render; kept for placing external copies of it (see onSent).
     const renderUs = this.clock.nowUs()
-    const vars = { device: devNum, seq, run: this.runId, nowUs: renderUs }
+    const vars = this.vars
+    vars.device = devNum
+    vars.seq = seq
+    vars.nowUs = renderUs
     if (this.binaryBody === undefined && this.resolved.scenario.producer.envelope === 'json') {
       const body = this.render(vars)
       t = this.clock.nowUs()
       headers = this.onSend?.({ dev: devNum, seq, tUs: t, tiUs, topic })
       // A traced message carries its traceparent in the envelope too, for header-less paths.
       const tp = headers?.[TRACEPARENT_HEADER]
-      const meta = { run: this.runId, dev: devNum, seq, t, ti: tiUs, warmup }
-      payload = Buffer.from(encodeJsonEnvelope(body, tp ? { ...meta, tp } : meta))
+      const meta = { seq, t, ti: tiUs, warmup }
+      payload = Buffer.from(
+        encodeJsonEnvelopeAfter(this.jsonPrefixes[dev]!, body, tp ? { ...meta, tp } : meta),
+      )
     } else {
       const body = this.binaryBody ?? Buffer.from(this.render(vars))
       t = this.clock.nowUs()
@@ -219,26 +241,39 @@ export class ProducerRole {
     this.health.publishStarted()
     const msg: OutboundMessage = { payload, qos: this.qos, key: device }
     if (headers) msg.headers = headers
+    const quiet = !this.recordAcks && this.onSettled === undefined
+    if (conn.publishWith) {
+      try {
+        conn.publishWith(
+          topic,
+          msg,
+          quiet ? this.settledQuietly : (err) => this.settled(err, warmup, devNum, seq, t),
+        )
+      } catch (err) {
+        // A plugin that throws instead of reporting: the same publish error, counted and survived.
+        this.settled(err as Error, warmup, devNum, seq, t)
+      }
+      return
+    }
     let published: Promise<void>
     try {
       published = conn.publish(topic, msg)
     } catch (err) {
-      // A plugin that throws instead of rejecting: the same publish error, counted and survived.
       published = Promise.reject(err)
     }
     published.then(
-      () => {
-        this.health.publishSettled()
-        const ackUs = this.clock.nowUs()
-        if (this.recordAcks) this.recorder.onPublishAck(ackUs - t, warmup)
-        this.onSettled?.({ dev: devNum, seq, tUs: t, ackUs, ok: true })
-      },
-      () => {
-        this.health.publishSettled()
-        this.recorder.onPublishError()
-        this.onSettled?.({ dev: devNum, seq, tUs: t, ackUs: this.clock.nowUs(), ok: false })
-      },
+      () => this.settled(undefined, warmup, devNum, seq, t),
+      (err: Error) => this.settled(err ?? new Error('publish failed'), warmup, devNum, seq, t),
     )
+  }
+
+  /** A publish settled: in-flight count, ack latency or error, telemetry. */
+  private settled(err: Error | undefined, warmup: boolean, dev: number, seq: number, t: number): void {
+    this.health.publishSettled()
+    const ackUs = this.clock.nowUs()
+    if (err) this.recorder.onPublishError()
+    else if (this.recordAcks) this.recorder.onPublishAck(ackUs - t, warmup)
+    this.onSettled?.({ dev, seq, tUs: t, ackUs, ok: !err })
   }
 
   /**
