@@ -14,6 +14,7 @@ import { compileTextTemplate } from '../scenario/text-template.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { ConnectProgress } from './connect-progress.ts'
 import { type EventLoopDelaySource, GeneratorHealth } from './generator-health.ts'
+import type { DeviceShard } from './device-shard.ts'
 import { producerCurve, type RateCurve } from './rate-curve.ts'
 import { type FleetConnectStats, ProducerFleet } from './producer-fleet.ts'
 import type { RunRecorder } from './recorder.ts'
@@ -28,6 +29,10 @@ export interface ProducerRoleOptions {
   clock?: EngineClock
   /** @default Node's event-loop delay monitor */
   eventLoopDelay?: EventLoopDelaySource
+  /** Run only this slice of the fleet (a worker thread's devices) on the fleet's schedule. */
+  shard?: DeviceShard
+  /** The whole fleet's rate curve, for a shard (its own scenario holds only its devices). */
+  curve?: RateCurve
 }
 
 /**
@@ -62,6 +67,7 @@ export class ProducerRole {
   readonly curve: RateCurve
   /** The fleet's connect phase as it goes (opened, failed by cause, rate). */
   readonly connectProgress = new ConnectProgress()
+  private readonly shard: DeviceShard | undefined
 
   constructor(
     private readonly resolved: ResolvedScenario,
@@ -109,7 +115,8 @@ export class ProducerRole {
     this.qos = p.qos
     this.tag = runTag(runId)
     this.recordAcks = resolved.broker.plugin.capabilities.publishAck && p.qos > 0
-    this.curve = producerCurve(p)
+    this.curve = options.curve ?? producerCurve(p)
+    this.shard = options.shard
   }
 
   /** Fleet-wide target rate, sends per second: the constant rate, or the stages' mean over the measured part. */
@@ -155,7 +162,9 @@ export class ProducerRole {
     const endUs = this.warmupEndUs + p.duration * 1000
     this.finalPhaseUs = endUs - p.duration * 100
     this.scheduler = new OpenLoopScheduler(
-      { startUs, curve: this.curve, devices: p.devices, endUs },
+      this.shard
+        ? { startUs, curve: this.curve, devices: this.shard.fleet, endUs, shard: this.shard }
+        : { startUs, curve: this.curve, devices: p.devices, endUs },
       this.fire,
       this.clock,
     )
@@ -292,6 +301,20 @@ export class ProducerRole {
       if (last >= from) n += last - from + 1
     }
     return n
+  }
+
+  /** Every device's sends (device number, measured count, first measured and last seq), for a merge. */
+  deviceSends(): Array<{ dev: number; sent: number; firstMeasuredSeq: number; lastSentSeq: number }> {
+    const first = this.resolved.scenario.producer.firstDevice
+    return Array.from(this.lastSeq, (last, k) => {
+      const from = this.firstMeasuredSeq[k]!
+      return {
+        dev: first + k,
+        sent: from < 0 ? 0 : last - from + 1,
+        firstMeasuredSeq: from,
+        lastSentSeq: last,
+      }
+    })
   }
 
   /** Sends issued and planned so far. */

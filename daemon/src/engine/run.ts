@@ -12,6 +12,8 @@ import { RunRecorder, type SecondReport } from './recorder.ts'
 import { buildSummary, type RunSummary, sendRate } from './summary.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
 import { type LastSecond, type LiveStatus, lastSecondOf, scheduleTimes } from './live-status.ts'
+import { startShardedRun } from './workers/sharded-run.ts'
+import { producerWorkers } from './workers/worker-count.ts'
 
 export type { LiveStatus }
 
@@ -73,6 +75,13 @@ export function newRunId(): string {
  * drain, summary; shutdown in reverse (stop schedule, drain subscriptions, close connections).
  */
 export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): RunHandle {
+  // `run.workers` > 1: the fleet sharded across worker threads (engine/workers), on the real clock.
+  const workers = options.clock ? 1 : producerWorkers(resolved.scenario, options.telemetry)
+  if (workers > 1) return startShardedRun(resolved, options, workers)
+  if (resolved.scenario.run.workers !== 1 && !options.clock)
+    (options.logger ?? createLogger()).warn(
+      'run.workers: running on one thread (per-message metrics or traces are on, or one device)',
+    )
   const id = options.id ?? newRunId()
   const logger = (options.logger ?? createLogger()).child({ run: id })
   const s = resolved.scenario

@@ -5,6 +5,7 @@ import { evaluateSlo, type SloResult, sloPassed } from './slo-verdicts.ts'
 import type { StreamSummaryRow } from '../store/result-store.ts'
 import type { GeneratorReport } from './generator-health.ts'
 import type { LatencyStats } from './histogram.ts'
+import type { StreamSnapshot } from './latency-stream.ts'
 import type { FleetConnectStats } from './producer.ts'
 import type { LegHosts, RunRecorder } from './recorder.ts'
 import { type RunEnvironment, runEnvironment } from './run-environment.ts'
@@ -98,8 +99,30 @@ export interface RunSummary {
   sloPassed: boolean | null
   /** iotload version, host, runtime and plugin versions (absent in runs stored before it was kept). */
   environment?: RunEnvironment
+  /** A run sharded across worker threads (`run.workers` > 1): producer shards, threads, time spent merging. */
+  workers?: { producers: number; threads: number; mergeMs: number }
   error?: string
 }
+
+/**
+ * What a summary reads of a recorder: the run's own `RunRecorder`, or the merged view of a run's
+ * worker threads (engine/workers).
+ */
+export type SummaryRecorder = Pick<
+  RunRecorder,
+  | 'total'
+  | 'lastMeasuredSendUs'
+  | 'firstMeasuredRecvUs'
+  | 'lastMeasuredRecvUs'
+  | 'externalMode'
+  | 'externalVia'
+  | 'timestampResolutionUs'
+  | 'externalAmbiguous'
+  | 'correlationExpired'
+  | 'legs'
+  | 'deviceFigures'
+  | 'hints'
+> & { readonly streams: ReadonlyMap<string, { cumulative(): StreamSnapshot }> }
 
 /** Inputs to `buildSummary`. */
 export interface SummaryInputs {
@@ -109,7 +132,7 @@ export interface SummaryInputs {
   startedAt: number | null
   plugin: string
   target: RunSummary['target']
-  recorder: RunRecorder
+  recorder: SummaryRecorder
   generator: GeneratorReport | null
   connections: FleetConnectStats | null
   bridge: BridgeStats | null
@@ -134,7 +157,7 @@ export interface SummaryInputs {
  * behind stretches the window, so its achieved rate drops below the target instead of hiding.
  */
 export function sendRate(
-  recorder: RunRecorder,
+  recorder: Pick<SummaryRecorder, 'total' | 'lastMeasuredSendUs'>,
   durationS: number,
   measureStartUs: number | undefined,
 ): number {
@@ -156,7 +179,7 @@ export function ratePerSecond(count: number, durationS: number, fromUs: number, 
  * First arrivals per second over the time they took to arrive (first to last measured arrival),
  * never less than the duration: a broker that delivers a backlog late shows a lower rate.
  */
-export function receiveRate(recorder: RunRecorder, durationS: number): number {
+export function receiveRate(recorder: SummaryRecorder, durationS: number): number {
   return ratePerSecond(
     recorder.total.received,
     durationS,

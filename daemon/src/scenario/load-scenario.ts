@@ -22,6 +22,7 @@ import { compileTextTemplate, templateToFilter } from './text-template.ts'
 import { refuseForbiddenKeys } from './safe-keys.ts'
 import { checkTlsIsPem, inlineTlsFiles } from './tls-files.ts'
 import { localPolicy, type TrustPolicy } from './trust-policy.ts'
+import { checkWorkers } from './workers-check.ts'
 import { secretFieldPaths } from './zod-walk.ts'
 import { configErrorFrom } from './zod-errors.ts'
 
@@ -52,6 +53,8 @@ export interface ResolvedScenario {
    * private keys). Registered for log scrubbing by the run, in its scope, once it starts.
    */
   secrets: string[]
+  /** The policy the scenario was resolved under: a run's worker threads load plugins under it too. */
+  policy?: TrustPolicy
 }
 
 /** Options for `resolveScenario`. */
@@ -211,6 +214,7 @@ export async function resolveScenario(
     : undefined
   checkTemplates(scenario, scenario.run.seed)
   checkExternalAgainstProducer(scenario.consumer.external, scenario.producer)
+  checkWorkers(scenario)
   await checkTransformModule(scenario, policy)
   // A missing bridge package is bad input, reported before anything starts.
   if (scenario.bridge) await loadBridge()
@@ -227,6 +231,7 @@ export async function resolveScenario(
     consumerFilter,
     env: applied,
     secrets: [...new Set([...found, ...refs.secrets])],
+    policy,
   }
 }
 
