@@ -243,7 +243,8 @@ export function startShardedRun(
           : {}),
       },
       recorder: view,
-      generator: startedAt !== null && measuredS > 0 ? generator : null,
+      // A worker that died took its figures with it: no verdict from the survivors alone.
+      generator: startedAt !== null && measuredS > 0 && !failure ? generator : null,
       measuredS,
       undelivered: consumerFinal?.undelivered ?? 0,
       ...(consumerFinal?.queued !== undefined ? { queued: consumerFinal.queued } : {}),
