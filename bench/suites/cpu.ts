@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import type { CpuProbeResult } from '../lib/cpu-probe.ts'
+import { mergeCostMs } from '../lib/merge-cost.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -61,7 +62,11 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!
 }
 
-async function iotloadProbe(path: Path, run: Record<string, unknown>): Promise<CpuProbeResult> {
+async function iotloadProbe(
+  path: Path,
+  run: Record<string, unknown>,
+  consumer: Record<string, unknown> = {},
+): Promise<CpuProbeResult> {
   const dir = await mkdtemp(join(tmpdir(), 'iotload-bench-cpu-'))
   try {
     const file = join(dir, 'scenario.json')
@@ -81,6 +86,7 @@ async function iotloadProbe(path: Path, run: Record<string, unknown>): Promise<C
           envelope: 'json',
           qos: 0,
         },
+        consumer,
         run: { drain: '2s', ...run },
       }),
     )
@@ -155,6 +161,58 @@ async function measure(path: Path): Promise<BenchFigure[]> {
   return figures
 }
 
+/** Median ns/msg of `REPEATS` probes of one variant, and the runs as a note. */
+async function variant(path: Path, run: Record<string, unknown>, consumer: Record<string, unknown> = {}) {
+  const runs: CpuProbeResult[] = []
+  for (let i = 0; i < REPEATS; i++) runs.push(await iotloadProbe(path, run, consumer))
+  return {
+    ns: median(runs.map((r) => r.nsPerMessage)),
+    note: runs
+      .map((r) => `${r.nsPerMessage} ns (${r.sent} sent, ${r.received} received, ${r.status})`)
+      .join('; '),
+  }
+}
+
+/**
+ * The split of a message's CPU between the producer and the consumer side (NATS core), the same
+ * run sharded across worker threads, and the main thread's merge cost as workers grow: the
+ * measured inputs of the scaling estimate in BENCHMARKS.md.
+ */
+async function scaling(path: Path, whole: number): Promise<BenchFigure[]> {
+  const producerOnly = await variant(path, {}, { enabled: false })
+  const auto = await variant(path, { workers: 'auto' })
+  const rate = `${RATE.toLocaleString('en-US')} msg/s`
+  const figures: BenchFigure[] = [
+    {
+      suite: 'cpu',
+      metric: `CPU per message at ${rate}, ${path.label}, producer side only (consumer disabled), workers: 1`,
+      value: producerOnly.ns,
+      unit: 'ns/msg',
+      notes: `the consumer side costs the rest of the whole run's ${whole} ns/msg: about ${whole - producerOnly.ns} ns/msg. Runs: ${producerOnly.note}`,
+    },
+    {
+      suite: 'cpu',
+      metric: `CPU per message at ${rate}, ${path.label}, workers: auto (all threads of the process)`,
+      value: auto.ns,
+      unit: 'ns/msg',
+      baseline: { name: 'workers: 1, same run', value: whole },
+      ratio: Number((auto.ns / whole).toFixed(2)),
+      notes: `ratio = workers: auto / workers: 1 (the threads' own event loops, timers and message passing cost CPU; lower is better). Runs: ${auto.note}`,
+    },
+  ]
+  for (const w of [1, 2, 4, 8, 16]) {
+    const ms = mergeCostMs(w, RATE)
+    figures.push({
+      suite: 'cpu',
+      metric: `main-thread merge of one second, ${w} worker${w > 1 ? 's' : ''}, ${rate} of e2e latencies (raw + corrected)`,
+      value: Number(ms.toFixed(2)),
+      unit: 'ms/s',
+      notes: 'median of 15 merges of the workers’ encoded per-second histograms (decode, add, stats, encode)',
+    })
+  }
+  return figures
+}
+
 /** CPU ns per message at a fixed 20k msg/s: the hot path's cost, noise-robust on a shared machine. */
 const suite: BenchSuite = {
   name: 'cpu',
@@ -165,6 +223,7 @@ const suite: BenchSuite = {
   async run(): Promise<BenchFigure[]> {
     const out: BenchFigure[] = []
     for (const p of PATHS) out.push(...(await measure(p)))
+    out.push(...(await scaling(PATHS[0]!, out[0]!.value)))
     return out
   },
 }
