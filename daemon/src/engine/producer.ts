@@ -71,7 +71,7 @@ export class ProducerRole {
 
   constructor(
     private readonly resolved: ResolvedScenario,
-    private readonly runId: string,
+    runId: string,
     private readonly recorder: RunRecorder,
     logger: Logger,
     telemetry: RunTelemetry = {},

@@ -1,21 +1,38 @@
 import { describeError } from '@iotload/sdk'
-import { createLogger } from '../../log/logger.ts'
+import { createLogger, type Logger } from '../../log/logger.ts'
 import { secrets } from '../../log/secret-registry.ts'
 import type { ResolvedBroker, ResolvedScenario } from '../../scenario/load-scenario.ts'
-import type { RunStatus } from '../../store/result-store.ts'
+import type { ResultWriter, RunStatus } from '../../store/result-store.ts'
 import { systemClock } from '../clock.ts'
 import { Counters } from '../counters.ts'
 import { splitFleet } from '../device-shard.ts'
-import { type LastSecond, lastSecondOf, scheduleTimes } from '../live-status.ts'
+import { type LastSecond, type LiveStatus, lastSecondOf, scheduleTimes } from '../live-status.ts'
 import { producerCurve } from '../rate-curve.ts'
 import type { SecondReport } from '../recorder.ts'
-import { measuredSeconds, newRunId, type RunHandle, type RunOptions } from '../run.ts'
+import { measuredSeconds, newRunId } from '../run-window.ts'
 import { buildSummary, type RunSummary, ratePerSecond } from '../summary.ts'
-import { guard } from '../telemetry-hooks.ts'
+import { guard, type RunTelemetry } from '../telemetry-hooks.ts'
 import { MergedRecorderView, mergeWorkerConnections, mergeWorkerGenerators } from './merged-summary.ts'
 import { SecondMerger } from './second-merger.ts'
 import type { ConsumerFinal, ProducerFinal, WorkerBroker } from './worker-protocol.ts'
 import { WorkerThread } from './worker-thread.ts'
+
+/** What a sharded run takes of `startRun`'s options (the clock is always the system's). */
+export interface ShardedRunOptions {
+  id?: string
+  store?: ResultWriter
+  logger?: Logger
+  onSecond?: (report: SecondReport) => void
+  telemetry?: RunTelemetry
+}
+
+/** The same handle `startRun` returns. */
+export interface ShardedRunHandle {
+  id: string
+  result: Promise<RunSummary>
+  stop(): void
+  live(): LiveStatus
+}
 
 const START_LEAD_US = 200_000
 const STOP_DRAIN_MS = 1000
@@ -35,9 +52,9 @@ const brokerOf = (b: ResolvedBroker): WorkerBroker => ({
  */
 export function startShardedRun(
   resolved: ResolvedScenario,
-  options: RunOptions,
+  options: ShardedRunOptions,
   producers: number,
-): RunHandle {
+): ShardedRunHandle {
   const id = options.id ?? newRunId()
   const logger = (options.logger ?? createLogger()).child({ run: id })
   const s = resolved.scenario

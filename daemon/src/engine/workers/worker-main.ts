@@ -12,7 +12,7 @@ import { type ClockTimer, systemClock } from '../clock.ts'
 import { ConsumerRole } from '../consumer.ts'
 import type { ProducerRole } from '../producer.ts'
 import type { SecondReport } from '../recorder.ts'
-import { measuredSeconds } from '../run.ts'
+import { measuredSeconds } from '../run-window.ts'
 import { sendRate } from '../summary.ts'
 import type {
   ConsumerFinal,
