@@ -32,6 +32,8 @@ export async function resolvedFor(init: WorkerInit): Promise<ResolvedScenario> {
     // A shared pool keeps its share of connections (at least one per worker).
     if (typeof p.connections === 'number')
       p.connections = Math.max(1, Math.round((p.connections * shard.count) / shard.fleet))
+    // The workers connect in parallel: each paces its share, so the fleet keeps the asked rate.
+    if (p.connectRate !== undefined) p.connectRate = (p.connectRate * shard.count) / shard.fleet
   }
   return {
     scenario,
