@@ -34,6 +34,7 @@ export async function resolvedFor(init: WorkerInit): Promise<ResolvedScenario> {
       p.connections = Math.max(1, Math.round((p.connections * shard.count) / shard.fleet))
     // The workers connect in parallel: each paces its share, so the fleet keeps the asked rate.
     if (p.connectRate !== undefined) p.connectRate = (p.connectRate * shard.count) / shard.fleet
+    p.connectConcurrency = Math.max(1, Math.round((p.connectConcurrency * shard.count) / shard.fleet))
   }
   return {
     scenario,
