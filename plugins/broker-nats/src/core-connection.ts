@@ -38,20 +38,25 @@ export class CoreConnection implements BrokerConnection {
     })
   }
 
-  /** `publish` without a promise: `done` once the server processed the message (one flush per tick). */
+  /**
+   * `publish` without a promise: `done` once the server processed the message, confirmed by one
+   * flush per tick (QoS 1+) or by a flush at most every 10 ms (QoS 0, whose ack nobody times).
+   */
   publishWith(topic: string, msg: OutboundMessage, done: PublishCallback): void {
     if (this.closing) {
       queueMicrotask(() => done(new ClosedError('connection is closed', { source: SOURCE })))
       return
     }
-    this.flush.prepare()
+    const lazy = (msg.qos ?? 0) === 0
+    if (!lazy) this.flush.prepare()
     try {
       this.send(topic, msg)
     } catch (err) {
       queueMicrotask(() => done(toPublishError(err, topic)))
       return
     }
-    this.flush.onFlushed(done)
+    if (lazy) this.flush.onFlushedLazily(done)
+    else this.flush.onFlushed(done)
   }
 
   private send(topic: string, msg: OutboundMessage): void {
@@ -86,6 +91,7 @@ export class CoreConnection implements BrokerConnection {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.flush.flushLazyNow().catch(() => undefined)
       await this.nc.close().catch(() => undefined)
       await this.statusDone
     })()
