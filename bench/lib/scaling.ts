@@ -63,7 +63,10 @@ export function scalingSection(results: SuiteFigures[]): string[] {
   if (pairs.length > 0) {
     lines.push(
       '',
-      'Capacity with `workers: 1` and `workers: auto` on this 2-core machine (find-max, same raw ceiling):',
+      'Capacity with `workers: 1` and `workers: auto` on this 2-core machine (find-max, same raw ceiling).',
+      'Read with care: these searches ran at a machine load of 6–15 on 2 cores, where one thread got a',
+      'fifth of a core or less (the `cpu` of each probe in the notes): part of what `auto` gains there is',
+      'a larger share of a contended CPU, not only work spread over cores.',
       '',
     )
     lines.push('| suite | workers: 1 | ratio | workers: auto | ratio |', '|---|---|---|---|---|')
