@@ -1,3 +1,7 @@
+/**
+ * `node --import tsx bench/lib/micro-hot.ts`: CPU per call of the hot path's own pieces, no broker
+ * (payload render, envelope encode, consumer decode, recorder): where a message's CPU goes inside iotload.
+ */
 import { decodeEnvelope, encodeJsonEnvelope, runTag } from '@iotload/sdk'
 import { RunRecorder } from '../../daemon/src/engine/recorder.ts'
 import { compilePayloadTemplate } from '../../daemon/src/scenario/payload-template.ts'
