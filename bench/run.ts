@@ -9,6 +9,7 @@ import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { isPortOpen } from '@iotload/sdk/testing'
+import { scalingSection } from './lib/scaling.ts'
 import type { BenchFigure, BenchSuite } from './lib/types.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -107,6 +108,7 @@ function renderReport(results: SuiteResult[]): string {
     }
   }
   lines.push(...capacitySection(results))
+  lines.push(...scalingSection(results))
   lines.push('', '## Notes and conditions', '')
   for (const r of results) {
     lines.push(

@@ -30,7 +30,9 @@ export { type DecodedMeta, type DecodeResult, decodeEnvelope } from './envelope/
 export {
   decodeJsonEnvelope,
   encodeJsonEnvelope,
+  encodeJsonEnvelopeAfter,
   JSON_META_KEY,
+  jsonEnvelopePrefix,
   type JsonDecodeResult,
   metaFromObject,
   setJsonMeta,
@@ -78,6 +80,7 @@ export {
   type PluginCapabilities,
   type PluginContext,
   type PluginLogger,
+  type PublishCallback,
   type WildcardSyntax,
 } from './plugin.ts'
 export type {

@@ -78,10 +78,20 @@ export interface PluginContext {
   onStatus?: (status: ConnectionStatus, detail?: string) => void
 }
 
+/** Completion of `BrokerConnection.publishWith`: no argument on success, the error otherwise. */
+export type PublishCallback = (err?: Error) => void
+
 /** An open connection to a broker. Plugins supply protocol primitives only: no retries, timing or metrics. */
 export interface BrokerConnection {
   /** Resolves when the broker acknowledged (capability `publishAck`), or once handed to the client otherwise. */
   publish(topic: string, msg: OutboundMessage): Promise<void>
+  /**
+   * Optional hot-path twin of `publish`: the same semantics, reported through `done` (called once,
+   * maybe before `publishWith` returns: no argument where `publish` would resolve, the error where
+   * it would reject) instead of a promise per message. The engine passes one shared callback for every
+   * fire-and-forget send, so a plugin that implements it lets a send allocate no closure or promise.
+   */
+  publishWith?(topic: string, msg: OutboundMessage, done: PublishCallback): void
   /** Filters use the plugin's own syntax (see `wildcardSyntax`). */
   subscribe(
     filter: string,

@@ -66,6 +66,16 @@ export class DeviceFigures {
     if (d.firstMeasuredSeq < 0) d.firstMeasuredSeq = seq
   }
 
+  /** A device's sends, counted elsewhere (a worker thread of the same run): as if `onSent` had seen them. */
+  absorbSends(dev: number, sent: number, firstMeasuredSeq: number, lastSentSeq: number): void {
+    if (lastSentSeq < 0) return
+    const d = this.state(dev)
+    d.sent += sent
+    d.lastSentSeq = Math.max(d.lastSentSeq, lastSentSeq)
+    if (firstMeasuredSeq >= 0 && (d.firstMeasuredSeq < 0 || firstMeasuredSeq < d.firstMeasuredSeq))
+      d.firstMeasuredSeq = firstMeasuredSeq
+  }
+
   /**
    * Whether `dev`'s `seq` was a warm-up send, from the send record; undefined when this process
    * never sent it (another run's device, or a seq not sent yet).

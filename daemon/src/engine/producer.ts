@@ -1,8 +1,10 @@
 import {
   TRACEPARENT_HEADER,
   encodeBinaryEnvelope,
-  encodeJsonEnvelope,
+  encodeJsonEnvelopeAfter,
+  jsonEnvelopePrefix,
   type OutboundMessage,
+  type PublishCallback,
   runTag,
 } from '@iotload/sdk'
 import type { Logger } from '../log/logger.ts'
@@ -15,6 +17,7 @@ import { subscribeReplies } from './command-replies.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { ConnectProgress } from './connect-progress.ts'
 import { type EventLoopDelaySource, GeneratorHealth } from './generator-health.ts'
+import type { DeviceShard } from './device-shard.ts'
 import { producerCurve, type RateCurve } from './rate-curve.ts'
 import { type FleetConnectStats, ProducerFleet } from './producer-fleet.ts'
 import type { RunRecorder } from './recorder.ts'
@@ -31,6 +34,10 @@ export interface ProducerRoleOptions {
   eventLoopDelay?: EventLoopDelaySource
   /** One generator verdict for several device groups sharing this process. @default a new one */
   health?: GeneratorHealth
+  /** Run only this slice of the fleet (a worker thread's devices) on the fleet's schedule. */
+  shard?: DeviceShard
+  /** The whole fleet's rate curve, for a shard (its own scenario holds only its devices). */
+  curve?: RateCurve
 }
 
 /**
@@ -45,6 +52,10 @@ export class ProducerRole {
   private readonly keys: string[]
   /** Per device index: where the consumer answers (`producer.replyTopic`). */
   private readonly replyTopics: string[] | undefined
+  /** Per device: its JSON envelope up to the seq, made once (a send writes only what changes). */
+  private readonly jsonPrefixes: string[]
+  /** The payload template's variables, one object reused by every send (rendering is synchronous). */
+  private readonly vars = { device: 0, seq: 0, run: '', nowUs: 0 }
   private readonly render: (v: { device: number; seq: number; run: string }) => string
   private readonly binaryBody: Uint8Array | undefined
   private readonly qos: 0 | 1 | 2
@@ -63,6 +74,7 @@ export class ProducerRole {
   readonly curve: RateCurve
   /** The fleet's connect phase as it goes (opened, failed by cause, rate). */
   readonly connectProgress = new ConnectProgress()
+  private readonly shard: DeviceShard | undefined
 
   constructor(
     private readonly resolved: ResolvedScenario,
@@ -106,6 +118,8 @@ export class ProducerRole {
         reply({ device: p.firstDevice + k, run: runId }),
       )
     }
+    this.jsonPrefixes = this.keys.map((_, k) => jsonEnvelopePrefix(runId, p.firstDevice + k))
+    this.vars.run = runId
     this.lastSeq = new Int32Array(p.devices).fill(-1)
     this.firstMeasuredSeq = new Int32Array(p.devices).fill(-1)
     const seed = resolved.scenario.run.seed
@@ -121,7 +135,8 @@ export class ProducerRole {
     this.qos = p.qos
     this.tag = runTag(runId)
     this.recordAcks = resolved.broker.plugin.capabilities.publishAck && p.qos > 0
-    this.curve = producerCurve(p)
+    this.curve = options.curve ?? producerCurve(p)
+    this.shard = options.shard
   }
 
   /** Fleet-wide target rate, sends per second: the constant rate, or the stages' mean over the measured part. */
@@ -174,7 +189,9 @@ export class ProducerRole {
     const endUs = this.warmupEndUs + p.duration * 1000
     this.finalPhaseUs = endUs - p.duration * 100
     this.scheduler = new OpenLoopScheduler(
-      { startUs, curve: this.curve, devices: p.devices, endUs },
+      this.shard
+        ? { startUs, curve: this.curve, devices: this.shard.fleet, endUs, shard: this.shard }
+        : { startUs, curve: this.curve, devices: p.devices, endUs },
       this.fire,
       this.clock,
     )
@@ -207,6 +224,17 @@ export class ProducerRole {
     await this.fleet.close()
   }
 
+  /**
+   * Completion of a fire-and-forget send (no ack latency to record, no telemetry waiting for it):
+   * one function for every send, so such a send allocates no closure and no promise.
+   */
+  private readonly settledQuietly: PublishCallback = (err) => {
+    this.health.publishSettled()
+    // Shared by every quiet send, so it knows no send time: a fire-and-forget failure is reported
+    // at once, and the fault timeline files it under now.
+    if (err) this.recorder.onPublishError(err, this.clock.nowUs())
+  }
+
   private readonly fire = (dev: number, seq: number, tiUs: number): void => {
     const device = this.keys[dev]!
     const devNum = this.resolved.scenario.producer.firstDevice + dev
@@ -221,15 +249,20 @@ export class ProducerRole {
     let headers: Record<string, string> | undefined
     // The time payload placeholders render; kept for placing external copies of it (see onSent).
     const renderUs = this.clock.nowUs()
-    const vars = { device: devNum, seq, run: this.runId, nowUs: renderUs }
+    const vars = this.vars
+    vars.device = devNum
+    vars.seq = seq
+    vars.nowUs = renderUs
     if (this.binaryBody === undefined && this.resolved.scenario.producer.envelope === 'json') {
       const body = this.render(vars)
       t = this.clock.nowUs()
       headers = this.onSend?.({ dev: devNum, seq, tUs: t, tiUs, topic })
       // A traced message carries its traceparent in the envelope too, for header-less paths.
       const tp = headers?.[TRACEPARENT_HEADER]
-      const meta = { run: this.runId, dev: devNum, seq, t, ti: tiUs, warmup }
-      payload = Buffer.from(encodeJsonEnvelope(body, tp ? { ...meta, tp } : meta))
+      const meta = { seq, t, ti: tiUs, warmup }
+      payload = Buffer.from(
+        encodeJsonEnvelopeAfter(this.jsonPrefixes[dev]!, body, tp ? { ...meta, tp } : meta),
+      )
     } else {
       const body = this.binaryBody ?? Buffer.from(this.render(vars))
       t = this.clock.nowUs()
@@ -249,26 +282,39 @@ export class ProducerRole {
     const msg: OutboundMessage = { payload, qos: this.qos, key: device }
     if (headers) msg.headers = headers
     if (this.replyTopics) msg.responseTopic = this.replyTopics[dev]!
+    const quiet = !this.recordAcks && this.onSettled === undefined
+    if (conn.publishWith) {
+      try {
+        conn.publishWith(
+          topic,
+          msg,
+          quiet ? this.settledQuietly : (err) => this.settled(err, warmup, devNum, seq, t),
+        )
+      } catch (err) {
+        // A plugin that throws instead of reporting: the same publish error, counted and survived.
+        this.settled(err as Error, warmup, devNum, seq, t)
+      }
+      return
+    }
     let published: Promise<void>
     try {
       published = conn.publish(topic, msg)
     } catch (err) {
-      // A plugin that throws instead of rejecting: the same publish error, counted and survived.
       published = Promise.reject(err)
     }
     published.then(
-      () => {
-        this.health.publishSettled()
-        const ackUs = this.clock.nowUs()
-        if (this.recordAcks) this.recorder.onPublishAck(ackUs - t, warmup)
-        this.onSettled?.({ dev: devNum, seq, tUs: t, ackUs, ok: true })
-      },
-      (err: unknown) => {
-        this.health.publishSettled()
-        this.recorder.onPublishError(err, t)
-        this.onSettled?.({ dev: devNum, seq, tUs: t, ackUs: this.clock.nowUs(), ok: false })
-      },
+      () => this.settled(undefined, warmup, devNum, seq, t),
+      (err: Error) => this.settled(err ?? new Error('publish failed'), warmup, devNum, seq, t),
     )
+  }
+
+  /** A publish settled: in-flight count, ack latency or error, telemetry. */
+  private settled(err: Error | undefined, warmup: boolean, dev: number, seq: number, t: number): void {
+    this.health.publishSettled()
+    const ackUs = this.clock.nowUs()
+    if (err) this.recorder.onPublishError(err, t)
+    else if (this.recordAcks) this.recorder.onPublishAck(ackUs - t, warmup)
+    this.onSettled?.({ dev, seq, tUs: t, ackUs, ok: !err })
   }
 
   /**
@@ -287,6 +333,20 @@ export class ProducerRole {
       if (last >= from) n += last - from + 1
     }
     return n
+  }
+
+  /** Every device's sends (device number, measured count, first measured and last seq), for a merge. */
+  deviceSends(): Array<{ dev: number; sent: number; firstMeasuredSeq: number; lastSentSeq: number }> {
+    const first = this.resolved.scenario.producer.firstDevice
+    return Array.from(this.lastSeq, (last, k) => {
+      const from = this.firstMeasuredSeq[k]!
+      return {
+        dev: first + k,
+        sent: from < 0 ? 0 : last - from + 1,
+        firstMeasuredSeq: from,
+        lastSentSeq: last,
+      }
+    })
   }
 
   /** Sends issued and planned so far. */

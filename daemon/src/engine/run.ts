@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { describeError, runTag } from '@iotload/sdk'
 import { createLogger, type Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
@@ -16,6 +15,9 @@ import { RunRecorder, type SecondReport } from './recorder.ts'
 import { buildSummary, type RunSummary, sendRate } from './summary.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
 import { type LastSecond, type LiveStatus, lastSecondOf, scheduleTimes } from './live-status.ts'
+import { measuredSeconds, newRunId } from './run-window.ts'
+import { startShardedRun } from './workers/sharded-run.ts'
+import { producerWorkers } from './workers/worker-count.ts'
 
 export type { LiveStatus }
 
@@ -51,32 +53,20 @@ export interface RunHandle {
 const START_LEAD_US = 200_000
 const STOP_DRAIN_MS = 1000
 
-/**
- * Seconds actually measured: from the end of warm-up to the end of the schedule, or to the moment
- * the run was stopped; 0 when it never left warm-up. Rates and the generator verdict use this, so
- * a run stopped after 9 s of 60 is judged on 9 s.
- */
-export function measuredSeconds(
-  started: boolean,
-  measureStartUs: number,
-  durationMs: number,
-  stopAtUs: number | undefined,
-): number {
-  if (!started || measureStartUs === 0) return 0
-  const fullS = durationMs / 1000
-  if (stopAtUs === undefined) return fullS
-  return Math.min(fullS, Math.max(0, (stopAtUs - measureStartUs) / 1e6))
-}
-
-export function newRunId(): string {
-  return randomBytes(6).toString('hex')
-}
+export { measuredSeconds, newRunId } from './run-window.ts'
 
 /**
  * Executes a resolved scenario: consumer → bridge → producer connect, open-loop schedule,
  * drain, summary; shutdown in reverse (stop schedule, drain subscriptions, close connections).
  */
 export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): RunHandle {
+  // `run.workers` > 1: the fleet sharded across worker threads (engine/workers), on the real clock.
+  const workers = options.clock ? 1 : producerWorkers(resolved.scenario, options.telemetry)
+  if (workers > 1) return startShardedRun(resolved, options, workers)
+  if (resolved.scenario.run.workers !== 1 && !options.clock)
+    (options.logger ?? createLogger()).warn(
+      'run.workers: running on one thread (per-message metrics or traces are on, or one device)',
+    )
   const id = options.id ?? newRunId()
   const logger = (options.logger ?? createLogger()).child({ run: id })
   const s = resolved.scenario

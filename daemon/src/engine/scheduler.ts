@@ -1,4 +1,5 @@
 import { type ClockTimer, type EngineClock, systemClock } from './clock.ts'
+import { countInShard, type DeviceShard, nextInShard } from './device-shard.ts'
 import { RateCurve } from './rate-curve.ts'
 
 /** Open-loop schedule for a fleet: who sends when. */
@@ -14,6 +15,11 @@ export interface ScheduleOptions {
   endUs: number
   /** Most sends made in one turn before yielding to I/O when behind. @default 2000 */
   maxBurst?: number
+  /**
+   * Fire only this slice of the fleet's sends (a worker thread's devices), on the fleet's schedule;
+   * `devices` is then the fleet's size and the device index passed to `fire` is within the shard.
+   */
+  shard?: DeviceShard
 }
 
 /** Called for each send: device index, its seq, the intended µs time. */
@@ -27,7 +33,9 @@ export type FireFn = (device: number, seq: number, intendedUs: number) => void
  * `maxBurst` sends) and the caller records the lag against the intended time.
  */
 export class OpenLoopScheduler {
+  /** The fleet's next send index (a shard skips the other shards' sends). */
   private i = 0
+  private fired = 0
   private readonly total: number
   /** The rate over time, from `startUs`. */
   readonly curve: RateCurve
@@ -51,6 +59,7 @@ export class OpenLoopScheduler {
       this.curve.durationUs <= spanUs
         ? this.curve.planned
         : Math.min(this.curve.planned, this.curve.dueBy(spanUs - 1e-6))
+    if (opts.shard) this.i = nextInShard(opts.shard, 0)
     this.done = new Promise((r) => {
       this.resolveDone = r
     })
@@ -58,18 +67,18 @@ export class OpenLoopScheduler {
 
   /** Sends issued so far. */
   get issued(): number {
-    return this.i
+    return this.fired
   }
 
   /** Sends the schedule will issue in all. */
   get planned(): number {
-    return this.total
+    return this.opts.shard ? countInShard(this.opts.shard, this.total) : this.total
   }
 
   /** Sends due by now that have not been issued (how far behind the generator is). */
   backlog(now = this.clock.nowUs()): number {
     const due = Math.min(this.total, this.curve.dueBy(now - this.opts.startUs))
-    return Math.max(0, due - this.i)
+    return Math.max(0, (this.opts.shard ? countInShard(this.opts.shard, due) : due) - this.fired)
   }
 
   start(): void {
@@ -91,13 +100,18 @@ export class OpenLoopScheduler {
     }
     const dueUs = this.opts.startUs + this.curve.timeOf(this.i)
     const waitMs = (dueUs - this.clock.nowUs()) / 1000
+    // A send due within the next millisecond is waited for turn by turn (setImmediate), not by a
+    // 1 ms timer: a timer would send up to a millisecond late, and that lateness would show in the
+    // corrected latency and the send lag of a path whose latency is a few hundred µs. It costs CPU at
+    // high rates; accuracy first (issue #20 measured the timer: no CPU gain beyond the noise).
     this.timer =
       waitMs >= 1 ? this.clock.setTimeout(this.tick, Math.floor(waitMs)) : this.clock.setImmediate(this.tick)
   }
 
   private readonly tick = (): void => {
     if (this.stopped) return
-    const { startUs, devices } = this.opts
+    const { startUs, devices, shard } = this.opts
+    const from = shard?.from ?? 0
     const maxBurst = this.opts.maxBurst ?? 2000
     const now = this.clock.nowUs()
     let burst = 0
@@ -105,8 +119,10 @@ export class OpenLoopScheduler {
       while (this.i < this.total && burst < maxBurst) {
         const due = startUs + this.curve.timeOf(this.i)
         if (due > now) break
-        const i = this.i++
-        this.fire(i % devices, Math.floor(i / devices), Math.round(due))
+        const i = this.i
+        this.i = shard ? nextInShard(shard, i + 1) : i + 1
+        this.fired++
+        this.fire((i % devices) - from, Math.floor(i / devices), Math.round(due))
         burst++
       }
     } finally {

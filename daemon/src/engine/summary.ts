@@ -6,6 +6,7 @@ import type { StreamSummaryRow } from '../store/result-store.ts'
 import type { FaultsSummary } from './fault-timeline.ts'
 import type { GeneratorReport } from './generator-health.ts'
 import type { LatencyStats } from './histogram.ts'
+import type { StreamSnapshot } from './latency-stream.ts'
 import type { FleetConnectStats } from './producer.ts'
 import type { LegHosts, RunRecorder } from './recorder.ts'
 import type { SubscriberSummary } from './fanout-breakdown.ts'
@@ -109,7 +110,33 @@ export interface RunSummary {
   environment?: RunEnvironment
   /** The fault timeline's faults and the outages noticed, with recovery figures (docs/faults.md). */
   faults?: FaultsSummary
+  /** A run sharded across worker threads (`run.workers` > 1): producer shards, threads, time spent merging. */
+  workers?: { producers: number; threads: number; mergeMs: number }
   error?: string
+}
+
+/**
+ * What a summary reads of a recorder: the run's own `RunRecorder`, or the merged view of a run's
+ * worker threads (engine/workers).
+ */
+export type SummaryRecorder = Pick<
+  RunRecorder,
+  | 'total'
+  | 'lastMeasuredSendUs'
+  | 'firstMeasuredRecvUs'
+  | 'lastMeasuredRecvUs'
+  | 'externalMode'
+  | 'externalVia'
+  | 'timestampResolutionUs'
+  | 'externalAmbiguous'
+  | 'correlationExpired'
+  | 'legs'
+  | 'deviceFigures'
+  | 'hints'
+> & {
+  readonly streams: ReadonlyMap<string, { cumulative(): StreamSnapshot }>
+  /** Subscribers that each receive every message (fan-out); 1 when absent (a sharded run). */
+  readonly fanout?: number
 }
 
 /** Inputs to `buildSummary`. */
@@ -120,7 +147,7 @@ export interface SummaryInputs {
   startedAt: number | null
   plugin: string
   target: RunSummary['target']
-  recorder: RunRecorder
+  recorder: SummaryRecorder
   generator: GeneratorReport | null
   connections: FleetConnectStats | null
   bridge: BridgeStats | null
@@ -145,7 +172,7 @@ export interface SummaryInputs {
  * behind stretches the window, so its achieved rate drops below the target instead of hiding.
  */
 export function sendRate(
-  recorder: RunRecorder,
+  recorder: Pick<SummaryRecorder, 'total' | 'lastMeasuredSendUs'>,
   durationS: number,
   measureStartUs: number | undefined,
 ): number {
@@ -167,7 +194,7 @@ export function ratePerSecond(count: number, durationS: number, fromUs: number, 
  * First arrivals per second over the time they took to arrive (first to last measured arrival),
  * never less than the duration: a broker that delivers a backlog late shows a lower rate.
  */
-export function receiveRate(recorder: RunRecorder, durationS: number): number {
+export function receiveRate(recorder: SummaryRecorder, durationS: number): number {
   return ratePerSecond(
     recorder.total.received,
     durationS,
@@ -198,8 +225,9 @@ export function buildSummary(i: SummaryInputs): {
       s.sent = c.sent
       s.received = c.received
       // A fan-out owes every message to every subscriber: received, lost and the rest count deliveries.
-      const expected = c.sent * i.recorder.fanout
-      if (i.recorder.fanout > 1) s.expected = expected
+      const fanout = i.recorder.fanout ?? 1
+      const expected = c.sent * fanout
+      if (fanout > 1) s.expected = expected
       const missing = i.consumerEnabled ? Math.max(0, expected - c.received) : 0
       s.undelivered = Math.min(missing, i.undelivered ?? 0)
       s.lost = missing - s.undelivered

@@ -28,6 +28,7 @@ import { compileTextTemplate, templateToFilter } from './text-template.ts'
 import { refuseForbiddenKeys } from './safe-keys.ts'
 import { checkTlsIsPem, inlineTlsFiles } from './tls-files.ts'
 import { localPolicy, type TrustPolicy } from './trust-policy.ts'
+import { checkWorkers } from './workers-check.ts'
 import { secretFieldPaths } from './zod-walk.ts'
 import { configErrorFrom } from './zod-errors.ts'
 
@@ -68,6 +69,8 @@ export interface ResolvedScenario {
    * private keys). Registered for log scrubbing by the run, in its scope, once it starts.
    */
   secrets: string[]
+  /** The policy the scenario was resolved under: a run's worker threads load plugins under it too. */
+  policy?: TrustPolicy
 }
 
 /** Options for `resolveScenario`. */
@@ -265,6 +268,7 @@ export async function resolveScenario(
   checkFaultTimes(scenario.faults, scenario.producer.warmup + scenario.producer.duration)
   const consumerBroker = bridgeBroker ?? broker
   checkConsumerMode(scenario, consumerBroker.pluginName, consumerBroker.plugin)
+  checkWorkers(scenario)
   await checkTransformModule(scenario, policy)
   // A missing bridge package is bad input, reported before anything starts.
   if (scenario.bridge) await loadBridge()
@@ -294,6 +298,7 @@ export async function resolveScenario(
     readDevicePem: (path, field) => readDevicePem(path, field, policy),
     env: applied,
     secrets: [...new Set([...found, ...refs.secrets])],
+    policy,
   }
 }
 

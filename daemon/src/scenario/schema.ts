@@ -242,6 +242,12 @@ export const runOptionsSchema = z
     drain: durationMsSchema.default(5000),
     /** Seed for payload randomness. @default 1 */
     seed: z.number().int().default(1),
+    /**
+     * Worker threads the device fleet is sharded across (`auto`: one per core, capped by devices);
+     * the consumer and iotload's bridge then get a worker of their own. 1 runs everything on the
+     * main thread. @default 1
+     */
+    workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default(1),
     /** Generator self-checks: beyond these the result is marked `generator-limited`. */
     generator: z
       .object({
@@ -280,6 +286,7 @@ export const scenarioSchema = z
     run: runOptionsSchema.default({
       drain: 5000,
       seed: 1,
+      workers: 1,
       generator: { maxLag: 10, maxEventLoopDelay: 50, maxInFlight: 50_000 },
     }),
     ...faultScenarioKeys,

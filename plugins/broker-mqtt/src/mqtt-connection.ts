@@ -5,6 +5,7 @@ import {
   type OutboundMessage,
   type PausableSubscription,
   type PluginContext,
+  type PublishCallback,
   PublishError,
   type SubscribeOptions,
 } from '@iotload/sdk'
@@ -118,6 +119,18 @@ export class MqttConnection implements BrokerConnection {
         else resolve()
       })
     })
+  }
+
+  /** `publish` without a promise: `done` is mqtt.js's own callback (its error as the client gave it). */
+  publishWith(topic: string, msg: OutboundMessage, done: PublishCallback): void {
+    if (this.closing) {
+      queueMicrotask(() => done(new ClosedError('publish after close', { source: 'broker-mqtt' })))
+      return
+    }
+    const qos = msg.qos ?? 0
+    let opts = this.publishOptions[qos]
+    if (msg.headers) opts = { ...opts, properties: { userProperties: msg.headers } }
+    this.client.publish(topic, msg.payload as Buffer, opts, done as (err?: Error) => void)
   }
 
   async subscribe(

@@ -1,4 +1,10 @@
-import { ClosedError, type BrokerConnection, type InboundMessage, type OutboundMessage } from '@iotload/sdk'
+import {
+  ClosedError,
+  type BrokerConnection,
+  type InboundMessage,
+  type OutboundMessage,
+  type PublishCallback,
+} from '@iotload/sdk'
 import type { MsgHdrs, NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node'
 import { SOURCE, toPublishError } from './errors.ts'
 import { FlushAck } from './flush-ack.ts'
@@ -20,18 +26,45 @@ export class CoreConnection implements BrokerConnection {
   /** Resolves once the server processed the message (see `FlushAck`); qos and key have no meaning here. */
   publish(topic: string, msg: OutboundMessage): Promise<void> {
     if (this.closing) return Promise.reject(new ClosedError('connection is closed', { source: SOURCE }))
+    // Asked before publishing: the flush's PING then leaves in the same socket write as the message.
+    const acked = this.flush.ack()
     try {
-      this.nc.publish(
-        topic,
-        msg.payload,
-        msg.headers === undefined ? undefined : { headers: toNatsHeaders(msg.headers, this.headers) },
-      )
+      this.send(topic, msg)
     } catch (err) {
       return Promise.reject(toPublishError(err, topic))
     }
-    return this.flush.ack().catch((err: unknown) => {
+    return acked.catch((err: unknown) => {
       throw toPublishError(err, topic)
     })
+  }
+
+  /**
+   * `publish` without a promise: `done` once the server processed the message, confirmed by one
+   * flush per tick (QoS 1+) or by a flush at most every 10 ms (QoS 0, whose ack nobody times).
+   */
+  publishWith(topic: string, msg: OutboundMessage, done: PublishCallback): void {
+    if (this.closing) {
+      queueMicrotask(() => done(new ClosedError('connection is closed', { source: SOURCE })))
+      return
+    }
+    const lazy = (msg.qos ?? 0) === 0
+    if (!lazy) this.flush.prepare()
+    try {
+      this.send(topic, msg)
+    } catch (err) {
+      queueMicrotask(() => done(toPublishError(err, topic)))
+      return
+    }
+    if (lazy) this.flush.onFlushedLazily(done)
+    else this.flush.onFlushed(done)
+  }
+
+  private send(topic: string, msg: OutboundMessage): void {
+    this.nc.publish(
+      topic,
+      msg.payload,
+      msg.headers === undefined ? undefined : { headers: toNatsHeaders(msg.headers, this.headers) },
+    )
   }
 
   async subscribe(
@@ -58,6 +91,7 @@ export class CoreConnection implements BrokerConnection {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.flush.flushLazyNow().catch(() => undefined)
       await this.nc.close().catch(() => undefined)
       await this.statusDone
     })()

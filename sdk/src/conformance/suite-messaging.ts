@@ -113,6 +113,51 @@ export function registerMessagingTests(ctx: SuiteContext): void {
     timeout,
   )
 
+  it(
+    'publishWith (when the plugin has it): 100 messages arrive, each done called once without error; after close() done gets an error',
+    async (t) => {
+      const pair = await openPair(ctx)
+      const publishWith = pair.pub.conn.publishWith?.bind(pair.pub.conn)
+      if (!publishWith) {
+        t.skip()
+        return
+      }
+      const topic = options.topic('publishwith')
+      const inbox = new Inbox()
+      await pair.sub.conn.subscribe(topic, inbox.push, { qos: options.qos })
+      await sleep(options.settleMs)
+      const calls = new Array<number>(100).fill(0)
+      const errors: unknown[] = []
+      for (let i = 0; i < 100; i++)
+        publishWith(topic, { payload: makePayload(i), qos: options.qos }, (err) => {
+          calls[i]!++
+          if (err) errors.push(err)
+        })
+      await waitFor(() => calls.every((n) => n > 0), waitBudget(ctx), 'every publishWith done')
+      await waitFor(
+        () => new Set(inbox.messages.map((m) => payloadSeq(m.payload))).size >= 100,
+        waitBudget(ctx),
+        '100 messages',
+      )
+      await sleep(50)
+      expect(errors).toEqual([])
+      expect(
+        calls.every((n) => n === 1),
+        'done called exactly once per message',
+      ).toBe(true)
+      await pair.pub.conn.close()
+      const after = await withTimeout(
+        new Promise<Error | undefined>((resolve) =>
+          publishWith(topic, { payload: makePayload(101), qos: options.qos }, resolve),
+        ),
+        5000,
+        'publishWith after close()',
+      )
+      expect(after, 'publishWith after close() must report an error').toBeInstanceOf(Error)
+    },
+    timeout,
+  )
+
   it.skipIf(!plugin.capabilities.wildcards && !options.wildcard)(
     'wildcard: a filter receives messages from every matching topic',
     async () => {

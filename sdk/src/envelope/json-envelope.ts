@@ -11,7 +11,24 @@ export const JSON_META_KEY = 'iotload'
  * `body` must be a JSON object (`{...}`); the scenario loader checks that once.
  */
 export function encodeJsonEnvelope(body: string, meta: EnvelopeMeta): string {
-  let m = `{"${JSON_META_KEY}":{"run":${JSON.stringify(meta.run)},"dev":${meta.dev},"seq":${meta.seq},"t":${meta.t},"ti":${meta.ti}`
+  return encodeJsonEnvelopeAfter(jsonEnvelopePrefix(meta.run, meta.dev), body, meta)
+}
+
+/**
+ * The start of every JSON envelope of one device of one run, up to its seq: a producer computes
+ * it once per device, so a send writes only the fields that change (see `encodeJsonEnvelopeAfter`).
+ */
+export function jsonEnvelopePrefix(run: string, dev: number): string {
+  return `{"${JSON_META_KEY}":{"run":${JSON.stringify(run)},"dev":${dev},"seq":`
+}
+
+/** `encodeJsonEnvelope` with the device's prefix already made; `meta.run` and `meta.dev` are not read. */
+export function encodeJsonEnvelopeAfter(
+  prefix: string,
+  body: string,
+  meta: Pick<EnvelopeMeta, 'seq' | 't' | 'ti' | 'warmup' | 'hops' | 'tp'>,
+): string {
+  let m = `${prefix}${meta.seq},"t":${meta.t},"ti":${meta.ti}`
   if (meta.warmup) m += ',"w":1'
   if (meta.hops && meta.hops.length > 0) m += `,"hops":${JSON.stringify(meta.hops)}`
   if (meta.tp) m += `,"tp":${JSON.stringify(meta.tp)}`
@@ -125,31 +142,31 @@ function readOwnLayout(p: Uint8Array): JsonMetaResult | undefined {
   if (!startsWith(p, i, AFTER_RUN)) return undefined
   i += AFTER_RUN.length
   const dev = digitsAt(p, i)
-  if (!dev) return undefined
-  i = dev.end
+  if (dev < 0) return undefined
+  i = digitsEnd
   if (!startsWith(p, i, SEQ)) return undefined
   const seq = digitsAt(p, i + SEQ.length)
-  if (!seq) return undefined
-  i = seq.end
+  if (seq < 0) return undefined
+  i = digitsEnd
   if (!startsWith(p, i, T)) return undefined
   const t = digitsAt(p, i + T.length)
-  if (!t) return undefined
-  i = t.end
+  if (t < 0) return undefined
+  i = digitsEnd
   if (!startsWith(p, i, TI)) return undefined
   const ti = digitsAt(p, i + TI.length)
-  if (!ti) return undefined
-  i = ti.end
+  if (ti < 0) return undefined
+  i = digitsEnd
   const closed = p[i] === CLOSE_BRACE
   const warmup = !closed && startsWith(p, i, WARMUP_END)
   // More members (hops from bridges, tp): parsed on their own, validated like the full path.
   let rest: Record<string, unknown> | undefined
-  const buf = Buffer.from(p.buffer, p.byteOffset, p.byteLength)
   let metaEnd = closed ? i : i + WARMUP_END.length - 1
   if (!closed && !warmup) {
     if (p[i] !== COMMA) return undefined
     const end = endOfObject(p, i)
     if (end === undefined) return undefined
     try {
+      const buf = Buffer.from(p.buffer, p.byteOffset, p.byteLength)
       rest = JSON.parse(`{${buf.toString('utf8', i + 1, end)}}`) as Record<string, unknown>
     } catch {
       return undefined
@@ -159,14 +176,8 @@ function readOwnLayout(p: Uint8Array): JsonMetaResult | undefined {
   // The body is not parsed, but its brackets must balance up to the payload's last `}`: a payload
   // cut short anywhere goes to the full parse (and comes out `not-json`).
   if (endOfObject(p, metaEnd + 1) !== lastNonSpace(p)) return undefined
-  if (!isPlausibleUs(t.value) || !isPlausibleUs(ti.value)) return { ok: false, reason: 'bad-metadata' }
-  const meta: EnvelopeMeta = {
-    run: buf.toString('latin1', runStart, runEnd),
-    dev: dev.value,
-    seq: seq.value,
-    t: t.value,
-    ti: ti.value,
-  }
+  if (!isPlausibleUs(t) || !isPlausibleUs(ti)) return { ok: false, reason: 'bad-metadata' }
+  const meta: EnvelopeMeta = { run: runAt(p, runStart, runEnd), dev, seq, t, ti }
   if (warmup) meta.warmup = true
   if (!rest) return { ok: true, meta }
   const full = withOptionalMembers(meta, rest)
@@ -199,8 +210,14 @@ function startsWith(p: Uint8Array, at: number, bytes: Uint8Array): boolean {
   return true
 }
 
-/** A JSON non-negative integer (no leading zeros, at most 16 digits) starting at `at`. */
-function digitsAt(p: Uint8Array, at: number): { value: number; end: number } | undefined {
+/** End of the integer `digitsAt` read last (a module variable: no object per field per message). */
+let digitsEnd = 0
+
+/**
+ * A JSON non-negative integer (no leading zeros, at most 16 digits) starting at `at`, its end in
+ * `digitsEnd`; -1 when there is none.
+ */
+function digitsAt(p: Uint8Array, at: number): number {
   let i = at
   let value = 0
   while (i < p.length) {
@@ -210,8 +227,30 @@ function digitsAt(p: Uint8Array, at: number): { value: number; end: number } | u
     i++
   }
   const len = i - at
-  if (len === 0 || len > MAX_DIGITS || (len > 1 && p[at] === 0x30)) return undefined
-  return { value, end: i }
+  if (len === 0 || len > MAX_DIGITS || (len > 1 && p[at] === 0x30)) return -1
+  digitsEnd = i
+  return value
+}
+
+/** The run id of the last payload read, and its bytes: a consumer sees one run in almost every message. */
+let lastRun = ''
+let lastRunBytes: Uint8Array = new Uint8Array(0)
+
+/** The run id between `from` and `to` (latin1, no escapes), without a new string when it repeats. */
+function runAt(p: Uint8Array, from: number, to: number): string {
+  const n = to - from
+  if (n === lastRunBytes.length) {
+    let same = true
+    for (let k = 0; k < n; k++)
+      if (p[from + k] !== lastRunBytes[k]) {
+        same = false
+        break
+      }
+    if (same) return lastRun
+  }
+  lastRunBytes = p.slice(from, to)
+  lastRun = Buffer.from(p.buffer, p.byteOffset + from, n).toString('latin1')
+  return lastRun
 }
 
 /** Index of the last byte that is not JSON whitespace. */

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest'
+import { countInShard, type DeviceShard, nextInShard, splitFleet, wholeFleet } from './device-shard.ts'
+import { RateCurve } from './rate-curve.ts'
+import { OpenLoopScheduler } from './scheduler.ts'
+import { ManualClock } from './testing/manual-clock.ts'
+
+type Send = { dev: number; seq: number; intended: number }
+
+/** Every send of a scheduler over `curve` for `shard`, devices renumbered to the fleet. */
+async function sendsOf(curve: RateCurve, shard: DeviceShard): Promise<{ sends: Send[]; planned: number }> {
+  const clock = new ManualClock({ startUs: 1_000_000_000 })
+  const startUs = clock.nowUs()
+  const sends: Send[] = []
+  const s = new OpenLoopScheduler(
+    { startUs, curve, devices: shard.fleet, endUs: startUs + curve.durationUs, shard },
+    (dev, seq, intended) => sends.push({ dev: dev + shard.from, seq, intended }),
+    clock,
+  )
+  s.start()
+  clock.advance(curve.durationUs / 1000 + 10)
+  await s.done
+  expect(s.issued).toBe(sends.length)
+  expect(s.backlog()).toBe(0)
+  return { sends, planned: s.planned }
+}
+
+const key = (x: Send) => `${x.dev}/${x.seq}/${x.intended}`
+
+describe('device shards', () => {
+  it('split a fleet into contiguous slices that differ by at most one device', () => {
+    expect(splitFleet(10, 3).map((s) => [s.from, s.count])).toEqual([
+      [0, 4],
+      [4, 3],
+      [7, 3],
+    ])
+    expect(splitFleet(2, 8)).toHaveLength(2)
+    expect(splitFleet(5, 1)).toEqual([wholeFleet(5)])
+  })
+
+  it('count and skip to exactly the shard’s sends', () => {
+    const s: DeviceShard = { from: 2, count: 3, fleet: 7 }
+    const mine = Array.from({ length: 120 }, (_, n) => n).filter((n) => n % 7 >= 2 && n % 7 < 5)
+    for (let n = 0; n < 100; n++) {
+      expect(countInShard(s, n)).toBe(mine.filter((m) => m < n).length)
+      expect(nextInShard(s, n)).toBe(mine.find((m) => m >= n))
+    }
+  })
+
+  it('fire together exactly the sends of the whole fleet: devices, seqs and intended times', async () => {
+    for (const curve of [
+      RateCurve.constant(1000, 1_000_000),
+      RateCurve.fromStages([
+        { durationMs: 300, target: 2000, ramp: 'linear' },
+        { durationMs: 400, target: 500, ramp: 'linear' },
+      ]),
+    ]) {
+      const whole = await sendsOf(curve, wholeFleet(7))
+      const parts = await Promise.all(splitFleet(7, 3).map((s) => sendsOf(curve, s)))
+      const merged = parts.flatMap((p) => p.sends)
+      expect(merged.map(key).sort()).toEqual(whole.sends.map(key).sort())
+      expect(parts.reduce((n, p) => n + p.planned, 0)).toBe(whole.planned)
+      expect(whole.sends.length).toBe(whole.planned)
+    }
+  })
+})

@@ -1,0 +1,320 @@
+import { describeError } from '@iotload/sdk'
+import { createLogger, type Logger } from '../../log/logger.ts'
+import { secrets } from '../../log/secret-registry.ts'
+import type { ResolvedBroker, ResolvedScenario } from '../../scenario/load-scenario.ts'
+import type { ResultWriter, RunStatus } from '../../store/result-store.ts'
+import { systemClock } from '../clock.ts'
+import { Counters } from '../counters.ts'
+import { splitFleet } from '../device-shard.ts'
+import { type LastSecond, type LiveStatus, lastSecondOf, scheduleTimes } from '../live-status.ts'
+import { producerCurve } from '../rate-curve.ts'
+import type { SecondReport } from '../recorder.ts'
+import { measuredSeconds, newRunId } from '../run-window.ts'
+import { buildSummary, type RunSummary, ratePerSecond } from '../summary.ts'
+import { guard, type RunTelemetry } from '../telemetry-hooks.ts'
+import { MergedRecorderView, mergeWorkerConnections, mergeWorkerGenerators } from './merged-summary.ts'
+import { SecondMerger } from './second-merger.ts'
+import type { ConsumerFinal, ProducerFinal, WorkerBroker } from './worker-protocol.ts'
+import { WorkerThread } from './worker-thread.ts'
+
+/** What a sharded run takes of `startRun`'s options (the clock is always the system's). */
+export interface ShardedRunOptions {
+  id?: string
+  store?: ResultWriter
+  logger?: Logger
+  onSecond?: (report: SecondReport) => void
+  telemetry?: RunTelemetry
+}
+
+/** The same handle `startRun` returns. */
+export interface ShardedRunHandle {
+  id: string
+  result: Promise<RunSummary>
+  stop(): void
+  live(): LiveStatus
+}
+
+const START_LEAD_US = 200_000
+const STOP_DRAIN_MS = 1000
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const brokerOf = (b: ResolvedBroker): WorkerBroker => ({
+  pluginName: b.pluginName,
+  config: b.config,
+  auth: b.auth,
+})
+
+/**
+ * A run whose device fleet is sharded across `producers` worker threads (a device lives in one),
+ * with the consumer and iotload's bridge in a worker of their own. Each worker records its own
+ * histograms; every second the main thread merges their encoded histograms exactly (as the cluster
+ * merges daemons), so the store, live lines, telemetry and SLOs see one run, percentiles included.
+ * A worker that dies fails the run with its error; the seconds completed before are kept.
+ */
+export function startShardedRun(
+  resolved: ResolvedScenario,
+  options: ShardedRunOptions,
+  producers: number,
+): ShardedRunHandle {
+  const id = options.id ?? newRunId()
+  const logger = (options.logger ?? createLogger()).child({ run: id })
+  const s = resolved.scenario
+  const p = s.producer
+  const clock = systemClock
+  const store = options.store
+  const telemetry = options.telemetry ?? {}
+  const onSecondTelemetry = guard(telemetry.onSecond?.bind(telemetry))
+  const onRunEndTelemetry = guard(telemetry.onRunEnd?.bind(telemetry))
+  const curve = producerCurve(p)
+  const shards = splitFleet(p.devices, producers)
+  const policy = resolved.policy
+  if (!policy) throw new Error('a sharded run needs the policy its scenario was resolved under')
+  const base = {
+    runId: id,
+    scenario: s,
+    broker: brokerOf(resolved.broker),
+    bridgeBroker: resolved.bridgeBroker ? brokerOf(resolved.bridgeBroker) : undefined,
+    consumerFilter: resolved.consumerFilter,
+    policy,
+    secrets: resolved.secrets,
+  }
+  const threads: WorkerThread[] = []
+  const total = new Counters()
+  let status: RunStatus = 'pending'
+  let t0Us: number | null = null
+  let startedAt: number | null = null
+  let stopRequested = false
+  let stopAtUs: number | undefined
+  let lastSecond: LastSecond | null = null
+  let gaps = 0
+  let released = 0
+  let failure: string | undefined
+  let merger: SecondMerger | undefined
+
+  const setStatus = (next: RunStatus, extra: { startedAt?: number; endedAt?: number } = {}) => {
+    status = next
+    try {
+      store?.updateRun(id, { status: next, ...extra })
+    } catch (err) {
+      logger.error('store update failed', { error: describeError(err) })
+    }
+  }
+  const emit = (reports: SecondReport[]) => {
+    for (const r of reports) {
+      r.targetRate = Math.round(curve.meanRate(r.second * 1e6, (r.second + 1) * 1e6) * 10) / 10
+      total.add(r.counters)
+      gaps = r.gaps
+      released = r.second + 1
+      lastSecond = lastSecondOf(r)
+      try {
+        store?.appendSecond(id, r)
+      } catch (err) {
+        logger.error('store write failed', { error: describeError(err) })
+      }
+      try {
+        options.onSecond?.(r)
+      } catch (err) {
+        logger.warn('progress callback failed', { error: describeError(err) })
+      }
+      onSecondTelemetry?.(r)
+    }
+  }
+  const onSecond = (index: number, r: SecondReport) => {
+    if (merger) emit(merger.add(index, r))
+  }
+  const onFailure = (index: number, error: string) => {
+    const label = threads[index]?.label ?? `worker ${index}`
+    failure ??= `${label} failed: ${error}`
+    logger.error('run worker failed', { worker: index, error })
+    // Its completed seconds stay; the others are stopped and report what they have.
+    if (merger) emit(merger.end(index))
+    for (const t of threads) t.post({ type: 'stop' })
+  }
+
+  const progress = () => {
+    let sentAll = 0
+    let sent = 0
+    let unique = 0
+    let errors = 0
+    let inFlight = 0
+    for (const t of threads) {
+      const x = t.progress
+      if (t.init.role === 'producer') {
+        sentAll += x.sentAll
+        sent += x.sent
+        errors += x.publishErrors
+        inFlight += x.inFlight
+      } else unique += x.unique
+    }
+    return { sentAll, sent, unique, errors, inFlight }
+  }
+
+  const drain = async (consumerOn: boolean) => {
+    const untilUs = clock.nowUs() + (stopRequested ? STOP_DRAIN_MS : s.run.drain) * 1000
+    while (clock.nowUs() < untilUs && !failure) {
+      const x = progress()
+      if (consumerOn ? x.unique + x.errors >= x.sentAll : x.inFlight === 0) break
+      await sleep(25)
+    }
+    return Math.max(0, (untilUs - clock.nowUs()) / 1000)
+  }
+
+  const execute = async (): Promise<RunSummary> => {
+    secrets.openScope(id)
+    for (const value of resolved.secrets) secrets.add(value, id)
+    let error: string | undefined
+    const consumerOn = s.consumer.enabled || s.bridge !== undefined
+    let producerFinals: ProducerFinal[] = []
+    let consumerFinal: ConsumerFinal | undefined
+    try {
+      store?.createRun({ id, name: s.name, scenario: resolved.redacted, createdAt: Date.now() })
+      setStatus('connecting')
+      if (consumerOn)
+        threads.push(new WorkerThread({ ...base, index: 0, role: 'consumer' }, onSecond, onFailure))
+      for (const shard of shards)
+        threads.push(
+          new WorkerThread({ ...base, index: threads.length, role: 'producer', shard }, onSecond, onFailure),
+        )
+      merger = new SecondMerger(threads.length)
+      // The consumer subscribes before any device connects, as in a single-thread run.
+      if (consumerOn) await threads[0]!.whenReady()
+      await Promise.all(threads.map((t) => t.whenReady()))
+      if (stopRequested) throw new Error('stopped before the schedule started')
+      const t0 = clock.nowUs() + START_LEAD_US
+      t0Us = t0
+      startedAt = Math.round(t0 / 1000)
+      setStatus('running', { startedAt })
+      for (const t of threads) t.post({ type: 'start', t0 })
+      await Promise.all(threads.filter((t) => t.init.role === 'producer').map((t) => t.whenScheduled()))
+      if (!failure) {
+        setStatus('draining')
+        const leftMs = await drain(consumerOn)
+        for (const t of threads) if (t.init.role === 'producer') t.post({ type: 'finish', settleMs: leftMs })
+      }
+    } catch (err) {
+      error = secrets.scrub(describeError(err))
+      logger.error('run failed', { error })
+    }
+    // Producers first (their sends are the consumer's per-device accounting), then the consumer.
+    for (const t of threads)
+      if (t.init.role === 'producer' && (error || failure)) t.post({ type: 'finish', settleMs: 0 })
+    producerFinals = (
+      await Promise.all(threads.filter((t) => t.init.role === 'producer').map((t) => t.whenFinal()))
+    ).filter((f): f is ProducerFinal => f?.role === 'producer')
+    const consumerThread = threads.find((t) => t.init.role === 'consumer')
+    if (consumerThread) {
+      consumerThread.post({
+        type: 'finish',
+        settleMs: 0,
+        sends: producerFinals.flatMap((f) => f.sends),
+        askBacklog: startedAt !== null && !error && !failure,
+      })
+      const f = await consumerThread.whenFinal()
+      if (f?.role === 'consumer') consumerFinal = f
+    }
+    if (merger) emit(merger.flush())
+    await Promise.all(threads.map((t) => t.terminate()))
+    secrets.closeScope(id)
+    error ??= failure
+    const finalStatus: RunStatus = error ? 'failed' : stopRequested ? 'stopped' : 'completed'
+    const measureStartUs = producerFinals[0]?.measureStartUs ?? 0
+    const measuredS = measuredSeconds(startedAt !== null, measureStartUs, p.duration, stopAtUs)
+    const fromUs = p.warmup * 1000
+    const totalRate =
+      measuredS > 0
+        ? curve.meanRate(fromUs, fromUs + measuredS * 1e6)
+        : curve.meanRate(fromUs, fromUs + p.duration * 1000)
+    const view = new MergedRecorderView(total, merger ?? new SecondMerger(0), producerFinals, consumerFinal)
+    const generator = mergeWorkerGenerators(
+      producerFinals.map((g, k) => ({ label: `worker ${k + (consumerOn ? 1 : 0)}`, g: g.generator })),
+    )
+    if (generator)
+      generator.achievedSendRate =
+        Math.round(ratePerSecond(total.sent, measuredS, measureStartUs, view.lastMeasuredSendUs) * 10) / 10
+    const { summary, rows, devices } = buildSummary({
+      id,
+      name: s.name,
+      status: finalStatus,
+      startedAt,
+      plugin: resolved.broker.pluginName,
+      pluginNames: [
+        resolved.broker.pluginName,
+        ...(resolved.bridgeBroker ? [resolved.bridgeBroker.pluginName] : []),
+      ],
+      target: {
+        plugin: resolved.broker.pluginName,
+        devices: p.devices,
+        ratePerDevice: totalRate / p.devices,
+        totalRate,
+        durationS: p.duration / 1000,
+        warmupS: p.warmup / 1000,
+        qos: p.qos,
+        envelope: p.envelope,
+        ...(p.stages
+          ? {
+              stages: p.stages.map((st) => ({
+                durationS: st.duration / 1000,
+                target: st.target,
+                ramp: st.ramp,
+              })),
+            }
+          : {}),
+      },
+      recorder: view,
+      // A worker that died took its figures with it: no verdict from the survivors alone.
+      generator: startedAt !== null && measuredS > 0 && !failure ? generator : null,
+      measuredS,
+      undelivered: consumerFinal?.undelivered ?? 0,
+      ...(consumerFinal?.queued !== undefined ? { queued: consumerFinal.queued } : {}),
+      connections: mergeWorkerConnections(producerFinals.map((f) => f.connections)),
+      bridge: (consumerFinal?.bridge as Parameters<typeof buildSummary>[0]['bridge']) ?? null,
+      slo: resolved.slo,
+      consumerEnabled: s.consumer.enabled,
+      measureStartUs,
+      ...(error ? { error } : {}),
+    })
+    summary.workers = {
+      producers: shards.length,
+      threads: threads.length,
+      mergeMs: Math.round((merger?.mergeUs ?? 0) / 100) / 10,
+    }
+    status = finalStatus
+    try {
+      store?.saveSummary(id, rows)
+      if (devices.length > 0) store?.saveDevices?.(id, devices)
+      store?.updateRun(id, { status: finalStatus, endedAt: Date.now(), summary, error: error ?? null })
+    } catch (err) {
+      logger.error('store write failed', { error: describeError(err) })
+    }
+    onRunEndTelemetry?.(summary)
+    return summary
+  }
+
+  const result = execute()
+  return {
+    id,
+    result,
+    stop() {
+      if (stopRequested) return
+      stopRequested = true
+      stopAtUs = clock.nowUs()
+      for (const t of threads) t.post({ type: 'stop' })
+    },
+    live() {
+      const x = progress()
+      return {
+        id,
+        status,
+        second: released,
+        sent: x.sent,
+        received: total.received,
+        gaps,
+        invalid: total.invalid,
+        stopping: stopRequested,
+        ...scheduleTimes(t0Us, clock.nowUs(), p.warmup + p.duration),
+        targetRate: curve.meanRate(p.warmup * 1000, (p.warmup + p.duration) * 1000),
+        lastSecond,
+        connect: null,
+      }
+    },
+  }
+}

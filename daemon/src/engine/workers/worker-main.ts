@@ -1,0 +1,164 @@
+/**
+ * A run's worker thread: one role of the run (a shard of the producer fleet, or the consumer with
+ * iotload's bridge), its own recorder and histograms, and each completed second posted to the main
+ * thread, which merges every worker's encoded histograms into the run's one series.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import { describeError } from '@iotload/sdk'
+import { createLogger } from '../../log/logger.ts'
+import { secrets } from '../../log/secret-registry.ts'
+import { BridgeRole } from '../bridge-role.ts'
+import { type ClockTimer, systemClock } from '../clock.ts'
+import { ConsumerRole } from '../consumer.ts'
+import type { ProducerRole } from '../producer.ts'
+import type { SecondReport } from '../recorder.ts'
+import { measuredSeconds } from '../run-window.ts'
+import { sendRate } from '../summary.ts'
+import type {
+  ConsumerFinal,
+  DeviceSends,
+  FromWorker,
+  ProducerFinal,
+  ToWorker,
+  WorkerInit,
+} from './worker-protocol.ts'
+import { resolvedFor, shardProducer, workerRecorder } from './worker-roles.ts'
+
+const init = workerData as WorkerInit
+const port = parentPort!
+const post = (m: FromWorker) => port.postMessage(m)
+const logger = createLogger().child({ run: init.runId, worker: init.index })
+const clock = systemClock
+secrets.openScope(init.runId)
+for (const s of init.secrets) secrets.add(s, init.runId)
+
+const resolved = await resolvedFor(init)
+const s = resolved.scenario
+const recorder = workerRecorder(init.runId)
+const producer: ProducerRole | undefined =
+  init.role === 'producer' ? shardProducer(resolved, init, recorder, logger) : undefined
+const consumer =
+  init.role === 'consumer' && init.scenario.consumer.enabled
+    ? new ConsumerRole(resolved, init.runId, recorder, logger, {}, clock)
+    : undefined
+const bridge =
+  init.role === 'consumer' && s.bridge ? new BridgeRole(resolved, init.runId, recorder, logger) : undefined
+let second = 0
+let ticker: ClockTimer | undefined
+let progress: ReturnType<typeof setInterval> | undefined
+let started = false
+let stopAtUs: number | undefined
+
+const warmupOf = (n: number) => n * 1e6 < s.producer.warmup * 1000
+const roll = (): SecondReport => {
+  const report = recorder.rollSecond(second, warmupOf(second))
+  if (producer) report.generator = producer.health.rollSecond()
+  second++
+  return report
+}
+const rollEach = (t0: number) => {
+  post({ type: 'second', report: roll() })
+  ticker = clock.setTimeout(() => rollEach(t0), (t0 + (second + 1) * 1e6 - clock.nowUs()) / 1000)
+}
+const postProgress = () => {
+  const t = recorder.total
+  post({
+    type: 'progress',
+    sentAll: recorder.sentAllSoFar,
+    sent: recorder.sentSoFar,
+    unique: recorder.uniqueSoFar,
+    publishErrors: t.publishErrors,
+    inFlight: producer?.health.inFlight ?? 0,
+  })
+}
+
+async function start(t0: number): Promise<void> {
+  started = true
+  ticker = clock.setTimeout(() => rollEach(t0), (t0 + 1e6 - clock.nowUs()) / 1000)
+  progress = setInterval(postProgress, 100)
+  if (!producer) return
+  await producer.run(t0)
+  postProgress()
+  post({ type: 'scheduled' })
+}
+
+function sendsOf(p: ProducerRole): DeviceSends[] {
+  return p.deviceSends()
+}
+
+async function finish(m: Extract<ToWorker, { type: 'finish' }>): Promise<void> {
+  if (producer) await producer.settle(m.settleMs)
+  const queued = consumer && m.askBacklog ? await consumer.backlog() : undefined
+  clock.clearTimer(ticker)
+  clearInterval(progress)
+  await producer?.close()
+  await bridge?.close()
+  await consumer?.close()
+  const report = started ? roll() : undefined
+  let final: ProducerFinal | ConsumerFinal
+  if (producer) {
+    const measuredS = measuredSeconds(started, producer.measureStartUs, s.producer.duration, stopAtUs)
+    const target = (producer.plannedRate(measuredS) * (init.shard?.count ?? 1)) / (init.shard?.fleet ?? 1)
+    final = {
+      role: 'producer',
+      sends: sendsOf(producer),
+      lastMeasuredSendUs: recorder.lastMeasuredSendUs,
+      measureStartUs: producer.measureStartUs,
+      generator:
+        started && measuredS > 0
+          ? producer.health.report(target, sendRate(recorder, measuredS, producer.measureStartUs))
+          : null,
+      connections: producer.connectStats ?? null,
+      sentMeasured: recorder.total.sent,
+    }
+  } else {
+    for (const d of m.sends ?? [])
+      recorder.devices.absorbSends(d.dev, d.sent, d.firstMeasuredSeq, d.lastSentSeq)
+    const sequenced = !recorder.externalMode || s.consumer.external?.seqPath !== undefined
+    let undelivered = 0
+    if (sequenced)
+      for (const d of m.sends ?? []) {
+        if (d.firstMeasuredSeq < 0) continue
+        const from = Math.max(d.firstMeasuredSeq, recorder.sequences.highest(d.dev) + 1)
+        if (d.lastSentSeq >= from) undelivered += d.lastSentSeq - from + 1
+      }
+    final = {
+      role: 'consumer',
+      devices: recorder.deviceFigures(),
+      undelivered,
+      firstMeasuredRecvUs: recorder.firstMeasuredRecvUs,
+      lastMeasuredRecvUs: recorder.lastMeasuredRecvUs,
+      legs: recorder.legs(),
+      hints: recorder.hints(),
+      externalMode: recorder.externalMode,
+      externalVia: recorder.externalVia,
+      timestampResolutionUs: recorder.timestampResolutionUs,
+      externalAmbiguous: recorder.externalAmbiguous,
+      correlationExpired: recorder.correlationExpired,
+      queued,
+      bridge: bridge?.stats ?? null,
+    }
+  }
+  post({ type: 'final', report, final })
+  secrets.closeScope(init.runId)
+  port.close()
+}
+
+const fail = (err: unknown) => post({ type: 'failed', error: secrets.scrub(describeError(err)) })
+
+port.on('message', (m: ToWorker) => {
+  if (m.type === 'start') start(m.t0).catch(fail)
+  else if (m.type === 'stop') {
+    stopAtUs ??= clock.nowUs()
+    producer?.stop()
+  } else if (m.type === 'finish') finish(m).catch(fail)
+})
+
+try {
+  await consumer?.start()
+  await bridge?.start()
+  await producer?.connect()
+  post({ type: 'ready' })
+} catch (err) {
+  fail(err)
+}

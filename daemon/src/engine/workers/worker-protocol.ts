@@ -1,0 +1,95 @@
+import type { AuthConfig } from '@iotload/sdk'
+import type { Scenario } from '../../scenario/schema.ts'
+import type { TrustPolicy } from '../../scenario/trust-policy.ts'
+import type { DeviceFigure } from '../device-figures.ts'
+import type { DeviceShard } from '../device-shard.ts'
+import type { GeneratorReport } from '../generator-health.ts'
+import type { FleetConnectStats } from '../producer-fleet.ts'
+import type { ExternalVia, LegHosts, SecondReport } from '../recorder.ts'
+
+/** A broker section as it crosses into a worker: the plugin by name, loaded again there. */
+export interface WorkerBroker {
+  pluginName: string
+  config: unknown
+  auth: AuthConfig | undefined
+}
+
+/** `workerData` of a run's worker thread. */
+export interface WorkerInit {
+  /** URL of worker-main.ts, loaded by the boot script. */
+  entry: string
+  runId: string
+  index: number
+  role: 'producer' | 'consumer'
+  /** The producer worker's devices, on the fleet's schedule. */
+  shard?: DeviceShard
+  scenario: Scenario
+  broker: WorkerBroker
+  bridgeBroker: WorkerBroker | undefined
+  consumerFilter: string
+  /** The policy the main thread resolved the scenario under: a worker loads nothing it would refuse. */
+  policy: TrustPolicy
+  secrets: string[]
+}
+
+/** One device's sends, from the producer worker that owns it. */
+export interface DeviceSends {
+  dev: number
+  sent: number
+  firstMeasuredSeq: number
+  lastSentSeq: number
+}
+
+/** Main thread → worker. */
+export type ToWorker =
+  | { type: 'start'; t0: number }
+  | { type: 'stop' }
+  /** Producers: settle, close and report. Consumer: close and report, with every producer's sends. */
+  | { type: 'finish'; settleMs: number; sends?: DeviceSends[]; askBacklog?: boolean }
+
+/** What a producer worker reports when it finishes. */
+export interface ProducerFinal {
+  role: 'producer'
+  sends: DeviceSends[]
+  lastMeasuredSendUs: number
+  measureStartUs: number
+  generator: GeneratorReport | null
+  connections: FleetConnectStats | null
+  /** Measured sends above each device's … computed by the consumer side; here the send window. */
+  sentMeasured: number
+}
+
+/** What the consumer worker reports when it finishes. */
+export interface ConsumerFinal {
+  role: 'consumer'
+  devices: DeviceFigure[]
+  undelivered: number
+  firstMeasuredRecvUs: number
+  lastMeasuredRecvUs: number
+  legs: LegHosts[]
+  hints: string[]
+  externalMode: boolean
+  externalVia: ExternalVia | undefined
+  timestampResolutionUs: number | undefined
+  externalAmbiguous: number
+  correlationExpired: number
+  queued: number | undefined
+  bridge: unknown
+}
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'failed'; error: string }
+  | { type: 'second'; report: SecondReport }
+  | {
+      type: 'progress'
+      sentAll: number
+      sent: number
+      unique: number
+      publishErrors: number
+      inFlight: number
+    }
+  | { type: 'scheduled' }
+  | { type: 'final'; report: SecondReport | undefined; final: ProducerFinal | ConsumerFinal }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> }

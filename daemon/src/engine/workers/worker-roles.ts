@@ -1,0 +1,76 @@
+import { runTag } from '@iotload/sdk'
+import type { Logger } from '../../log/logger.ts'
+import type { ResolvedBroker, ResolvedScenario } from '../../scenario/load-scenario.ts'
+import { loadScenarioPlugin } from '../../scenario/plugin-policy.ts'
+import { parseSlo } from '../../scenario/slo.ts'
+import { systemClock } from '../clock.ts'
+import { producerCurve } from '../rate-curve.ts'
+import { ProducerRole } from '../producer.ts'
+import { RunRecorder } from '../recorder.ts'
+import type { WorkerBroker, WorkerInit } from './worker-protocol.ts'
+
+/** Loads a broker's plugin again inside the worker, under the main thread's own policy. */
+async function brokerOf(b: WorkerBroker, path: string, init: WorkerInit): Promise<ResolvedBroker> {
+  const plugin = await loadScenarioPlugin(b.pluginName, path, init.policy)
+  return {
+    pluginName: b.pluginName,
+    plugin,
+    config: b.config,
+    auth: b.auth,
+    wildcard: plugin.wildcardSyntax ?? { single: '+', multi: '#' },
+  }
+}
+
+/** The ResolvedScenario a worker runs its role on: the producer's devices cut to its shard. */
+export async function resolvedFor(init: WorkerInit): Promise<ResolvedScenario> {
+  const scenario = structuredClone(init.scenario)
+  const shard = init.shard
+  if (init.role === 'producer' && shard) {
+    const p = scenario.producer
+    p.firstDevice += shard.from
+    p.devices = shard.count
+    // A shared pool keeps its share of connections (at least one per worker).
+    if (typeof p.connections === 'number')
+      p.connections = Math.max(1, Math.round((p.connections * shard.count) / shard.fleet))
+    // The workers connect in parallel: each paces its share, so the fleet keeps the asked rate.
+    if (p.connectRate !== undefined) p.connectRate = (p.connectRate * shard.count) / shard.fleet
+    p.connectConcurrency = Math.max(1, Math.round((p.connectConcurrency * shard.count) / shard.fleet))
+  }
+  return {
+    scenario,
+    redacted: {},
+    broker: await brokerOf(init.broker, 'broker.plugin', init),
+    bridgeBroker: init.bridgeBroker
+      ? await brokerOf(init.bridgeBroker, 'bridge.broker.plugin', init)
+      : undefined,
+    slo: parseSlo(scenario.slo),
+    consumerFilter: init.consumerFilter,
+    env: { applied: [], unknown: [] },
+    secrets: init.secrets,
+    policy: init.policy,
+  }
+}
+
+/** A recorder on the system clock, as `startRun` makes one. */
+export function workerRecorder(runId: string): RunRecorder {
+  return new RunRecorder(runId, runTag(runId), undefined, () => systemClock.nowUs())
+}
+
+/** The producer role of a worker: its shard of the fleet on the whole fleet's schedule. */
+export function shardProducer(
+  resolved: ResolvedScenario,
+  init: WorkerInit,
+  recorder: RunRecorder,
+  logger: Logger,
+): ProducerRole {
+  return new ProducerRole(
+    resolved,
+    init.runId,
+    recorder,
+    logger,
+    {},
+    {
+      ...(init.shard ? { shard: init.shard, curve: producerCurve(init.scenario.producer) } : {}),
+    },
+  )
+}

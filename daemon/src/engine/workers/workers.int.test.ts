@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { requireService } from '@iotload/sdk/testing'
+import { afterAll, describe, expect, it } from 'vitest'
+import { resolveScenario } from '../../scenario/load-scenario.ts'
+import { startRun } from '../run.ts'
+import { recordingStore } from '../testing/recording-store.ts'
+
+const BIN = fileURLToPath(new URL('../../../bin/iotload.js', import.meta.url))
+const CRASHING = fileURLToPath(new URL('./testing/crashing-plugin.ts', import.meta.url))
+const nats = await requireService('NATS', '127.0.0.1', 4222)
+const dirs: string[] = []
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true })
+})
+
+/** The same scenario run with `workers`; NATS core on loopback at a rate it carries without loss. */
+async function runWith(workers: number | 'auto') {
+  const tag = `w${randomUUID().slice(0, 8)}`
+  const resolved = await resolveScenario({
+    name: `workers-${workers}`,
+    broker: { plugin: 'nats', url: 'nats://127.0.0.1:4222', mode: 'core' },
+    producer: {
+      devices: 6,
+      totalRate: '600/s',
+      duration: '3s',
+      warmup: '1s',
+      topic: `${tag}.{device}`,
+      payload: { v: '{float:0:100:2}' },
+    },
+    run: { drain: '3s', workers },
+  })
+  const store = recordingStore()
+  const summary = await startRun(resolved, { store }).result
+  return { summary, store: store.writes }
+}
+
+describe.skipIf(!nats)('run.workers (real NATS)', () => {
+  it('workers: 2 and workers: 1 give identical counts and per-device accounting', async () => {
+    const one = await runWith(1)
+    const two = await runWith(2)
+    expect(one.summary.run.status).toBe('completed')
+    expect(two.summary.run.status).toBe('completed')
+    expect(two.summary.workers).toMatchObject({ producers: 2, threads: 3 })
+    expect(one.summary.workers).toBeUndefined()
+    const counts = (s: typeof one.summary) => {
+      const e = s.streams.e2e!
+      return {
+        sent: e.sent,
+        received: e.received,
+        lost: e.lost,
+        undelivered: e.undelivered,
+        duplicates: e.duplicates,
+      }
+    }
+    // Every planned send, and every one received, in both.
+    expect(counts(one.summary)).toEqual({
+      sent: 1800,
+      received: 1800,
+      lost: 0,
+      undelivered: 0,
+      duplicates: 0,
+    })
+    expect(counts(two.summary)).toEqual(counts(one.summary))
+    const perDevice = (rows: typeof one.store.devices) =>
+      rows.map((d) => ({
+        device: d.device,
+        sent: d.sent,
+        received: d.received,
+        lost: d.lost,
+        undelivered: d.undelivered,
+      }))
+    expect(perDevice(two.store.devices)).toEqual(perDevice(one.store.devices))
+    expect(two.store.devices.map((d) => d.sent)).toEqual([300, 300, 300, 300, 300, 300])
+    // One series: each second once, and its counters add up to the run's.
+    const seconds = two.store.seconds.map((r) => r.second)
+    expect(seconds).toEqual([...new Set(seconds)].sort((a, b) => a - b))
+    const sum = two.store.seconds.reduce((n, r) => n + r.counters.sent, 0)
+    expect(sum).toBe(1800)
+    expect(two.summary.streams.e2e!.latency.raw.count).toBe(1800)
+  }, 90_000)
+})
+
+describe('a worker that crashes', () => {
+  it('ends the run with exit 3 and a clear error, the seconds completed before kept', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'iotload-workers-'))
+    dirs.push(dir)
+    const file = join(dir, 'crash.json')
+    await writeFile(
+      file,
+      JSON.stringify({
+        name: 'crash',
+        broker: { plugin: CRASHING, crashAfterMs: 2500 },
+        producer: {
+          devices: 4,
+          totalRate: '200/s',
+          duration: '6s',
+          warmup: '0s',
+          topic: 'x/{device}',
+          payload: { v: 1 },
+        },
+        consumer: { enabled: false },
+        run: { workers: 2 },
+      }),
+    )
+    const out = join(dir, 'out.json')
+    const { code, stdout, stderr } = await new Promise<{
+      code: number | null
+      stdout: string
+      stderr: string
+    }>((resolve) => {
+      execFile(
+        process.execPath,
+        [BIN, 'run', file, '--db', join(dir, 'r.db'), '--json', out, '--quiet'],
+        { timeout: 60_000 },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+      )
+    })
+    expect(code, stderr).toBe(3)
+    expect(stdout).toMatch(/failed/)
+    expect(`${stdout}${stderr}`).toMatch(
+      /worker \d \(producer, devices \d–\d\) failed: crashing plugin: deliberate uncaught error/,
+    )
+    const doc = JSON.parse(await readFile(out, 'utf8')) as { run: { status: string }; series?: unknown[] }
+    expect(doc.run.status).toBe('failed')
+    // The seconds completed before the crash are stored.
+    expect(JSON.stringify(doc)).toMatch(/"second":1\b/)
+  }, 90_000)
+})

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest'
+import { resolveScenario } from './load-scenario.ts'
+
+const base = {
+  broker: { plugin: 'memory', bus: 'workers-check' },
+  producer: { devices: 4, rate: '1/s', duration: '10s', warmup: '0s', topic: 'w/{device}' },
+  run: { workers: 2 },
+}
+
+describe('run.workers beyond 1 refuses what runs on one thread only', () => {
+  it.each([
+    ['faults', { faults: [{ at: '1s', exec: 'true' }] }, /faults, setup and teardown/],
+    [
+      'device groups',
+      {
+        producer: undefined,
+        producers: [
+          { name: 'a', devices: 2, rate: '1/s', duration: '10s', warmup: '0s', topic: 'a/{device}' },
+          { name: 'b', devices: 2, rate: '1/s', duration: '10s', warmup: '0s', topic: 'b/{device}' },
+        ],
+      },
+      /device groups/,
+    ],
+    ['fan-out', { consumer: { mode: 'fanout', connections: 2 } }, /consumer\.mode: fanout/],
+    [
+      'a reply topic',
+      { producer: { ...base.producer, connections: 'per-device', replyTopic: 'r/{device}' } },
+      /producer\.replyTopic/,
+    ],
+  ])('%s: a clear error naming run.workers', async (_, extra, what) => {
+    const scenario = { ...base, ...extra } as Record<string, unknown>
+    if (scenario.producer === undefined) delete scenario.producer
+    await expect(resolveScenario(scenario)).rejects.toThrow(/run\.workers/)
+    await expect(resolveScenario(scenario)).rejects.toThrow(what)
+  })
+
+  it('workers: 1 takes them all, and workers: 2 a plain fleet', async () => {
+    await expect(
+      resolveScenario({ ...base, run: { workers: 1 }, faults: [{ at: '1s', exec: 'true' }] }),
+    ).resolves.toBeDefined()
+    const r = await resolveScenario(base)
+    expect(r.scenario.run.workers).toBe(2)
+  })
+})

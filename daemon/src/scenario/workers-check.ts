@@ -1,0 +1,31 @@
+import { ConfigError } from '@iotload/sdk'
+import type { Scenario } from './schema.ts'
+
+/**
+ * `run.workers` beyond 1 shards one fleet across threads. What needs the whole run in one thread,
+ * or has not been proven sharded yet, is refused by name rather than silently run differently.
+ */
+export function checkWorkers(s: Scenario): void {
+  if (s.run.workers === 1) return
+  if (s.consumer.external)
+    throw new ConfigError(
+      'run.workers',
+      'consumer.external needs run.workers: 1 (its correlation and warm-up bookkeeping needs the sends in the consumer’s thread)',
+    )
+  const oneThreadOnly: Array<[boolean, string]> = [
+    [
+      (s.faults?.length ?? 0) + (s.setup?.length ?? 0) + (s.teardown?.length ?? 0) > 0,
+      'faults, setup and teardown',
+    ],
+    [s.groups.length > 1, 'device groups (producers:)'],
+    [s.consumer.mode === 'fanout', 'consumer.mode: fanout'],
+    [s.producer.replyTopic !== undefined, 'producer.replyTopic (the rtt stream)'],
+    [s.producer.identities !== undefined, 'producer.identities'],
+  ]
+  const used = oneThreadOnly.filter(([on]) => on).map(([, what]) => what)
+  if (used.length > 0)
+    throw new ConfigError(
+      'run.workers',
+      `${used.join(', ')} run on one thread for now: set run.workers: 1 (or leave it out)`,
+    )
+}
