@@ -26,6 +26,14 @@ describe('compileTextTemplate', () => {
 
   it('turns placeholders into wildcards and escapes into braces in filters', () => {
     expect(templateToFilter('devices/{device}/t', '+')).toBe('devices/+/t')
-    expect(templateToFilter('odd/{{x}}/{device}', '*')).toBe('odd/{x}/*')
+    expect(templateToFilter('odd/{{x}}/{device}', '+')).toBe('odd/{x}/+')
+    expect(templateToFilter('odd.{{x}}.{device}', '*')).toBe('odd.{x}.*')
+  })
+
+  it('widens a level a placeholder shares with text to the whole level (brokers refuse `dev-+`)', () => {
+    expect(templateToFilter('fleet-{run}/meters/dev-{device}/t', '+')).toBe('+/meters/+/t')
+    expect(templateToFilter('site/{run}-{device}', '+')).toBe('site/+')
+    expect(templateToFilter('devices.d{device}.telemetry', '*')).toBe('devices.*.telemetry')
+    expect(templateToFilter('plain/topic', '+')).toBe('plain/topic')
   })
 })

@@ -73,9 +73,23 @@ export function templatePattern(template: string, run: string): RegExp {
   return new RegExp(source, 'g')
 }
 
-/** Turns a topic template into a subscription filter: each `{…}` level becomes the single-level wildcard. */
+/**
+ * Turns a topic template into a subscription filter: each level holding a `{…}` becomes the
+ * single-level wildcard, whole (`dev-{device}` → `+`, `fleet-{run}` → `+`), since brokers accept a
+ * wildcard only as a complete level. Levels are split on '/', or on '.' for the syntaxes whose
+ * single-level wildcard is `*` (NATS subjects, Kafka topic names).
+ */
 export function templateToFilter(template: string, singleLevelWildcard: string): string {
-  let out = ''
-  for (const p of parse(template, 'topic')) out += typeof p === 'string' ? p : singleLevelWildcard
-  return out
+  const separator = singleLevelWildcard === '*' ? '.' : '/'
+  const levels: Array<{ text: string; templated: boolean }> = [{ text: '', templated: false }]
+  for (const p of parse(template, 'topic')) {
+    if (typeof p !== 'string') {
+      levels[levels.length - 1]!.templated = true
+      continue
+    }
+    const pieces = p.split(separator)
+    levels[levels.length - 1]!.text += pieces[0]
+    for (const piece of pieces.slice(1)) levels.push({ text: piece, templated: false })
+  }
+  return levels.map((l) => (l.templated ? singleLevelWildcard : l.text)).join(separator)
 }
