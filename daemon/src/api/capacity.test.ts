@@ -192,6 +192,6 @@ describe('POST /v1/capacity', () => {
     await manager.shutdown()
     const stored = (await (await app.request(`/v1/capacity/${id}`)).json()) as View
     expect(stored.status).toBe('stopped')
-    expect(store.listRuns()[0]?.status).toBe('stopped')
+    expect(store.listRuns()[0]?.status, JSON.stringify(store.listRuns()[0])).toBe('stopped')
   })
 })

@@ -51,6 +51,8 @@ export interface RunHandle {
 
 /** Lead time between connecting and the first scheduled send, so second 0 starts on time. */
 const START_LEAD_US = 200_000
+/** Thrown inside a run when a stop arrives before its schedule started. */
+const STOPPED_BEFORE_START = new Error('stopped before the schedule started')
 const STOP_DRAIN_MS = 1000
 
 export { measuredSeconds, newRunId } from './run-window.ts'
@@ -181,7 +183,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       await consumer?.start()
       await bridge?.start()
       await producer.connect()
-      if (stopRequested) throw new Error('stopped before the schedule started')
+      if (stopRequested) throw STOPPED_BEFORE_START
       const t0 = clock.nowUs() + START_LEAD_US
       t0Us = t0
       startedAt = Math.round(t0 / 1000)
@@ -194,11 +196,15 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       await faults.settle()
       await drain()
     } catch (err) {
-      error = secrets.scrub(describeError(err))
-      const failed = (err as { failedConnections?: number; totalConnections?: number }).failedConnections
-      if (failed)
-        error += ` (${failed} of ${(err as { totalConnections: number }).totalConnections} device connections failed)`
-      logger.error('run failed', { error })
+      // A stop asked for while connecting ends the run stopped (nothing measured), not failed.
+      if (err === STOPPED_BEFORE_START) logger.info('run stopped before its schedule started')
+      else {
+        error = secrets.scrub(describeError(err))
+        const failed = (err as { failedConnections?: number; totalConnections?: number }).failedConnections
+        if (failed)
+          error += ` (${failed} of ${(err as { totalConnections: number }).totalConnections} device connections failed)`
+        logger.error('run failed', { error })
+      }
     } finally {
       clock.clearTimer(ticker)
       // A fault still running when the run failed finishes (bounded by its timeout) before teardown.
