@@ -165,6 +165,7 @@ export function startShardedRun(
     const consumerOn = s.consumer.enabled || s.bridge !== undefined
     let producerFinals: ProducerFinal[] = []
     let consumerFinal: ConsumerFinal | undefined
+    let stoppedEarly = false
     try {
       store?.createRun({ id, name: s.name, scenario: resolved.redacted, createdAt: Date.now() })
       setStatus('connecting')
@@ -178,17 +179,21 @@ export function startShardedRun(
       // The consumer subscribes before any device connects, as in a single-thread run.
       if (consumerOn) await threads[0]!.whenReady()
       await Promise.all(threads.map((t) => t.whenReady()))
-      if (stopRequested) throw new Error('stopped before the schedule started')
-      const t0 = clock.nowUs() + START_LEAD_US
-      t0Us = t0
-      startedAt = Math.round(t0 / 1000)
-      setStatus('running', { startedAt })
-      for (const t of threads) t.post({ type: 'start', t0 })
-      await Promise.all(threads.filter((t) => t.init.role === 'producer').map((t) => t.whenScheduled()))
-      if (!failure) {
-        setStatus('draining')
-        const leftMs = await drain(consumerOn)
-        for (const t of threads) if (t.init.role === 'producer') t.post({ type: 'finish', settleMs: leftMs })
+      // A stop asked for while the workers connect ends the run stopped (nothing measured), not failed.
+      if (stopRequested) stoppedEarly = true
+      else {
+        const t0 = clock.nowUs() + START_LEAD_US
+        t0Us = t0
+        startedAt = Math.round(t0 / 1000)
+        setStatus('running', { startedAt })
+        for (const t of threads) t.post({ type: 'start', t0 })
+        await Promise.all(threads.filter((t) => t.init.role === 'producer').map((t) => t.whenScheduled()))
+        if (!failure) {
+          setStatus('draining')
+          const leftMs = await drain(consumerOn)
+          for (const t of threads)
+            if (t.init.role === 'producer') t.post({ type: 'finish', settleMs: leftMs })
+        }
       }
     } catch (err) {
       error = secrets.scrub(describeError(err))
@@ -196,7 +201,8 @@ export function startShardedRun(
     }
     // Producers first (their sends are the consumer's per-device accounting), then the consumer.
     for (const t of threads)
-      if (t.init.role === 'producer' && (error || failure)) t.post({ type: 'finish', settleMs: 0 })
+      if (t.init.role === 'producer' && (error || failure || stoppedEarly))
+        t.post({ type: 'finish', settleMs: 0 })
     producerFinals = (
       await Promise.all(threads.filter((t) => t.init.role === 'producer').map((t) => t.whenFinal()))
     ).filter((f): f is ProducerFinal => f?.role === 'producer')
