@@ -203,9 +203,20 @@
         series: [
           { label: 'sent/s', x: e.x, y: e.sent, colour: PALETTE[0] },
           { label: 'received/s', x: e.x, y: e.received, colour: PALETTE[2] },
-          ...(run.targetRate
-            ? [{ label: 'target/s', x: e.x, y: e.x.map(() => run.targetRate), colour: '#999', dash: [4, 4] }]
-            : []),
+          // The per-second target (a staged schedule's ramp); runs stored before it was kept get the flat rate.
+          ...(e.target.some((v) => v !== null)
+            ? [{ label: 'target/s', x: e.x, y: e.target, colour: '#999', dash: [4, 4] }]
+            : run.targetRate
+              ? [
+                  {
+                    label: 'target/s',
+                    x: e.x,
+                    y: e.x.map(() => run.targetRate),
+                    colour: '#999',
+                    dash: [4, 4],
+                  },
+                ]
+              : []),
         ],
       }
     },

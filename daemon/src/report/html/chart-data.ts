@@ -25,6 +25,8 @@ export interface ClientRun {
     x: number[]
     sent: Column
     received: Column
+    /** The schedule's target for each second (stages ramp it); null in rows stored before it was kept. */
+    target: Column
     gaps: Column
     duplicates: Column
     reordered: Column
@@ -100,6 +102,7 @@ export function clientRun(run: ReportRun): ClientRun {
             x: e2eRows.map((r) => r.second),
             sent: col((r) => r.sent),
             received: col((r) => r.received),
+            target: col((r) => r.targetRate),
             gaps: col((r) => r.gaps),
             duplicates: col((r) => r.duplicates),
             reordered: col((r) => r.reordered),
