@@ -41,7 +41,8 @@ describe.skipIf(!mosquitto)('load shapes through Mosquitto', () => {
     // Away from the steps (the first second of each stage holds the step): within 2 % of the
     // target. Sends are counted by when they went out, so a stall of this shared machine moves
     // sends across a second boundary: that shift, bounded by the largest send lag the generator
-    // measured, is allowed on top (none when it kept its schedule); each stage's total has no such slack.
+    // measured, is allowed on top (none when it kept its schedule), for each second and for each
+    // stage's total (a stall at a stage's edge moves sends into the next stage).
     const shift = (summary.generator?.lagUs.max ?? 0) / 1e6
     const sentIn = (r: SecondReport) => r.counters.sent + r.counters.sentWarmup
     for (const stage of [
@@ -58,7 +59,7 @@ describe.skipIf(!mosquitto)('load shapes through Mosquitto', () => {
       const sent = rows.reduce((n, r) => n + sentIn(r), 0)
       const target = rows.reduce((n, r) => n + r.targetRate!, 0)
       expect(Math.abs(sent - target) / target, `seconds ${stage.join(',')}: ${sent}`).toBeLessThanOrEqual(
-        0.02,
+        0.02 + shift,
       )
     }
     expect(summary.streams.e2e).toMatchObject({ sent: 4 * 1000 + 4 * 3000 + 4 * 2000, lost: 0 })
