@@ -1,4 +1,5 @@
 import { requireService } from '@iotload/sdk/testing'
+import { existsSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -202,6 +203,21 @@ describe.skipIf(!up)(
         expect(result.text).toMatch(/HTTP\/1\.1 413[\s\S]*connection: close/i)
         expect(result.text).toMatch(/BODY_TOO_LARGE/)
       }
+      await nothingRan(d.url, db)
+    })
+
+    it('#11 refuses setup, faults and teardown commands without --allow-exec: nothing runs, nothing is stored', async () => {
+      const ran = join(dir, 'exec-ran')
+      const exec = `touch ${ran}`
+      for (const [key, steps] of [
+        ['setup', [{ exec }]],
+        ['faults', [{ at: '0s', exec }]],
+        ['teardown', [{ exec }]],
+      ] as const) {
+        const body = await refused(await postRun(d.url, scenario({ [key]: steps })), 400, `${key}[0].exec`)
+        expect(body.error.message).toMatch(/--allow-exec/)
+      }
+      expect(existsSync(ran), 'a command from the request ran').toBe(false)
       await nothingRan(d.url, db)
     })
   },
