@@ -2,11 +2,9 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { requireBinary } from '@iotload/sdk/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createLogger } from '../log/logger.ts'
 import { resolveScenario } from '../scenario/load-scenario.ts'
-import { startRun } from './run.ts'
 import { type DelayRelay, startDelayRelay } from './testing/delay-relay.ts'
-import { expectExactBooks, logFigures, requirePresent, traceSeconds } from './testing/fault-asserts.ts'
+import { expectExactBooks, logFigures, requirePresent, runTraced } from './testing/fault-asserts.ts'
 import { createNetnsLink, type NetnsLink, netemWorks, netnsAvailable } from './testing/netns.ts'
 import { type ShellBroker, startShellBroker } from './testing/shell-broker.ts'
 
@@ -68,12 +66,7 @@ async function runWith(extra: Record<string, unknown>, url: string) {
     },
     { env: {} },
   )
-  const trace = traceSeconds()
-  const summary = await startRun(resolved, {
-    logger: createLogger({ level: 'error' }),
-    onSecond: trace.onSecond,
-  }).result
-  return { summary, trace }
+  return runTraced(resolved)
 }
 
 describe.skipIf(!canNetns)('a 3 s network partition (veth down inside a namespace)', () => {
@@ -97,7 +90,7 @@ describe.skipIf(!canNetns)('a 3 s network partition (veth down inside a namespac
     expect(summary.run.status, summary.error).toBe('completed')
     const e2e = expectExactBooks(summary, 10 * 20 * 12)
     const [f] = summary.faults!.faults
-    const why = `${JSON.stringify(f)}\n${trace.text()}`
+    const why = `${JSON.stringify(f)}\n${trace}`
     expect(f!.exec, why).toMatchObject({ exitCode: 0, timedOut: false })
     // The connections survive a 3 s silence (keep-alive 30 s): what was sent meanwhile arrives
     // late, or is lost, and every message is one of received / lost / undelivered.

@@ -3,17 +3,9 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { requireBinary } from '@iotload/sdk/testing'
-import { afterAll, describe, expect, it } from 'vitest'
-import { createLogger } from '../log/logger.ts'
+import { afterAll, describe, it } from 'vitest'
 import { resolveScenario } from '../scenario/load-scenario.ts'
-import { startRun } from './run.ts'
-import {
-  expectExactBooks,
-  expectRecovered,
-  logFigures,
-  requirePresent,
-  traceSeconds,
-} from './testing/fault-asserts.ts'
+import { expectRestartSurvived, requirePresent, runTraced } from './testing/fault-asserts.ts'
 import { type ShellBroker, startShellBroker } from './testing/shell-broker.ts'
 
 // A PRIVATE single-node KRaft Kafka on spare ports (the jars scripts/services/kafka.sh fetched),
@@ -111,16 +103,11 @@ describe.skipIf(!available)('a Kafka restart caused by the fault timeline', () =
       },
       { env: {} },
     )
-    const trace = traceSeconds()
-    const summary = await startRun(resolved, {
-      logger: createLogger({ level: 'error' }),
-      onSecond: trace.onSecond,
-    }).result
-    expect(summary.run.status, summary.error).toBe('completed')
-    expectExactBooks(summary, 10 * 10 * 45)
-    const f = expectRecovered(summary, `${trace.text()}\n${kafka.log()}`)
-    expect(f.exec).toMatchObject({ exitCode: 0, timedOut: false })
-    logFigures('kafka acks=all crash', summary, f)
-    expect(summary.sloPassed).toBe(true)
+    const { summary, trace } = await runTraced(resolved)
+    expectRestartSurvived(summary, {
+      sent: 10 * 10 * 45,
+      label: 'kafka acks=all crash',
+      context: `${trace}\n${kafka.log()}`,
+    })
   }, 240_000)
 })

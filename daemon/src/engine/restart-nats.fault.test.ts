@@ -1,10 +1,8 @@
 import { existsSync } from 'node:fs'
 import { natsServerBin } from '@iotload/sdk/testing'
-import { afterAll, describe, expect, it } from 'vitest'
-import { createLogger } from '../log/logger.ts'
+import { afterAll, describe, it } from 'vitest'
 import { resolveScenario } from '../scenario/load-scenario.ts'
-import { startRun } from './run.ts'
-import { expectExactBooks, expectRecovered, logFigures, traceSeconds } from './testing/fault-asserts.ts'
+import { expectRestartSurvived, runTraced } from './testing/fault-asserts.ts'
 import { type ShellBroker, startShellBroker } from './testing/shell-broker.ts'
 
 // A private nats-server (JetStream on, file store in its own directory) crashed and restarted by
@@ -54,16 +52,11 @@ describe.skipIf(!installed)('a nats-server restart caused by the fault timeline'
       },
       { env: {} },
     )
-    const trace = traceSeconds()
-    const summary = await startRun(resolved, {
-      logger: createLogger({ level: 'error' }),
-      onSecond: trace.onSecond,
-    }).result
-    expect(summary.run.status, summary.error).toBe('completed')
-    expectExactBooks(summary, 10 * 20 * 9)
-    const f = expectRecovered(summary, `${trace.text()}\n${s.log()}`)
-    expect(f.exec).toMatchObject({ exitCode: 0, timedOut: false })
-    logFigures(`nats ${mode} qos${qos} crash`, summary, f)
-    expect(summary.sloPassed).toBe(true)
+    const { summary, trace } = await runTraced(resolved)
+    expectRestartSurvived(summary, {
+      sent: 10 * 20 * 9,
+      label: `nats ${mode} qos${qos} crash`,
+      context: `${trace}\n${s.log()}`,
+    })
   })
 })

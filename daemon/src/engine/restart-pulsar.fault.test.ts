@@ -3,17 +3,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { requireBinary } from '@iotload/sdk/testing'
-import { afterAll, describe, expect, it } from 'vitest'
-import { createLogger } from '../log/logger.ts'
+import { afterAll, describe, it } from 'vitest'
 import { resolveScenario } from '../scenario/load-scenario.ts'
-import { startRun } from './run.ts'
-import {
-  expectExactBooks,
-  expectRecovered,
-  logFigures,
-  requirePresent,
-  traceSeconds,
-} from './testing/fault-asserts.ts'
+import { expectRestartSurvived, requirePresent, runTraced } from './testing/fault-asserts.ts'
 import { type ShellBroker, startShellBroker } from './testing/shell-broker.ts'
 
 // A PRIVATE Pulsar standalone (the distribution scripts/services/pulsar.sh unpacked; its own web,
@@ -85,19 +77,15 @@ describe.skipIf(!available)('a Pulsar restart caused by the fault timeline', () 
       },
       { env: {} },
     )
-    const trace = traceSeconds()
-    const summary = await startRun(resolved, {
-      logger: createLogger({ level: 'error' }),
-      onSecond: trace.onSecond,
-    }).result
-    expect(summary.run.status, summary.error).toBe('completed')
-    expectExactBooks(summary, 10 * 10 * 50)
+    const { summary, trace } = await runTraced(resolved)
     // Here the standalone takes ~30 s to restart and the WebSocket clients longer to come back:
     // recovery may fall after the schedule (reported as not recovered), the drain still delivers.
-    const f = expectRecovered(summary, `${trace.text()}\n${pulsar.log()}`, { recoveryOptional: true })
     // Measured, not prescribed: one run here lost 7 with 6 publish errors (docs/faults.md).
-    expect(f.exec).toMatchObject({ exitCode: 0, timedOut: false })
-    logFigures('pulsar persistent crash', summary, f)
-    expect(summary.sloPassed).toBe(true)
+    expectRestartSurvived(summary, {
+      sent: 10 * 10 * 50,
+      label: 'pulsar persistent crash',
+      context: `${trace}\n${pulsar.log()}`,
+      recoveryOptional: true,
+    })
   }, 300_000)
 })

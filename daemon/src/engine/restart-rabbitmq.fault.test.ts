@@ -1,11 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { requireBinary } from '@iotload/sdk/testing'
-import { afterAll, describe, expect, it } from 'vitest'
-import { createLogger } from '../log/logger.ts'
+import { afterAll, describe, it } from 'vitest'
 import { resolveScenario } from '../scenario/load-scenario.ts'
-import { startRun } from './run.ts'
-import { expectExactBooks, expectRecovered, logFigures, traceSeconds } from './testing/fault-asserts.ts'
+import { expectRestartSurvived, runTraced } from './testing/fault-asserts.ts'
 import { type ShellBroker, startShellBroker } from './testing/shell-broker.ts'
 
 // A PRIVATE RabbitMQ node (its own node name, ports, Mnesia directory, no plugins: the shared
@@ -73,16 +71,11 @@ describe.skipIf(!available)('a RabbitMQ restart caused by the fault timeline', (
       },
       { env: {} },
     )
-    const trace = traceSeconds()
-    const summary = await startRun(resolved, {
-      logger: createLogger({ level: 'error' }),
-      onSecond: trace.onSecond,
-    }).result
-    expect(summary.run.status, summary.error).toBe('completed')
-    expectExactBooks(summary, 10 * 20 * 25)
-    const f = expectRecovered(summary, `${trace.text()}\n${rabbit.log()}`)
-    expect(f.exec).toMatchObject({ exitCode: 0, timedOut: false })
-    logFigures('rabbitmq confirms+manual acks crash', summary, f)
-    expect(summary.sloPassed).toBe(true)
+    const { summary, trace } = await runTraced(resolved)
+    expectRestartSurvived(summary, {
+      sent: 10 * 20 * 25,
+      label: 'rabbitmq confirms+manual acks crash',
+      context: `${trace}\n${rabbit.log()}`,
+    })
   }, 240_000)
 })

@@ -1,17 +1,9 @@
 import { writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
-import { createLogger } from '../log/logger.ts'
+import { afterAll, describe, it } from 'vitest'
 import { resolveScenario } from '../scenario/load-scenario.ts'
-import { startRun } from './run.ts'
-import {
-  expectExactBooks,
-  expectRecovered,
-  logFigures,
-  requirePresent,
-  traceSeconds,
-} from './testing/fault-asserts.ts'
+import { expectRestartSurvived, requirePresent, runTraced } from './testing/fault-asserts.ts'
 import { type ShellBroker, startShellBroker } from './testing/shell-broker.ts'
 
 // ZeroMQ has no broker: what restarts is a peer. Producers PUSH to a forwarder process (PULL on
@@ -70,16 +62,11 @@ describe.skipIf(!zmqPath)('a ZeroMQ peer restart caused by the fault timeline', 
       },
       { env: {} },
     )
-    const trace = traceSeconds()
-    const summary = await startRun(resolved, {
-      logger: createLogger({ level: 'error' }),
-      onSecond: trace.onSecond,
-    }).result
-    expect(summary.run.status, summary.error).toBe('completed')
-    expectExactBooks(summary, 10 * 20 * 12)
-    const f = expectRecovered(summary, `${trace.text()}\n${peer.log()}`)
-    expect(f.exec).toMatchObject({ exitCode: 0, timedOut: false })
-    logFigures('zeromq push/pull forwarder crash', summary, f)
-    expect(summary.sloPassed).toBe(true)
+    const { summary, trace } = await runTraced(resolved)
+    expectRestartSurvived(summary, {
+      sent: 10 * 20 * 12,
+      label: 'zeromq push/pull forwarder crash',
+      context: `${trace}\n${peer.log()}`,
+    })
   }, 120_000)
 })

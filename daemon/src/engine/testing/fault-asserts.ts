@@ -1,6 +1,9 @@
 import { expect } from 'vitest'
+import { createLogger } from '../../log/logger.ts'
+import type { ResolvedScenario } from '../../scenario/load-scenario.ts'
 import type { FaultReport } from '../fault-timeline.ts'
 import type { SecondReport } from '../recorder.ts'
+import { startRun } from '../run.ts'
 import type { RunSummary, StreamSummary } from '../summary.ts'
 
 /**
@@ -71,4 +74,31 @@ export function requirePresent(present: boolean, line: string): boolean {
   if (process.env.CI === 'true') throw new Error(`${line}; CI requires it (see .ci/run)`)
   process.stderr.write(`\n!!! SKIPPING: ${line} !!!\n\n`)
   return false
+}
+
+/** Runs a scenario on the real clock with quiet logs, its seconds traced for failure messages. */
+export async function runTraced(resolved: ResolvedScenario): Promise<{ summary: RunSummary; trace: string }> {
+  const trace = traceSeconds()
+  const summary = await startRun(resolved, {
+    logger: createLogger({ level: 'error' }),
+    onSecond: trace.onSecond,
+  }).result
+  return { summary, trace: trace.text() }
+}
+
+/**
+ * What every broker-restart test asks of its run: it completed, its books balance, its one fault
+ * (a command that exited 0) was survived and recovered from, and its SLOs held. Prints the figures.
+ */
+export function expectRestartSurvived(
+  summary: RunSummary,
+  expected: { sent: number; label: string; context: string; recoveryOptional?: boolean },
+): FaultReport {
+  expect(summary.run.status, summary.error).toBe('completed')
+  expectExactBooks(summary, expected.sent)
+  const f = expectRecovered(summary, expected.context, { recoveryOptional: expected.recoveryOptional })
+  expect(f.exec).toMatchObject({ exitCode: 0, timedOut: false })
+  logFigures(expected.label, summary, f)
+  expect(summary.sloPassed).toBe(true)
+  return f
 }
