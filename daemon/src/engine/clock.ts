@@ -1,4 +1,5 @@
 import { nowUs } from '@iotload/sdk'
+import { clearPreciseTimeout, type PreciseTimer, setPreciseTimeout } from './precise-timer.ts'
 
 /** A timer set through an `EngineClock`; opaque to its users. */
 export type ClockTimer = object
@@ -13,6 +14,11 @@ export interface EngineClock {
   nowUs(): number
   /** Calls `fn` once, `ms` (clamped to ≥ 0) from now. */
   setTimeout(fn: () => void, ms: number): ClockTimer
+  /**
+   * Calls `fn` once, `us` (clamped to ≥ 0) from now, to within ~0.1 ms and without a busy wait
+   * (systemClock: a futex-sleeping thread, see precise-timer.ts).
+   */
+  setTimeoutUs(fn: () => void, us: number): ClockTimer
   /** Calls `fn` on the next turn, after pending I/O. */
   setImmediate(fn: () => void): ClockTimer
   /** Cancels a timer of either kind; fired, cancelled and undefined timers are ignored. */
@@ -23,9 +29,11 @@ export interface EngineClock {
 export const systemClock: EngineClock = {
   nowUs,
   setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)),
+  setTimeoutUs: (fn, us) => setPreciseTimeout(fn, us),
   setImmediate: (fn) => setImmediate(fn),
   clearTimer(timer) {
     if (timer === undefined) return
+    if ('dueUs' in timer) return clearPreciseTimeout(timer as PreciseTimer)
     clearTimeout(timer as NodeJS.Timeout)
     clearImmediate(timer as NodeJS.Immediate)
   },

@@ -53,6 +53,10 @@ export class ManualClock implements EngineClock {
     return this.insert(this.now + Math.max(0, ms) * 1000, fn)
   }
 
+  setTimeoutUs(fn: () => void, us: number): ClockTimer {
+    return this.insert(this.now + Math.max(0, us), fn)
+  }
+
   setImmediate(fn: () => void): ClockTimer {
     return this.insert(this.now + this.turnUs, fn)
   }
