@@ -188,10 +188,11 @@ export class ProducerRole {
     this.warmupEndUs = startUs + p.warmup * 1000
     const endUs = this.warmupEndUs + p.duration * 1000
     this.finalPhaseUs = endUs - p.duration * 100
+    const resolutionUs = this.resolved.scenario.run.scheduleResolution * 1000
     this.scheduler = new OpenLoopScheduler(
       this.shard
-        ? { startUs, curve: this.curve, devices: this.shard.fleet, endUs, shard: this.shard }
-        : { startUs, curve: this.curve, devices: p.devices, endUs },
+        ? { startUs, curve: this.curve, devices: this.shard.fleet, endUs, shard: this.shard, resolutionUs }
+        : { startUs, curve: this.curve, devices: p.devices, endUs, resolutionUs },
       this.fire,
       this.clock,
     )

@@ -11,6 +11,7 @@ function rig(opts: {
   durationMs: number
   leadMs?: number
   maxBurst?: number
+  resolutionUs?: number
 }) {
   const clock = new ManualClock({ startUs: 1_000_000_000 })
   const startUs = clock.nowUs() + (opts.leadMs ?? 0) * 1000
@@ -22,6 +23,7 @@ function rig(opts: {
       devices: opts.devices,
       endUs: startUs + opts.durationMs * 1000,
       ...(opts.maxBurst ? { maxBurst: opts.maxBurst } : {}),
+      ...(opts.resolutionUs ? { resolutionUs: opts.resolutionUs } : {}),
     },
     (dev, seq, intended) => fired.push({ dev, seq, intended, at: clock.nowUs() }),
     clock,
@@ -58,6 +60,39 @@ describe('OpenLoopScheduler', () => {
       Array.from({ length: 30 }, (_, i) => Math.round(startUs + (i * 1e6) / 3000)),
     )
     for (const f of fired) expect(f.at).toBeGreaterThanOrEqual(f.intended)
+  })
+
+  it('with a resolution, batches what falls due between turns and keeps every intended time', () => {
+    const { clock, s, fired, startUs } = rig({
+      rate: 20_000,
+      devices: 10,
+      durationMs: 100,
+      resolutionUs: 1000,
+    })
+    s.start()
+    clock.advance(200)
+    expect(fired).toHaveLength(2000)
+    expect(fired.map((f) => f.intended)).toEqual(
+      Array.from({ length: 2000 }, (_, i) => Math.round(startUs + i * 50)),
+    )
+    const turns = [...new Set(fired.map((f) => f.at))]
+    // One turn per millisecond (not one per send), none closer than the resolution.
+    expect(turns.length).toBeGreaterThanOrEqual(99)
+    expect(turns.length).toBeLessThanOrEqual(101)
+    for (let i = 1; i < turns.length; i++) expect(turns[i]! - turns[i - 1]!).toBeGreaterThanOrEqual(1000)
+    // Late by at most the resolution, never early.
+    for (const f of fired) {
+      expect(f.at).toBeGreaterThanOrEqual(f.intended)
+      expect(f.at - f.intended).toBeLessThanOrEqual(1001)
+    }
+  })
+
+  it('with a resolution, a slower schedule still sends each message at its own time', () => {
+    const { clock, s, fired } = rig({ rate: 500, devices: 5, durationMs: 100, leadMs: 5, resolutionUs: 1000 })
+    s.start()
+    clock.advance(200)
+    expect(fired).toHaveLength(50)
+    for (const f of fired) expect(f.at - f.intended).toBeLessThanOrEqual(1)
   })
 
   it('catches up after a stall instead of skipping sends, and the late ones keep their intended time', () => {

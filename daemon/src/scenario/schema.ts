@@ -243,6 +243,16 @@ export const runOptionsSchema = z
     /** Seed for payload randomness. @default 1 */
     seed: z.number().int().default(1),
     /**
+     * Shortest time between two turns of the send schedule: sends due within it go out together
+     * (late by up to this much, counted in send lag and the corrected latency, never in the raw
+     * latency), so the generator wakes at most 2,000 times a second by default. '0' times every
+     * send on its own (~0.1 ms late, more CPU at high rates); '1ms' halves the wake-ups again.
+     * @default '500us'
+     */
+    scheduleResolution: durationMsSchema
+      .refine((ms) => ms <= 100, 'must be at most 100ms (a coarser schedule would be a burst)')
+      .default(0.5),
+    /**
      * Worker threads the device fleet is sharded across (`auto`: one per core, capped by devices);
      * the consumer and iotload's bridge then get a worker of their own. 1 runs everything on the
      * main thread. @default 1
@@ -286,6 +296,7 @@ export const scenarioSchema = z
     run: runOptionsSchema.default({
       drain: 5000,
       seed: 1,
+      scheduleResolution: 0.5,
       workers: 1,
       generator: { maxLag: 10, maxEventLoopDelay: 50, maxInFlight: 50_000 },
     }),
