@@ -22,6 +22,8 @@ export interface CpuProbeResult {
   nsPerMessage: number
   status: string
   generatorLimited: boolean
+  /** Send lag (actual − intended) p50 over the run, µs; what the schedule's resolution costs in accuracy. */
+  lagP50Us?: number
 }
 
 async function main(): Promise<void> {
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
     nsPerMessage: s > 0 ? Math.round((cpuUs * 1000) / s) : 0,
     status: summary.run.status,
     generatorLimited: summary.generatorLimited,
+    lagP50Us: summary.generator?.lagUs.p50,
   }
   process.stdout.write(`${JSON.stringify(out)}\n`)
   process.exit(0)
