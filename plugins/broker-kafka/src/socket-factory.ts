@@ -49,12 +49,20 @@ export function watchedSocketFactory(options: SocketFactoryOptions): ISocketFact
     socket.once(ssl ? 'secureConnect' : 'connect', () => {
       wasOpen = true
     })
-    socket.once('close', () => {
-      if (!wasOpen || down || options.closing()) return
+    let lost = false
+    const onLoss = () => {
+      if (lost || !wasOpen || down || options.closing()) return
+      lost = true
       // kafkajs closes sockets itself only on disconnect(); anything else is an outage.
       down = true
       options.onStatus?.('disconnected', `lost ${host}:${port}`)
-    })
+    }
+    // At the first sign (end or error, not only close): these listeners run before kafkajs' own,
+    // which may dial a new socket at once. Waiting for 'close' let that socket connect first, so
+    // its `reconnected` never came (a busy machine ordered it so: the conformance recovery flake).
+    socket.once('end', onLoss)
+    socket.once('error', onLoss)
+    socket.once('close', onLoss)
     return socket
   }
 }
