@@ -4,6 +4,8 @@ import type { BenchFigure } from './types.ts'
 interface SuiteFigures {
   suite: string
   measuredAt: string
+  /** `node …, load a/b/c on N cores`, as bench/run.ts records it. */
+  machine?: string
   figures: BenchFigure[]
 }
 
@@ -35,7 +37,11 @@ export function scalingSection(results: SuiteFigures[]): string[] {
   const capacity = results.flatMap((r) =>
     r.figures
       .filter((f) => f.limitedBy && /workers: auto|workers: 1|\(find-max\)$/.test(f.metric))
-      .map((f) => ({ suite: r.suite, f })),
+      .map((f) => ({
+        suite: r.suite,
+        f,
+        when: `${r.measuredAt}${r.machine ? ` (load ${r.machine.replace(/.*load ([\d./]+).*/, '$1')})` : ''}`,
+      })),
   )
   const pairs = capacity.filter(({ f }) => /workers: auto/.test(f.metric))
   const lines = [
@@ -64,13 +70,16 @@ export function scalingSection(results: SuiteFigures[]): string[] {
     lines.push(
       '',
       'Capacity with `workers: 1` and `workers: auto` on this 2-core machine (find-max, same raw ceiling).',
-      'Read with care: these searches ran at a machine load of 6–15 on 2 cores, where one thread got a',
-      'fifth of a core or less (the `cpu` of each probe in the notes): part of what `auto` gains there is',
-      'a larger share of a contended CPU, not only work spread over cores.',
+      'Read with the machine load beside each row: on a loaded machine one thread gets a fraction of a',
+      'core (the `cpu` of each probe in the notes), and part of what `auto` gains there is a larger share',
+      'of a contended CPU, not only work spread over cores.',
       '',
     )
-    lines.push('| suite | workers: 1 | ratio | workers: auto | ratio |', '|---|---|---|---|---|')
-    for (const { suite, f } of pairs) {
+    lines.push(
+      '| suite | workers: 1 | ratio | workers: auto | ratio | measured |',
+      '|---|---|---|---|---|---|',
+    )
+    for (const { suite, f, when } of pairs) {
       const base = f.metric.replace(/, workers: auto/, '')
       const one = capacity.find(
         (c) =>
@@ -79,7 +88,7 @@ export function scalingSection(results: SuiteFigures[]): string[] {
           (c.f.metric === base || c.f.metric === base.replace(' (find-max)', ', workers: 1 (find-max)')),
       )?.f
       lines.push(
-        `| ${suite} | ${one ? `${one.value.toLocaleString('en-US')} msg/s` : ''} | ${one?.ratio ?? ''} | ${f.value.toLocaleString('en-US')} msg/s | ${f.ratio ?? ''} |`,
+        `| ${suite} | ${one ? `${one.value.toLocaleString('en-US')} msg/s` : ''} | ${one?.ratio ?? ''} | ${f.value.toLocaleString('en-US')} msg/s | ${f.ratio ?? ''} | ${when} |`,
       )
     }
   }
