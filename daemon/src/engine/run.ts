@@ -12,6 +12,7 @@ import { createFleetProducer, GroupedProducer } from './grouped-producer.ts'
 import { GroupBreakdown } from './group-breakdown.ts'
 import { FanoutBreakdown, laneKey } from './fanout-breakdown.ts'
 import { RunRecorder, type SecondReport } from './recorder.ts'
+import { runTarget } from './run-target.ts'
 import { buildSummary, type RunSummary, sendRate } from './summary.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
 import { type LastSecond, type LiveStatus, lastSecondOf, scheduleTimes } from './live-status.ts'
@@ -257,30 +258,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       name: s.name,
       status: finalStatus,
       startedAt,
-      plugin: resolved.broker.pluginName,
-      pluginNames: [
-        resolved.broker.pluginName,
-        ...(resolved.bridgeBroker ? [resolved.bridgeBroker.pluginName] : []),
-      ],
-      target: {
-        plugin: resolved.broker.pluginName,
-        devices: p.devices,
-        ratePerDevice: totalRate / p.devices,
-        totalRate,
-        durationS: p.duration / 1000,
-        warmupS: p.warmup / 1000,
-        qos: p.qos,
-        envelope: p.envelope,
-        ...(p.stages
-          ? {
-              stages: p.stages.map((st) => ({
-                durationS: st.duration / 1000,
-                target: st.target,
-                ramp: st.ramp,
-              })),
-            }
-          : {}),
-      },
+      ...runTarget(resolved, totalRate),
       recorder,
       generator:
         startedAt !== null && measuredS > 0

@@ -10,6 +10,7 @@ import { type LastSecond, type LiveStatus, lastSecondOf, scheduleTimes } from '.
 import { producerCurve } from '../rate-curve.ts'
 import type { SecondReport } from '../recorder.ts'
 import { measuredSeconds, newRunId } from '../run-window.ts'
+import { runTarget } from '../run-target.ts'
 import { buildSummary, type RunSummary, ratePerSecond } from '../summary.ts'
 import { guard, type RunTelemetry } from '../telemetry-hooks.ts'
 import { MergedRecorderView, mergeWorkerConnections, mergeWorkerGenerators } from './merged-summary.ts'
@@ -241,30 +242,7 @@ export function startShardedRun(
       name: s.name,
       status: finalStatus,
       startedAt,
-      plugin: resolved.broker.pluginName,
-      pluginNames: [
-        resolved.broker.pluginName,
-        ...(resolved.bridgeBroker ? [resolved.bridgeBroker.pluginName] : []),
-      ],
-      target: {
-        plugin: resolved.broker.pluginName,
-        devices: p.devices,
-        ratePerDevice: totalRate / p.devices,
-        totalRate,
-        durationS: p.duration / 1000,
-        warmupS: p.warmup / 1000,
-        qos: p.qos,
-        envelope: p.envelope,
-        ...(p.stages
-          ? {
-              stages: p.stages.map((st) => ({
-                durationS: st.duration / 1000,
-                target: st.target,
-                ramp: st.ramp,
-              })),
-            }
-          : {}),
-      },
+      ...runTarget(resolved, totalRate),
       recorder: view,
       // A worker that died took its figures with it: no verdict from the survivors alone.
       generator: startedAt !== null && measuredS > 0 && !failure ? generator : null,
