@@ -12,6 +12,7 @@ import { createFleetProducer, GroupedProducer } from './grouped-producer.ts'
 import { GroupBreakdown } from './group-breakdown.ts'
 import { FanoutBreakdown, laneKey } from './fanout-breakdown.ts'
 import { RunRecorder, type SecondReport } from './recorder.ts'
+import { storeRunEnd } from './run-end-store.ts'
 import { runTarget } from './run-target.ts'
 import { buildSummary, type RunSummary, sendRate } from './summary.ts'
 import { guard, type RunTelemetry } from './telemetry-hooks.ts'
@@ -288,14 +289,14 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     if (fanout && summary.run.measured)
       summary.subscribers = fanout.summary(recorder.total.sent, undeliveredTo)
     status = finalStatus
-    try {
-      if (faults.records.length > 0) store?.saveFaults?.(id, faults.records)
-      store?.saveSummary(id, rows)
-      if (devices.length > 0) store?.saveDevices?.(id, devices)
-      store?.updateRun(id, { status: finalStatus, endedAt: Date.now(), summary, error: error ?? null })
-    } catch (err) {
-      logger.error('store write failed', { error: describeError(err) })
-    }
+    storeRunEnd(store, logger, id, {
+      status: finalStatus,
+      summary,
+      rows,
+      devices,
+      faults: faults.records,
+      ...(error ? { error } : {}),
+    })
     onRunEndTelemetry?.(summary)
     return summary
   }

@@ -10,6 +10,7 @@ import { type LastSecond, type LiveStatus, lastSecondOf, scheduleTimes } from '.
 import { producerCurve } from '../rate-curve.ts'
 import type { SecondReport } from '../recorder.ts'
 import { measuredSeconds, newRunId } from '../run-window.ts'
+import { storeRunEnd } from '../run-end-store.ts'
 import { runTarget } from '../run-target.ts'
 import { buildSummary, type RunSummary, ratePerSecond } from '../summary.ts'
 import { guard, type RunTelemetry } from '../telemetry-hooks.ts'
@@ -262,13 +263,13 @@ export function startShardedRun(
       mergeMs: Math.round((merger?.mergeUs ?? 0) / 100) / 10,
     }
     status = finalStatus
-    try {
-      store?.saveSummary(id, rows)
-      if (devices.length > 0) store?.saveDevices?.(id, devices)
-      store?.updateRun(id, { status: finalStatus, endedAt: Date.now(), summary, error: error ?? null })
-    } catch (err) {
-      logger.error('store write failed', { error: describeError(err) })
-    }
+    storeRunEnd(store, logger, id, {
+      status: finalStatus,
+      summary,
+      rows,
+      devices,
+      ...(error ? { error } : {}),
+    })
     onRunEndTelemetry?.(summary)
     return summary
   }
