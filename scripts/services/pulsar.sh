@@ -8,7 +8,8 @@
 # Plus, for auth tests, Pulsar's standalone WebSocket proxy with token auth on 8081 in front of
 # the same broker (the standalone broker itself runs without auth). Its token is in
 # ~/.cache/iotload/pulsar-run/auth/token. That proxy has no bind-address setting: it listens on
-# all interfaces of this machine.
+# all interfaces of this machine. And a Pulsar proxy (binary protocol) with the same token auth on
+# 127.0.0.1:6652 (its HTTP side on 127.0.0.1:8082), for the binary transport's auth tests.
 # The distribution comes from Maven Central through mvn (no other download), the JVM is the system Java 17.
 set -uo pipefail
 cmd=${1:-status}
@@ -27,6 +28,9 @@ WAIT_S=${PULSAR_WAIT_S:-180}
 AUTH_PORT=${PULSAR_AUTH_WS_PORT:-8081}
 AUTH_DIR=$RUN_DIR/auth
 AUTH_PID_FILE=$RUN_DIR/ws-auth.pid
+BIN_AUTH_PORT=${PULSAR_AUTH_BINARY_PORT:-6652}
+BIN_AUTH_WEB_PORT=${PULSAR_AUTH_BINARY_WEB_PORT:-8082}
+BIN_AUTH_PID_FILE=$RUN_DIR/binary-auth.pid
 ARTIFACT=org.apache.pulsar:pulsar-server-distribution:$PULSAR_VERSION:tar.gz:bin
 TARBALL=$HOME/.m2/repository/org/apache/pulsar/pulsar-server-distribution/$PULSAR_VERSION/pulsar-server-distribution-$PULSAR_VERSION-bin.tar.gz
 
@@ -34,6 +38,7 @@ up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 ready() { curl -sf --max-time 3 "http://127.0.0.1:$WEB_PORT/admin/v2/namespaces/public" 2>/dev/null | grep -q 'public/default'; }
 running_pid() { [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null && cat "$PID_FILE"; }
 auth_pid() { [ -f "$AUTH_PID_FILE" ] && kill -0 "$(cat "$AUTH_PID_FILE")" 2>/dev/null && cat "$AUTH_PID_FILE"; }
+bin_auth_pid() { [ -f "$BIN_AUTH_PID_FILE" ] && kill -0 "$(cat "$BIN_AUTH_PID_FILE")" 2>/dev/null && cat "$BIN_AUTH_PID_FILE"; }
 
 install() {
   [ -x "$HOME_DIR/bin/pulsar" ] && return 0
@@ -120,7 +125,7 @@ start() {
 
 # A token-auth WebSocket proxy in front of the broker, so a wrong token meets a real 401.
 start_auth() {
-  if up "$AUTH_PORT"; then echo "pulsar: token-auth WebSocket proxy up on :$AUTH_PORT"; return 0; fi
+  if up "$AUTH_PORT"; then echo "pulsar: token-auth WebSocket proxy up on :$AUTH_PORT"; start_binary_auth; return $?; fi
   mkdir -p "$AUTH_DIR"
   if [ ! -s "$AUTH_DIR/secret.key" ] || [ ! -s "$AUTH_DIR/token" ]; then
     (cd "$HOME_DIR" && PULSAR_MEM="-Xmx128m" bin/pulsar tokens create-secret-key --output "$AUTH_DIR/secret.key") \
@@ -149,12 +154,49 @@ CONF
   ) &
   echo $! >"$AUTH_PID_FILE"
   for _ in $(seq 1 90); do
-    if up "$AUTH_PORT"; then echo "pulsar: token-auth WebSocket proxy up on :$AUTH_PORT (token: $AUTH_DIR/token)"; return 0; fi
+    if up "$AUTH_PORT"; then
+      echo "pulsar: token-auth WebSocket proxy up on :$AUTH_PORT (token: $AUTH_DIR/token)"
+      start_binary_auth
+      return $?
+    fi
     auth_pid >/dev/null || break
     sleep 1
   done
   echo "pulsar: token-auth WebSocket proxy did not start; see $LOG_DIR/ws-auth.log" >&2
   tail -20 "$LOG_DIR/ws-auth.log" >&2
+  return 1
+}
+
+# A Pulsar proxy with token auth in front of the broker, for the binary protocol's auth tests.
+start_binary_auth() {
+  if up "$BIN_AUTH_PORT"; then echo "pulsar: token-auth binary proxy up on :$BIN_AUTH_PORT"; return 0; fi
+  cat >"$AUTH_DIR/proxy.conf" <<CONF
+brokerServiceURL=pulsar://127.0.0.1:$BROKER_PORT
+brokerWebServiceURL=http://127.0.0.1:$WEB_PORT
+bindAddress=127.0.0.1
+advertisedAddress=127.0.0.1
+servicePort=$BIN_AUTH_PORT
+webServicePort=$BIN_AUTH_WEB_PORT
+clusterName=standalone
+authenticationEnabled=true
+authenticationProviders=org.apache.pulsar.broker.authentication.AuthenticationProviderToken
+tokenSecretKey=file://$AUTH_DIR/secret.key
+authorizationEnabled=false
+CONF
+  (
+    cd "$HOME_DIR" || exit 1
+    PULSAR_PROXY_CONF=$AUTH_DIR/proxy.conf PULSAR_LOG_DIR=$LOG_DIR PULSAR_LOG_FILE=pulsar-binary-auth.log \
+      PULSAR_MEM="-Xms64m -Xmx192m -XX:MaxDirectMemorySize=128m" PULSAR_GC="-XX:+UseG1GC" \
+      exec setsid nohup bin/pulsar proxy >"$LOG_DIR/binary-auth.log" 2>&1 </dev/null
+  ) &
+  echo $! >"$BIN_AUTH_PID_FILE"
+  for _ in $(seq 1 90); do
+    if up "$BIN_AUTH_PORT"; then echo "pulsar: token-auth binary proxy up on :$BIN_AUTH_PORT"; return 0; fi
+    bin_auth_pid >/dev/null || break
+    sleep 1
+  done
+  echo "pulsar: token-auth binary proxy did not start; see $LOG_DIR/binary-auth.log" >&2
+  tail -20 "$LOG_DIR/binary-auth.log" >&2
   return 1
 }
 
@@ -169,6 +211,8 @@ stop() {
   local pid
   if pid=$(auth_pid); then stop_pid "token-auth proxy" "$pid"; fi
   rm -f "$AUTH_PID_FILE"
+  if pid=$(bin_auth_pid); then stop_pid "token-auth binary proxy" "$pid"; fi
+  rm -f "$BIN_AUTH_PID_FILE"
 
   if ! pid=$(running_pid); then echo "pulsar: not running (from this script)"; rm -f "$PID_FILE"; return 0; fi
   stop_pid broker "$pid"
@@ -182,6 +226,8 @@ status() {
   else echo "pulsar: DOWN"; fi
   if up "$AUTH_PORT"; then echo "pulsar: token-auth WebSocket proxy up on :$AUTH_PORT"
   else echo "pulsar: token-auth WebSocket proxy DOWN"; fi
+  if up "$BIN_AUTH_PORT"; then echo "pulsar: token-auth binary proxy up on :$BIN_AUTH_PORT"
+  else echo "pulsar: token-auth binary proxy DOWN"; fi
 }
 
 case $cmd in

@@ -39,7 +39,11 @@ describe('pulsarConfigSchema', () => {
   })
 
   it.each([
-    [{ url: 'pulsar://127.0.0.1:6650' }, 'url'],
+    [{ url: 'pulsar://127.0.0.1:6650/x' }, 'url'],
+    [{ url: 'pulsar://127.0.0.1:6650', batching: true }, 'batching'],
+    [{ url: 'pulsar://127.0.0.1:6650', authIn: 'query' }, 'authIn'],
+    [{ url: 'pulsar://127.0.0.1:6650', tls: { ca: '/tmp/ca.pem' } }, 'tls'],
+    [{ url: 'pulsar+ssl://h:6651', connectVia: 'proxy' }, 'connectVia'],
     [{ url: 'ws://127.0.0.1:8080/ws/v2' }, 'url'],
     [{ subscriptionType: 'exclusive' }, 'subscriptionType'],
     [{ tenant: 'a/b' }, 'tenant'],
@@ -52,12 +56,13 @@ describe('pulsarConfigSchema', () => {
     if (path) expect(r.error?.issues.map((i) => i.path.join('.'))).toContain(path)
   })
 
-  it('names the unsupported binary protocol instead of a bare pattern error', () => {
-    for (const url of ['pulsar://127.0.0.1:6650', 'pulsar+ssl://pulsar.example:6651']) {
-      const r = pulsarConfigSchema.safeParse({ url })
-      expect(r.success).toBe(false)
-      expect(r.error?.issues[0]?.path).toEqual(['url'])
-      expect(r.error?.issues[0]?.message).toMatch(/binary protocol .* not supported.*ws:\/\/host:8080/)
-    }
+  it('accepts the binary protocol (pulsar://, pulsar+ssl:// with tls) and defaults connectVia to lookup', () => {
+    expect(pulsarConfigSchema.parse({ url: 'pulsar://127.0.0.1:6650' }).connectVia).toBe('lookup')
+    const c = pulsarConfigSchema.parse({
+      url: 'pulsar+ssl://pulsar.example:6651',
+      tls: { ca: '/tmp/ca.pem' },
+      connectVia: 'url',
+    })
+    expect(c.connectVia).toBe('url')
   })
 })

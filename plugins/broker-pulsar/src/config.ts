@@ -14,14 +14,17 @@ const nameSegment = z
 /** The scenario's `broker:` section for `plugin: pulsar` (minus `plugin` and `auth`). */
 export const pulsarConfigSchema = z
   .object({
-    /** WebSocket service URL of a broker or WebSocket proxy (ws:// or wss://). @default 'ws://127.0.0.1:8080' */
+    /**
+     * Where the broker listens: the WebSocket service (ws://, wss://) of a broker or WebSocket proxy,
+     * or the binary protocol (pulsar://, pulsar+ssl://) of a standalone broker or a Pulsar proxy.
+     * @default 'ws://127.0.0.1:8080'
+     */
     url: z
       .string()
-      .refine(
-        (u) => !/^pulsar(\+ssl)?:\/\//.test(u),
-        'the binary protocol (pulsar://, pulsar+ssl://) is not supported, no client for it installs offline (see the plugin README): give the WebSocket service URL, e.g. ws://host:8080',
+      .regex(
+        /^(wss?|pulsar(\+ssl)?):\/\/[^\s/?#]+\/?$/,
+        'expected ws://host:port, wss://host:port, pulsar://host:port or pulsar+ssl://host:port (no path)',
       )
-      .regex(/^wss?:\/\/[^\s/?#]+\/?$/, 'expected ws://host:port or wss://host:port (no path)')
       .default('ws://127.0.0.1:8080'),
     /** @default 'public' */
     tenant: nameSegment.default('public'),
@@ -76,13 +79,40 @@ export const pulsarConfigSchema = z
     connectTimeout: durationMsSchema.default(10_000),
     /** First delay before reopening a dropped socket; doubles up to 10x. @default '500ms' */
     reconnectPeriod: durationMsSchema.default(500),
+    /**
+     * pulsar:// only: where producers and consumers connect. `lookup` (what Pulsar clients do): to
+     * the broker the topic lookup names, through the Pulsar proxy at `url` when it says so. `url`:
+     * always to `url`, for a single broker behind NAT or a TCP proxy whose advertised address
+     * this machine cannot reach. @default 'lookup'
+     */
+    connectVia: z.enum(['lookup', 'url']).default('lookup'),
     tls: tlsSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
-    const problem = tlsSchemeProblem(c.url, c.tls, ['wss'])
+    const problem = tlsSchemeProblem(c.url, c.tls, ['wss', 'pulsar+ssl'])
     if (problem) ctx.addIssue({ code: 'custom', path: ['tls'], message: problem })
+    if (!isBinaryUrl(c.url)) return
+    // Options of the WebSocket service that the binary transport has no equivalent for.
+    if (c.batching)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['batching'],
+        message: 'batching is done by the WebSocket service; over pulsar:// each message is sent on its own',
+      })
+    if (c.authIn === 'query')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['authIn'],
+        message:
+          'authIn: query is for WebSocket proxies; over pulsar:// the token travels in the CONNECT command',
+      })
   })
 
 /** Parsed Pulsar plugin config. */
 export type PulsarConfig = z.output<typeof pulsarConfigSchema>
+
+/** True for the binary protocol's schemes (pulsar://, pulsar+ssl://). */
+export function isBinaryUrl(url: string): boolean {
+  return url.startsWith('pulsar://') || url.startsWith('pulsar+ssl://')
+}

@@ -19,7 +19,7 @@ export class HandshakeRejected extends Error {
  * Maps a failed WebSocket open to a ConnectionError whose kind says why. `where` must already
  * be stripped of any token (see `displayUrl`).
  */
-export function toConnectionError(err: unknown, where: string): ConnectionError {
+export function toConnectionError(err: unknown, where: string, what = 'WebSocket'): ConnectionError {
   if (err instanceof ConnectionError) return err
   const options = { source: SOURCE, cause: err }
   if (err instanceof HandshakeRejected) {
@@ -50,5 +50,5 @@ export function toConnectionError(err: unknown, where: string): ConnectionError 
     return new ConnectionError('unreachable', `cannot reach ${where}: ${detail}`, options)
   if (code === 'ETIMEDOUT' || /timed out/i.test(detail))
     return new ConnectionError('timeout', `timed out opening ${where}`, options)
-  return new ConnectionError('protocol', `WebSocket to ${where} failed: ${detail}`, options)
+  return new ConnectionError('protocol', `${what} to ${where} failed: ${detail}`, options)
 }

@@ -7,7 +7,8 @@ import {
   type PluginContext,
 } from '@iotload/sdk'
 import type { ClientOptions } from 'ws'
-import { type PulsarConfig, pulsarConfigSchema } from './config.ts'
+import { connectBinary } from './binary/connect-binary.ts'
+import { isBinaryUrl, type PulsarConfig, pulsarConfigSchema } from './config.ts'
 import { ManagedSocket, type SocketEnv } from './managed-socket.ts'
 import { PulsarConnection } from './pulsar-connection.ts'
 import { StatusTracker } from './status-tracker.ts'
@@ -51,7 +52,8 @@ async function probe(config: PulsarConfig, ctx: PluginContext, env: SocketEnv, t
 }
 
 /**
- * Apache Pulsar over its WebSocket API (`ws`): one producer socket per topic, publishes resolve
+ * Apache Pulsar over its WebSocket API (`ws`), or over its binary protocol for pulsar:// and
+ * pulsar+ssl:// URLs (see binary/). Over WebSocket: one producer socket per topic, publishes resolve
  * on the broker's ack, properties as headers, the message key from `OutboundMessage.key`,
  * Exclusive/Shared/Key_Shared/Failover subscriptions, token or basic auth, wss with TLS material.
  * No wildcard subscriptions: the WebSocket API's pattern consumer does not say which topic a
@@ -65,6 +67,7 @@ export const pulsarPlugin = definePlugin({
   configSchema: pulsarConfigSchema,
   capabilities: { headers: true, publishAck: true, wildcards: false, fanout: 'group' },
   async connect(config, ctx): Promise<BrokerConnection> {
+    if (isBinaryUrl(config.url)) return connectBinary(config, ctx)
     const ws = await importLib(() => import('ws'), 'ws', '@iotload/broker-pulsar')
     const env: SocketEnv = {
       WebSocket: ws.default,

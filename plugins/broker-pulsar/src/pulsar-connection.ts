@@ -11,6 +11,7 @@ import type { PulsarConfig } from './config.ts'
 import { PulsarConsumer } from './consumer.ts'
 import type { SocketEnv } from './managed-socket.ts'
 import { PulsarProducer } from './producer.ts'
+import { planSubscription } from './subscription-plan.ts'
 import { consumerUrl, displayUrl, producerUrl, toPulsarTopic } from './topic-url.ts'
 
 const SOURCE = 'broker-pulsar'
@@ -50,13 +51,11 @@ export class PulsarConnection implements BrokerConnection {
   ): Promise<PausableSubscription> {
     if (this.closed) throw new ClosedError('subscribe on a closed connection', { source: SOURCE })
     const { config } = this
-    const group = options.group
-    const named = group ?? config.subscription
-    const subscription = named ?? `iotload-${this.ctx.clientId}${++this.subSeq > 1 ? `-${this.subSeq}` : ''}`
+    const plan = planSubscription(config, this.ctx.clientId, options.group, ++this.subSeq)
     const url = consumerUrl(config, toPulsarTopic(filter, config), {
-      subscription,
-      type: group !== undefined ? config.groupSubscriptionType : config.subscriptionType,
-      mode: config.subscriptionMode ?? (named === undefined ? 'NonDurable' : 'Durable'),
+      subscription: plan.name,
+      type: plan.type,
+      mode: plan.mode,
       consumerName: this.ctx.clientId,
       token: this.queryToken,
     })
