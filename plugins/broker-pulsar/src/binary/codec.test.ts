@@ -77,7 +77,12 @@ describe('frames', () => {
       expect(frames).toHaveLength(2)
       const f = decodeFrame(frames[0] as Uint8Array)
       expect(f.type).toBe(Cmd.SEND)
-      expect(fields(f.body)).toEqual(new Map([[1, 3], [2, 99]]))
+      expect(fields(f.body)).toEqual(
+        new Map([
+          [1, 3],
+          [2, 99],
+        ]),
+      )
       const section = decodePayloadSection(f.payload)
       expect(section.checksumOk).toBe(true)
       expect(Buffer.from(section.body).toString()).toBe('{"v":42}')
@@ -102,13 +107,18 @@ describe('frames', () => {
       })
       const flow = decodeFrame(frames[1] as Uint8Array)
       expect(flow.type).toBe(Cmd.FLOW)
-      expect(fields(flow.body)).toEqual(new Map([[1, 5], [2, 1000]]))
+      expect(fields(flow.body)).toEqual(
+        new Map([
+          [1, 5],
+          [2, 1000],
+        ]),
+      )
     }
   })
 
   it('a corrupted payload fails the checksum', () => {
     const frame = send()
-    frame[frame.length - 2] ^= 0xff
+    frame.writeUInt8((frame.at(-2) as number) ^ 0xff, frame.length - 2)
     const [bytes] = split(frame, frame.length)
     expect(decodePayloadSection(decodeFrame(bytes as Uint8Array).payload).checksumOk).toBe(false)
   })

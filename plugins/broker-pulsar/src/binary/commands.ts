@@ -135,9 +135,15 @@ export function flowFrame(consumerId: number, permits: number): Buffer {
   return simpleFrame(Cmd.FLOW, (w) => w.uint(1, consumerId).uint(2, permits))
 }
 
-/** An individual ack; `messageId` is the MessageIdData bytes the MESSAGE command carried. */
-export function ackFrame(consumerId: number, messageId: Uint8Array): Buffer {
-  return simpleFrame(Cmd.ACK, (w) => w.uint(1, consumerId).uint(2, 0).bytes(3, messageId))
+/**
+ * Individual acks for one or more messages in one command (brokers since protocol v12 take a
+ * list); each id is the MessageIdData bytes its MESSAGE command carried.
+ */
+export function ackFrame(consumerId: number, messageIds: readonly Uint8Array[]): Buffer {
+  return simpleFrame(Cmd.ACK, (w) => {
+    w.uint(1, consumerId).uint(2, 0)
+    for (const id of messageIds) w.bytes(3, id)
+  })
 }
 
 export function redeliverFrame(consumerId: number, messageId: Uint8Array): Buffer {
