@@ -5,6 +5,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { BrokerConnection, PluginLogger } from '@iotload/sdk'
+import { type FindMaxOutput, findMax, findMaxNotes, limitOf } from '../lib/find-max.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
 
 /** Producer connections on both sides: plugin connections vs pulsar-perf producers. */
@@ -80,7 +81,7 @@ async function until(check: () => Promise<boolean>, what: string, ms = 90_000): 
  * batching off like the WebSocket producers, `PRODUCERS` producers with `WINDOW` outstanding each,
  * and one consumer started first on the same topic; sampled from broker counters after JIT warm-up.
  */
-async function perfRates(): Promise<Rates> {
+async function perfRates(rate = 1_000_000): Promise<Rates> {
   const home = await pulsarHome()
   const local = `bench-perf-${randomUUID().slice(0, 8)}`
   const topic = `persistent://public/default/${local}`
@@ -109,7 +110,7 @@ async function perfRates(): Promise<Rates> {
       ...common,
       '-db',
       '-r',
-      '1000000',
+      String(Math.round(rate)),
       '-n',
       String(PRODUCERS),
       '-o',
@@ -131,10 +132,13 @@ async function perfRates(): Promise<Rates> {
   return ratesBetween(a, b)
 }
 
-/** The same load through @iotload/broker-pulsar: WebSocket API, JSON frames, base64 payloads. */
-async function pluginRates(): Promise<Rates> {
+/**
+ * The same load through @iotload/broker-pulsar, over the WebSocket API (JSON frames, base64
+ * payloads) or the binary protocol (its own client), by the URL's scheme.
+ */
+async function pluginRates(url: string): Promise<Rates> {
   const { pulsarPlugin, pulsarConfigSchema } = await import('@iotload/broker-pulsar')
-  const config = pulsarConfigSchema.parse({ url: 'ws://127.0.0.1:8080', receiverQueueSize: 1000 })
+  const config = pulsarConfigSchema.parse({ url, receiverQueueSize: 1000 })
   const topic = `bench-plugin-${randomUUID().slice(0, 8)}`
   const open = (role: 'producer' | 'consumer', i: number) =>
     pulsarPlugin.connect(config, { role, clientId: `bench-${role}-${i}-${topic}`, logger: silent })
@@ -168,9 +172,39 @@ async function pluginRates(): Promise<Rates> {
 }
 
 /**
- * @iotload/broker-pulsar (WebSocket API) against Pulsar's own `pulsar-perf` (binary protocol, Java
- * client) on the same standalone broker in the same run: acked publish rate and end-to-end rate,
- * as ratios. The WebSocket path adds JSON + base64 on both ends and a proxy hop in the broker.
+ * `iotload find-max` over pulsar://: 10 devices publishing (QoS 1, acked) to one topic keyed by
+ * device, one consumer, from a sixteenth of `upTo` (pulsar-perf's publish rate) up to it.
+ */
+function iotloadFindMax(upTo: number): Promise<FindMaxOutput> {
+  const topic = `bench-find-${randomUUID().slice(0, 8)}`
+  return findMax(
+    {
+      name: 'bench-pulsar-binary',
+      // A window of 5000 (the example's): on one event loop with the producers, 1000 permits
+      // ran dry between top-ups at 50k msg/s.
+      broker: { plugin: 'pulsar', url: 'pulsar://127.0.0.1:6650', receiverQueueSize: 5000 },
+      producer: {
+        devices: PRODUCERS,
+        totalRate: '1000/s',
+        duration: `${MEASURE_S}s`,
+        warmup: '2s',
+        topic,
+        payload: { v: '{float:0:100:2}', pad: 'x'.repeat(PAYLOAD_BYTES - 80) },
+        envelope: 'json',
+        qos: 1,
+      },
+      consumer: { topic },
+      run: { drain: '3s' },
+    },
+    { from: upTo / 16, to: upTo, probeDuration: '6s', warmup: '2s' },
+  )
+}
+
+/**
+ * @iotload/broker-pulsar over the binary protocol (pulsar://) and over the WebSocket API against
+ * Pulsar's own `pulsar-perf` (binary protocol, Java client) on the same standalone broker in the
+ * same run: acked publish rate and end-to-end rate, as ratios. The WebSocket path adds JSON +
+ * base64 on both ends and a proxy hop in the broker.
  */
 const suite: BenchSuite = {
   name: 'pulsar',
@@ -180,7 +214,8 @@ const suite: BenchSuite = {
   ],
   async run(): Promise<BenchFigure[]> {
     const perf = await perfRates()
-    const plugin = await pluginRates()
+    const binary = await pluginRates('pulsar://127.0.0.1:6650')
+    const ws = await pluginRates('ws://127.0.0.1:8080')
     const notes = `${PRODUCERS} producers × ${WINDOW} unacked, ${PAYLOAD_BYTES} B, persistent topic, no batching, plugin ${MEASURE_S}s after ${WARMUP_S}s warm-up, pulsar-perf ${MEASURE_S}s after ${PERF_SKIP_S}s (JIT); both from the broker's topic counters`
     const figure = (metric: string, value: number, base: number): BenchFigure => ({
       suite: 'pulsar',
@@ -191,14 +226,41 @@ const suite: BenchSuite = {
       ratio: base > 0 ? Number((value / base).toFixed(3)) : 0,
       notes,
     })
+    const found = await iotloadFindMax(Math.max(perf.produce, perf.e2e))
+    const best = found.sustainedRate ?? 0
+    // Flat out, pulsar-perf's consumer either keeps up or falls more than the broker's 1 s entry
+    // cache behind and drops to BookKeeper reads (~15–20k msg/s here), so its flat-out e2e figure is
+    // bimodal. The question the target asks is answered directly instead: can pulsar-perf sustain
+    // best / 0.6 end to end? If not, its sustainable rate is below that, and iotload's is ≥ 0.6 of it.
+    const probeRate = best / 0.6
+    const perfAtProbe = best > 0 ? await perfRates(probeRate) : { produce: 0, e2e: 0 }
+    const perfSustained = perfAtProbe.e2e >= 0.97 * probeRate
+    const perfNote = `pulsar-perf at a fixed ${Math.round(probeRate)} msg/s (iotload's max / 0.6): published ${Math.round(perfAtProbe.produce)}/s, delivered ${Math.round(perfAtProbe.e2e)}/s, ${perfSustained ? 'SUSTAINED: its sustainable rate is at least that, so iotload reaches at most 0.6 of it' : 'not sustained: its sustainable rate is below that, so iotload reaches more than 0.6 of it'}; flat out it published ${Math.round(perf.produce)}/s and delivered ${Math.round(perf.e2e)}/s`
     return [
-      figure('acked publish rate, plugin over WebSocket', plugin.produce, perf.produce),
+      figure('acked publish rate, plugin over the binary protocol (pulsar://)', binary.produce, perf.produce),
       {
-        ...figure('end-to-end rate (publish → one consumer), plugin over WebSocket', plugin.e2e, perf.e2e),
-        target: '≥ 0.6 (issue #20, meant for a binary transport)',
-        met: perf.e2e > 0 && plugin.e2e / perf.e2e >= 0.6,
-        notes: `${notes}. No binary-protocol transport: pulsar-flex 1.1.1, the only pure-JavaScript client on npm, delivered 0–465 msg/s end to end, drops frames when its receive queue is full and has no TLS or message keys (plugins/broker-pulsar/README.md); the native pulsar-client cannot install offline`,
+        suite: 'pulsar',
+        metric: `max sustained e2e rate, binary protocol (pulsar://), ${PRODUCERS} devices, QoS 1 (find-max)`,
+        limitedBy: limitOf(found),
+        value: Math.round(best),
+        unit: 'msg/s',
+        baseline: {
+          name: `pulsar-perf end to end at a fixed ${Math.round(probeRate)} msg/s (iotload's max / 0.6)`,
+          value: Math.round(perfAtProbe.e2e),
+        },
+        ratio: perfAtProbe.e2e > 0 ? Number((best / perfAtProbe.e2e).toFixed(3)) : 0,
+        target:
+          "≥ 0.6 of pulsar-perf's sustainable e2e rate (issue #20): met when pulsar-perf cannot sustain iotload's max / 0.6",
+        met: best > 0 && !perfSustained,
+        notes: `iotload's own binary-protocol client (plugins/broker-pulsar/src/binary), receiverQueueSize 5000, workers: 1; searched up to pulsar-perf's publish rate. ${perfNote}. ${findMaxNotes(found)}`,
       },
+      figure(
+        'end-to-end rate (publish → one consumer, flat out), plugin over the binary protocol (pulsar://)',
+        binary.e2e,
+        perf.e2e,
+      ),
+      figure('acked publish rate, plugin over WebSocket', ws.produce, perf.produce),
+      figure('end-to-end rate (publish → one consumer, flat out), plugin over WebSocket', ws.e2e, perf.e2e),
     ]
   },
 }
