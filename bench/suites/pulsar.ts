@@ -200,6 +200,38 @@ function iotloadFindMax(upTo: number): Promise<FindMaxOutput> {
   )
 }
 
+/** What is known of pulsar-perf's sustainable end-to-end rate, against iotload's `best`. */
+interface PerfBound {
+  name: string
+  /** An upper bound of pulsar-perf's sustainable rate, or the rate it sustained. */
+  value: number
+  met: boolean
+  note: string
+}
+
+async function perfBound(best: number, flatOut: Rates): Promise<PerfBound> {
+  const flat = `flat out pulsar-perf published ${Math.round(flatOut.produce)}/s and delivered ${Math.round(flatOut.e2e)}/s`
+  const probeRate = best / 0.6
+  if (best <= 0) return { name: 'pulsar-perf', value: 0, met: false, note: flat }
+  if (probeRate >= flatOut.produce)
+    return {
+      name: "pulsar-perf's flat-out publish rate (an upper bound of its sustainable e2e rate; the ratio is a lower bound)",
+      value: flatOut.produce,
+      met: best >= 0.6 * flatOut.produce,
+      note: `${flat}; iotload's max / 0.6 (${Math.round(probeRate)}/s) is above what pulsar-perf can publish at all, so no fixed-rate probe was needed`,
+    }
+  const probe = await perfRates(probeRate)
+  const sustained = probe.e2e >= 0.97 * probeRate
+  return {
+    name: sustained
+      ? `pulsar-perf sustained a fixed ${Math.round(probeRate)} msg/s end to end (iotload's max / 0.6)`
+      : `pulsar-perf did not sustain a fixed ${Math.round(probeRate)} msg/s end to end (iotload's max / 0.6; an upper bound, the ratio is a lower bound)`,
+    value: probeRate,
+    met: !sustained,
+    note: `${flat}; at a fixed ${Math.round(probeRate)}/s it published ${Math.round(probe.produce)}/s and delivered ${Math.round(probe.e2e)}/s`,
+  }
+}
+
 /**
  * @iotload/broker-pulsar over the binary protocol (pulsar://) and over the WebSocket API against
  * Pulsar's own `pulsar-perf` (binary protocol, Java client) on the same standalone broker in the
@@ -230,12 +262,10 @@ const suite: BenchSuite = {
     const best = found.sustainedRate ?? 0
     // Flat out, pulsar-perf's consumer either keeps up or falls more than the broker's 1 s entry
     // cache behind and drops to BookKeeper reads (~15–20k msg/s here), so its flat-out e2e figure is
-    // bimodal. The question the target asks is answered directly instead: can pulsar-perf sustain
-    // best / 0.6 end to end? If not, its sustainable rate is below that, and iotload's is ≥ 0.6 of it.
-    const probeRate = best / 0.6
-    const perfAtProbe = best > 0 ? await perfRates(probeRate) : { produce: 0, e2e: 0 }
-    const perfSustained = perfAtProbe.e2e >= 0.97 * probeRate
-    const perfNote = `pulsar-perf at a fixed ${Math.round(probeRate)} msg/s (iotload's max / 0.6): published ${Math.round(perfAtProbe.produce)}/s, delivered ${Math.round(perfAtProbe.e2e)}/s, ${perfSustained ? 'SUSTAINED: its sustainable rate is at least that, so iotload reaches at most 0.6 of it' : 'not sustained: its sustainable rate is below that, so iotload reaches more than 0.6 of it'}; flat out it published ${Math.round(perf.produce)}/s and delivered ${Math.round(perf.e2e)}/s`
+    // bimodal, not its sustainable rate. That rate is bounded instead: it cannot exceed pulsar-perf's
+    // flat-out publish rate; and if iotload's max / 0.6 is below that, pulsar-perf runs once at that
+    // fixed rate: sustained means iotload is below 0.6 of it, not sustained means above.
+    const bound = await perfBound(best, perf)
     return [
       figure('acked publish rate, plugin over the binary protocol (pulsar://)', binary.produce, perf.produce),
       {
@@ -244,15 +274,11 @@ const suite: BenchSuite = {
         limitedBy: limitOf(found),
         value: Math.round(best),
         unit: 'msg/s',
-        baseline: {
-          name: `pulsar-perf end to end at a fixed ${Math.round(probeRate)} msg/s (iotload's max / 0.6)`,
-          value: Math.round(perfAtProbe.e2e),
-        },
-        ratio: perfAtProbe.e2e > 0 ? Number((best / perfAtProbe.e2e).toFixed(3)) : 0,
-        target:
-          "≥ 0.6 of pulsar-perf's sustainable e2e rate (issue #20): met when pulsar-perf cannot sustain iotload's max / 0.6",
-        met: best > 0 && !perfSustained,
-        notes: `iotload's own binary-protocol client (plugins/broker-pulsar/src/binary), receiverQueueSize 5000, workers: 1; searched up to pulsar-perf's publish rate. ${perfNote}. ${findMaxNotes(found)}`,
+        baseline: { name: bound.name, value: Math.round(bound.value) },
+        ratio: bound.value > 0 ? Number((best / bound.value).toFixed(3)) : 0,
+        target: "≥ 0.6 of pulsar-perf's sustainable e2e rate (issue #20)",
+        met: best > 0 && bound.met,
+        notes: `iotload's own binary-protocol client (plugins/broker-pulsar/src/binary), receiverQueueSize 5000, workers: 1; searched up to pulsar-perf's publish rate. ${bound.note}. ${findMaxNotes(found)}`,
       },
       figure(
         'end-to-end rate (publish → one consumer, flat out), plugin over the binary protocol (pulsar://)',

@@ -67,7 +67,10 @@ export const pulsarConfigSchema = z
     nackRedeliveryDelay: durationMsSchema.default(1000),
     /** Producer-side batching inside the WebSocket service. @default false */
     batching: z.boolean().default(false),
-    /** Producer send timeout inside the WebSocket service. @default '30s' */
+    /**
+     * How long a publish waits for the broker's receipt before it fails (inside the WebSocket
+     * service; over pulsar:// in iotload, to about a second). @default '30s'
+     */
     sendTimeout: durationMsSchema.default(30_000),
     /** Publishes queued on a producer while its socket (re)opens; more are rejected. @default 10000 */
     maxQueued: z.number().int().min(1).default(10_000),

@@ -1,5 +1,5 @@
 import type { BrokerConnection, ConnectionRole, InboundMessage } from '@iotload/sdk'
-import { createTestContext, requireService, sleep, waitFor } from '@iotload/sdk/testing'
+import { createTestContext, requireService, sleep, startTcpProxy, waitFor } from '@iotload/sdk/testing'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { pulsarConfigSchema } from './config.ts'
 import { pulsarPlugin } from './plugin.ts'
@@ -258,6 +258,25 @@ describe.skipIf(!up)('broker-pulsar binary protocol: what only it meets', () => 
     const res = await fetch(`http://127.0.0.1:8080/admin/v2/persistent/public/default/${topic}/internalStats`)
     const stats = (await res.json()) as { entriesAddedCounter: number }
     expect(stats.entriesAddedCounter).toBeLessThan(n)
+  })
+
+  it('a publish the broker never answers fails after sendTimeout instead of waiting for ever', async () => {
+    const proxy = await startTcpProxy('127.0.0.1', 6650)
+    try {
+      const pub = await connect({ url: `pulsar://127.0.0.1:${proxy.port}`, connectVia: 'url', sendTimeout: '2s' })
+      const topic = `silent-${run}`
+      await pub.publish(topic, { payload: enc('before'), qos: 1 })
+      proxy.freeze()
+      const t0 = Date.now()
+      const err = await pub.publish(topic, { payload: enc('into the void'), qos: 1 }).catch((e: unknown) => e)
+      const waited = Date.now() - t0
+      expect(err).toMatchObject({ name: 'PublishError' })
+      expect(String((err as Error).message)).toMatch(/no receipt from the broker within 2000 ms/)
+      expect(waited).toBeGreaterThanOrEqual(1900)
+      expect(waited).toBeLessThan(4500)
+    } finally {
+      await proxy.close()
+    }
   })
 
   it('a port that does not speak Pulsar fails connect with kind protocol, not a hang', async () => {

@@ -128,7 +128,12 @@ export class BinaryConnection implements BrokerConnection {
 
   private openProducer(topic: string): BinaryProducer {
     const name = fullTopicName(toPulsarTopic(topic, this.config))
-    const producer = new BinaryProducer(() => this.pool.clientFor(name), name, this.config.maxQueued)
+    const producer = new BinaryProducer(
+      () => this.pool.clientFor(name),
+      name,
+      this.config.maxQueued,
+      this.config.sendTimeout,
+    )
     this.producers.set(topic, producer)
     producer.start().catch((err: unknown) => {
       // Forget a producer that never opened, so a later publish tries afresh.

@@ -11,6 +11,7 @@ import {
 import { onOwner } from './lookup.ts'
 
 const SOURCE = 'broker-pulsar'
+const SWEEP_MS = 1000
 /** Broker answers that another try will not change. */
 const PERMANENT: ReadonlySet<number> = new Set([
   ServerError.TopicNotFound,
@@ -36,6 +37,9 @@ export class BinaryProducer implements Channel {
   private name: Buffer | undefined
   private seq = 0
   private readonly inflight = new Map<number, PublishCallback>()
+  /** (next sequence id, time) once a second while sends await receipts; see `sweep`. */
+  private marks: { seq: number; at: number }[] = []
+  private sweeper: NodeJS.Timeout | undefined
   private queue: Queued[] = []
   private closed = false
   private retry: NodeJS.Timeout | undefined
@@ -45,6 +49,8 @@ export class BinaryProducer implements Channel {
     private readonly connect: () => Promise<BinaryClient>,
     private readonly topic: string,
     private readonly maxQueued: number,
+    /** A send without a receipt for this long fails (the broker hangs, the connection does not drop). */
+    private readonly sendTimeoutMs: number,
   ) {}
 
   /** Registers the producer; on failure every queued publish fails with the reason. */
@@ -183,7 +189,13 @@ export class BinaryProducer implements Channel {
     })
     if (!client.write(frame)) return false
     if (msg.qos === 0) done?.()
-    else if (done !== undefined) this.inflight.set(sequenceId, done)
+    else if (done !== undefined) {
+      this.inflight.set(sequenceId, done)
+      if (this.sweeper === undefined) {
+        this.sweeper = setInterval(this.sweep, SWEEP_MS)
+        this.sweeper.unref()
+      }
+    }
     return true
   }
 
@@ -200,7 +212,39 @@ export class BinaryProducer implements Channel {
     }
   }
 
+  /**
+   * Fails sends the broker has not answered within `sendTimeoutMs`, without a timer or a timestamp
+   * per message: once a second it notes the next sequence id, and every send below a note older
+   * than the timeout is overdue (receipts come in send order; precision one sweep).
+   */
+  private readonly sweep = (): void => {
+    const now = Date.now()
+    this.marks.push({ seq: this.seq, at: now })
+    let overdueBelow = -1
+    while (this.marks.length > 0 && now - (this.marks[0] as { at: number }).at >= this.sendTimeoutMs)
+      overdueBelow = (this.marks.shift() as { seq: number }).seq
+    if (overdueBelow >= 0) {
+      for (const [seq, done] of this.inflight) {
+        if (seq >= overdueBelow) break
+        this.inflight.delete(seq)
+        done(
+          new PublishError(`no receipt from the broker within ${this.sendTimeoutMs} ms on ${this.topic}`, {
+            source: SOURCE,
+          }),
+        )
+      }
+    }
+    if (this.inflight.size === 0 || this.closed) this.stopSweeping()
+  }
+
+  private stopSweeping(): void {
+    clearInterval(this.sweeper)
+    this.sweeper = undefined
+    this.marks = []
+  }
+
   private failInflight(reason: string): void {
+    this.stopSweeping()
     if (this.inflight.size === 0) return
     const all = [...this.inflight.values()]
     this.inflight.clear()
