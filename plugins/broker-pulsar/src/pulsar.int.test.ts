@@ -263,7 +263,11 @@ describe.skipIf(!up)('broker-pulsar binary protocol: what only it meets', () => 
   it('a publish the broker never answers fails after sendTimeout instead of waiting for ever', async () => {
     const proxy = await startTcpProxy('127.0.0.1', 6650)
     try {
-      const pub = await connect({ url: `pulsar://127.0.0.1:${proxy.port}`, connectVia: 'url', sendTimeout: '2s' })
+      const pub = await connect({
+        url: `pulsar://127.0.0.1:${proxy.port}`,
+        connectVia: 'url',
+        sendTimeout: '2s',
+      })
       const topic = `silent-${run}`
       await pub.publish(topic, { payload: enc('before'), qos: 1 })
       proxy.freeze()

@@ -12,6 +12,7 @@ import {
   type SubscribeRequest,
   subscribeFrame,
 } from './commands.ts'
+import { MAX_FRAME_BYTES } from './frame-splitter.ts'
 import { onOwner } from './lookup.ts'
 import { ProtoReader } from './protobuf.ts'
 
@@ -118,7 +119,8 @@ export class BinaryConsumer implements Channel, Subscription {
         this.warnOnce('checksum', 'a message failed its CRC-32C check; delivered as received')
       const meta = readMetadata(section.metadata)
       let body = section.body
-      if (meta.compression === ZLIB) body = inflateSync(body)
+      // Capped: a hostile broker's 5 MiB zlib bomb must not inflate into gigabytes.
+      if (meta.compression === ZLIB) body = inflateSync(body, { maxOutputLength: MAX_FRAME_BYTES })
       else if (meta.compression !== 0) {
         this.warnOnce(
           'compression',
