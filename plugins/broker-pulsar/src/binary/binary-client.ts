@@ -19,6 +19,14 @@ import { FrameSplitter } from './frame-splitter.ts'
 const SOURCE = 'broker-pulsar'
 /** Silence after which the client pings the broker; twice that and the connection counts as dead. */
 const KEEPALIVE_MS = 30_000
+/** A request the broker has not answered in this long fails (the Java client's operation timeout). */
+export const REQUEST_TIMEOUT_MS = 30_000
+/** Bytes queued on a socket the broker no longer reads; past this the connection is dropped and redialled. */
+const MAX_WRITE_BACKLOG = 64 * 1024 * 1024
+/** A connection must have lived this long for the next drop to start backoff afresh. */
+const STABLE_MS = 5000
+/** Broker-supplied text (error messages, URLs) is cut to this length before it reaches errors and logs. */
+const MAX_TEXT = 200
 
 /** Everything a client needs to reach one broker (or Pulsar proxy). */
 export interface BinaryEnv {
@@ -68,6 +76,23 @@ export interface Response {
 interface PendingRequest {
   resolve(r: Response): void
   reject(err: Error): void
+  timer: NodeJS.Timeout
+}
+
+/** Broker-supplied text, cut short: a hostile broker must not fill logs with megabytes. */
+export function clip(text: string): string {
+  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text
+}
+
+/** Runs channel callbacks so one that throws cannot escape into a socket or timer handler. */
+function each(channels: Iterable<Channel>, call: (c: Channel) => void, logger: PluginLogger): void {
+  for (const c of [...channels]) {
+    try {
+      call(c)
+    } catch (err) {
+      logger.warn('pulsar producer/consumer callback failed', { error: describeError(err) })
+    }
+  }
 }
 
 /**
@@ -91,6 +116,7 @@ export class BinaryClient {
   private keepalive: NodeJS.Timeout | undefined
   private heardFrom = true
   private pinged = false
+  private attachedAt = 0
   private warnedFrame = false
 
   constructor(readonly env: BinaryEnv) {}
@@ -118,6 +144,16 @@ export class BinaryClient {
   write(frame: Buffer): boolean {
     const socket = this.socket
     if (socket === undefined || !this.ready) return false
+    if (socket.writableLength > MAX_WRITE_BACKLOG) {
+      // The broker stopped reading: drop the connection (unacked sends fail, a redial follows)
+      // rather than buffer without bound.
+      this.env.logger.warn('pulsar connection: the broker stopped reading; reconnecting', {
+        url: this.env.where,
+        queuedBytes: socket.writableLength,
+      })
+      socket.destroy()
+      return false
+    }
     if (!this.corked) {
       this.corked = true
       socket.cork()
@@ -127,15 +163,23 @@ export class BinaryClient {
     return true
   }
 
-  /** Sends a command with a fresh request id and resolves with the broker's answer to it. */
-  request(build: (requestId: number) => Buffer): Promise<Response> {
+  /**
+   * Sends a command with a fresh request id and resolves with the broker's answer to it; rejects
+   * after `timeoutMs` without one.
+   */
+  request(build: (requestId: number) => Buffer, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Response> {
     const id = ++this.lastRequestId
     return new Promise((resolve, reject) => {
       if (!this.write(build(id))) {
         reject(new Error(`not connected to ${this.env.where}`))
         return
       }
-      this.requests.set(id, { resolve, reject })
+      const timer = setTimeout(() => {
+        if (this.requests.delete(id))
+          reject(new Error(`${this.env.where} did not answer within ${timeoutMs} ms`))
+      }, timeoutMs)
+      timer.unref()
+      this.requests.set(id, { resolve, reject, timer })
     })
   }
 
@@ -277,8 +321,9 @@ export class BinaryClient {
     socket.removeAllListeners('close')
     this.socket = socket
     this.ready = true
-    this.attempt = 0
+    this.attachedAt = Date.now()
     this.heardFrom = true
+    this.pinged = false
     socket.on('error', () => undefined) // 'close' follows and drives the reconnect
     socket.once('close', () => {
       if (this.socket !== socket) return
@@ -363,6 +408,8 @@ export class BinaryClient {
     // A producer waiting for exclusive access gets a second PRODUCER_SUCCESS when it is ready.
     if (out.producerReady === false) return
     this.requests.delete(requestId)
+    clearTimeout(pending.timer)
+    errorMessage = clip(errorMessage)
     if (frame.type === Cmd.ERROR || (frame.type === Cmd.LOOKUP_RESPONSE && lookupType === 2)) {
       pending.reject(new BrokerError(errorCode, errorMessage || `broker error ${errorCode}`))
       return
@@ -384,15 +431,19 @@ export class BinaryClient {
     clearInterval(this.keepalive)
     this.failRequests(reason)
     if (this.closed) return
+    // A connection that dies right after CONNECTED must not reset the backoff, or a broker that
+    // accepts and drops would be redialled at the shortest delay for ever.
+    if (Date.now() - this.attachedAt >= STABLE_MS) this.attempt = 0
     this.env.status.markDown(this, reason)
-    for (const c of [...this.producers.values(), ...this.consumers.values()]) c.onDown(reason)
+    each([...this.producers.values(), ...this.consumers.values()], (c) => c.onDown(reason), this.env.logger)
     this.scheduleReconnect()
   }
 
   private scheduleReconnect(): void {
     if (this.closed) return
     const { reconnectMs } = this.env
-    const delay = Math.min(reconnectMs * 2 ** this.attempt, reconnectMs * 10)
+    const base = Math.max(reconnectMs, 50)
+    const delay = Math.min(base * 2 ** this.attempt, base * 10)
     this.attempt++
     this.reconnectTimer = setTimeout(() => {
       if (this.closed) return
@@ -401,7 +452,7 @@ export class BinaryClient {
         () => {
           if (this.closed) return
           this.env.status.markUp(this)
-          for (const c of [...this.producers.values(), ...this.consumers.values()]) c.onUp()
+          each([...this.producers.values(), ...this.consumers.values()], (c) => c.onUp(), this.env.logger)
         },
         (err: unknown) => {
           if (this.attempt === 1 || this.attempt % 20 === 0)
@@ -419,7 +470,10 @@ export class BinaryClient {
   private failRequests(reason: string): void {
     const all = [...this.requests.values()]
     this.requests.clear()
-    for (const r of all) r.reject(new Error(reason))
+    for (const r of all) {
+      clearTimeout(r.timer)
+      r.reject(new Error(reason))
+    }
   }
 
   private connectError(err: unknown): ConnectionError {
@@ -459,7 +513,7 @@ function handshakeError(e: { code: number; message: string }, where: string): Co
   const auth = e.code === ServerError.AuthenticationError || e.code === ServerError.AuthorizationError
   return new ConnectionError(
     auth ? 'auth' : 'protocol',
-    `${where} refused the connection${auth ? ' (credentials)' : ''}: ${e.message || `error ${e.code}`}`,
+    `${where} refused the connection${auth ? ' (credentials)' : ''}: ${clip(e.message) || `error ${e.code}`}`,
     { source: SOURCE },
   )
 }

@@ -32,9 +32,14 @@ interface Entry {
 }
 
 /** A MESSAGE frame as a broker sends it: command, then [magic][crc][metaSize][meta][body]. */
-function messageFrame(entry: Uint8Array, meta: (w: ProtoWriter) => void, corrupt = false): Uint8Array {
+function messageFrame(
+  entry: Uint8Array,
+  meta: (w: ProtoWriter) => void,
+  corrupt = false,
+  messageId: Uint8Array = new ProtoWriter().uint(1, 7).uint(2, 42).finish(),
+): Uint8Array {
   const cmd = new ProtoWriter().uint(1, Cmd.MESSAGE)
-  cmd.message(Cmd.MESSAGE, (w) => w.uint(1, 1).message(2, (id) => id.uint(1, 7).uint(2, 42)))
+  cmd.message(Cmd.MESSAGE, (w) => w.uint(1, 1).bytes(2, messageId))
   const m = new ProtoWriter().string(1, 'p').uint(2, 0).uint(3, 1)
   meta(m)
   const metaBytes = m.finish()
@@ -64,7 +69,7 @@ function batch(entries: Entry[]): Buffer {
   )
 }
 
-async function consumer(queueSize = 4) {
+async function consumer(queueSize = 4, ackMode: 'after-handler' | 'before-handler' = 'after-handler') {
   const { client, written } = fakeClient()
   const got: InboundMessage[] = []
   const warnings: string[] = []
@@ -78,7 +83,7 @@ async function consumer(queueSize = 4) {
       initialPosition: 0,
       consumerName: 'c',
       queueSize,
-      ackMode: 'after-handler',
+      ackMode,
       logger: logger(warnings),
     },
     (m) => got.push(m),
@@ -151,5 +156,39 @@ describe('BinaryConsumer', () => {
     expect(types(written)).not.toContain(Cmd.FLOW)
     c.resume()
     expect(types(written)).toContain(Cmd.FLOW)
+  })
+
+  it('skips a batch claiming more entries than its bytes can hold, without looping over the claim', async () => {
+    const { got, warnings, written, feed } = await consumer(2)
+    feed(messageFrame(batch([{ payload: Buffer.from('x') }]), (m) => m.uint(11, 50_000_000)))
+    expect(got).toEqual([])
+    expect(warnings.join()).toMatch(/malformed message frame was skipped.*batch of 50000000/)
+    expect(types(written)).toContain(Cmd.FLOW)
+  })
+
+  it('skips a message whose id is not a MessageIdData instead of echoing it back in acks', async () => {
+    const { got, warnings, written, feed } = await consumer(2)
+    feed(messageFrame(Buffer.from('x'), () => undefined, false, Buffer.alloc(100_000, 1)))
+    await new Promise((r) => setImmediate(r))
+    expect(got).toEqual([])
+    expect(warnings.join()).toMatch(/malformed id/)
+    expect(types(written)).not.toContain(Cmd.ACK)
+  })
+
+  it('before-handler acks a batch once, before its entries are handed over', async () => {
+    const { got, written, feed } = await consumer(100, 'before-handler')
+    const entries = [0, 1, 2].map((i) => ({ payload: Buffer.from(`m${i}`) }))
+    feed(messageFrame(batch(entries), (m) => m.uint(11, 3)))
+    expect(got).toHaveLength(3)
+    await new Promise((r) => setImmediate(r))
+    const acks = written.filter((f) => decodeFrame(f.subarray(4)).type === Cmd.ACK)
+    expect(acks).toHaveLength(1)
+    const body = decodeFrame((acks[0] as Buffer).subarray(4)).body
+    let ids = 0
+    while (body.next()) {
+      if (body.field === 3) ids++
+      body.skip()
+    }
+    expect(ids).toBe(1)
   })
 })

@@ -18,6 +18,12 @@ import { ProtoReader } from './protobuf.ts'
 
 const ZLIB = 2
 const MAX_ACKS_PER_COMMAND = 1000
+/** unsubscribe() waits this long for the broker's answer, then lets go. */
+const CLOSE_TIMEOUT_MS = 2000
+/** A MessageIdData is a few varints; anything longer is not one. */
+const MAX_MESSAGE_ID_BYTES = 64
+/** The most entries one batch may claim (Java producers batch at most 1000 by default). */
+const MAX_BATCH = 100_000
 
 /** What one consumer subscribes to and how it acks. */
 export interface BinaryConsumerOptions {
@@ -53,6 +59,7 @@ export class BinaryConsumer implements Channel, Subscription {
   private retry: NodeJS.Timeout | undefined
   private readonly warned = new Set<string>()
   private pendingAcks: Uint8Array[] = []
+  private subscribing = false
 
   constructor(
     private readonly options: BinaryConsumerOptions,
@@ -93,7 +100,9 @@ export class BinaryConsumer implements Channel, Subscription {
     this.flushAcks()
     this.client.consumers.delete(this.id)
     if (this.subscribed && this.client.isReady)
-      await this.client.request((rid) => closeConsumerFrame(this.id, rid)).catch(() => undefined)
+      await this.client
+        .request((rid) => closeConsumerFrame(this.id, rid), CLOSE_TIMEOUT_MS)
+        .catch(() => undefined)
     this.subscribed = false
   }
 
@@ -111,6 +120,15 @@ export class BinaryConsumer implements Channel, Subscription {
       else r.skip()
     }
     if (messageId === undefined || frame.payload.length === 0) return
+    if (messageId.length > MAX_MESSAGE_ID_BYTES) {
+      // Not a MessageIdData: echoing it back in acks would let a broker make us send megabytes.
+      this.warnOnce('malformed', 'a message with a malformed id was skipped')
+      this.consumed++
+      this.topUp(false)
+      return
+    }
+    // before-handler: one ack per MESSAGE (a batch included), before anything is handed over.
+    if (this.options.ackMode === 'before-handler') this.ack(messageId)
     let delivered = 0
     let failed = false
     try {
@@ -129,13 +147,16 @@ export class BinaryConsumer implements Channel, Subscription {
         meta.batch = 0
       }
       if (meta.batch > 0) {
+        // A count no body of this size can hold is a lie, not a reason to loop a million times.
+        if (meta.batch > MAX_BATCH || meta.batch > body.length / 4)
+          throw new Error(`a batch of ${meta.batch} in ${body.length} bytes`)
         for (const m of splitBatch(body, meta.batch)) {
           delivered++
-          failed = this.deliver(m.payload, m.properties, messageId) || failed
+          failed = this.deliver(m.payload, m.properties) || failed
         }
       } else {
         delivered = 1
-        failed = this.deliver(body, meta.properties, messageId)
+        failed = this.deliver(body, meta.properties)
       }
     } catch (err) {
       this.warnOnce('malformed', `a malformed message frame was skipped: ${String(err)}`)
@@ -176,15 +197,10 @@ export class BinaryConsumer implements Channel, Subscription {
   }
 
   /** Hands one message over; true when the handler threw. */
-  private deliver(
-    payload: Uint8Array,
-    properties: Record<string, string> | undefined,
-    id: Uint8Array,
-  ): boolean {
+  private deliver(payload: Uint8Array, properties: Record<string, string> | undefined): boolean {
     const msg: InboundMessage = { topic: this.options.iotloadTopic, payload }
     if (properties !== undefined) msg.headers = properties
     if (this.options.ackMode === 'before-handler') {
-      this.ack(id)
       this.onMessage(msg)
       return false
     }
@@ -225,15 +241,23 @@ export class BinaryConsumer implements Channel, Subscription {
   }
 
   private resubscribe(): void {
-    if (this.closed || !this.client.isReady) return
-    this.subscribe().catch((err: unknown) => {
-      if (this.closed || !this.client.isReady) return
-      this.options.logger.warn('pulsar consumer could not subscribe again', {
-        topic: this.options.iotloadTopic,
-        error: String(err),
-      })
-      this.retry = setTimeout(() => this.resubscribe(), this.client.env.reconnectMs)
-    })
+    if (this.closed || !this.client.isReady || this.subscribing) return
+    // One subscription at a time: a broker repeating CLOSE_CONSUMER must not pile up requests.
+    this.subscribing = true
+    this.subscribe().then(
+      () => {
+        this.subscribing = false
+      },
+      (err: unknown) => {
+        this.subscribing = false
+        if (this.closed || !this.client.isReady) return
+        this.options.logger.warn('pulsar consumer could not subscribe again', {
+          topic: this.options.iotloadTopic,
+          error: String(err),
+        })
+        this.retry = setTimeout(() => this.resubscribe(), this.client.env.reconnectMs)
+      },
+    )
   }
 
   private warnOnce(what: string, message: string): void {
@@ -274,17 +298,18 @@ function readKeyValue(r: ProtoReader, into: Record<string, string>): void {
   into[key] = value
 }
 
-/** A batch entry is `[size u32][SingleMessageMetadata][payload]`. */
-function splitBatch(
+/** A batch entry is `[size u32][SingleMessageMetadata][payload]`; entries are read one at a time. */
+function* splitBatch(
   body: Uint8Array,
   count: number,
-): { payload: Uint8Array; properties?: Record<string, string> }[] {
+): Generator<{ payload: Uint8Array; properties?: Record<string, string> }> {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength)
-  const out: { payload: Uint8Array; properties?: Record<string, string> }[] = []
   let at = 0
   for (let i = 0; i < count; i++) {
+    if (at + 4 > body.length) throw new Error('batch entry runs past the message')
     const metaSize = view.getUint32(at)
     at += 4
+    if (at + metaSize > body.length) throw new Error('batch entry metadata runs past the message')
     let payloadSize = 0
     let properties: Record<string, string> | undefined
     const r = new ProtoReader(body, at, at + metaSize)
@@ -297,8 +322,7 @@ function splitBatch(
     }
     at += metaSize
     if (at + payloadSize > body.length) throw new Error('batch entry runs past the message')
-    out.push({ payload: body.subarray(at, at + payloadSize), ...(properties && { properties }) })
+    yield { payload: body.subarray(at, at + payloadSize), ...(properties && { properties }) }
     at += payloadSize
   }
-  return out
 }

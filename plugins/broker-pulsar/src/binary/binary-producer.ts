@@ -1,5 +1,5 @@
 import { type OutboundMessage, type PublishCallback, PublishError } from '@iotload/sdk'
-import { type BinaryClient, BrokerError, type Channel } from './binary-client.ts'
+import { type BinaryClient, BrokerError, type Channel, clip } from './binary-client.ts'
 import {
   Cmd,
   closeProducerFrame,
@@ -12,6 +12,8 @@ import { onOwner } from './lookup.ts'
 
 const SOURCE = 'broker-pulsar'
 const SWEEP_MS = 1000
+/** close() waits this long for the broker's answer, then lets go. */
+const CLOSE_TIMEOUT_MS = 2000
 /** Broker answers that another try will not change. */
 const PERMANENT: ReadonlySet<number> = new Set([
   ServerError.TopicNotFound,
@@ -43,6 +45,7 @@ export class BinaryProducer implements Channel {
   private queue: Queued[] = []
   private closed = false
   private retry: NodeJS.Timeout | undefined
+  private registering = false
 
   constructor(
     /** The connection to the broker that owns the topic (after a lookup). */
@@ -102,7 +105,7 @@ export class BinaryProducer implements Channel {
     const client = this.client
     client?.producers.delete(this.id)
     if (client !== undefined && this.name !== undefined && client.isReady)
-      await client.request((rid) => closeProducerFrame(this.id, rid)).catch(() => undefined)
+      await client.request((rid) => closeProducerFrame(this.id, rid), CLOSE_TIMEOUT_MS).catch(() => undefined)
     this.name = undefined
     this.failInflight('producer closed before the broker acked')
     this.failQueue(new PublishError(`producer on ${this.topic} closed`, { source: SOURCE }))
@@ -130,7 +133,11 @@ export class BinaryProducer implements Channel {
     this.inflight.delete(seq)
     if (!isError) done()
     else
-      done(new PublishError(`broker rejected the message on ${this.topic}: ${message}`, { source: SOURCE }))
+      done(
+        new PublishError(`broker rejected the message on ${this.topic}: ${clip(message)}`, {
+          source: SOURCE,
+        }),
+      )
   }
 
   onDown(reason: string): void {
@@ -154,22 +161,30 @@ export class BinaryProducer implements Channel {
 
   private reregister(): void {
     const client = this.client
-    if (this.closed || client === undefined || !client.isReady) return
-    this.register().catch((err: unknown) => {
-      if (this.closed || !client.isReady) return // the next onUp tries again
-      const transient = !(err instanceof BrokerError && PERMANENT.has(err.code))
-      client.env.logger.warn('pulsar producer could not register again', {
-        topic: this.topic,
-        error: String(err),
-      })
-      if (transient) this.retry = setTimeout(() => this.reregister(), client.env.reconnectMs)
-      else
-        this.failQueue(
-          new PublishError(`cannot open producer on ${this.topic}: ${(err as Error).message}`, {
-            source: SOURCE,
-          }),
-        )
-    })
+    if (this.closed || client === undefined || !client.isReady || this.registering) return
+    // One registration at a time: a broker repeating CLOSE_PRODUCER must not pile up requests.
+    this.registering = true
+    this.register().then(
+      () => {
+        this.registering = false
+      },
+      (err: unknown) => {
+        this.registering = false
+        if (this.closed || !client.isReady) return // the next onUp tries again
+        const transient = !(err instanceof BrokerError && PERMANENT.has(err.code))
+        client.env.logger.warn('pulsar producer could not register again', {
+          topic: this.topic,
+          error: String(err),
+        })
+        if (transient) this.retry = setTimeout(() => this.reregister(), client.env.reconnectMs)
+        else
+          this.failQueue(
+            new PublishError(`cannot open producer on ${this.topic}: ${(err as Error).message}`, {
+              source: SOURCE,
+            }),
+          )
+      },
+    )
   }
 
   /** Writes one message; false when the connection is not ready (the caller queues it). */

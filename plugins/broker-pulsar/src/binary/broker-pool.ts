@@ -1,4 +1,4 @@
-import { BinaryClient } from './binary-client.ts'
+import { BinaryClient, clip } from './binary-client.ts'
 import { lookupFrame } from './commands.ts'
 
 /** Where producers and consumers connect; see the `connectVia` option. */
@@ -25,6 +25,9 @@ export class BrokerPool {
     const r = await this.service.request((rid) => lookupFrame(topic, rid))
     const l = r.lookup
     if (l === undefined || l.brokerUrl === undefined) return this.service
+    // Only broker URLs of the binary protocol are dialled (the credentials go along in CONNECT).
+    if (!/^pulsar(\+ssl)?:\/\//.test(l.brokerUrl))
+      throw new Error(`the lookup of ${topic} named ${clip(l.brokerUrl)}, not a pulsar:// broker URL`)
     const env = this.service.env
     if (!l.proxyThroughServiceUrl && sameEndpoint(l.brokerUrl, env.host, env.port)) return this.service
     const key = `${l.proxyThroughServiceUrl ? 'proxied' : 'direct'} ${l.brokerUrl}`
@@ -53,9 +56,9 @@ export class BrokerPool {
       ? new BinaryClient({
           ...base,
           proxyToBroker: hostPort(brokerUrl),
-          where: `${base.where} (proxy to ${brokerUrl})`,
+          where: `${base.where} (proxy to ${clip(brokerUrl)})`,
         })
-      : new BinaryClient({ ...base, ...endpoint(brokerUrl), where: brokerUrl })
+      : new BinaryClient({ ...base, ...endpoint(brokerUrl), where: clip(brokerUrl) })
     await client.open()
     if (this.closed) {
       await client.close()
@@ -67,7 +70,8 @@ export class BrokerPool {
 
 function endpoint(url: string): { host: string; port: number } {
   const u = new URL(url)
-  return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || 6650) }
+  const defaultPort = u.protocol === 'pulsar+ssl:' ? 6651 : 6650
+  return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || defaultPort) }
 }
 
 /** The proxy wants the target as `host:port`, not as a URL. */
