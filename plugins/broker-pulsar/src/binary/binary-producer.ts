@@ -242,11 +242,16 @@ export class BinaryProducer implements Channel {
       for (const [seq, done] of this.inflight) {
         if (seq >= overdueBelow) break
         this.inflight.delete(seq)
-        done(
-          new PublishError(`no receipt from the broker within ${this.sendTimeoutMs} ms on ${this.topic}`, {
-            source: SOURCE,
-          }),
+        const err = new PublishError(
+          `no receipt from the broker within ${this.sendTimeoutMs} ms on ${this.topic}`,
+          { source: SOURCE },
         )
+        // In a timer: a callback that throws must not become an uncaught exception.
+        try {
+          done(err)
+        } catch (thrown) {
+          this.client?.env.logger.warn('publish callback threw', { error: String(thrown) })
+        }
       }
     }
     if (this.inflight.size === 0 || this.closed) this.stopSweeping()
