@@ -32,6 +32,6 @@ describe('producerWorkers: producer threads of a run', () => {
   })
 
   it('per-message telemetry keeps the run on the main thread', async () => {
-    expect(producerWorkers(await scenarioWith('auto'), { onSend: () => {} }, 8)).toBe(1)
+    expect(producerWorkers(await scenarioWith('auto'), { onSend: () => undefined }, 8)).toBe(1)
   })
 })
