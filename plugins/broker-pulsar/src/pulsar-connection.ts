@@ -9,6 +9,7 @@ import {
 } from '@iotload/sdk'
 import type { PulsarConfig } from './config.ts'
 import { PulsarConsumer } from './consumer.ts'
+import { closeEndpoints, keepConsumer } from './endpoints.ts'
 import type { SocketEnv } from './managed-socket.ts'
 import { PulsarProducer } from './producer.ts'
 import { planSubscription } from './subscription-plan.ts'
@@ -65,29 +66,13 @@ export class PulsarConnection implements BrokerConnection {
       logger: this.ctx.logger,
     })
     await consumer.start()
-    if (this.closed) {
-      await consumer.unsubscribe()
-      throw new ClosedError('connection closed while subscribing', { source: SOURCE })
-    }
-    this.consumers.add(consumer)
-    return {
-      unsubscribe: async () => {
-        this.consumers.delete(consumer)
-        await consumer.unsubscribe()
-      },
-      pause: () => consumer.pause(),
-      resume: () => consumer.resume(),
-    }
+    return keepConsumer(this.consumers, consumer, this.closed)
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    const producers = [...this.producers.values()]
-    const consumers = [...this.consumers]
-    this.producers.clear()
-    this.consumers.clear()
-    await Promise.all([...producers.map((p) => p.close()), ...consumers.map((c) => c.unsubscribe())])
+    await closeEndpoints(this.producers, this.consumers)
   }
 
   private openProducer(topic: string): PulsarProducer {

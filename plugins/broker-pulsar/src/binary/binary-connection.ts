@@ -10,6 +10,7 @@ import {
   type SubscribeOptions,
 } from '@iotload/sdk'
 import type { PulsarConfig } from '../config.ts'
+import { closeEndpoints, keepConsumer } from '../endpoints.ts'
 import { planSubscription } from '../subscription-plan.ts'
 import { type PulsarTopic, toPulsarTopic } from '../topic-url.ts'
 import { BrokerError } from './binary-client.ts'
@@ -100,29 +101,13 @@ export class BinaryConnection implements BrokerConnection {
     } catch (err) {
       throw subscribeError(err, filter, plan.name)
     }
-    if (this.closed) {
-      await consumer.unsubscribe()
-      throw new ClosedError('connection closed while subscribing', { source: SOURCE })
-    }
-    this.consumers.add(consumer)
-    return {
-      unsubscribe: async () => {
-        this.consumers.delete(consumer)
-        await consumer.unsubscribe()
-      },
-      pause: () => consumer.pause(),
-      resume: () => consumer.resume(),
-    }
+    return keepConsumer(this.consumers, consumer, this.closed)
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    const producers = [...this.producers.values()]
-    const consumers = [...this.consumers]
-    this.producers.clear()
-    this.consumers.clear()
-    await Promise.all([...producers.map((p) => p.close()), ...consumers.map((c) => c.unsubscribe())])
+    await closeEndpoints(this.producers, this.consumers)
     await this.pool.close()
   }
 
