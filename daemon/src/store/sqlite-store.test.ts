@@ -93,7 +93,6 @@ describe('SqliteStore', () => {
       for (const t of ['runs', 'series', 'summaries']) fresh[t] = columns(db, t)
       expect(appliedMigrations(db)).toHaveLength(MIGRATIONS)
     })
-    const added: Record<string, string[]> = { series: ['target_rate real pk0'] }
     withRaw(tmpDb('legacy.db'), (db) => {
       for (const stmt of LEGACY_DDL.split(';').filter((s) => s.trim())) db.run(sql.raw(stmt))
       for (const t of ['runs', 'series', 'summaries'])
