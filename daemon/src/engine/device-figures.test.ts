@@ -17,6 +17,23 @@ describe('DeviceLatencySketch', () => {
     one.record(0.2)
     expect(one.percentile(50)).toBe(1)
   })
+
+  it('grows toward the values that need room: a latency draining step by step stays a few KB', () => {
+    // A backlog draining from 5 ms to 95 µs, a bucket lower every few arrivals: each step below
+    // the span once grew the array by half its length at the top, to 1.4 M buckets (5.5 MB per
+    // device, copied on every growth) and 2 µs per record.
+    const s = new DeviceLatencySketch()
+    for (let v = 5000; v >= 95; v -= 2) s.record(v)
+    for (let v = 95; v <= 400_000; v *= 1.01) s.record(v)
+    expect(s.buckets).toBeLessThan(2 * Math.ceil(Math.log(400_000 / 95) / Math.log(1.02)))
+    expect(Math.abs(s.percentile(0.001) - 95) / 95).toBeLessThan(0.011)
+    expect(s.percentile(100)).toBe(s.max)
+    const wild = new DeviceLatencySketch()
+    for (const v of [Number.MAX_VALUE, Number.POSITIVE_INFINITY, Number.NaN, -5, 1e300, 3]) wild.record(v)
+    expect(wild.count).toBe(6)
+    expect(wild.buckets).toBeLessThan(40_000)
+    expect(wild.percentile(50)).toBe(3) // 1, 1, 3 | 1e300, MAX_VALUE, Infinity
+  })
 })
 
 describe('DeviceFigures', () => {

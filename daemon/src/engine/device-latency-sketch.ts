@@ -1,6 +1,8 @@
 /** Relative width of a bucket: values are reported to within ±1% (the bucket's geometric middle). */
 const GAMMA = 1.02
 const LOG_GAMMA = Math.log(GAMMA)
+/** Bucket of the largest finite double: no latency needs more buckets than this (about 36k). */
+const MAX_INDEX = Math.floor(Math.log(Number.MAX_VALUE) / LOG_GAMMA)
 
 /**
  * A small per-device latency histogram: logarithmic buckets 2% wide, stored only over the span of
@@ -15,24 +17,34 @@ export class DeviceLatencySketch {
 
   /** Records a latency in µs (values below 1 µs count as 1 µs). */
   record(us: number): void {
-    const v = Math.max(us, 1)
+    const v = us >= 1 ? us : 1 // NaN counts as 1 µs too, never as a bucket index
     if (v > this.max) this.max = v
     this.count++
-    const i = Math.floor(Math.log(v) / LOG_GAMMA)
+    const i = Math.min(Math.floor(Math.log(v) / LOG_GAMMA), MAX_INDEX)
     let c = this.counts
     if (!c) {
       c = new Uint32Array(16)
-      this.offset = i - 8
+      this.offset = Math.max(0, i - 8)
       this.counts = c
-    } else if (i < this.offset || i >= this.offset + c.length) {
-      const lo = Math.min(this.offset, i - 4)
-      const hi = Math.max(this.offset + c.length, i + 5)
-      const grown = new Uint32Array(Math.max(hi - lo, c.length + (c.length >> 1)))
-      grown.set(c, this.offset - lo)
-      this.offset = lo
-      this.counts = c = grown
-    }
+    } else if (i < this.offset || i >= this.offset + c.length) c = this.grow(c, i)
     c[i - this.offset]!++
+  }
+
+  /** Room for bucket `i`, plus half the current span as slack on the side that ran out of it. */
+  private grow(c: Uint32Array, i: number): Uint32Array {
+    const slack = Math.max(4, c.length >> 1)
+    const lo = i < this.offset ? Math.max(0, i - slack) : this.offset
+    const hi = i < this.offset ? this.offset + c.length : Math.min(MAX_INDEX + 1, i + slack)
+    const grown = new Uint32Array(hi - lo)
+    grown.set(c, this.offset - lo)
+    this.offset = lo
+    this.counts = grown
+    return grown
+  }
+
+  /** Buckets allocated: bounded by the span of values recorded, whatever their order. */
+  get buckets(): number {
+    return this.counts?.length ?? 0
   }
 
   /** The value at percentile `p` (0–100), never above the largest value recorded; 0 when empty. */
