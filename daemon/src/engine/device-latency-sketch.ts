@@ -17,7 +17,7 @@ export class DeviceLatencySketch {
 
   /** Records a latency in µs (values below 1 µs count as 1 µs). */
   record(us: number): void {
-    const v = us >= 1 ? us : 1 // NaN counts as 1 µs too, never as a bucket index
+    const v = Number.isNaN(us) ? 1 : Math.max(us, 1) // NaN too: never a bucket index
     if (v > this.max) this.max = v
     this.count++
     const i = Math.min(Math.floor(Math.log(v) / LOG_GAMMA), MAX_INDEX)
