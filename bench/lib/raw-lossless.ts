@@ -3,6 +3,32 @@ export interface RawProbe {
   ok: boolean
   sent: number
   lost: number
+  /** Arrivals by the end of the sending window: a backlog drained only afterwards is not a held rate. */
+  onTime: number
+}
+
+/** What a paced probe of `seconds` at `rate` counted. */
+export interface RawCounts {
+  rate: number
+  seconds: number
+  /** Messages the client issued. */
+  sent: number
+  /** Of those, what the broker accepted (acked or, without acks, written). */
+  accepted: number
+  /** Arrivals at the subscriber by the end of the sending window, and after the drain. */
+  onTime: number
+  received: number
+}
+
+/**
+ * The verdict of a probe, on find-max's own terms: nothing accepted was lost, everything issued was
+ * accepted, and both the sends and the arrivals by the window's end reached 97% of the rate.
+ */
+export function rawProbe(c: RawCounts): RawProbe {
+  const lost = Math.max(0, c.accepted - c.received)
+  const due = 0.97 * c.rate * c.seconds
+  const ok = lost === 0 && c.accepted === c.sent && c.sent >= due && c.onTime >= due
+  return { ok, sent: c.sent, lost, onTime: c.onTime }
 }
 
 /**
@@ -18,7 +44,9 @@ export async function rawLosslessRate(
   const curve: string[] = []
   const holds = async (rate: number) => {
     const r = await probe(rate)
-    curve.push(`${r.ok ? 'ok' : 'FAIL'} ${Math.round(rate)}/s (sent ${r.sent}, lost ${r.lost})`)
+    curve.push(
+      `${r.ok ? 'ok' : 'FAIL'} ${Math.round(rate)}/s (sent ${r.sent}, arrived in the window ${r.onTime}, lost ${r.lost})`,
+    )
     return r.ok
   }
   let good = 0
