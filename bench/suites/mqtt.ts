@@ -35,22 +35,29 @@ interface RawCeiling {
 }
 
 /**
+ * DEVICES raw mqtt.js publishers and one subscriber at `qos` on a fresh topic; `counts` tallies
+ * the subscriber's arrivals, and the publishes the broker accepted for callers that count them.
+ */
+async function openRawClients(qos: 0 | 1, kind: string) {
+  const topic = `bench/${kind}/${randomUUID().slice(0, 8)}`
+  const sub = await mqtt.connectAsync(URL, { protocolVersion: 5 })
+  const pubs = await Promise.all(
+    Array.from({ length: DEVICES }, () => mqtt.connectAsync(URL, { protocolVersion: 5 })),
+  )
+  const counts = { received: 0, accepted: 0 }
+  sub.on('message', () => counts.received++)
+  await sub.subscribeAsync(`${topic}/+`, { qos })
+  return { topic, sub, pubs, counts, payload: Buffer.from(PAYLOAD) }
+}
+
+/**
  * Raw mqtt.js: DEVICES publisher clients publish as fast as their sockets accept (at most 512
  * unacknowledged or unflushed per client), one subscriber at the same QoS counts arrivals after
  * a warm-up: the client library's own ceiling on this machine. Arrivals are counted whether or
  * not the broker dropped others on the way, so at QoS 1 this rate is not a lossless one.
  */
 async function rawMaxRate(qos: 0 | 1): Promise<RawCeiling> {
-  const topic = `bench/raw/${randomUUID().slice(0, 8)}`
-  const sub = await mqtt.connectAsync(URL, { protocolVersion: 5 })
-  const pubs = await Promise.all(
-    Array.from({ length: DEVICES }, () => mqtt.connectAsync(URL, { protocolVersion: 5 })),
-  )
-  let received = 0
-  let accepted = 0
-  sub.on('message', () => received++)
-  await sub.subscribeAsync(`${topic}/+`, { qos })
-  const payload = Buffer.from(PAYLOAD)
+  const { topic, sub, pubs, counts, payload } = await openRawClients(qos, 'raw')
   let stop = false
   const loops = pubs.map(async (c: MqttClient, i) => {
     let inFlight = 0
@@ -62,21 +69,21 @@ async function rawMaxRate(qos: 0 | 1): Promise<RawCeiling> {
       inFlight++
       c.publish(`${topic}/${i}`, payload, { qos }, (err) => {
         inFlight--
-        if (!err) accepted++
+        if (!err) counts.accepted++
       })
       if (inFlight % 64 === 0) await new Promise((r) => setImmediate(r))
     }
   })
   await new Promise((r) => setTimeout(r, WARMUP_S * 1000))
-  const start = received
+  const start = counts.received
   const t0 = performance.now()
   await new Promise((r) => setTimeout(r, MEASURE_S * 1000))
-  const rate = ((received - start) * 1000) / (performance.now() - t0)
+  const rate = ((counts.received - start) * 1000) / (performance.now() - t0)
   stop = true
   await Promise.all(loops)
-  await settle(() => received, RAW_DRAIN_S)
+  await settle(() => counts.received, RAW_DRAIN_S)
   await Promise.all([sub, ...pubs].map((c) => c.endAsync(true)))
-  return { rate, accepted, lost: Math.max(0, accepted - received) }
+  return { rate, accepted: counts.accepted, lost: Math.max(0, counts.accepted - counts.received) }
 }
 
 /**
@@ -84,16 +91,7 @@ async function rawMaxRate(qos: 0 | 1): Promise<RawCeiling> {
  * MEASURE_S, one subscriber at the same QoS; judged as a find-max probe is (`rawProbe`).
  */
 async function rawPacedProbe(qos: 0 | 1, rate: number): Promise<RawProbe> {
-  const topic = `bench/rawpaced/${randomUUID().slice(0, 8)}`
-  const sub = await mqtt.connectAsync(URL, { protocolVersion: 5 })
-  const pubs = await Promise.all(
-    Array.from({ length: DEVICES }, () => mqtt.connectAsync(URL, { protocolVersion: 5 })),
-  )
-  let received = 0
-  let accepted = 0
-  sub.on('message', () => received++)
-  await sub.subscribeAsync(`${topic}/+`, { qos })
-  const payload = Buffer.from(PAYLOAD)
+  const { topic, sub, pubs, counts, payload } = await openRawClients(qos, 'rawpaced')
   let sent = 0
   const t0 = performance.now()
   const end = t0 + MEASURE_S * 1000
@@ -102,14 +100,14 @@ async function rawPacedProbe(qos: 0 | 1, rate: number): Promise<RawProbe> {
     const due = Math.floor(((performance.now() - t0) / 1000) * rate)
     for (; sent < due; sent++)
       pubs[sent % DEVICES]!.publish(`${topic}/${sent % DEVICES}`, payload, { qos }, (err) => {
-        if (!err) accepted++
+        if (!err) counts.accepted++
       })
     await new Promise((r) => setTimeout(r, 1))
   }
-  const onTime = received
-  await settle(() => received + accepted, RAW_DRAIN_S)
+  const onTime = counts.received
+  await settle(() => counts.received + counts.accepted, RAW_DRAIN_S)
   await Promise.all([sub, ...pubs].map((c) => c.endAsync(true)))
-  return rawProbe({ rate, seconds: MEASURE_S, sent, accepted, onTime, received })
+  return rawProbe({ rate, seconds: MEASURE_S, sent, onTime, ...counts })
 }
 
 /** `iotload find-max` through Mosquitto at `qos`, from a sixteenth of the raw ceiling up to twice it. */
