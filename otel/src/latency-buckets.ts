@@ -7,6 +7,15 @@ export const LATENCY_BUCKETS_MS: readonly number[] = Object.freeze([
   1000, 1500, 2000, 3000, 5000, 7500, 10000,
 ])
 
+/** A BucketHistogram's figures as plain data: what a worker thread posts to the main thread. */
+export interface BucketState {
+  counts: number[]
+  count: number
+  sum: number
+  min: number
+  max: number
+}
+
 /**
  * A cumulative explicit-bucket histogram whose `record` is a binary search and an increment:
  * no allocation and no attribute hashing, unlike the SDK's `Histogram.record` (about 2.5 µs a
@@ -41,6 +50,33 @@ export class BucketHistogram {
     this.sum += v
     if (v < this.min) this.min = v
     if (v > this.max) this.max = v
+  }
+
+  /** What was recorded since the last take, as plain data (it crosses threads), and a reset. */
+  take(): BucketState {
+    const state: BucketState = {
+      counts: Array.from(this.counts),
+      count: this.count,
+      sum: this.sum,
+      min: this.min,
+      max: this.max,
+    }
+    this.counts.fill(0)
+    this.count = 0
+    this.sum = 0
+    this.min = Number.POSITIVE_INFINITY
+    this.max = Number.NEGATIVE_INFINITY
+    return state
+  }
+
+  /** Adds another histogram's taken state (same bounds); a state of other bounds is ignored. */
+  absorb(s: BucketState): void {
+    if (s.count === 0 || s.counts.length !== this.counts.length) return
+    for (let i = 0; i < s.counts.length; i++) this.counts[i]! += s.counts[i]!
+    this.count += s.count
+    this.sum += s.sum
+    if (s.min < this.min) this.min = s.min
+    if (s.max > this.max) this.max = s.max
   }
 
   /** Index of the bucket a value falls into (`bounds.length` for +Inf). */

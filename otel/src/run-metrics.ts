@@ -1,9 +1,8 @@
 import type { Attributes } from '@opentelemetry/api'
 import { BucketHistogram } from './latency-buckets.ts'
+import { type LatencyFigures, LEGS, type Leg } from './latency-figures.ts'
 
-/** Latency legs besides e2e, named as the engine's recorder streams. */
-export const LEGS = ['publish-ack', 'producer-bridge', 'bridge', 'bridge-consumer'] as const
-export type Leg = (typeof LEGS)[number]
+export { LEGS, type Leg }
 
 /** Bounded attributes of one run: no per-device values. */
 export interface RunLabels {
@@ -30,7 +29,7 @@ function attrs(l: RunLabels, role: string, destination: string, extra?: Attribut
  * Everything one run contributes to the metrics: cumulative counters fed once a second from the
  * engine's reports, and latency histograms fed per message (a bucket increment each).
  */
-export class RunMetrics {
+export class RunMetrics implements LatencyFigures {
   readonly producerAttrs: Attributes
   readonly consumerAttrs: Attributes
   readonly legAttrs: Record<Leg, Attributes>

@@ -1,4 +1,5 @@
 import type { RunTelemetryHooks } from './hooks.ts'
+import { absorbFigures, recordReceive, recordSend, recordSettled } from './latency-figures.ts'
 import { MessageSpans } from './message-spans.ts'
 import type { IotloadMetrics } from './metrics.ts'
 import { LEGS, type RunMetrics } from './run-metrics.ts'
@@ -65,25 +66,7 @@ export function createRunTelemetry(o: RunTelemetryOptions): RunTelemetryHooks {
 
   const hooks: RunTelemetryHooks = {
     onReceive(info) {
-      const meta = info.meta
-      if (m && meta.warmup !== true) {
-        const raw = info.recvUs - meta.t
-        // Negative = cross-host clock skew; the recorder does not count it as a latency either.
-        if (raw >= 0) {
-          m.e2e.record(raw / 1000)
-          m.e2eCorrected.record((info.recvUs - meta.ti) / 1000)
-          const hops = meta.hops
-          if (hops !== undefined && hops.length > 0) {
-            const first = hops[0]!
-            const last = hops[hops.length - 1]!
-            let processing = 0
-            for (const h of hops) processing += h.out - h.in
-            m.legs['producer-bridge'].record((first.in - meta.t) / 1000)
-            m.legs.bridge.record(processing / 1000)
-            m.legs['bridge-consumer'].record((info.recvUs - last.out) / 1000)
-          }
-        }
-      }
+      if (m) recordReceive(m, info)
       spans?.onReceive(info)
     },
     onSecond(report) {
@@ -113,20 +96,31 @@ export function createRunTelemetry(o: RunTelemetryOptions): RunTelemetryHooks {
   }
   if (m || spans) {
     hooks.onSend = (info) => {
-      if (m) {
-        const lag = info.tUs - info.tiUs
-        if (lag > m.lagMaxUs) m.lagMaxUs = lag
-      }
+      if (m) recordSend(m, info)
       return spans?.onSend(info)
     }
     hooks.onPublishSettled = (info) => {
-      if (m && info.ok) m.legs['publish-ack'].record((info.ackUs - info.tUs) / 1000)
+      if (m) recordSettled(m, info)
       spans?.onSettled(info)
     }
   }
   if (spans) hooks.onBridgeForward = (info) => spans.onBridge(info)
-  return guardAll(hooks)
+  const guarded = guardAll(hooks)
+  // Metrics alone can follow a run into its worker threads; a message's span cannot.
+  if (m && !spans)
+    guarded.sharding = {
+      module: WORKER_TELEMETRY,
+      absorb(state) {
+        try {
+          absorbFigures(m, state)
+        } catch {}
+      },
+    }
+  return guarded
 }
+
+/** The module each worker thread of a sharded run imports for its per-message metrics. */
+const WORKER_TELEMETRY = new URL('./worker-telemetry.ts', import.meta.url).href
 
 /** Every hook catches its own errors: telemetry must never break a run. Hooks take one argument (no rest arrays on the hot path). */
 function guardAll(h: RunTelemetryHooks): RunTelemetryHooks {

@@ -94,6 +94,8 @@ export type {
   SecondInfo,
   SendInfo,
   SettleInfo,
+  ShardedTelemetry,
+  WorkerTelemetry,
 } from './run-hooks.ts'
 export {
   type BridgeConfig,

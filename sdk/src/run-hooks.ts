@@ -111,4 +111,28 @@ export interface RunTelemetry {
   onSecond?(report: SecondInfo): void
   /** Once, with the final summary. */
   onRunEnd?(summary: RunEndInfo): void
+  /**
+   * How a run sharded across worker threads (`run.workers` > 1) keeps the per-message hooks.
+   * Without it, a telemetry with per-message hooks keeps the run on one thread.
+   */
+  sharding?: ShardedTelemetry
+}
+
+/**
+ * Per-message hooks that each worker thread of a sharded run carries itself. Functions cannot
+ * cross threads, so each worker imports `module` and calls its `workerTelemetry()`; once a second
+ * (and at the end) it posts what `take()` returns, and the main thread hands that to `absorb`.
+ * The module is the telemetry package's own file, never anything named by a scenario or request.
+ */
+export interface ShardedTelemetry {
+  /** URL of a module that exports `workerTelemetry(): WorkerTelemetry`. */
+  module: string
+  /** Adds one worker's `take()` to the run's figures, on the main thread. */
+  absorb(state: unknown): void
+}
+
+/** The hooks a worker thread runs per message, and what they recorded for the main thread. */
+export interface WorkerTelemetry extends Pick<RunTelemetry, 'onSend' | 'onPublishSettled' | 'onReceive'> {
+  /** What was recorded since the last call, as structured-cloneable data. */
+  take(): unknown
 }

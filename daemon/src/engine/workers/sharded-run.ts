@@ -78,7 +78,9 @@ export function startShardedRun(
     consumerFilter: resolved.consumerFilter,
     policy,
     secrets: resolved.secrets,
+    ...(telemetry.sharding ? { telemetryModule: telemetry.sharding.module } : {}),
   }
+  const absorbTelemetry = guard(telemetry.sharding?.absorb.bind(telemetry.sharding))
   const threads: WorkerThread[] = []
   const total = new Counters()
   let status: RunStatus = 'pending'
@@ -172,10 +174,17 @@ export function startShardedRun(
       store?.createRun({ id, name: s.name, scenario: resolved.redacted, createdAt: Date.now() })
       setStatus('connecting')
       if (consumerOn)
-        threads.push(new WorkerThread({ ...base, index: 0, role: 'consumer' }, onSecond, onFailure))
+        threads.push(
+          new WorkerThread({ ...base, index: 0, role: 'consumer' }, onSecond, onFailure, absorbTelemetry),
+        )
       for (const shard of shards)
         threads.push(
-          new WorkerThread({ ...base, index: threads.length, role: 'producer', shard }, onSecond, onFailure),
+          new WorkerThread(
+            { ...base, index: threads.length, role: 'producer', shard },
+            onSecond,
+            onFailure,
+            absorbTelemetry,
+          ),
         )
       merger = new SecondMerger(threads.length)
       // The consumer subscribes before any device connects, as in a single-thread run.

@@ -2,15 +2,20 @@ import { availableParallelism } from 'node:os'
 import type { RunTelemetry } from '@iotload/sdk'
 import type { Scenario } from '../../scenario/schema.ts'
 
-/** Hooks called per message: they live on the main thread and cannot follow a run into its workers. */
+/**
+ * Hooks called per message that cannot follow a run into its workers: traces (a message's span
+ * starts in a producer worker and would end in the consumer's). Metrics can: a telemetry that
+ * offers `sharding` has each worker record its own and post them (worker-main.ts).
+ */
 function perMessageHooks(t: RunTelemetry | undefined): boolean {
+  if (t?.sharding) return false
   return !!(t?.onSend || t?.onReceive || t?.onPublishSettled || t?.onBridgeForward)
 }
 
 /**
  * Producer worker threads for a run: `run.workers`, with `auto` one per core capped by the fleet's
  * devices, and 1 (everything on the main thread, today's engine) where a worker cannot do the job:
- * per-message telemetry (metrics fed per message, traces) or `consumer.external` (whose
+ * per-message traces or `consumer.external` (whose
  * correlation and warm-up bookkeeping needs the sends in the consumer's process).
  * `auto` counts producers only, so two cores run three busy threads (two producers, the consumer).
  * One producer worker beside the consumer's (a thread per core) was measured on 2026-12-05: the

@@ -22,7 +22,7 @@ import type {
   ToWorker,
   WorkerInit,
 } from './worker-protocol.ts'
-import { resolvedFor, shardProducer, workerRecorder } from './worker-roles.ts'
+import { resolvedFor, shardProducer, workerRecorder, workerTelemetryOf } from './worker-roles.ts'
 
 const init = workerData as WorkerInit
 const port = parentPort!
@@ -35,11 +35,12 @@ for (const s of init.secrets) secrets.add(s, init.runId)
 const resolved = await resolvedFor(init)
 const s = resolved.scenario
 const recorder = workerRecorder(init.runId)
+const telemetry = await workerTelemetryOf(init)
 const producer: ProducerRole | undefined =
-  init.role === 'producer' ? shardProducer(resolved, init, recorder, logger) : undefined
+  init.role === 'producer' ? shardProducer(resolved, init, recorder, logger, telemetry ?? {}) : undefined
 const consumer =
   init.role === 'consumer' && init.scenario.consumer.enabled
-    ? new ConsumerRole(resolved, init.runId, recorder, logger, {}, clock)
+    ? new ConsumerRole(resolved, init.runId, recorder, logger, telemetry ?? {}, clock)
     : undefined
 const bridge =
   init.role === 'consumer' && s.bridge ? new BridgeRole(resolved, init.runId, recorder, logger) : undefined
@@ -57,8 +58,17 @@ const roll = (): SecondReport => {
   return report
 }
 const rollEach = (t0: number) => {
-  post({ type: 'second', report: roll() })
+  post({ type: 'second', report: roll(), ...telemetryTaken() })
   ticker = clock.setTimeout(() => rollEach(t0), (t0 + (second + 1) * 1e6 - clock.nowUs()) / 1000)
+}
+/** What the worker's telemetry recorded since the last post (nothing without telemetry). */
+const telemetryTaken = (): { telemetry?: unknown } => {
+  if (!telemetry) return {}
+  try {
+    return { telemetry: telemetry.take() }
+  } catch {
+    return {}
+  }
 }
 const postProgress = () => {
   const t = recorder.total
@@ -139,7 +149,7 @@ async function finish(m: Extract<ToWorker, { type: 'finish' }>): Promise<void> {
       bridge: bridge?.stats ?? null,
     }
   }
-  post({ type: 'final', report, final })
+  post({ type: 'final', report, final, ...telemetryTaken() })
   secrets.closeScope(init.runId)
   port.close()
 }

@@ -30,6 +30,11 @@ export interface WorkerInit {
   /** The policy the main thread resolved the scenario under: a worker loads nothing it would refuse. */
   policy: TrustPolicy
   secrets: string[]
+  /**
+   * The run telemetry's worker module (`RunTelemetry.sharding.module`), set by the main thread from
+   * its own telemetry: the worker records the per-message metrics and posts them each second.
+   */
+  telemetryModule?: string
 }
 
 /** One device's sends, from the producer worker that owns it. */
@@ -81,7 +86,8 @@ export interface ConsumerFinal {
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'failed'; error: string }
-  | { type: 'second'; report: SecondReport }
+  /** `telemetry`: what the worker's per-message telemetry recorded since the last post. */
+  | { type: 'second'; report: SecondReport; telemetry?: unknown }
   | {
       type: 'progress'
       sentAll: number
@@ -91,5 +97,10 @@ export type FromWorker =
       inFlight: number
     }
   | { type: 'scheduled' }
-  | { type: 'final'; report: SecondReport | undefined; final: ProducerFinal | ConsumerFinal }
+  | {
+      type: 'final'
+      report: SecondReport | undefined
+      final: ProducerFinal | ConsumerFinal
+      telemetry?: unknown
+    }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> }

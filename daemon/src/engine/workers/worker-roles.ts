@@ -1,4 +1,4 @@
-import { runTag } from '@iotload/sdk'
+import { runTag, type WorkerTelemetry } from '@iotload/sdk'
 import type { Logger } from '../../log/logger.ts'
 import type { ResolvedBroker, ResolvedScenario } from '../../scenario/load-scenario.ts'
 import { loadScenarioPlugin } from '../../scenario/plugin-policy.ts'
@@ -7,6 +7,7 @@ import { systemClock } from '../clock.ts'
 import { producerCurve } from '../rate-curve.ts'
 import { ProducerRole } from '../producer.ts'
 import { RunRecorder } from '../recorder.ts'
+import type { RunTelemetry } from '../telemetry-hooks.ts'
 import type { WorkerBroker, WorkerInit } from './worker-protocol.ts'
 
 /** Loads a broker's plugin again inside the worker, under the main thread's own policy. */
@@ -51,6 +52,20 @@ export async function resolvedFor(init: WorkerInit): Promise<ResolvedScenario> {
   }
 }
 
+/**
+ * The worker's per-message telemetry: the module the main thread's telemetry named (its own
+ * package file, never scenario input), or none. A module that fails to load fails the worker.
+ */
+export async function workerTelemetryOf(init: WorkerInit): Promise<WorkerTelemetry | undefined> {
+  const url = init.telemetryModule
+  if (url === undefined) return undefined
+  if (!url.startsWith('file:')) throw new Error(`telemetry module must be a file: URL, not ${url}`)
+  const mod = (await import(url)) as { workerTelemetry?: () => WorkerTelemetry }
+  if (typeof mod.workerTelemetry !== 'function')
+    throw new Error('telemetry module exports no workerTelemetry()')
+  return mod.workerTelemetry()
+}
+
 /** A recorder on the system clock, as `startRun` makes one. */
 export function workerRecorder(runId: string): RunRecorder {
   return new RunRecorder(runId, runTag(runId), undefined, () => systemClock.nowUs())
@@ -62,15 +77,9 @@ export function shardProducer(
   init: WorkerInit,
   recorder: RunRecorder,
   logger: Logger,
+  telemetry: RunTelemetry,
 ): ProducerRole {
-  return new ProducerRole(
-    resolved,
-    init.runId,
-    recorder,
-    logger,
-    {},
-    {
-      ...(init.shard ? { shard: init.shard, curve: producerCurve(init.scenario.producer) } : {}),
-    },
-  )
+  return new ProducerRole(resolved, init.runId, recorder, logger, telemetry, {
+    ...(init.shard ? { shard: init.shard, curve: producerCurve(init.scenario.producer) } : {}),
+  })
 }

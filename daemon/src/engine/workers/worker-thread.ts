@@ -33,6 +33,8 @@ export class WorkerThread {
     private readonly onSecond: (index: number, report: import('../recorder.ts').SecondReport) => void,
     /** The worker died: what is known of why. */
     private readonly onFailure: (index: number, error: string) => void,
+    /** What the worker's per-message telemetry recorded (see `WorkerInit.telemetryModule`). */
+    private readonly onTelemetry?: (state: unknown) => void,
   ) {
     const entry = new URL('./worker-main.ts', import.meta.url).href
     this.worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
@@ -85,11 +87,14 @@ export class WorkerThread {
     if (m.type === 'ready') {
       this.ready = true
       for (const w of this.readyWaiters.splice(0)) w.resolve()
-    } else if (m.type === 'second') this.onSecond(this.init.index, m.report)
-    else if (m.type === 'progress') this.progress = m
+    } else if (m.type === 'second') {
+      if (m.telemetry !== undefined) this.onTelemetry?.(m.telemetry)
+      this.onSecond(this.init.index, m.report)
+    } else if (m.type === 'progress') this.progress = m
     else if (m.type === 'scheduled') this.release('scheduled')
     else if (m.type === 'failed') this.die(m.error)
     else if (m.type === 'final') {
+      if (m.telemetry !== undefined) this.onTelemetry?.(m.telemetry)
       if (m.report) this.onSecond(this.init.index, m.report)
       this.final = m.final
       this.release('final')

@@ -4,10 +4,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createTelemetry, type Telemetry } from '@iotload/otel'
 import { requireService } from '@iotload/sdk/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { resolveScenario } from '../../scenario/load-scenario.ts'
-import { startRun } from '../run.ts'
+import { newRunId, startRun } from '../run.ts'
 import { recordingStore } from '../testing/recording-store.ts'
 
 const BIN = fileURLToPath(new URL('../../../bin/iotload.js', import.meta.url))
@@ -19,7 +20,7 @@ afterAll(async () => {
 })
 
 /** The same scenario run with `workers`; NATS core on loopback at a rate it carries without loss. */
-async function runWith(workers: number | 'auto') {
+async function runWith(workers: number | 'auto', telemetry?: Telemetry) {
   const tag = `w${randomUUID().slice(0, 8)}`
   const resolved = await resolveScenario({
     name: `workers-${workers}`,
@@ -35,7 +36,14 @@ async function runWith(workers: number | 'auto') {
     run: { drain: '3s', workers },
   })
   const store = recordingStore()
-  const summary = await startRun(resolved, { store }).result
+  const id = newRunId()
+  const hooks = telemetry?.forRun({
+    run: id,
+    system: 'nats',
+    producerDestination: resolved.scenario.producer.topic,
+    devices: 6,
+  })
+  const summary = await startRun(resolved, { id, store, ...(hooks ? { telemetry: hooks } : {}) }).result
   return { summary, store: store.writes }
 }
 
@@ -82,6 +90,48 @@ describe.skipIf(!nats)('run.workers (real NATS)', () => {
     const sum = two.store.seconds.reduce((n, r) => n + r.counters.sent, 0)
     expect(sum).toBe(1800)
     expect(two.summary.streams.e2e!.latency.raw.count).toBe(1800)
+  }, 90_000)
+})
+
+/** A metric's samples from the Prometheus text, by the `le` or `leg` label, for one run. */
+async function samples(t: Telemetry, run: string, metric: string): Promise<string[]> {
+  const { body } = await t.metrics.text()
+  return body
+    .split('\n')
+    .filter((l) => l.startsWith(metric) && l.includes(`run="${run}"`))
+    .map((l) => {
+      const name = l.slice(0, l.indexOf('{'))
+      const bucket = / (le|leg)="[^"]*"/.exec(l.replace(/,/g, ' '))?.[0]?.trim() ?? ''
+      return `${name}{${bucket}} ${l.slice(l.lastIndexOf(' ') + 1)}`
+    })
+}
+
+describe.skipIf(!nats)('run.workers with metrics on (as the daemon and --metrics-port run)', () => {
+  it('stays sharded, and its histograms count every message once, as one thread does', async () => {
+    const telemetry = createTelemetry({ env: {} })
+    const one = await runWith(1, telemetry)
+    const two = await runWith(2, telemetry)
+    expect(two.summary.workers).toMatchObject({ producers: 2, threads: 3 })
+    expect(two.summary.streams.e2e!.received).toBe(1800)
+    const counts = async (run: string) => [
+      ...(await samples(telemetry, run, 'iotload_e2e_latency_milliseconds_count')),
+      ...(await samples(telemetry, run, 'iotload_e2e_latency_corrected_milliseconds_count')),
+      ...(await samples(telemetry, run, 'iotload_messages_received_total')),
+    ]
+    // Warm-up arrivals are not latencies: 3 measured seconds × 600/s in every figure.
+    expect(await counts(two.summary.run.id)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/_count\{.*\} 1800$/)]),
+    )
+    expect(await counts(two.summary.run.id)).toEqual(await counts(one.summary.run.id))
+    const e2eBuckets = await samples(telemetry, two.summary.run.id, 'iotload_e2e_latency_milliseconds_bucket')
+    expect(e2eBuckets.at(-1)).toMatch(/le="\+Inf".* 1800$/)
+    // The producer workers' hooks too: every publish's ack leg, warm-up included (NATS core
+    // settles on the flush).
+    const acks = (run: string) => samples(telemetry, run, 'iotload_leg_latency_milliseconds_count')
+    expect(await acks(two.summary.run.id)).toEqual([
+      'iotload_leg_latency_milliseconds_count{leg="publish-ack"} 2400',
+    ])
+    expect(await acks(one.summary.run.id)).toEqual(await acks(two.summary.run.id))
   }, 90_000)
 })
 
