@@ -105,6 +105,7 @@ export function clusterSummary(
         status: prods.get(x.member)?.status ?? 'lost',
         sent: prods.get(x.member)?.sent ?? 0,
         generatorLimited: prods.get(x.member)?.generatorLimited ?? false,
+        ...(prods.get(x.member)?.workers ? { workers: prods.get(x.member)?.workers } : {}),
       })),
       consumers: plan.consumers,
       bridges: plan.bridges,

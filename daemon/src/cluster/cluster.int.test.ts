@@ -163,6 +163,26 @@ describe.skipIf(!redisUp || !mqttUp)('cluster: 2 producer daemons, 2 consumer da
     console.log(JSON.stringify({ e2e: s.streams.e2e, clocks: cl.clocks }))
   }, 60_000)
 
+  it('shards each producer daemon across worker threads (run.workers: 2), every send counted once', async () => {
+    const id = await submit({ ...scenario('cluster-workers'), run: { drain: '5s', workers: 2 } })
+    const run = await waitForRun(daemons[0]!.url, id, 50_000)
+    expect(run.status, JSON.stringify(run.error)).toBe('completed')
+    const s = run.summary
+    expect(s.cluster.producers.map((p: { workers?: unknown }) => p.workers)).toEqual([
+      expect.objectContaining({ producers: 2 }),
+      expect.objectContaining({ producers: 2 }),
+    ])
+    // The sends per topic that each producer's workers counted (warm-up included): the merge
+    // compares every topic's arrivals with them.
+    const perTopic = Object.values(await redis.hgetall(keys.sent(id))).map(Number)
+    expect(perTopic).toHaveLength(400)
+    expect(new Set(perTopic)).toEqual(new Set([2 * 7]))
+    expect(s.streams.e2e.sent).toBe(400 * 2 * 6)
+    expect(s.streams.e2e.received).toBe(s.streams.e2e.sent)
+    expect(s.streams.e2e.lost).toBe(0)
+    expect(s.streams.e2e.undelivered ?? 0).toBe(0)
+  }, 60_000)
+
   it("reclaims a SIGKILLed consumer daemon's topics within lease + 2 s and keeps what it recorded", async () => {
     const victim = daemons[2]!
     const victimHost = '127.0.0.4:'

@@ -6,6 +6,7 @@ import type { RunSummary } from '../engine/summary.ts'
 import { compileTextTemplate } from '../scenario/text-template.ts'
 import type { ResultWriter, StreamSummaryRow } from '../store/result-store.ts'
 import { producerScenario, type RunPlan } from './plan.ts'
+import { sendsByTopicTelemetry } from './sends-by-topic.ts'
 import {
   epochLocalUs,
   RUN_KEY_TTL_S,
@@ -32,6 +33,8 @@ export interface ProducerReport {
   connections?: RunSummary['connections']
   /** Encoded publish-ack histogram (µs), when the broker acks: merged exactly by the coordinator. */
   publishAckHist?: string
+  /** This daemon's worker threads, when `run.workers` sharded its devices. */
+  workers?: RunSummary['workers']
   error?: string
 }
 
@@ -102,12 +105,7 @@ export async function runProducerTask(ctx: TaskContext, plan: RunPlan): Promise<
       store: summaryTap((rows) => {
         publishAckHist = rows.find((r) => r.stream === STREAM.publishAck)?.rawHist
       }),
-      telemetry: {
-        onSend: (i) => {
-          sentByTopic.set(i.topic, (sentByTopic.get(i.topic) ?? 0) + 1)
-          return undefined
-        },
-      },
+      telemetry: sendsByTopicTelemetry(sentByTopic),
       onSecond: (r) => {
         const c = r.counters
         totals.sentWarmup += c.sentWarmup
@@ -152,6 +150,7 @@ export async function runProducerTask(ctx: TaskContext, plan: RunPlan): Promise<
       generator: summary.generator,
       connections: summary.connections,
       ...(publishAckHist ? { publishAckHist } : {}),
+      ...(summary.workers ? { workers: summary.workers } : {}),
       ...(summary.error ? { error: summary.error } : {}),
     })
     logger.info('cluster producer task ended', { run: plan.id, status: summary.run.status })
