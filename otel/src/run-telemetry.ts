@@ -1,10 +1,11 @@
 import type { RunTelemetryHooks } from './hooks.ts'
 import { absorbFigures, recordReceive, recordSend, recordSettled } from './latency-figures.ts'
-import { MessageSpans } from './message-spans.ts'
+import { type MessageSpanLabels, MessageSpans } from './message-spans.ts'
 import type { IotloadMetrics } from './metrics.ts'
 import { LEGS, type RunMetrics } from './run-metrics.ts'
 import { DEFAULT_SAMPLING, type Sampling } from './sampling.ts'
 import type { Tracing } from './tracing.ts'
+import type { WorkerTelemetryOptions } from './worker-telemetry.ts'
 
 /** Options for `createRunTelemetry`. */
 export interface RunTelemetryOptions {
@@ -46,20 +47,15 @@ export function createRunTelemetry(o: RunTelemetryOptions): RunTelemetryHooks {
     o.devices,
   )
   const sampling = o.sampling ?? DEFAULT_SAMPLING
-  const spans =
-    o.tracing && sampling.kind !== 'off'
-      ? new MessageSpans(
-          o.tracing.tracerFor,
-          {
-            run: o.run,
-            system: o.system,
-            producerDestination: o.producerDestination,
-            consumerDestination,
-            ...(o.bridgeSource ? { bridgeSource: o.bridgeSource } : {}),
-          },
-          sampling,
-        )
-      : undefined
+  const spanLabels: MessageSpanLabels = {
+    run: o.run,
+    system: o.system,
+    producerDestination: o.producerDestination,
+    consumerDestination,
+    ...(o.bridgeSource ? { bridgeSource: o.bridgeSource } : {}),
+  }
+  const tracing = o.tracing && sampling.kind !== 'off' ? o.tracing : undefined
+  const spans = tracing ? new MessageSpans(tracing.tracerFor, spanLabels, sampling) : undefined
   let disconnects = 0
   let reconnects = 0
   let ended = false
@@ -106,16 +102,32 @@ export function createRunTelemetry(o: RunTelemetryOptions): RunTelemetryHooks {
   }
   if (spans) hooks.onBridgeForward = (info) => spans.onBridge(info)
   const guarded = guardAll(hooks)
-  // Metrics alone can follow a run into its worker threads; a message's span cannot.
-  if (m && !spans)
+  // Each worker thread of a sharded run records its own metrics and traces its own role; spans
+  // need an exporter the worker can set up again from the environment it inherits.
+  if ((m || spans) && (!tracing || tracing.portable)) {
+    const options: WorkerTelemetryOptions = {
+      metrics: m !== undefined,
+      ...(tracing
+        ? {
+            traces: {
+              labels: spanLabels,
+              sampling,
+              serviceName: tracing.serviceName('producer').replace(/-producer$/, ''),
+            },
+          }
+        : {}),
+    }
     guarded.sharding = {
       module: WORKER_TELEMETRY,
+      options,
       absorb(state) {
+        if (!m) return
         try {
           absorbFigures(m, state)
         } catch {}
       },
     }
+  }
   return guarded
 }
 

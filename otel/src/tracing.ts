@@ -47,6 +47,11 @@ export interface Tracing {
   serviceName(role: TraceRole): string
   /** What the spans go to, for the start-up line: `otlp grpc http://…`, `zipkin http://…`, `custom`. */
   readonly target: string
+  /**
+   * Set up from this process's own environment (no custom exporter): a worker thread, which
+   * inherits that environment, can set up the same tracing for itself.
+   */
+  readonly portable: boolean
   forceFlush(): Promise<void>
   shutdown(): Promise<void>
 }
@@ -146,6 +151,7 @@ export function createTracing(options: TracingOptions = {}, env: Env = process.e
     tracerFor: (role) => tracers.get(role)!,
     serviceName: (role) => `${base}-${role}`,
     target: chosen.target,
+    portable: !options.exporter && env === process.env,
     forceFlush: () => processor.forceFlush().catch(swallow('trace flush failed')),
     async shutdown() {
       // The shared processor flushes and shuts its exporter down once, whoever asks first.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { ReceiveInfo, SendInfo, SettleInfo } from './hooks.ts'
 import { IotloadMetrics } from './metrics.ts'
 import { createRunTelemetry } from './run-telemetry.ts'
-import { workerTelemetry } from './worker-telemetry.ts'
+import { workerSampling, workerTelemetry } from './worker-telemetry.ts'
 
 const T0 = 1_764_000_000_000_000
 const labels = { system: 'nats', producerDestination: 'd.{device}', devices: 4 }
@@ -84,9 +84,38 @@ describe('per-message metrics in worker threads', () => {
     expect(await metricsText(metrics)).toMatch(/iotload_e2e_latency_milliseconds_count\{.*\} 0$/m)
   })
 
-  it('a traced run offers no sharding: a span cannot cross threads', () => {
-    const tracing = { tracerFor: () => ({}) as never, forceFlush: async () => undefined } as never
-    const t = createRunTelemetry({ ...labels, run: 't', metrics: new IotloadMetrics(), tracing })
-    expect(t.sharding).toBeUndefined()
+  it('a traced run shards only when a worker can set its exporter up again from the environment', () => {
+    const tracing = (portable: boolean) =>
+      ({
+        tracerFor: () => ({}) as never,
+        serviceName: (role: string) => `edge-${role}`,
+        portable,
+        forceFlush: async () => undefined,
+      }) as never
+    const run = (portable: boolean) =>
+      createRunTelemetry({ ...labels, run: 't', metrics: new IotloadMetrics(), tracing: tracing(portable) })
+    // A custom exporter object (tests) cannot cross into a worker thread.
+    expect(run(false).sharding).toBeUndefined()
+    expect(run(true).sharding?.options).toEqual({
+      metrics: true,
+      traces: {
+        labels: {
+          run: 't',
+          system: 'nats',
+          producerDestination: 'd.{device}',
+          consumerDestination: 'd.{device}',
+        },
+        sampling: { kind: 'rate', perSecond: 10 },
+        serviceName: 'edge',
+      },
+    })
+  })
+
+  it('shares a per-second sampling budget among the producer workers', () => {
+    const rate = { kind: 'rate', perSecond: 10 } as const
+    expect(workerSampling(rate, { role: 'producer', producers: 4 })).toEqual({ kind: 'rate', perSecond: 2.5 })
+    expect(workerSampling(rate, { role: 'consumer', producers: 4 })).toEqual(rate)
+    const ratio = { kind: 'ratio', ratio: 0.01 } as const
+    expect(workerSampling(ratio, { role: 'producer', producers: 4 })).toEqual(ratio)
   })
 })

@@ -95,6 +95,7 @@ export type {
   SendInfo,
   SettleInfo,
   ShardedTelemetry,
+  WorkerSlot,
   WorkerTelemetry,
 } from './run-hooks.ts'
 export {

@@ -120,19 +120,32 @@ export interface RunTelemetry {
 
 /**
  * Per-message hooks that each worker thread of a sharded run carries itself. Functions cannot
- * cross threads, so each worker imports `module` and calls its `workerTelemetry()`; once a second
- * (and at the end) it posts what `take()` returns, and the main thread hands that to `absorb`.
- * The module is the telemetry package's own file, never anything named by a scenario or request.
+ * cross threads, so each worker imports `module` and calls its
+ * `workerTelemetry(options, slot: WorkerSlot): WorkerTelemetry`; once a second (and at the end) it
+ * posts what `take()` returns, and the main thread hands that to `absorb`. The module is the
+ * telemetry package's own file, never anything named by a scenario or request.
  */
 export interface ShardedTelemetry {
-  /** URL of a module that exports `workerTelemetry(): WorkerTelemetry`. */
+  /** URL of a module that exports `workerTelemetry`. */
   module: string
+  /** Structured-cloneable options for `workerTelemetry` (labels, sampling). */
+  options?: unknown
   /** Adds one worker's `take()` to the run's figures, on the main thread. */
   absorb(state: unknown): void
 }
 
+/** Which part of a sharded run a worker plays, for `workerTelemetry`. */
+export interface WorkerSlot {
+  role: 'producer' | 'consumer'
+  /** Producer workers of the run: a per-second sampling budget is shared among them. */
+  producers: number
+}
+
 /** The hooks a worker thread runs per message, and what they recorded for the main thread. */
-export interface WorkerTelemetry extends Pick<RunTelemetry, 'onSend' | 'onPublishSettled' | 'onReceive'> {
+export interface WorkerTelemetry
+  extends Pick<RunTelemetry, 'onSend' | 'onPublishSettled' | 'onReceive' | 'onBridgeForward'> {
   /** What was recorded since the last call, as structured-cloneable data. */
   take(): unknown
+  /** Before the worker ends: export what is pending (spans). Never rejects. */
+  close?(): Promise<void>
 }

@@ -69,7 +69,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
   if (workers > 1) return startShardedRun(resolved, options, workers)
   if (resolved.scenario.run.workers !== 1 && !options.clock)
     (options.logger ?? createLogger()).warn(
-      'run.workers: running on one thread (per-message traces are on, consumer.external is set, or one device)',
+      'run.workers: running on one thread (per-message hooks that cannot be sharded, or one device)',
     )
   const id = options.id ?? newRunId()
   const logger = (options.logger ?? createLogger()).child({ run: id })

@@ -78,7 +78,15 @@ export function startShardedRun(
     consumerFilter: resolved.consumerFilter,
     policy,
     secrets: resolved.secrets,
-    ...(telemetry.sharding ? { telemetryModule: telemetry.sharding.module } : {}),
+    ...(telemetry.sharding
+      ? {
+          telemetry: {
+            module: telemetry.sharding.module,
+            options: telemetry.sharding.options,
+            producers: shards.length,
+          },
+        }
+      : {}),
   }
   const absorbTelemetry = guard(telemetry.sharding?.absorb.bind(telemetry.sharding))
   const threads: WorkerThread[] = []

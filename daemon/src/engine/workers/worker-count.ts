@@ -3,9 +3,9 @@ import type { RunTelemetry } from '@iotload/sdk'
 import type { Scenario } from '../../scenario/schema.ts'
 
 /**
- * Hooks called per message that cannot follow a run into its workers: traces (a message's span
- * starts in a producer worker and would end in the consumer's). Metrics can: a telemetry that
- * offers `sharding` has each worker record its own and post them (worker-main.ts).
+ * Hooks called per message that cannot follow a run into its workers. A telemetry that offers
+ * `sharding` (iotload's metrics and traces, a cluster producer's sends per topic) runs its own in
+ * each worker (worker-main.ts); any other per-message hook keeps the run on the main thread.
  */
 function perMessageHooks(t: RunTelemetry | undefined): boolean {
   if (t?.sharding) return false
@@ -15,7 +15,7 @@ function perMessageHooks(t: RunTelemetry | undefined): boolean {
 /**
  * Producer worker threads for a run: `run.workers`, with `auto` one per core capped by the fleet's
  * devices, and 1 (everything on the main thread, today's engine) where a worker cannot do the job:
- * per-message traces or `consumer.external` (whose
+ * per-message hooks that offer no `sharding`, or `consumer.external` (whose
  * correlation and warm-up bookkeeping needs the sends in the consumer's process).
  * `auto` counts producers only, so two cores run three busy threads (two producers, the consumer).
  * One producer worker beside the consumer's (a thread per core) was measured on 2026-12-05: the

@@ -43,7 +43,9 @@ const consumer =
     ? new ConsumerRole(resolved, init.runId, recorder, logger, telemetry ?? {}, clock)
     : undefined
 const bridge =
-  init.role === 'consumer' && s.bridge ? new BridgeRole(resolved, init.runId, recorder, logger) : undefined
+  init.role === 'consumer' && s.bridge
+    ? new BridgeRole(resolved, init.runId, recorder, logger, telemetry ?? {})
+    : undefined
 let second = 0
 let ticker: ClockTimer | undefined
 let progress: ReturnType<typeof setInterval> | undefined
@@ -104,6 +106,7 @@ async function finish(m: Extract<ToWorker, { type: 'finish' }>): Promise<void> {
   await producer?.close()
   await bridge?.close()
   await consumer?.close()
+  await telemetry?.close?.().catch(() => undefined)
   const report = started ? roll() : undefined
   let final: ProducerFinal | ConsumerFinal
   if (producer) {

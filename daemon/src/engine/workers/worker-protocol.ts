@@ -31,10 +31,10 @@ export interface WorkerInit {
   policy: TrustPolicy
   secrets: string[]
   /**
-   * The run telemetry's worker module (`RunTelemetry.sharding.module`), set by the main thread from
-   * its own telemetry: the worker records the per-message metrics and posts them each second.
+   * The run telemetry's worker side (`RunTelemetry.sharding`), set by the main thread from its own
+   * telemetry: the worker records per-message metrics (posted each second) and traces its role.
    */
-  telemetryModule?: string
+  telemetry?: { module: string; options: unknown; producers: number }
 }
 
 /** One device's sends, from the producer worker that owns it. */

@@ -1,4 +1,4 @@
-import { runTag, type WorkerTelemetry } from '@iotload/sdk'
+import { runTag, type WorkerSlot, type WorkerTelemetry } from '@iotload/sdk'
 import type { Logger } from '../../log/logger.ts'
 import type { ResolvedBroker, ResolvedScenario } from '../../scenario/load-scenario.ts'
 import { loadScenarioPlugin } from '../../scenario/plugin-policy.ts'
@@ -57,13 +57,15 @@ export async function resolvedFor(init: WorkerInit): Promise<ResolvedScenario> {
  * package file, never scenario input), or none. A module that fails to load fails the worker.
  */
 export async function workerTelemetryOf(init: WorkerInit): Promise<WorkerTelemetry | undefined> {
-  const url = init.telemetryModule
-  if (url === undefined) return undefined
-  if (!url.startsWith('file:')) throw new Error(`telemetry module must be a file: URL, not ${url}`)
-  const mod = (await import(url)) as { workerTelemetry?: () => WorkerTelemetry }
+  const t = init.telemetry
+  if (t === undefined) return undefined
+  if (!t.module.startsWith('file:')) throw new Error(`telemetry module must be a file: URL, not ${t.module}`)
+  const mod = (await import(t.module)) as {
+    workerTelemetry?: (options: unknown, slot: WorkerSlot) => WorkerTelemetry
+  }
   if (typeof mod.workerTelemetry !== 'function')
     throw new Error('telemetry module exports no workerTelemetry()')
-  return mod.workerTelemetry()
+  return mod.workerTelemetry(t.options, { role: init.role, producers: t.producers })
 }
 
 /** A recorder on the system clock, as `startRun` makes one. */

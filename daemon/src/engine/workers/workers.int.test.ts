@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createTelemetry, type Telemetry } from '@iotload/otel'
+import { otlpProtoDir, startOtlpReceiver } from '@iotload/otel/testing'
 import { requireService } from '@iotload/sdk/testing'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { resolveScenario } from '../../scenario/load-scenario.ts'
 import { newRunId, startRun } from '../run.ts'
 import { recordingStore } from '../testing/recording-store.ts'
@@ -14,6 +15,7 @@ import { recordingStore } from '../testing/recording-store.ts'
 const BIN = fileURLToPath(new URL('../../../bin/iotload.js', import.meta.url))
 const CRASHING = fileURLToPath(new URL('./testing/crashing-plugin.ts', import.meta.url))
 const nats = await requireService('NATS', '127.0.0.1', 4222)
+const protoDir = otlpProtoDir()
 const dirs: string[] = []
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true })
@@ -132,6 +134,39 @@ describe.skipIf(!nats)('run.workers with metrics on (as the daemon and --metrics
       'iotload_leg_latency_milliseconds_count{leg="publish-ack"} 2400',
     ])
     expect(await acks(one.summary.run.id)).toEqual(await acks(two.summary.run.id))
+  }, 90_000)
+})
+
+describe.skipIf(!nats || !protoDir)('run.workers with traces on (OTLP from the environment)', () => {
+  afterEach(() => vi.unstubAllEnvs())
+
+  it("shards: each worker traces its own role, and every message's spans still make one trace", async () => {
+    const receiver = await startOtlpReceiver(protoDir!)
+    try {
+      vi.stubEnv('OTEL_TRACES_EXPORTER', 'otlp')
+      vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', 'http/protobuf')
+      vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', receiver.httpEndpoint)
+      vi.stubEnv('IOTLOAD_TRACE_SAMPLE', '20/s')
+      const telemetry = createTelemetry({ diagnostics: () => {} })
+      const two = await runWith(2, telemetry)
+      await telemetry.shutdown()
+      expect(two.summary.workers).toMatchObject({ producers: 2, threads: 3 })
+      const spans = receiver.spans.filter((x) => x.attributes['iotload.run'] === two.summary.run.id)
+      const sends = spans.filter((x) => x.service === 'iotload-producer')
+      const receives = spans.filter((x) => x.service === 'iotload-consumer')
+      // 20 a second for the whole run (each of the 2 producer workers takes 10) over its 4 s.
+      expect(sends.length).toBeGreaterThanOrEqual(70)
+      expect(sends.length).toBeLessThanOrEqual(90)
+      // Both shards (devices 0–2 and 3–5) traced.
+      const devices = new Set(sends.map((x) => Number(x.attributes['iotload.device'])))
+      expect([...devices].some((d) => d < 3) && [...devices].some((d) => d >= 3)).toBe(true)
+      // Each send span (producer worker) has its receive span (consumer worker) in the same trace.
+      const sendById = new Map(sends.map((x) => [x.spanId, x]))
+      expect(receives).toHaveLength(sends.length)
+      for (const r of receives) expect(sendById.get(r.parentSpanId)?.traceId).toBe(r.traceId)
+    } finally {
+      await receiver.close()
+    }
   }, 90_000)
 })
 
