@@ -6,7 +6,8 @@
  * worker threads included.
  */
 import { readFile } from 'node:fs/promises'
-import { startRun } from '../../daemon/src/engine/run.ts'
+import { createTelemetry } from '@iotload/otel'
+import { newRunId, startRun } from '../../daemon/src/engine/run.ts'
 import { createLogger } from '../../daemon/src/log/logger.ts'
 import { resolveScenario } from '../../daemon/src/scenario/load-scenario.ts'
 
@@ -28,8 +29,19 @@ export interface CpuProbeResult {
 
 async function main(): Promise<void> {
   const file = process.argv[2]
-  if (!file) throw new Error('usage: cpu-probe <scenario.json>')
+  if (!file) throw new Error('usage: cpu-probe <scenario.json> [--metrics]')
   const resolved = await resolveScenario(JSON.parse(await readFile(file, 'utf8')))
+  const id = newRunId()
+  // --metrics: the per-message Prometheus metrics on, as every daemon run has them.
+  const telemetry =
+    process.argv[3] === '--metrics'
+      ? createTelemetry({ env: {}, diagnostics: () => {} }).forRun({
+          run: id,
+          system: resolved.broker.pluginName,
+          producerDestination: resolved.scenario.producer.topic,
+          devices: resolved.scenario.producer.devices,
+        })
+      : undefined
   const p = resolved.scenario.producer
   const warmupS = p.warmup / 1000
   const lastS = warmupS + p.duration / 1000 - 1
@@ -38,6 +50,8 @@ async function main(): Promise<void> {
   let sent = 0
   let received = 0
   const handle = startRun(resolved, {
+    id,
+    ...(telemetry ? { telemetry } : {}),
     logger: createLogger({ level: 'error' }),
     onSecond: (r) => {
       sent += r.counters.sent

@@ -68,6 +68,7 @@ async function iotloadProbe(
   run: Record<string, unknown>,
   consumer: Record<string, unknown> = {},
   root = ROOT,
+  metrics = false,
 ): Promise<CpuProbeResult> {
   const dir = await mkdtemp(join(tmpdir(), 'iotload-bench-cpu-'))
   try {
@@ -92,7 +93,8 @@ async function iotloadProbe(
         run: { drain: '2s', ...run },
       }),
     )
-    const { stdout } = await exec('node', ['--import', 'tsx', join(root, PROBE), file], {
+    const args = ['--import', 'tsx', join(root, PROBE), file, ...(metrics ? ['--metrics'] : [])]
+    const { stdout } = await exec('node', args, {
       cwd: root,
       timeout: 120_000,
     })
@@ -177,9 +179,14 @@ async function measure(
 }
 
 /** Median ns/msg of `REPEATS` probes of one variant, and the runs as a note. */
-async function variant(path: Path, run: Record<string, unknown>, consumer: Record<string, unknown> = {}) {
+async function variant(
+  path: Path,
+  run: Record<string, unknown>,
+  consumer: Record<string, unknown> = {},
+  metrics = false,
+) {
   const runs: CpuProbeResult[] = []
-  for (let i = 0; i < REPEATS; i++) runs.push(await iotloadProbe(path, run, consumer))
+  for (let i = 0; i < REPEATS; i++) runs.push(await iotloadProbe(path, run, consumer, ROOT, metrics))
   return {
     ns: median(runs.map((r) => r.nsPerMessage)),
     note: runs
@@ -205,6 +212,7 @@ async function scaling(path: Path, whole: number): Promise<BenchFigure[]> {
   const byResolution = []
   for (const r of resolutions) byResolution.push({ ...r, ...(await variant(path, r.run)) })
   const auto = await variant(path, { workers: 'auto' })
+  const autoMetrics = await variant(path, { workers: 'auto' }, {}, true)
   const rate = `${RATE.toLocaleString('en-US')} msg/s`
   const figures: BenchFigure[] = [
     {
@@ -222,6 +230,15 @@ async function scaling(path: Path, whole: number): Promise<BenchFigure[]> {
       baseline: { name: 'workers: 1, same run', value: whole },
       ratio: Number((auto.ns / whole).toFixed(2)),
       notes: `ratio = workers: auto / workers: 1 (the threads' own event loops, timers and message passing cost CPU; lower is better). Runs: ${auto.note}`,
+    },
+    {
+      suite: 'cpu',
+      metric: `CPU per message at ${rate}, ${path.label}, workers: auto with the Prometheus metrics on (as every daemon run has them)`,
+      value: autoMetrics.ns,
+      unit: 'ns/msg',
+      baseline: { name: 'workers: auto, metrics off, same run', value: auto.ns },
+      ratio: Number((autoMetrics.ns / auto.ns).toFixed(2)),
+      notes: `each worker fills its own latency buckets and posts them once a second (before, metrics on kept a run on one thread). ratio = metrics on / off (lower is cheaper). Runs: ${autoMetrics.note}`,
     },
   ]
   for (const r of byResolution)

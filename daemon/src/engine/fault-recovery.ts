@@ -63,7 +63,8 @@ export interface RecoveryInput {
   seconds: readonly FaultSecond[]
   disconnects: readonly TimedEvent[]
   reconnects: readonly TimedEvent[]
-  publishErrors: ReadonlyArray<TimedEvent & { cause: string }>
+  /** Failed publishes: `n` of them at `tUs` (1 when absent). */
+  publishErrors: ReadonlyArray<TimedEvent & { cause: string; n?: number }>
   /** µs since the epoch of second 0 of the schedule. */
   t0Us: number
   /** Seconds of the schedule (warm-up included). */
@@ -123,7 +124,7 @@ export function recoveryFigures(startUs: number, effectUntilUs: number, inp: Rec
   }
   const errors: Record<string, number> = {}
   for (const e of inp.publishErrors)
-    if (e.tUs >= startUs && e.tUs < endUs) errors[e.cause] = (errors[e.cause] ?? 0) + 1
+    if (e.tUs >= startUs && e.tUs < endUs) errors[e.cause] = (errors[e.cause] ?? 0) + (e.n ?? 1)
   // What was in flight when it began is its loss too: sends from IN_FLIGHT_US before it.
   const fromUs = Math.max(t0Us, startUs - IN_FLIGHT_US)
   const { sent, lost } = inp.lossBetween(fromUs, endUs)

@@ -13,20 +13,53 @@ import type { RunSummary } from './summary.ts'
 export function addFaultFigures(
   summary: RunSummary,
   faults: FaultTimeline,
-  run: { t0Us: number; producer: ProducerConfig; recorder: RecorderCore; knowsLoss: boolean },
+  run: {
+    t0Us: number
+    producer: ProducerConfig
+    /** Sends intended in [from, to) and those never received; see `lossBetween` (fault-loss.ts). */
+    lossBetween: (fromUs: number, toUs: number) => { sent: number; lost: number }
+    knowsLoss: boolean
+  },
 ): void {
   if (!faults.active) return
-  const { t0Us, producer: p, recorder } = run
+  const { t0Us, producer: p } = run
   const figures = faults.summarize({
     t0Us,
     scheduleSeconds: Math.ceil((p.warmup + p.duration) / 1000),
     lossBetween: (from, to) => {
-      const r = lossBetween(p, t0Us, recorder.sentAllSoFar, recorder.sequences, from, to)
+      const r = run.lossBetween(from, to)
       return run.knowsLoss ? r : { sent: r.sent, lost: null }
     },
   })
   if (figures.faults.length + figures.outages.length + figures.hookFailures.length > 0)
     summary.faults = figures
+}
+
+/** The loss windows `addFaultFigures` will ask about, found by a dry run of the same summary. */
+export function faultLossWindows(
+  faults: FaultTimeline,
+  run: { t0Us: number; producer: ProducerConfig },
+): Array<[number, number]> {
+  if (!faults.active) return []
+  const windows: Array<[number, number]> = []
+  faults.summarize({
+    t0Us: run.t0Us,
+    scheduleSeconds: Math.ceil((run.producer.warmup + run.producer.duration) / 1000),
+    lossBetween: (from, to) => {
+      windows.push([from, to])
+      return { sent: 0, lost: 0 }
+    },
+  })
+  return windows
+}
+
+/** The loss in a window of a run whose sequences are in this thread's recorder. */
+export function recorderLoss(
+  p: ProducerConfig,
+  t0Us: number,
+  recorder: RecorderCore,
+): (fromUs: number, toUs: number) => { sent: number; lost: number } {
+  return (from, to) => lossBetween(p, t0Us, recorder.sentAllSoFar, recorder.sequences, from, to)
 }
 
 /**

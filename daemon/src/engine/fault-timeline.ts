@@ -73,7 +73,7 @@ export class FaultTimeline {
   private readonly seconds: FaultSecond[] = []
   private readonly disconnects: Array<{ tUs: number }> = []
   private readonly reconnects: Array<{ tUs: number }> = []
-  private readonly errors: Array<{ tUs: number; cause: string }> = []
+  private readonly errors: Array<{ tUs: number; cause: string; n: number }> = []
   private readonly timers: ClockTimer[] = []
   private readonly running: Array<Promise<void>> = []
   private setupRan = false
@@ -162,13 +162,23 @@ export class FaultTimeline {
   }
 
   onConnectionStatus(status: string): void {
-    if (status === 'disconnected') this.disconnects.push({ tUs: this.clock.nowUs() })
-    else if (status === 'reconnected') this.reconnects.push({ tUs: this.clock.nowUs() })
+    this.addConnectionEvent(status, this.clock.nowUs())
+  }
+
+  /** A connection change seen at `tUs` (in this thread, or posted by a run's worker thread). */
+  addConnectionEvent(status: string, tUs: number): void {
+    if (status === 'disconnected') this.disconnects.push({ tUs })
+    else if (status === 'reconnected') this.reconnects.push({ tUs })
   }
 
   /** A publish made at `sentUs` failed. */
   onPublishError(err: unknown, sentUs: number): void {
-    this.errors.push({ tUs: sentUs, cause: publishErrorCause(err) })
+    this.addPublishErrors(publishErrorCause(err), sentUs, 1)
+  }
+
+  /** `n` publishes made at `tUs` failed with `cause` (a worker thread posts them grouped). */
+  addPublishErrors(cause: string, tUs: number, n: number): void {
+    this.errors.push({ tUs, cause, n })
   }
 
   onSecond(r: SecondReport): void {
@@ -210,6 +220,10 @@ export class FaultTimeline {
   summarize(
     input: Omit<RecoveryInput, 'seconds' | 'disconnects' | 'reconnects' | 'publishErrors'>,
   ): FaultsSummary {
+    // A sharded run's workers post their events second by second, interleaved: recovery reads
+    // them in time order ("the first reconnect after …").
+    for (const events of [this.disconnects, this.reconnects, this.errors])
+      events.sort((a, b) => a.tUs - b.tUs)
     const inp: RecoveryInput = {
       ...input,
       seconds: this.seconds,

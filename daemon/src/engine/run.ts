@@ -6,7 +6,7 @@ import type { ResultWriter, RunStatus } from '../store/result-store.ts'
 import { BridgeRole } from './bridge-role.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { ConsumerRole } from './consumer.ts'
-import { addFaultFigures, judgeRecovery } from './fault-summary.ts'
+import { addFaultFigures, judgeRecovery, recorderLoss } from './fault-summary.ts'
 import { FaultTimeline } from './fault-timeline.ts'
 import { createFleetProducer, GroupedProducer } from './grouped-producer.ts'
 import { GroupBreakdown } from './group-breakdown.ts'
@@ -278,7 +278,13 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
     // Failed runs print no figures; a run without seqs (or a consumer) knows no loss per window,
     // nor does one with groups or fan-out yet (the window's sends are mapped as one even fleet).
     const knowsLoss = sequenced && !!consumer && !groups && !fanout
-    if (t0Us !== null && !error) addFaultFigures(summary, faults, { t0Us, producer: p, recorder, knowsLoss })
+    if (t0Us !== null && !error)
+      addFaultFigures(summary, faults, {
+        t0Us,
+        producer: p,
+        lossBetween: recorderLoss(p, t0Us, recorder),
+        knowsLoss,
+      })
     judgeRecovery(summary, resolved.slo, summary.faults)
     if (groups && summary.run.measured) {
       const roles = producer instanceof GroupedProducer ? producer.roles : []

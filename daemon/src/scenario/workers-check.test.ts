@@ -9,7 +9,6 @@ const base = {
 
 describe('run.workers beyond 1 refuses what runs on one thread only', () => {
   it.each([
-    ['faults', { faults: [{ at: '1s', exec: 'true' }] }, /faults, setup and teardown/],
     [
       'device groups',
       {
@@ -34,11 +33,18 @@ describe('run.workers beyond 1 refuses what runs on one thread only', () => {
     await expect(resolveScenario(scenario)).rejects.toThrow(what)
   })
 
-  it('workers: 1 takes them all, and workers: 2 a plain fleet', async () => {
+  it('workers: 1 takes them all, and workers: 2 a plain fleet, faults and setup included', async () => {
     await expect(
-      resolveScenario({ ...base, run: { workers: 1 }, faults: [{ at: '1s', exec: 'true' }] }),
+      resolveScenario({ ...base, run: { workers: 1 }, consumer: { mode: 'fanout', connections: 2 } }),
     ).resolves.toBeDefined()
     const r = await resolveScenario(base)
     expect(r.scenario.run.workers).toBe(2)
+    const faulted = await resolveScenario({
+      ...base,
+      faults: [{ at: '1s', exec: 'true' }],
+      setup: [{ exec: 'true' }],
+      teardown: [{ exec: 'true' }],
+    })
+    expect(faulted.scenario.run.workers).toBe(2)
   })
 })

@@ -13,10 +13,6 @@ export function checkWorkers(s: Scenario): void {
       'consumer.external needs run.workers: 1 (its correlation and warm-up bookkeeping needs the sends in the consumer’s thread)',
     )
   const oneThreadOnly: Array<[boolean, string]> = [
-    [
-      (s.faults?.length ?? 0) + (s.setup?.length ?? 0) + (s.teardown?.length ?? 0) > 0,
-      'faults, setup and teardown',
-    ],
     [s.groups.length > 1, 'device groups (producers:)'],
     [s.consumer.mode === 'fanout', 'consumer.mode: fanout'],
     [s.producer.replyTopic !== undefined, 'producer.replyTopic (the rtt stream)'],

@@ -5,6 +5,9 @@ import type { ResolvedBroker, ResolvedScenario } from '../../scenario/load-scena
 import type { ResultWriter, RunStatus } from '../../store/result-store.ts'
 import { systemClock } from '../clock.ts'
 import { Counters } from '../counters.ts'
+import { lossBetween as faultLoss } from '../fault-loss.ts'
+import { addFaultFigures, faultLossWindows, judgeRecovery } from '../fault-summary.ts'
+import { FaultTimeline } from '../fault-timeline.ts'
 import { splitFleet } from '../device-shard.ts'
 import { type LastSecond, type LiveStatus, lastSecondOf, scheduleTimes } from '../live-status.ts'
 import { producerCurve } from '../rate-curve.ts'
@@ -12,10 +15,12 @@ import type { SecondReport } from '../recorder.ts'
 import { measuredSeconds, newRunId } from '../run-window.ts'
 import { storeRunEnd } from '../run-end-store.ts'
 import { runTarget } from '../run-target.ts'
+import { SequenceTracker } from '../sequence-tracker.ts'
 import { buildSummary, type RunSummary, ratePerSecond } from '../summary.ts'
 import { guard, type RunTelemetry } from '../telemetry-hooks.ts'
 import { MergedRecorderView, mergeWorkerConnections, mergeWorkerGenerators } from './merged-summary.ts'
 import { SecondMerger } from './second-merger.ts'
+import type { WorkerEvents } from './worker-events.ts'
 import type { ConsumerFinal, ProducerFinal, WorkerBroker } from './worker-protocol.ts'
 import { WorkerThread } from './worker-thread.ts'
 
@@ -89,6 +94,14 @@ export function startShardedRun(
       : {}),
   }
   const absorbTelemetry = guard(telemetry.sharding?.absorb.bind(telemetry.sharding))
+  // The fault timeline runs here, fed the workers' connection changes and failed publishes; its
+  // loss windows are answered by the consumer worker, which holds the sequences.
+  const outages = { ...s.outages, enabled: s.outages.enabled && s.consumer.enabled }
+  const faults = new FaultTimeline({ ...s, outages }, clock, logger, (text) => secrets.scrub(text))
+  const onEvents = (e: WorkerEvents) => {
+    for (const c of e.connections) faults.addConnectionEvent(c.status, c.tUs)
+    for (const x of e.publishErrors) faults.addPublishErrors(x.cause, x.tUs, x.n)
+  }
   const threads: WorkerThread[] = []
   const total = new Counters()
   let status: RunStatus = 'pending'
@@ -113,6 +126,7 @@ export function startShardedRun(
   const emit = (reports: SecondReport[]) => {
     for (const r of reports) {
       r.targetRate = Math.round(curve.meanRate(r.second * 1e6, (r.second + 1) * 1e6) * 10) / 10
+      faults.onSecond(r)
       total.add(r.counters)
       gaps = r.gaps
       released = r.second + 1
@@ -170,6 +184,20 @@ export function startShardedRun(
     return Math.max(0, (untilUs - clock.nowUs()) / 1000)
   }
 
+  /**
+   * The fault timeline's loss windows, answered by the consumer worker (it holds the sequences);
+   * undefined when there is none to ask, or it could not answer.
+   */
+  const consumerLoss = async (consumer: WorkerThread | undefined, issued: number) => {
+    if (t0Us === null || !consumer) return undefined
+    const windows = faultLossWindows(faults, { t0Us, producer: p })
+    if (windows.length === 0) return undefined
+    const results = await consumer.askLoss(t0Us, issued, windows)
+    if (!results || results.length !== windows.length) return undefined
+    const byWindow = new Map(windows.map(([from, to], i) => [`${from} ${to}`, results[i]!]))
+    return (from: number, to: number) => byWindow.get(`${from} ${to}`) ?? { sent: 0, lost: 0 }
+  }
+
   const execute = async (): Promise<RunSummary> => {
     secrets.openScope(id)
     for (const value of resolved.secrets) secrets.add(value, id)
@@ -181,19 +209,16 @@ export function startShardedRun(
     try {
       store?.createRun({ id, name: s.name, scenario: resolved.redacted, createdAt: Date.now() })
       setStatus('connecting')
-      if (consumerOn)
-        threads.push(
-          new WorkerThread({ ...base, index: 0, role: 'consumer' }, onSecond, onFailure, absorbTelemetry),
-        )
+      await faults.setup()
+      const handlers = {
+        onSecond,
+        onFailure,
+        onEvents,
+        ...(absorbTelemetry ? { onTelemetry: absorbTelemetry } : {}),
+      }
+      if (consumerOn) threads.push(new WorkerThread({ ...base, index: 0, role: 'consumer' }, handlers))
       for (const shard of shards)
-        threads.push(
-          new WorkerThread(
-            { ...base, index: threads.length, role: 'producer', shard },
-            onSecond,
-            onFailure,
-            absorbTelemetry,
-          ),
-        )
+        threads.push(new WorkerThread({ ...base, index: threads.length, role: 'producer', shard }, handlers))
       merger = new SecondMerger(threads.length)
       // The consumer subscribes before any device connects, as in a single-thread run.
       if (consumerOn) await threads[0]!.whenReady()
@@ -206,7 +231,10 @@ export function startShardedRun(
         startedAt = Math.round(t0 / 1000)
         setStatus('running', { startedAt })
         for (const t of threads) t.post({ type: 'start', t0 })
+        faults.schedule(t0)
         await Promise.all(threads.filter((t) => t.init.role === 'producer').map((t) => t.whenScheduled()))
+        faults.cancel()
+        await faults.settle()
         if (!failure) {
           setStatus('draining')
           const leftMs = await drain(consumerOn)
@@ -217,6 +245,10 @@ export function startShardedRun(
     } catch (err) {
       error = secrets.scrub(describeError(err))
       logger.error('run failed', { error })
+    } finally {
+      // A fault still running when the run failed finishes (bounded by its timeout) before teardown.
+      faults.cancel()
+      await faults.settle()
     }
     // Producers first (their sends are the consumer's per-device accounting), then the consumer.
     for (const t of threads)
@@ -237,7 +269,11 @@ export function startShardedRun(
       if (f?.role === 'consumer') consumerFinal = f
     }
     if (merger) emit(merger.flush())
+    // Every send of the fleet (warm-up included), in the schedule's order, as lossBetween counts them.
+    const issued = producerFinals.reduce((n, f) => n + f.sends.reduce((k, d) => k + d.lastSentSeq + 1, 0), 0)
+    const lossBetween = await consumerLoss(consumerThread, issued)
     await Promise.all(threads.map((t) => t.terminate()))
+    await faults.teardown()
     secrets.closeScope(id)
     error ??= failure
     const finalStatus: RunStatus = error ? 'failed' : stopRequested ? 'stopped' : 'completed'
@@ -274,6 +310,19 @@ export function startShardedRun(
       measureStartUs,
       ...(error ? { error } : {}),
     })
+    // Without the consumer's answer, a window's sends still follow from the schedule, but its
+    // loss is unknown (null), never zero.
+    if (t0Us !== null && !error) {
+      const start = t0Us
+      addFaultFigures(summary, faults, {
+        t0Us,
+        producer: p,
+        lossBetween:
+          lossBetween ?? ((from, to) => faultLoss(p, start, issued, new SequenceTracker(), from, to)),
+        knowsLoss: lossBetween !== undefined && s.consumer.enabled,
+      })
+    }
+    judgeRecovery(summary, resolved.slo, summary.faults)
     summary.workers = {
       producers: shards.length,
       threads: threads.length,
@@ -285,6 +334,7 @@ export function startShardedRun(
       summary,
       rows,
       devices,
+      faults: faults.records,
       ...(error ? { error } : {}),
     })
     onRunEndTelemetry?.(summary)

@@ -11,6 +11,7 @@ import { BridgeRole } from '../bridge-role.ts'
 import { type ClockTimer, systemClock } from '../clock.ts'
 import { ConsumerRole } from '../consumer.ts'
 import type { ProducerRole } from '../producer.ts'
+import { lossBetween } from '../fault-loss.ts'
 import type { SecondReport } from '../recorder.ts'
 import { measuredSeconds } from '../run-window.ts'
 import { sendRate } from '../summary.ts'
@@ -22,6 +23,7 @@ import type {
   ToWorker,
   WorkerInit,
 } from './worker-protocol.ts'
+import { type WorkerEvents, WorkerEventLog } from './worker-events.ts'
 import { resolvedFor, shardProducer, workerRecorder, workerTelemetryOf } from './worker-roles.ts'
 
 const init = workerData as WorkerInit
@@ -34,7 +36,8 @@ for (const s of init.secrets) secrets.add(s, init.runId)
 
 const resolved = await resolvedFor(init)
 const s = resolved.scenario
-const recorder = workerRecorder(init.runId)
+const events = new WorkerEventLog()
+const recorder = workerRecorder(init.runId, events)
 const telemetry = await workerTelemetryOf(init)
 const producer: ProducerRole | undefined =
   init.role === 'producer' ? shardProducer(resolved, init, recorder, logger, telemetry ?? {}) : undefined
@@ -60,7 +63,7 @@ const roll = (): SecondReport => {
   return report
 }
 const rollEach = (t0: number) => {
-  post({ type: 'second', report: roll(), ...telemetryTaken() })
+  post({ type: 'second', report: roll(), ...telemetryTaken(), ...eventsTaken() })
   ticker = clock.setTimeout(() => rollEach(t0), (t0 + (second + 1) * 1e6 - clock.nowUs()) / 1000)
 }
 /** What the worker's telemetry recorded since the last post (nothing without telemetry). */
@@ -71,6 +74,10 @@ const telemetryTaken = (): { telemetry?: unknown } => {
   } catch {
     return {}
   }
+}
+const eventsTaken = (): { events?: WorkerEvents } => {
+  const e = events.take()
+  return e ? { events: e } : {}
 }
 const postProgress = () => {
   const t = recorder.total
@@ -152,9 +159,19 @@ async function finish(m: Extract<ToWorker, { type: 'finish' }>): Promise<void> {
       bridge: bridge?.stats ?? null,
     }
   }
-  post({ type: 'final', report, final, ...telemetryTaken() })
+  post({ type: 'final', report, final, ...telemetryTaken(), ...eventsTaken() })
   secrets.closeScope(init.runId)
-  port.close()
+  // The consumer stays for the fault timeline's loss windows; the main thread ends every worker.
+  if (producer) port.close()
+}
+
+/** Loss in each of the fault timeline's windows, from this consumer's sequences. */
+function answerLoss(m: Extract<ToWorker, { type: 'loss' }>): void {
+  const p = s.producer
+  const results = m.windows.map(([from, to]) =>
+    lossBetween(p, m.t0Us, m.issued, recorder.sequences, from, to),
+  )
+  post({ type: 'loss', results })
 }
 
 const fail = (err: unknown) => post({ type: 'failed', error: secrets.scrub(describeError(err)) })
@@ -165,6 +182,13 @@ port.on('message', (m: ToWorker) => {
     stopAtUs ??= clock.nowUs()
     producer?.stop()
   } else if (m.type === 'finish') finish(m).catch(fail)
+  else if (m.type === 'loss') {
+    try {
+      answerLoss(m)
+    } catch (err) {
+      fail(err)
+    }
+  }
 })
 
 try {

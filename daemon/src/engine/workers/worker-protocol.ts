@@ -6,6 +6,7 @@ import type { DeviceShard } from '../device-shard.ts'
 import type { GeneratorReport } from '../generator-health.ts'
 import type { FleetConnectStats } from '../producer-fleet.ts'
 import type { ExternalVia, LegHosts, SecondReport } from '../recorder.ts'
+import type { WorkerEvents } from './worker-events.ts'
 
 /** A broker section as it crosses into a worker: the plugin by name, loaded again there. */
 export interface WorkerBroker {
@@ -51,6 +52,11 @@ export type ToWorker =
   | { type: 'stop' }
   /** Producers: settle, close and report. Consumer: close and report, with every producer's sends. */
   | { type: 'finish'; settleMs: number; sends?: DeviceSends[]; askBacklog?: boolean }
+  /**
+   * Consumer, after its final report: the sends intended in each window ([from, to) µs) and those
+   * never received, for the fault timeline's figures (the sequences live in the consumer).
+   */
+  | { type: 'loss'; t0Us: number; issued: number; windows: Array<[number, number]> }
 
 /** What a producer worker reports when it finishes. */
 export interface ProducerFinal {
@@ -86,8 +92,11 @@ export interface ConsumerFinal {
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'failed'; error: string }
-  /** `telemetry`: what the worker's per-message telemetry recorded since the last post. */
-  | { type: 'second'; report: SecondReport; telemetry?: unknown }
+  /**
+   * `telemetry`: what the worker's per-message telemetry recorded since the last post; `events`:
+   * its connection changes and failed publishes since then.
+   */
+  | { type: 'second'; report: SecondReport; telemetry?: unknown; events?: WorkerEvents }
   | {
       type: 'progress'
       sentAll: number
@@ -102,5 +111,7 @@ export type FromWorker =
       report: SecondReport | undefined
       final: ProducerFinal | ConsumerFinal
       telemetry?: unknown
+      events?: WorkerEvents
     }
+  | { type: 'loss'; results: Array<{ sent: number; lost: number }> }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> }

@@ -8,6 +8,7 @@ import { producerCurve } from '../rate-curve.ts'
 import { ProducerRole } from '../producer.ts'
 import { RunRecorder } from '../recorder.ts'
 import type { RunTelemetry } from '../telemetry-hooks.ts'
+import type { WorkerEventLog } from './worker-events.ts'
 import type { WorkerBroker, WorkerInit } from './worker-protocol.ts'
 
 /** Loads a broker's plugin again inside the worker, under the main thread's own policy. */
@@ -68,9 +69,16 @@ export async function workerTelemetryOf(init: WorkerInit): Promise<WorkerTelemet
   return mod.workerTelemetry(t.options, { role: init.role, producers: t.producers })
 }
 
-/** A recorder on the system clock, as `startRun` makes one. */
-export function workerRecorder(runId: string): RunRecorder {
-  return new RunRecorder(runId, runTag(runId), undefined, () => systemClock.nowUs())
+/** A recorder on the system clock, as `startRun` makes one, its connection changes and failed publishes logged. */
+export function workerRecorder(runId: string, events: WorkerEventLog): RunRecorder {
+  const recorder = new RunRecorder(
+    runId,
+    runTag(runId),
+    (status) => events.onConnectionStatus(status, systemClock.nowUs()),
+    () => systemClock.nowUs(),
+  )
+  recorder.onPublishFailure = (err, sentUs) => events.onPublishFailure(err, sentUs)
+  return recorder
 }
 
 /** The producer role of a worker: its shard of the fleet on the whole fleet's schedule. */

@@ -1,4 +1,6 @@
 import { Worker } from 'node:worker_threads'
+import type { SecondReport } from '../recorder.ts'
+import type { WorkerEvents } from './worker-events.ts'
 import type { ConsumerFinal, FromWorker, ProducerFinal, ToWorker, WorkerInit } from './worker-protocol.ts'
 
 /** Latest progress figures a worker posted (every 100 ms while it runs). */
@@ -9,6 +11,21 @@ export interface WorkerProgress {
   publishErrors: number
   inFlight: number
 }
+
+/** What the main thread does with a worker's reports. */
+export interface WorkerHandlers {
+  /** A completed second (or the final one) of this worker. */
+  onSecond(index: number, report: SecondReport): void
+  /** The worker died: what is known of why. */
+  onFailure(index: number, error: string): void
+  /** What the worker's per-message telemetry recorded (see `WorkerInit.telemetry`). */
+  onTelemetry?(state: unknown): void
+  /** Its connection changes and failed publishes, for the run's fault timeline. */
+  onEvents?(events: WorkerEvents): void
+}
+
+/** Longest wait for the consumer's answer about loss windows. */
+const LOSS_TIMEOUT_MS = 10_000
 
 /**
  * The main thread's handle on one worker of a run: its messages as promises and callbacks, and
@@ -27,14 +44,11 @@ export class WorkerThread {
   private finalWaiters: Array<() => void> = []
   private ended = false
 
+  private lossWaiters: Array<(results: Array<{ sent: number; lost: number }> | undefined) => void> = []
+
   constructor(
     readonly init: Omit<WorkerInit, 'entry'>,
-    /** A completed second (or the final one) of this worker. */
-    private readonly onSecond: (index: number, report: import('../recorder.ts').SecondReport) => void,
-    /** The worker died: what is known of why. */
-    private readonly onFailure: (index: number, error: string) => void,
-    /** What the worker's per-message telemetry recorded (see `WorkerInit.telemetryModule`). */
-    private readonly onTelemetry?: (state: unknown) => void,
+    private readonly on: WorkerHandlers,
   ) {
     const entry = new URL('./worker-main.ts', import.meta.url).href
     this.worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
@@ -79,6 +93,25 @@ export class WorkerThread {
     return new Promise((r) => this.finalWaiters.push(() => r(this.final)))
   }
 
+  /** The consumer's loss in each window (see ToWorker `loss`); undefined when it cannot answer. */
+  askLoss(
+    t0Us: number,
+    issued: number,
+    windows: Array<[number, number]>,
+  ): Promise<Array<{ sent: number; lost: number }> | undefined> {
+    if (this.ended || this.failure) return Promise.resolve(undefined)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(undefined), LOSS_TIMEOUT_MS)
+      const settle = (r: Array<{ sent: number; lost: number }> | undefined) => {
+        clearTimeout(timer)
+        this.lossWaiters = this.lossWaiters.filter((w) => w !== settle)
+        resolve(r)
+      }
+      this.lossWaiters.push(settle)
+      this.worker.postMessage({ type: 'loss', t0Us, issued, windows } satisfies ToWorker)
+    })
+  }
+
   async terminate(): Promise<void> {
     await this.worker.terminate().catch(() => undefined)
   }
@@ -88,17 +121,24 @@ export class WorkerThread {
       this.ready = true
       for (const w of this.readyWaiters.splice(0)) w.resolve()
     } else if (m.type === 'second') {
-      if (m.telemetry !== undefined) this.onTelemetry?.(m.telemetry)
-      this.onSecond(this.init.index, m.report)
+      this.absorb(m)
+      this.on.onSecond(this.init.index, m.report)
+    } else if (m.type === 'loss') {
+      for (const w of [...this.lossWaiters]) w(m.results)
     } else if (m.type === 'progress') this.progress = m
     else if (m.type === 'scheduled') this.release('scheduled')
     else if (m.type === 'failed') this.die(m.error)
     else if (m.type === 'final') {
-      if (m.telemetry !== undefined) this.onTelemetry?.(m.telemetry)
-      if (m.report) this.onSecond(this.init.index, m.report)
+      this.absorb(m)
+      if (m.report) this.on.onSecond(this.init.index, m.report)
       this.final = m.final
       this.release('final')
     }
+  }
+
+  private absorb(m: { telemetry?: unknown; events?: WorkerEvents }): void {
+    if (m.telemetry !== undefined) this.on.onTelemetry?.(m.telemetry)
+    if (m.events) this.on.onEvents?.(m.events)
   }
 
   private release(what: 'scheduled' | 'final'): void {
@@ -114,11 +154,13 @@ export class WorkerThread {
     for (const w of this.readyWaiters.splice(0)) w.reject(new Error(`${this.label}: ${error}`))
     this.release('scheduled')
     this.release('final')
-    this.onFailure(this.init.index, error)
+    for (const w of [...this.lossWaiters]) w(undefined)
+    this.on.onFailure(this.init.index, error)
   }
 
   private end(): void {
     this.ended = true
+    for (const w of [...this.lossWaiters]) w(undefined)
     this.release('scheduled')
     this.release('final')
   }
