@@ -70,29 +70,42 @@ function scenario(
 }
 
 describe.skipIf(!hasTools)('per-device client certificates through Mosquitto (require_certificate)', () => {
-  it('each device connects with its own certificate; a foreign CA and a missing file fail per device, within maxConnectFailures', async () => {
-    const resolved = await resolveScenario(
-      scenario({ devices: 32, maxConnectFailures: 2, topic: 'acl/dev-{device}' }, {}, { topic: 'acl/+' }),
-      { env: {} },
-    )
-    const summary = await startRun(resolved, { logger: quiet }).result
-    expect(summary.error).toBeUndefined()
-    expect(summary.run.status).toBe('completed')
-    expect(summary.connections).toMatchObject({
-      devices: 32,
-      failed: 2,
-      tolerated: 2,
-      failuresByCause: { tls: 2 },
-    })
-    const failed = summary.connections?.failedDevices ?? []
-    expect(failed.map((f) => f.device).sort((a, b) => a - b)).toEqual([30, 31])
-    expect(failed.find((f) => f.device === 31)?.error).toMatch(
-      /device 31: client certificate: .*no such file/,
-    )
-    // 30 devices × 2/s × 2 s, every one delivered.
-    expect(summary.streams.e2e).toMatchObject({ sent: 120, received: 120, lost: 0 })
-    expect(summary.devices?.tracked).toBe(30)
-  }, 60_000)
+  // workers: 2 — the certificate templates and the file reader reach every worker thread.
+  it.each([1, 2])(
+    'each device connects with its own certificate; a foreign CA and a missing file fail per device, within maxConnectFailures (workers: %s)',
+    async (workers) => {
+      const resolved = await resolveScenario(
+        {
+          ...scenario(
+            { devices: 32, maxConnectFailures: 2, topic: 'acl/dev-{device}' },
+            {},
+            { topic: 'acl/+' },
+          ),
+          run: { drain: '3s', workers },
+        },
+        { env: {} },
+      )
+      const summary = await startRun(resolved, { logger: quiet }).result
+      expect(summary.workers?.producers ?? 1).toBe(workers)
+      expect(summary.error).toBeUndefined()
+      expect(summary.run.status).toBe('completed')
+      expect(summary.connections).toMatchObject({
+        devices: 32,
+        failed: 2,
+        tolerated: 2,
+        failuresByCause: { tls: 2 },
+      })
+      const failed = summary.connections?.failedDevices ?? []
+      expect(failed.map((f) => f.device).sort((a, b) => a - b)).toEqual([30, 31])
+      expect(failed.find((f) => f.device === 31)?.error).toMatch(
+        /device 31: client certificate: .*no such file/,
+      )
+      // 30 devices × 2/s × 2 s, every one delivered.
+      expect(summary.streams.e2e).toMatchObject({ sent: 120, received: 120, lost: 0 })
+      expect(summary.devices?.tracked).toBe(30)
+    },
+    60_000,
+  )
 
   it('more certificate failures than allowed fail the run, counted by cause', async () => {
     const resolved = await resolveScenario(scenario({ devices: 32, maxConnectFailures: 1 }), { env: {} })

@@ -12,6 +12,8 @@ export interface RecordedPayload {
   file: string
   order: PayloadOrder
   rows: number
+  /** The rows as read: what a run's worker thread compiles again (functions cannot cross threads). */
+  data: Record<string, unknown>[]
   /** Renders row `row` for the device and seq in `v`. */
   render(row: number, v: PayloadVars): string
 }
@@ -86,8 +88,24 @@ export async function loadRecordedPayload(
   })
   const rows = parseRecordedRows(data.toString('utf8'), spec.file, `${field}.file`)
   if (rows.length === 0) throw new ConfigError(`${field}.file`, `'${spec.file}' holds no messages`)
+  return compileRecordedPayload(spec, rows, field, seed)
+}
+
+/** Compiles read rows (see loadRecordedPayload); a worker thread does it again with the same rows. */
+export function compileRecordedPayload(
+  spec: { file: string; order: PayloadOrder },
+  rows: Record<string, unknown>[],
+  field: string,
+  seed: number,
+): RecordedPayload {
   const renders = rows.map((row, i) => compilePayloadTemplate(row, `${field} (row ${i + 1})`, seed))
-  return { file: spec.file, order: spec.order, rows: rows.length, render: (row, v) => renders[row]!(v) }
+  return {
+    file: spec.file,
+    order: spec.order,
+    rows: rows.length,
+    data: rows,
+    render: (row, v) => renders[row]!(v),
+  }
 }
 
 /**

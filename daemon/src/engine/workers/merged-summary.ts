@@ -3,6 +3,7 @@ import type { DeviceFigure } from '../device-figures.ts'
 import type { GeneratorReport } from '../generator-health.ts'
 import type { StreamSnapshot } from '../latency-stream.ts'
 import type { FleetConnectStats } from '../producer-fleet.ts'
+import type { StormStats } from '../reconnect-storm.ts'
 import type { ExternalVia, LegHosts } from '../recorder.ts'
 import type { SummaryRecorder } from '../summary.ts'
 import type { ConsumerFinal, ProducerFinal } from './worker-protocol.ts'
@@ -118,10 +119,40 @@ function sumStats(a: FleetConnectStats, b: FleetConnectStats): FleetConnectStats
       count: a.connectLatencyUs.count + b.connectLatencyUs.count,
       ...worst(a.connectLatencyUs, b.connectLatencyUs),
     }
-  if (a.failuresByCause || b.failuresByCause) {
-    const causes: Record<string, number> = { ...a.failuresByCause }
-    for (const [k, v] of Object.entries(b.failuresByCause ?? {})) causes[k] = (causes[k] ?? 0) + v
-    out.failuresByCause = causes
-  }
+  if (a.failuresByCause || b.failuresByCause)
+    out.failuresByCause = addCounts(a.failuresByCause, b.failuresByCause)
+  if (a.tolerated !== undefined || b.tolerated !== undefined)
+    out.tolerated = (a.tolerated ?? 0) + (b.tolerated ?? 0)
+  if (a.failedDevices || b.failedDevices)
+    out.failedDevices = [...(a.failedDevices ?? []), ...(b.failedDevices ?? [])]
+      .sort((x, y) => x.device - y.device)
+      .slice(0, MAX_FAILED_DEVICES)
+  if (a.storm && b.storm) out.storm = sumStorms(a.storm, b.storm)
+  else if (b.storm) out.storm = b.storm
   return out
+}
+
+/** As a single fleet lists them: the first 20 failed devices. */
+const MAX_FAILED_DEVICES = 20
+
+function addCounts(a: Record<string, number> = {}, b: Record<string, number> = {}): Record<string, number> {
+  const out = { ...a }
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v
+  return out
+}
+
+/** Each worker's share of the storm, at the same planned moment, as one storm. */
+function sumStorms(a: StormStats, b: StormStats): StormStats {
+  return {
+    atS: Math.min(a.atS, b.atS),
+    dropped: a.dropped + b.dropped,
+    reconnected: a.reconnected + b.reconnected,
+    failed: a.failed + b.failed,
+    reconnectMs: Math.max(a.reconnectMs, b.reconnectMs),
+    connectLatencyUs: {
+      count: a.connectLatencyUs.count + b.connectLatencyUs.count,
+      ...worst(a.connectLatencyUs, b.connectLatencyUs),
+    },
+    failuresByCause: addCounts(a.failuresByCause, b.failuresByCause),
+  }
 }

@@ -10,6 +10,7 @@ import { addFaultFigures, faultLossWindows, judgeRecovery } from '../fault-summa
 import { FaultTimeline } from '../fault-timeline.ts'
 import { splitFleet } from '../device-shard.ts'
 import { type LastSecond, type LiveStatus, lastSecondOf, scheduleTimes } from '../live-status.ts'
+import { allowedConnectFailures } from '../producer-fleet.ts'
 import { producerCurve } from '../rate-curve.ts'
 import type { SecondReport } from '../recorder.ts'
 import { measuredSeconds, newRunId } from '../run-window.ts'
@@ -51,6 +52,23 @@ const brokerOf = (b: ResolvedBroker): WorkerBroker => ({
 })
 
 /**
+ * `producer.maxConnectFailures` over the whole fleet: each worker went on within the fleet's
+ * allowance, so together they may have exceeded it. Throws as a single-thread run's connect does.
+ */
+function checkFleetConnectFailures(threads: WorkerThread[]): void {
+  const producers = threads.filter((t) => t.init.role === 'producer')
+  const fleet = mergeWorkerConnections(producers.map((t) => t.readyConnections))
+  if (!fleet || fleet.failed === 0) return
+  const max = producers[0]?.init.scenario.producer.maxConnectFailures
+  if (fleet.failed <= allowedConnectFailures(max, fleet.connections)) return
+  const first = fleet.failedDevices?.[0]?.error ?? 'device connections failed'
+  throw Object.assign(new Error(first), {
+    failedConnections: fleet.failed,
+    totalConnections: fleet.connections,
+  })
+}
+
+/**
  * A run whose device fleet is sharded across `producers` worker threads (a device lives in one),
  * with the consumer and iotload's bridge in a worker of their own. Each worker records its own
  * histograms; every second the main thread merges their encoded histograms exactly (as the cluster
@@ -75,9 +93,16 @@ export function startShardedRun(
   const shards = splitFleet(p.devices, producers)
   const policy = resolved.policy
   if (!policy) throw new Error('a sharded run needs the policy its scenario was resolved under')
+  const recorded = resolved.recordedPayload
   const base = {
     runId: id,
-    scenario: s,
+    // What the scenario holds compiled (a recorded payload's renderers) cannot cross threads: its
+    // rows go instead, and each worker compiles them again.
+    scenario: { ...s, groups: s.groups.map(({ recorded: _, ...g }) => g) },
+    ...(resolved.deviceTls ? { deviceTls: resolved.deviceTls } : {}),
+    ...(recorded
+      ? { recordedPayload: { file: recorded.file, order: recorded.order, data: recorded.data } }
+      : {}),
     broker: brokerOf(resolved.broker),
     bridgeBroker: resolved.bridgeBroker ? brokerOf(resolved.bridgeBroker) : undefined,
     consumerFilter: resolved.consumerFilter,
@@ -223,6 +248,7 @@ export function startShardedRun(
       // The consumer subscribes before any device connects, as in a single-thread run.
       if (consumerOn) await threads[0]!.whenReady()
       await Promise.all(threads.map((t) => t.whenReady()))
+      checkFleetConnectFailures(threads)
       // A stop asked for while the workers connect ends the run stopped (nothing measured), not failed.
       if (stopRequested) stoppedEarly = true
       else {
@@ -244,6 +270,9 @@ export function startShardedRun(
       }
     } catch (err) {
       error = secrets.scrub(describeError(err))
+      const failed = (err as { failedConnections?: number; totalConnections?: number }).failedConnections
+      if (failed)
+        error += ` (${failed} of ${(err as { totalConnections: number }).totalConnections} device connections failed)`
       logger.error('run failed', { error })
     } finally {
       // A fault still running when the run failed finishes (bounded by its timeout) before teardown.

@@ -195,7 +195,7 @@ try {
   await consumer?.start()
   await bridge?.start()
   await producer?.connect()
-  post({ type: 'ready' })
+  post({ type: 'ready', connections: producer?.connectStats ?? null })
 } catch (err) {
   fail(err)
 }

@@ -1,4 +1,6 @@
 import type { AuthConfig } from '@iotload/sdk'
+import type { DeviceTlsTemplates } from '../../scenario/device-tls.ts'
+import type { PayloadOrder } from '../../scenario/recorded-payload.ts'
 import type { Scenario } from '../../scenario/schema.ts'
 import type { TrustPolicy } from '../../scenario/trust-policy.ts'
 import type { DeviceFigure } from '../device-figures.ts'
@@ -36,6 +38,10 @@ export interface WorkerInit {
    * telemetry: the worker records per-message metrics (posted each second) and traces its role.
    */
   telemetry?: { module: string; options: unknown; producers: number }
+  /** Per-device client certificate templates (`broker.tls.cert: certs/{device}.pem`). */
+  deviceTls?: DeviceTlsTemplates
+  /** The recorded payload's rows (`producer.payload: { file }`), compiled again in the worker. */
+  recordedPayload?: { file: string; order: PayloadOrder; data: Record<string, unknown>[] }
 }
 
 /** One device's sends, from the producer worker that owns it. */
@@ -90,7 +96,8 @@ export interface ConsumerFinal {
 
 /** Worker → main thread. */
 export type FromWorker =
-  | { type: 'ready' }
+  /** Connected; a producer's connection figures, for the fleet-wide `maxConnectFailures`. */
+  | { type: 'ready'; connections?: FleetConnectStats | null }
   | { type: 'failed'; error: string }
   /**
    * `telemetry`: what the worker's per-message telemetry recorded since the last post; `events`:

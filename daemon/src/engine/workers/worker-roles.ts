@@ -1,11 +1,14 @@
 import { runTag, type WorkerSlot, type WorkerTelemetry } from '@iotload/sdk'
 import type { Logger } from '../../log/logger.ts'
 import type { ResolvedBroker, ResolvedScenario } from '../../scenario/load-scenario.ts'
+import { readDevicePem } from '../../scenario/device-tls.ts'
 import { loadScenarioPlugin } from '../../scenario/plugin-policy.ts'
+import { compileRecordedPayload } from '../../scenario/recorded-payload.ts'
 import { parseSlo } from '../../scenario/slo.ts'
 import { systemClock } from '../clock.ts'
 import { producerCurve } from '../rate-curve.ts'
 import { ProducerRole } from '../producer.ts'
+import { allowedConnectFailures } from '../producer-fleet.ts'
 import { RunRecorder } from '../recorder.ts'
 import type { RunTelemetry } from '../telemetry-hooks.ts'
 import type { WorkerEventLog } from './worker-events.ts'
@@ -29,6 +32,13 @@ export async function resolvedFor(init: WorkerInit): Promise<ResolvedScenario> {
   const shard = init.shard
   if (init.role === 'producer' && shard) {
     const p = scenario.producer
+    // maxConnectFailures is the fleet's: each worker may go on up to the fleet's allowance, and the
+    // main thread checks the fleet's total once every worker connected (sharded-run.ts).
+    if (p.maxConnectFailures !== undefined)
+      p.maxConnectFailures = allowedConnectFailures(
+        p.maxConnectFailures,
+        p.connections === 'per-device' ? shard.fleet : p.connections,
+      )
     p.firstDevice += shard.from
     p.devices = shard.count
     // A shared pool keeps its share of connections (at least one per worker).
@@ -47,6 +57,19 @@ export async function resolvedFor(init: WorkerInit): Promise<ResolvedScenario> {
       : undefined,
     slo: parseSlo(scenario.slo),
     consumerFilter: init.consumerFilter,
+    ...(init.deviceTls ? { deviceTls: init.deviceTls } : {}),
+    ...(init.recordedPayload
+      ? {
+          recordedPayload: compileRecordedPayload(
+            init.recordedPayload,
+            init.recordedPayload.data,
+            'producer.payload',
+            scenario.run.seed,
+          ),
+        }
+      : {}),
+    // Read as each device connects, under the policy the main thread resolved the scenario with.
+    readDevicePem: (path, field) => readDevicePem(path, field, init.policy),
     env: { applied: [], unknown: [] },
     secrets: init.secrets,
     policy: init.policy,

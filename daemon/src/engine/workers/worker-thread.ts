@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import type { FleetConnectStats } from '../producer-fleet.ts'
 import type { SecondReport } from '../recorder.ts'
 import type { WorkerEvents } from './worker-events.ts'
 import type { ConsumerFinal, FromWorker, ProducerFinal, ToWorker, WorkerInit } from './worker-protocol.ts'
@@ -39,6 +40,8 @@ export class WorkerThread {
   failure: string | undefined
   private readyWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = []
   private ready = false
+  /** A producer's connection figures once it connected. */
+  readyConnections: FleetConnectStats | null = null
   private scheduled = false
   private scheduledWaiters: Array<() => void> = []
   private finalWaiters: Array<() => void> = []
@@ -119,6 +122,7 @@ export class WorkerThread {
   private onMessage(m: FromWorker): void {
     if (m.type === 'ready') {
       this.ready = true
+      this.readyConnections = m.connections ?? null
       for (const w of this.readyWaiters.splice(0)) w.resolve()
     } else if (m.type === 'second') {
       this.absorb(m)

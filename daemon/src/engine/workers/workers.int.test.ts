@@ -8,6 +8,7 @@ import { createTelemetry, type Telemetry } from '@iotload/otel'
 import { otlpProtoDir, startOtlpReceiver } from '@iotload/otel/testing'
 import { requireService } from '@iotload/sdk/testing'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
+import { createLogger } from '../../log/logger.ts'
 import { resolveScenario } from '../../scenario/load-scenario.ts'
 import { newRunId, startRun } from '../run.ts'
 import { recordingStore } from '../testing/recording-store.ts'
@@ -168,6 +169,48 @@ describe.skipIf(!nats || !protoDir)('run.workers with traces on (OTLP from the e
       await receiver.close()
     }
   }, 90_000)
+})
+
+describe('producer.maxConnectFailures across workers', () => {
+  const REFUSING = fileURLToPath(new URL('./testing/refusing-plugin.ts', import.meta.url))
+  // Devices 2 and 7 are refused: one in each worker (devices 0–4 and 5–9), each within the allowance.
+  const runAllowing = async (maxConnectFailures: number) =>
+    startRun(
+      await resolveScenario({
+        name: 'refusing',
+        broker: { plugin: REFUSING, refuse: [2, 7] },
+        producer: {
+          devices: 10,
+          rate: '5/s',
+          duration: '1s',
+          warmup: '0s',
+          topic: 'r/{device}',
+          maxConnectFailures,
+        },
+        consumer: { enabled: false },
+        run: { workers: 2, drain: '1s' },
+      }),
+      { logger: createLogger({ level: 'error' }) },
+    ).result
+
+  it('is the fleet’s: two failures spread over two workers exceed an allowance of 1', async () => {
+    const summary = await runAllowing(1)
+    expect(summary.run.status).toBe('failed')
+    expect(summary.error).toMatch(/device 2 not authorised \(2 of 10 device connections failed\)/)
+  }, 60_000)
+
+  it('within it, the run goes on, and the summary lists the failed devices of every worker', async () => {
+    const summary = await runAllowing(2)
+    expect(summary.run.status, summary.error).toBe('completed')
+    expect(summary.connections).toMatchObject({
+      devices: 10,
+      failed: 2,
+      tolerated: 2,
+      failuresByCause: { auth: 2 },
+    })
+    expect(summary.connections?.failedDevices?.map((f) => f.device)).toEqual([2, 7])
+    expect(summary.streams.e2e?.sent).toBe(8 * 5)
+  }, 60_000)
 })
 
 describe('a worker that crashes', () => {
