@@ -114,26 +114,35 @@ describe.skipIf(!hasTools)('per-device client certificates through Mosquitto (re
     expect(summary.connections).toMatchObject({ failed: 2, failuresByCause: { tls: 2 } })
   }, 60_000)
 
-  it('identities from a CSV: each row its device’s client id and certificate (paths relative to the file)', async () => {
-    const rows = ['id,clientId,cert,key']
-    // Devices 0-9 take the certificates of dev-20 … dev-29; device 10 the foreign one.
-    for (let k = 0; k < 10; k++)
-      rows.push(`meter-${k},meter-${k}-${randomUUID().slice(0, 4)},dev-${20 + k}.pem,dev-${20 + k}.key`)
-    rows.push('rogue,rogue-1,dev-30.pem,dev-30.key')
-    const file = join(certs.dir, 'devices.csv')
-    writeFileSync(file, `${rows.join('\n')}\n`)
-    const resolved = await resolveScenario(
-      // The consumer logs in with dev-0's certificate; the devices with their rows'.
-      scenario(
-        { devices: 11, identities: file, maxConnectFailures: '10%' },
-        { cert: certs.clients['dev-0']!.certFile, key: certs.clients['dev-0']!.keyFile },
-      ),
-      { env: {} },
-    )
-    const summary = await startRun(resolved, { logger: quiet }).result
-    expect(summary.error).toBeUndefined()
-    expect(summary.connections).toMatchObject({ failed: 1, tolerated: 1, failuresByCause: { tls: 1 } })
-    expect(summary.connections?.failedDevices?.[0]).toMatchObject({ device: 10 })
-    expect(summary.streams.e2e).toMatchObject({ sent: 40, received: 40, lost: 0 })
-  }, 60_000)
+  // workers: 2 — each worker takes its devices' rows (device 10, the rogue, is in the second).
+  it.each([1, 2])(
+    'identities from a CSV: each row its device’s client id and certificate (paths relative to the file), workers: %s',
+    async (workers) => {
+      const rows = ['id,clientId,cert,key']
+      // Devices 0-9 take the certificates of dev-20 … dev-29; device 10 the foreign one.
+      for (let k = 0; k < 10; k++)
+        rows.push(`meter-${k},meter-${k}-${randomUUID().slice(0, 4)},dev-${20 + k}.pem,dev-${20 + k}.key`)
+      rows.push('rogue,rogue-1,dev-30.pem,dev-30.key')
+      const file = join(certs.dir, 'devices.csv')
+      writeFileSync(file, `${rows.join('\n')}\n`)
+      const resolved = await resolveScenario(
+        // The consumer logs in with dev-0's certificate; the devices with their rows'.
+        {
+          ...scenario(
+            { devices: 11, identities: file, maxConnectFailures: '10%' },
+            { cert: certs.clients['dev-0']!.certFile, key: certs.clients['dev-0']!.keyFile },
+          ),
+          run: { drain: '3s', workers },
+        },
+        { env: {} },
+      )
+      const summary = await startRun(resolved, { logger: quiet }).result
+      expect(summary.error).toBeUndefined()
+      expect(summary.workers?.producers ?? 1).toBe(workers)
+      expect(summary.connections).toMatchObject({ failed: 1, tolerated: 1, failuresByCause: { tls: 1 } })
+      expect(summary.connections?.failedDevices?.[0]).toMatchObject({ device: 10 })
+      expect(summary.streams.e2e).toMatchObject({ sent: 40, received: 40, lost: 0 })
+    },
+    60_000,
+  )
 })

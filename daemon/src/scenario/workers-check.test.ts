@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { resolveScenario } from './load-scenario.ts'
 
@@ -31,6 +34,22 @@ describe('run.workers beyond 1 refuses what runs on one thread only', () => {
     if (scenario.producer === undefined) delete scenario.producer
     await expect(resolveScenario(scenario)).rejects.toThrow(/run\.workers/)
     await expect(resolveScenario(scenario)).rejects.toThrow(what)
+  })
+
+  it('identities shard with a connection per device, not with a shared pool', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iotload-ids-'))
+    try {
+      const file = join(dir, 'ids.csv')
+      writeFileSync(file, 'id,username\nd0,u0\nd1,u1\nd2,u2\nd3,u3\n')
+      const producer = { ...base.producer, identities: file }
+      const perDevice = await resolveScenario({ ...base, producer })
+      expect(perDevice.scenario.run.workers).toBe(2)
+      await expect(resolveScenario({ ...base, producer: { ...producer, connections: 2 } })).rejects.toThrow(
+        /producer\.identities with a shared connection pool.*run\.workers: 1/,
+      )
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('workers: 1 takes them all, and workers: 2 a plain fleet, faults and setup included', async () => {

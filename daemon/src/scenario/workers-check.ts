@@ -16,7 +16,10 @@ export function checkWorkers(s: Scenario): void {
     [s.groups.length > 1, 'device groups (producers:)'],
     [s.consumer.mode === 'fanout', 'consumer.mode: fanout'],
     [s.producer.replyTopic !== undefined, 'producer.replyTopic (the rtt stream)'],
-    [s.producer.identities !== undefined, 'producer.identities'],
+    [
+      s.producer.identities !== undefined && s.producer.connections !== 'per-device',
+      'producer.identities with a shared connection pool',
+    ],
   ]
   const used = oneThreadOnly.filter(([on]) => on).map(([, what]) => what)
   if (used.length > 0)

@@ -3,7 +3,9 @@ import type { Logger } from '../../log/logger.ts'
 import type { ResolvedBroker, ResolvedScenario } from '../../scenario/load-scenario.ts'
 import { readDevicePem } from '../../scenario/device-tls.ts'
 import { loadScenarioPlugin } from '../../scenario/plugin-policy.ts'
+import type { IdentityTable } from '../../scenario/identities-file.ts'
 import { compileRecordedPayload } from '../../scenario/recorded-payload.ts'
+import type { DeviceShard } from '../device-shard.ts'
 import { parseSlo } from '../../scenario/slo.ts'
 import { systemClock } from '../clock.ts'
 import { producerCurve } from '../rate-curve.ts'
@@ -48,9 +50,12 @@ export async function resolvedFor(init: WorkerInit): Promise<ResolvedScenario> {
     if (p.connectRate !== undefined) p.connectRate = (p.connectRate * shard.count) / shard.fleet
     p.connectConcurrency = Math.max(1, Math.round((p.connectConcurrency * shard.count) / shard.fleet))
   }
+  const table = scenario.grouped ? undefined : scenario.groups[0]?.identities
+  const identities = table && init.role === 'producer' && shard ? identitiesOfShard(table, shard) : table
   return {
     scenario,
     redacted: {},
+    ...(identities ? { identities } : {}),
     broker: await brokerOf(init.broker, 'broker.plugin', init),
     bridgeBroker: init.bridgeBroker
       ? await brokerOf(init.bridgeBroker, 'bridge.broker.plugin', init)
@@ -74,6 +79,19 @@ export async function resolvedFor(init: WorkerInit): Promise<ResolvedScenario> {
     secrets: init.secrets,
     policy: init.policy,
   }
+}
+
+/**
+ * A shard's rows of the fleet's identities: its device k is the fleet's device `from + k`, so it
+ * takes row `from + k` (mod the rows with `wrap`). Devices own their connection (workers-check.ts).
+ */
+export function identitiesOfShard(table: IdentityTable, shard: DeviceShard): IdentityTable {
+  const n = table.rows.length
+  const rows = Array.from(
+    { length: shard.count },
+    (_, k) => table.rows[table.wrap ? (shard.from + k) % n : shard.from + k]!,
+  )
+  return { ...table, rows, wrap: false }
 }
 
 /**
