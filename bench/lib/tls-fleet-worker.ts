@@ -1,6 +1,7 @@
 /**
  * One side of the TLS fleet bench, in a process of its own so each side's RSS growth is its own:
- * `raw` opens the connections with plain mqtt.js; `iotload` runs the fleet as a scenario. Prints
+ * `raw` opens the connections with plain mqtt.js; `iotload` runs the fleet as a scenario
+ * (`iotload-auto`: the same with `run.workers: auto`, the fleet sharded across threads). Prints
  * one JSON line. Arguments: side, broker URL, CA file, identities CSV, devices.
  */
 import { readFileSync } from 'node:fs'
@@ -61,7 +62,7 @@ async function raw(): Promise<void> {
   console.log(JSON.stringify({ connectMs, rssMb, failed }))
 }
 
-async function iotload(): Promise<void> {
+async function iotload(workers: 1 | 'auto'): Promise<void> {
   const resolved = await resolveScenario(
     {
       name: 'bench tls fleet',
@@ -83,7 +84,7 @@ async function iotload(): Promise<void> {
         identities: csv,
         connectConcurrency: CONCURRENCY,
       },
-      run: { drain: '10s', generator: { maxEventLoopDelay: '200ms', maxLag: '50ms' } },
+      run: { drain: '10s', workers, generator: { maxEventLoopDelay: '200ms', maxLag: '50ms' } },
     },
     { env: {} },
   )
@@ -110,9 +111,10 @@ async function iotload(): Promise<void> {
       p99: e2e?.latency.raw.p99,
       coP99: e2e?.latency.co?.p99,
       generator: s.generator?.limited ? s.generator.reasons : 'ok',
+      workers: s.workers?.producers ?? 1,
     }),
   )
 }
 
-await (side === 'raw' ? raw() : iotload())
+await (side === 'raw' ? raw() : iotload(side === 'iotload-auto' ? 'auto' : 1))
 process.exit(0)

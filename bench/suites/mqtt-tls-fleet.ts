@@ -18,7 +18,7 @@ function passwdLine(user: string, password: string): string {
 }
 
 /** Runs one side in its own process (async: the broker's log pipe must keep draining meanwhile). */
-function side(which: 'raw' | 'iotload', args: string[]): Promise<Record<string, unknown>> {
+function side(which: 'raw' | 'iotload' | 'iotload-auto', args: string[]): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', WORKER, which, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -99,6 +99,8 @@ const suite: BenchSuite = {
       const raw = await side('raw', args)
       if (process.env.IOTLOAD_BENCH_DEBUG) console.error(broker.output())
       const iot = await side('iotload', args)
+      const auto = await side('iotload-auto', args)
+      const autoMs = Number(auto.connectMs)
       const n = DEVICES.toLocaleString('en-US')
       const rawMs = Number(raw.connectMs)
       const iotMs = Number(iot.connectMs)
@@ -117,6 +119,15 @@ const suite: BenchSuite = {
           target: '≥ 0.9',
           met: timeRatio >= 0.9,
           notes: `ratio = raw time / iotload time (higher is better); failed connects: iotload ${iot.failed}, raw ${raw.failed}`,
+        },
+        {
+          suite: 'mqtt-tls-fleet',
+          metric: `time to connect ${n} TLS devices, per-device username/password, workers: auto (${auto.workers} producer workers, each its share of the identities)`,
+          value: autoMs,
+          unit: 'ms',
+          baseline: { name: 'workers: 1, same run', value: iotMs },
+          ratio: Number((iotMs / autoMs).toFixed(3)),
+          notes: `ratio = workers: 1 time / workers: auto time (higher is better); the workers connect their shares in parallel (100 at a time in all); failed connects ${auto.failed}; status ${auto.status}${auto.error ? ` (${auto.error})` : ''}; sent ${auto.sent}, received ${auto.received}, lost+undelivered ${auto.lost}; e2e p99 ${auto.p99} µs`,
         },
         {
           suite: 'mqtt-tls-fleet',
