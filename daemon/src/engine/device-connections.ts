@@ -41,7 +41,7 @@ export interface OpenConnectionsOptions {
 }
 
 /** Samples of failed connects kept per phase, for the summary (the count has them all). */
-const FAILED_SAMPLES = 20
+export const FAILED_SAMPLES = 20
 
 /** Connections that opened, and the first failure, if any. */
 export interface OpenedConnections {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { countInShard, type DeviceShard, nextInShard, splitFleet, wholeFleet } from './device-shard.ts'
+import {
+  countInShard,
+  type DeviceShard,
+  identitiesOfShard,
+  nextInShard,
+  splitFleet,
+  wholeFleet,
+} from './device-shard.ts'
 import { RateCurve } from './rate-curve.ts'
 import { OpenLoopScheduler } from './scheduler.ts'
 import { ManualClock } from './testing/manual-clock.ts'
@@ -61,5 +68,29 @@ describe('device shards', () => {
       expect(parts.reduce((n, p) => n + p.planned, 0)).toBe(whole.planned)
       expect(whole.sends.length).toBe(whole.planned)
     }
+  })
+})
+
+describe('identitiesOfShard', () => {
+  const table = (n: number, wrap: boolean) => ({
+    rows: Array.from({ length: n }, (_, k) => ({ id: `row-${k}` })),
+    wrap,
+    field: 'producer.identities',
+  })
+  const ids = (t: ReturnType<typeof identitiesOfShard>) => t.rows.map((r) => r.id)
+
+  it("gives a shard its devices' rows, as the fleet's device k takes row k", () => {
+    const shards = splitFleet(10, 3)
+    const rows = shards.flatMap((s) => ids(identitiesOfShard(table(10, false), s)))
+    expect(rows).toEqual(Array.from({ length: 10 }, (_, k) => `row-${k}`))
+    expect(identitiesOfShard(table(10, false), shards[1]!).wrap).toBe(false)
+  })
+
+  it('with wrap, a shard continues the fleet’s cycle through the rows', () => {
+    const shards = splitFleet(10, 2)
+    expect(shards.map((s) => ids(identitiesOfShard(table(3, true), s)))).toEqual([
+      ['row-0', 'row-1', 'row-2', 'row-0', 'row-1'],
+      ['row-2', 'row-0', 'row-1', 'row-2', 'row-0'],
+    ])
   })
 })

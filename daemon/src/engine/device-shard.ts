@@ -1,3 +1,5 @@
+import type { IdentityTable } from '../scenario/identities-file.ts'
+
 /**
  * A contiguous slice of a fleet's devices, scheduled on the fleet's own schedule: send n of the
  * fleet goes to device `n mod fleet`, so a shard fires exactly the sends (device, seq, intended
@@ -11,6 +13,19 @@ export interface DeviceShard {
   count: number
   /** Devices in the whole fleet. */
   fleet: number
+}
+
+/**
+ * A shard's rows of the fleet's identities: its device k is the fleet's device `from + k`, so it
+ * takes row `from + k` (mod the rows with `wrap`). Devices own their connection (workers-check.ts).
+ */
+export function identitiesOfShard(table: IdentityTable, shard: DeviceShard): IdentityTable {
+  const n = table.rows.length
+  const rows = Array.from(
+    { length: shard.count },
+    (_, k) => table.rows[table.wrap ? (shard.from + k) % n : shard.from + k]!,
+  )
+  return { ...table, rows, wrap: false }
 }
 
 /** The whole fleet as one shard (today's single-thread run). */

@@ -16,8 +16,8 @@ export function addFaultFigures(
   run: {
     t0Us: number
     producer: ProducerConfig
-    /** Sends intended in [from, to) and those never received; see `lossBetween` (fault-loss.ts). */
-    lossBetween: (fromUs: number, toUs: number) => { sent: number; lost: number }
+    /** Sends intended in [from, to) and those never received (null: unknown); see fault-loss.ts. */
+    lossBetween: (fromUs: number, toUs: number) => { sent: number; lost: number | null }
     knowsLoss: boolean
   },
 ): void {
@@ -25,7 +25,7 @@ export function addFaultFigures(
   const { t0Us, producer: p } = run
   const figures = faults.summarize({
     t0Us,
-    scheduleSeconds: Math.ceil((p.warmup + p.duration) / 1000),
+    scheduleSeconds: scheduleSeconds(p),
     lossBetween: (from, to) => {
       const r = run.lossBetween(from, to)
       return run.knowsLoss ? r : { sent: r.sent, lost: null }
@@ -34,6 +34,9 @@ export function addFaultFigures(
   if (figures.faults.length + figures.outages.length + figures.hookFailures.length > 0)
     summary.faults = figures
 }
+
+/** Seconds of the schedule, warm-up included. */
+const scheduleSeconds = (p: ProducerConfig) => Math.ceil((p.warmup + p.duration) / 1000)
 
 /** The loss windows `addFaultFigures` will ask about, found by a dry run of the same summary. */
 export function faultLossWindows(
@@ -44,7 +47,7 @@ export function faultLossWindows(
   const windows: Array<[number, number]> = []
   faults.summarize({
     t0Us: run.t0Us,
-    scheduleSeconds: Math.ceil((run.producer.warmup + run.producer.duration) / 1000),
+    scheduleSeconds: scheduleSeconds(run.producer),
     lossBetween: (from, to) => {
       windows.push([from, to])
       return { sent: 0, lost: 0 }

@@ -1,5 +1,6 @@
 import type { Logger } from '../log/logger.ts'
 import type { FaultStep, HookStep, OutageDetection } from '../scenario/faults-schema.ts'
+import type { Scenario } from '../scenario/schema.ts'
 import type { ClockTimer, EngineClock } from './clock.ts'
 import { type ExecOutcome, runExec } from './fault-exec.ts'
 import {
@@ -62,6 +63,20 @@ export function publishErrorCause(err: unknown): string {
     .replace(/'[^']*'/g, "'…'")
     .replace(/^[\w./{}+#-]+:\s+/, '')
   return `${code}: ${cleaned.slice(0, 80)}`
+}
+
+/**
+ * A run's fault timeline. Without a consumer every second looks empty: outages are told only
+ * where arrivals are measured.
+ */
+export function runFaultTimeline(
+  s: Scenario,
+  clock: EngineClock,
+  logger: Logger,
+  scrub: (text: string) => string,
+): FaultTimeline {
+  const outages = { ...s.outages, enabled: s.outages.enabled && s.consumer.enabled }
+  return new FaultTimeline({ ...s, outages }, clock, logger, scrub)
 }
 
 /**

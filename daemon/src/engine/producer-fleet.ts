@@ -1,6 +1,7 @@
 import type { BrokerConnection } from '@iotload/sdk'
 import type { Logger } from '../log/logger.ts'
 import type { ResolvedScenario } from '../scenario/load-scenario.ts'
+import type { ProducerConfig } from '../scenario/schema.ts'
 import { type ClockTimer, type EngineClock, sleepOn } from './clock.ts'
 import { closeAll, connectLatencyStats, deviceConnector, openConnections } from './device-connections.ts'
 import { ABSENT_CONNECTION } from './absent-connection.ts'
@@ -35,6 +36,20 @@ export function allowedConnectFailures(max: number | string | undefined, connect
   return Math.floor((Number.parseFloat(max) / 100) * connections)
 }
 
+/** A producer's connection count: one per device, or its pool (never more than its devices). */
+export function fleetConnectionCount(p: ProducerConfig): number {
+  return p.connections === 'per-device' ? p.devices : Math.min(p.connections, p.devices)
+}
+
+/** A run's error text: the error, and how many device connections failed when that is why. */
+export function runErrorText(err: unknown, describe: (err: unknown) => string): string {
+  const text = describe(err)
+  const e = err as { failedConnections?: number; totalConnections?: number }
+  return e.failedConnections
+    ? `${text} (${e.failedConnections} of ${e.totalConnections} device connections failed)`
+    : text
+}
+
 /** How long `close()` waits for a storm still reconnecting before closing what is open. */
 const STORM_CLOSE_WAIT_MS = 10_000
 
@@ -57,6 +72,11 @@ export class ProducerFleet {
     private readonly clock: EngineClock,
     /** Counts the first connect phase as it goes, for progress output. */
     private readonly progress?: ConnectProgress,
+    /**
+     * A worker's shard of a fleet: with a connection per device it may go on with none of its
+     * own open, since the main thread judges the fleet's failures as a whole (sharded-run.ts).
+     */
+    private readonly shardOfFleet = false,
   ) {}
 
   private connectOptions() {
@@ -84,7 +104,7 @@ export class ProducerFleet {
   /** Connects every device; throws the first connection error when any device failed. */
   async connect(signal?: AbortSignal): Promise<void> {
     const p = this.resolved.scenario.producer
-    const count = p.connections === 'per-device' ? p.devices : Math.min(p.connections, p.devices)
+    const count = fleetConnectionCount(p)
     const opened = await openConnections({
       ...this.connectOptions(),
       count,
@@ -95,7 +115,8 @@ export class ProducerFleet {
       ...(this.progress ? { progress: this.progress } : {}),
     })
     const allowed = allowedConnectFailures(p.maxConnectFailures, count)
-    const tolerated = opened.failed > 0 && opened.failed <= allowed && opened.connections.length > 0
+    const someOpen = opened.connections.length > 0 || (this.shardOfFleet && p.connections === 'per-device')
+    const tolerated = opened.failed > 0 && opened.failed <= allowed && someOpen
     // A device whose connect failed (within maxConnectFailures) keeps its slot, absent: it sends nothing.
     this.connections =
       tolerated && p.connections === 'per-device'

@@ -92,6 +92,7 @@ export class ProducerRole {
       logger,
       this.clock,
       this.connectProgress,
+      options.shard !== undefined,
     )
     this.onSend = guard(telemetry.onSend?.bind(telemetry))
     this.onSettled = guard(telemetry.onPublishSettled?.bind(telemetry))

@@ -7,7 +7,8 @@ import { BridgeRole } from './bridge-role.ts'
 import { type ClockTimer, type EngineClock, sleepOn, systemClock } from './clock.ts'
 import { ConsumerRole } from './consumer.ts'
 import { addFaultFigures, judgeRecovery, recorderLoss } from './fault-summary.ts'
-import { FaultTimeline } from './fault-timeline.ts'
+import { runErrorText } from './producer-fleet.ts'
+import { runFaultTimeline } from './fault-timeline.ts'
 import { createFleetProducer, GroupedProducer } from './grouped-producer.ts'
 import { GroupBreakdown } from './group-breakdown.ts'
 import { FanoutBreakdown, laneKey } from './fanout-breakdown.ts'
@@ -77,9 +78,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
   const telemetry = options.telemetry ?? {}
   const clock = options.clock ?? systemClock
   // The fault timeline: setup/teardown and fault commands, and what recovery is measured from.
-  // Without a consumer every second looks empty: outages are told only where arrivals are measured.
-  const outages = { ...s.outages, enabled: s.outages.enabled && s.consumer.enabled }
-  const faults = new FaultTimeline({ ...s, outages }, clock, logger, (text) => secrets.scrub(text))
+  const faults = runFaultTimeline(s, clock, logger, (text) => secrets.scrub(text))
   const onStatusTelemetry = guard(telemetry.onConnectionStatus?.bind(telemetry))
   const recorder = new RunRecorder(
     id,
@@ -201,10 +200,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       // A stop asked for while connecting ends the run stopped (nothing measured), not failed.
       if (err === STOPPED_BEFORE_START) logger.info('run stopped before its schedule started')
       else {
-        error = secrets.scrub(describeError(err))
-        const failed = (err as { failedConnections?: number; totalConnections?: number }).failedConnections
-        if (failed)
-          error += ` (${failed} of ${(err as { totalConnections: number }).totalConnections} device connections failed)`
+        error = secrets.scrub(runErrorText(err, describeError))
         logger.error('run failed', { error })
       }
     } finally {

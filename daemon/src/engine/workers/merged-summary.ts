@@ -2,6 +2,7 @@ import type { Counters } from '../counters.ts'
 import type { DeviceFigure } from '../device-figures.ts'
 import type { GeneratorReport } from '../generator-health.ts'
 import type { StreamSnapshot } from '../latency-stream.ts'
+import { FAILED_SAMPLES } from '../device-connections.ts'
 import type { FleetConnectStats } from '../producer-fleet.ts'
 import type { StormStats } from '../reconnect-storm.ts'
 import type { ExternalVia, LegHosts } from '../recorder.ts'
@@ -126,14 +127,11 @@ function sumStats(a: FleetConnectStats, b: FleetConnectStats): FleetConnectStats
   if (a.failedDevices || b.failedDevices)
     out.failedDevices = [...(a.failedDevices ?? []), ...(b.failedDevices ?? [])]
       .sort((x, y) => x.device - y.device)
-      .slice(0, MAX_FAILED_DEVICES)
+      .slice(0, FAILED_SAMPLES)
   if (a.storm && b.storm) out.storm = sumStorms(a.storm, b.storm)
   else if (b.storm) out.storm = b.storm
   return out
 }
-
-/** As a single fleet lists them: the first 20 failed devices. */
-const MAX_FAILED_DEVICES = 20
 
 function addCounts(a: Record<string, number> = {}, b: Record<string, number> = {}): Record<string, number> {
   const out = { ...a }

@@ -2,15 +2,16 @@ import { describeError } from '@iotload/sdk'
 import { createLogger, type Logger } from '../../log/logger.ts'
 import { secrets } from '../../log/secret-registry.ts'
 import type { ResolvedBroker, ResolvedScenario } from '../../scenario/load-scenario.ts'
+import type { ProducerConfig } from '../../scenario/schema.ts'
 import type { ResultWriter, RunStatus } from '../../store/result-store.ts'
 import { systemClock } from '../clock.ts'
 import { Counters } from '../counters.ts'
 import { lossBetween as faultLoss } from '../fault-loss.ts'
 import { addFaultFigures, faultLossWindows, judgeRecovery } from '../fault-summary.ts'
-import { FaultTimeline } from '../fault-timeline.ts'
-import { splitFleet } from '../device-shard.ts'
+import { runFaultTimeline } from '../fault-timeline.ts'
+import { identitiesOfShard, splitFleet } from '../device-shard.ts'
 import { type LastSecond, type LiveStatus, lastSecondOf, scheduleTimes } from '../live-status.ts'
-import { allowedConnectFailures } from '../producer-fleet.ts'
+import { allowedConnectFailures, fleetConnectionCount, runErrorText } from '../producer-fleet.ts'
 import { producerCurve } from '../rate-curve.ts'
 import type { SecondReport } from '../recorder.ts'
 import { measuredSeconds, newRunId } from '../run-window.ts'
@@ -55,17 +56,15 @@ const brokerOf = (b: ResolvedBroker): WorkerBroker => ({
  * `producer.maxConnectFailures` over the whole fleet: each worker went on within the fleet's
  * allowance, so together they may have exceeded it. Throws as a single-thread run's connect does.
  */
-function checkFleetConnectFailures(threads: WorkerThread[]): void {
+function checkFleetConnectFailures(threads: WorkerThread[], p: ProducerConfig): void {
   const producers = threads.filter((t) => t.init.role === 'producer')
   const fleet = mergeWorkerConnections(producers.map((t) => t.readyConnections))
   if (!fleet || fleet.failed === 0) return
-  const max = producers[0]?.init.scenario.producer.maxConnectFailures
-  if (fleet.failed <= allowedConnectFailures(max, fleet.connections)) return
+  // Judged as one thread judges its fleet: against the asked connections, and never with none open.
+  const count = fleetConnectionCount(p)
+  if (fleet.failed <= allowedConnectFailures(p.maxConnectFailures, count) && fleet.failed < count) return
   const first = fleet.failedDevices?.[0]?.error ?? 'device connections failed'
-  throw Object.assign(new Error(first), {
-    failedConnections: fleet.failed,
-    totalConnections: fleet.connections,
-  })
+  throw Object.assign(new Error(first), { failedConnections: fleet.failed, totalConnections: count })
 }
 
 /**
@@ -98,7 +97,8 @@ export function startShardedRun(
     runId: id,
     // What the scenario holds compiled (a recorded payload's renderers) cannot cross threads: its
     // rows go instead, and each worker compiles them again.
-    scenario: { ...s, groups: s.groups.map(({ recorded: _, ...g }) => g) },
+    // Identities go to each producer worker as its own rows only.
+    scenario: { ...s, groups: s.groups.map(({ recorded: _, identities: __, ...g }) => g) },
     ...(resolved.deviceTls ? { deviceTls: resolved.deviceTls } : {}),
     ...(recorded
       ? { recordedPayload: { file: recorded.file, order: recorded.order, data: recorded.data } }
@@ -121,8 +121,7 @@ export function startShardedRun(
   const absorbTelemetry = guard(telemetry.sharding?.absorb.bind(telemetry.sharding))
   // The fault timeline runs here, fed the workers' connection changes and failed publishes; its
   // loss windows are answered by the consumer worker, which holds the sequences.
-  const outages = { ...s.outages, enabled: s.outages.enabled && s.consumer.enabled }
-  const faults = new FaultTimeline({ ...s, outages }, clock, logger, (text) => secrets.scrub(text))
+  const faults = runFaultTimeline(s, clock, logger, (text) => secrets.scrub(text))
   const onEvents = (e: WorkerEvents) => {
     for (const c of e.connections) faults.addConnectionEvent(c.status, c.tUs)
     for (const x of e.publishErrors) faults.addPublishErrors(x.cause, x.tUs, x.n)
@@ -220,7 +219,7 @@ export function startShardedRun(
     const results = await consumer.askLoss(t0Us, issued, windows)
     if (!results || results.length !== windows.length) return undefined
     const byWindow = new Map(windows.map(([from, to], i) => [`${from} ${to}`, results[i]!]))
-    return (from: number, to: number) => byWindow.get(`${from} ${to}`) ?? { sent: 0, lost: 0 }
+    return (from: number, to: number) => byWindow.get(`${from} ${to}`) ?? { sent: 0, lost: null }
   }
 
   const execute = async (): Promise<RunSummary> => {
@@ -243,12 +242,23 @@ export function startShardedRun(
       }
       if (consumerOn) threads.push(new WorkerThread({ ...base, index: 0, role: 'consumer' }, handlers))
       for (const shard of shards)
-        threads.push(new WorkerThread({ ...base, index: threads.length, role: 'producer', shard }, handlers))
+        threads.push(
+          new WorkerThread(
+            {
+              ...base,
+              index: threads.length,
+              role: 'producer',
+              shard,
+              ...(resolved.identities ? { identities: identitiesOfShard(resolved.identities, shard) } : {}),
+            },
+            handlers,
+          ),
+        )
       merger = new SecondMerger(threads.length)
       // The consumer subscribes before any device connects, as in a single-thread run.
       if (consumerOn) await threads[0]!.whenReady()
       await Promise.all(threads.map((t) => t.whenReady()))
-      checkFleetConnectFailures(threads)
+      checkFleetConnectFailures(threads, p)
       // A stop asked for while the workers connect ends the run stopped (nothing measured), not failed.
       if (stopRequested) stoppedEarly = true
       else {
@@ -269,10 +279,7 @@ export function startShardedRun(
         }
       }
     } catch (err) {
-      error = secrets.scrub(describeError(err))
-      const failed = (err as { failedConnections?: number; totalConnections?: number }).failedConnections
-      if (failed)
-        error += ` (${failed} of ${(err as { totalConnections: number }).totalConnections} device connections failed)`
+      error = secrets.scrub(runErrorText(err, describeError))
       logger.error('run failed', { error })
     } finally {
       // A fault still running when the run failed finishes (bounded by its timeout) before teardown.
@@ -300,7 +307,9 @@ export function startShardedRun(
     if (merger) emit(merger.flush())
     // Every send of the fleet (warm-up included), in the schedule's order, as lossBetween counts them.
     const issued = producerFinals.reduce((n, f) => n + f.sends.reduce((k, d) => k + d.lastSentSeq + 1, 0), 0)
-    const lossBetween = await consumerLoss(consumerThread, issued)
+    // A consumer of a failed run, or only a bridge's, holds no figures worth the wait.
+    const lossBetween =
+      !error && !failure && s.consumer.enabled ? await consumerLoss(consumerThread, issued) : undefined
     await Promise.all(threads.map((t) => t.terminate()))
     await faults.teardown()
     secrets.closeScope(id)

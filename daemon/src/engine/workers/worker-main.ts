@@ -11,6 +11,7 @@ import { BridgeRole } from '../bridge-role.ts'
 import { type ClockTimer, systemClock } from '../clock.ts'
 import { ConsumerRole } from '../consumer.ts'
 import type { ProducerRole } from '../producer.ts'
+import { type FleetConnectStats, runErrorText } from '../producer-fleet.ts'
 import { lossBetween } from '../fault-loss.ts'
 import type { SecondReport } from '../recorder.ts'
 import { measuredSeconds } from '../run-window.ts'
@@ -128,7 +129,7 @@ async function finish(m: Extract<ToWorker, { type: 'finish' }>): Promise<void> {
         started && measuredS > 0
           ? producer.health.report(target, sendRate(recorder, measuredS, producer.measureStartUs))
           : null,
-      connections: producer.connectStats ?? null,
+      connections: scrubbed(producer.connectStats),
       sentMeasured: recorder.total.sent,
     }
   } else {
@@ -174,7 +175,21 @@ function answerLoss(m: Extract<ToWorker, { type: 'loss' }>): void {
   post({ type: 'loss', results })
 }
 
-const fail = (err: unknown) => post({ type: 'failed', error: secrets.scrub(describeError(err)) })
+const fail = (err: unknown) =>
+  post({ type: 'failed', error: secrets.scrub(runErrorText(err, describeError)) })
+
+/**
+ * Connection figures as they leave the worker: a failed device's error may quote its rendered
+ * credentials, which only this thread's secret registry knows (per-device templates).
+ */
+function scrubbed(stats: FleetConnectStats | undefined): FleetConnectStats | null {
+  if (!stats) return null
+  if (!stats.failedDevices) return stats
+  return {
+    ...stats,
+    failedDevices: stats.failedDevices.map((f) => ({ ...f, error: secrets.scrub(f.error) })),
+  }
+}
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'start') start(m.t0).catch(fail)
@@ -195,7 +210,7 @@ try {
   await consumer?.start()
   await bridge?.start()
   await producer?.connect()
-  post({ type: 'ready', connections: producer?.connectStats ?? null })
+  post({ type: 'ready', connections: scrubbed(producer?.connectStats) })
 } catch (err) {
   fail(err)
 }

@@ -1,5 +1,6 @@
 import type { AuthConfig } from '@iotload/sdk'
 import type { DeviceTlsTemplates } from '../../scenario/device-tls.ts'
+import type { IdentityTable } from '../../scenario/identities-file.ts'
 import type { PayloadOrder } from '../../scenario/recorded-payload.ts'
 import type { Scenario } from '../../scenario/schema.ts'
 import type { TrustPolicy } from '../../scenario/trust-policy.ts'
@@ -38,6 +39,8 @@ export interface WorkerInit {
    * telemetry: the worker records per-message metrics (posted each second) and traces its role.
    */
   telemetry?: { module: string; options: unknown; producers: number }
+  /** A producer's rows of `producer.identities` (its devices', see identitiesOfShard). */
+  identities?: IdentityTable
   /** Per-device client certificate templates (`broker.tls.cert: certs/{device}.pem`). */
   deviceTls?: DeviceTlsTemplates
   /** The recorded payload's rows (`producer.payload: { file }`), compiled again in the worker. */

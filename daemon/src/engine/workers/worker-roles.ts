@@ -3,14 +3,12 @@ import type { Logger } from '../../log/logger.ts'
 import type { ResolvedBroker, ResolvedScenario } from '../../scenario/load-scenario.ts'
 import { readDevicePem } from '../../scenario/device-tls.ts'
 import { loadScenarioPlugin } from '../../scenario/plugin-policy.ts'
-import type { IdentityTable } from '../../scenario/identities-file.ts'
 import { compileRecordedPayload } from '../../scenario/recorded-payload.ts'
-import type { DeviceShard } from '../device-shard.ts'
 import { parseSlo } from '../../scenario/slo.ts'
 import { systemClock } from '../clock.ts'
 import { producerCurve } from '../rate-curve.ts'
 import { ProducerRole } from '../producer.ts'
-import { allowedConnectFailures } from '../producer-fleet.ts'
+import { allowedConnectFailures, fleetConnectionCount } from '../producer-fleet.ts'
 import { RunRecorder } from '../recorder.ts'
 import type { RunTelemetry } from '../telemetry-hooks.ts'
 import type { WorkerEventLog } from './worker-events.ts'
@@ -39,7 +37,7 @@ export async function resolvedFor(init: WorkerInit): Promise<ResolvedScenario> {
     if (p.maxConnectFailures !== undefined)
       p.maxConnectFailures = allowedConnectFailures(
         p.maxConnectFailures,
-        p.connections === 'per-device' ? shard.fleet : p.connections,
+        fleetConnectionCount({ ...p, devices: shard.fleet }),
       )
     p.firstDevice += shard.from
     p.devices = shard.count
@@ -50,8 +48,7 @@ export async function resolvedFor(init: WorkerInit): Promise<ResolvedScenario> {
     if (p.connectRate !== undefined) p.connectRate = (p.connectRate * shard.count) / shard.fleet
     p.connectConcurrency = Math.max(1, Math.round((p.connectConcurrency * shard.count) / shard.fleet))
   }
-  const table = scenario.grouped ? undefined : scenario.groups[0]?.identities
-  const identities = table && init.role === 'producer' && shard ? identitiesOfShard(table, shard) : table
+  const identities = init.identities
   return {
     scenario,
     redacted: {},
@@ -79,19 +76,6 @@ export async function resolvedFor(init: WorkerInit): Promise<ResolvedScenario> {
     secrets: init.secrets,
     policy: init.policy,
   }
-}
-
-/**
- * A shard's rows of the fleet's identities: its device k is the fleet's device `from + k`, so it
- * takes row `from + k` (mod the rows with `wrap`). Devices own their connection (workers-check.ts).
- */
-export function identitiesOfShard(table: IdentityTable, shard: DeviceShard): IdentityTable {
-  const n = table.rows.length
-  const rows = Array.from(
-    { length: shard.count },
-    (_, k) => table.rows[table.wrap ? (shard.from + k) % n : shard.from + k]!,
-  )
-  return { ...table, rows, wrap: false }
 }
 
 /**

@@ -153,6 +153,8 @@ export class WorkerThread {
   }
 
   private die(error: string): void {
+    // A consumer that failed after its final report cannot answer about loss any more.
+    for (const w of [...this.lossWaiters]) w(undefined)
     if (this.failure || this.final) return
     this.failure = error
     for (const w of this.readyWaiters.splice(0)) w.reject(new Error(`${this.label}: ${error}`))

@@ -173,12 +173,11 @@ describe.skipIf(!nats || !protoDir)('run.workers with traces on (OTLP from the e
 
 describe('producer.maxConnectFailures across workers', () => {
   const REFUSING = fileURLToPath(new URL('./testing/refusing-plugin.ts', import.meta.url))
-  // Devices 2 and 7 are refused: one in each worker (devices 0–4 and 5–9), each within the allowance.
-  const runAllowing = async (maxConnectFailures: number) =>
+  const runRefusing = async (refuse: number[], maxConnectFailures: number) =>
     startRun(
       await resolveScenario({
         name: 'refusing',
-        broker: { plugin: REFUSING, refuse: [2, 7] },
+        broker: { plugin: REFUSING, refuse },
         producer: {
           devices: 10,
           rate: '5/s',
@@ -192,11 +191,26 @@ describe('producer.maxConnectFailures across workers', () => {
       }),
       { logger: createLogger({ level: 'error' }) },
     ).result
+  // Devices 2 and 7 are refused: one in each worker (devices 0–4 and 5–9), each within the allowance.
+  const runAllowing = (maxConnectFailures: number) => runRefusing([2, 7], maxConnectFailures)
 
   it('is the fleet’s: two failures spread over two workers exceed an allowance of 1', async () => {
     const summary = await runAllowing(1)
     expect(summary.run.status).toBe('failed')
     expect(summary.error).toMatch(/device 2 not authorised \(2 of 10 device connections failed\)/)
+  }, 60_000)
+
+  it('a worker whose every device failed goes on when the fleet’s allowance covers them, as one thread would', async () => {
+    const summary = await runRefusing([5, 6, 7, 8, 9], 5)
+    expect(summary.run.status, summary.error).toBe('completed')
+    expect(summary.connections).toMatchObject({ failed: 5, tolerated: 5 })
+    expect(summary.streams.e2e?.sent).toBe(5 * 5)
+  }, 60_000)
+
+  it('no device connected at all fails the run, whatever the allowance', async () => {
+    const summary = await runRefusing([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 10)
+    expect(summary.run.status).toBe('failed')
+    expect(summary.error).toMatch(/\(10 of 10 device connections failed\)/)
   }, 60_000)
 
   it('within it, the run goes on, and the summary lists the failed devices of every worker', async () => {
