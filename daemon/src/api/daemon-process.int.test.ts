@@ -268,6 +268,40 @@ describe.skipIf(!up)('iotload daemon: durability against Mosquitto', () => {
     }
   }, 240_000)
 
+  it('shards a REST run with run.workers: 2, its Prometheus histograms counting every message once', async () => {
+    const d = await startDaemon(join(dir, 'workers.db'))
+    const scenario = mqttScenario(`${topic}/workers`, {
+      producer: {
+        devices: 4,
+        rate: '25/s',
+        duration: '2s',
+        warmup: '1s',
+        topic: `${topic}/workers/{device}`,
+      },
+      run: { drain: '2s', workers: 2 },
+    })
+    const { id } = (await (await postRun(d.url, scenario)).json()) as { id: string }
+    const run = await until(`run ${id} finished`, async () => {
+      const r = (await (await fetch(`${d.url}/v1/runs/${id}`)).json()) as RunBody
+      return ['completed', 'failed', 'stopped'].includes(r.status) ? r : undefined
+    })
+    expect(run.status, JSON.stringify(run.error)).toBe('completed')
+    const summary = run.summary as {
+      workers?: { producers: number }
+      streams: { e2e: { received: number } }
+    }
+    // The daemon always has per-message metrics; they used to keep every REST run on one thread.
+    expect(summary.workers).toMatchObject({ producers: 2 })
+    expect(summary.streams.e2e.received).toBe(4 * 25 * 2)
+    const metrics = await (await fetch(`${d.url}/metrics`)).text()
+    const count = new RegExp(
+      `^iotload_e2e_latency_milliseconds_count\\{run="${id}",[^\\n]* (\\d+)$`,
+      'm',
+    ).exec(metrics)
+    expect(Number(count?.[1])).toBe(4 * 25 * 2)
+    expect(d.stderr()).not.toMatch(/running on one thread/)
+  }, 120_000)
+
   it('survives a plugin’s unhandled rejection and uncaught throw: logs, counts, finishes the run, takes the next', async () => {
     const plugin = join(import.meta.dirname, 'fixtures', 'stray-error-plugin.ts')
     const d = await startDaemon(join(dir, 'stray.db'), ['--plugin-allow', plugin])
