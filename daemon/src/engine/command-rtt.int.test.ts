@@ -10,7 +10,7 @@ import { startRun } from './run.ts'
 const mosquitto = await requireService('Mosquitto', '127.0.0.1', 1883)
 const quiet = createLogger({ level: 'error' })
 
-async function roundTrip(version: '5' | '3.1.1') {
+async function roundTrip(version: '5' | '3.1.1', workers: 1 | 2 = 1) {
   const tag = `rtt-${randomUUID().slice(0, 8)}`
   const resolved = await resolveScenario(
     {
@@ -24,12 +24,13 @@ async function roundTrip(version: '5' | '3.1.1') {
         topic: `${tag}/{device}/up`,
         replyTopic: `${tag}/{device}/down`,
       },
-      run: { drain: '3s' },
+      run: { drain: '3s', workers },
     },
     { env: {} },
   )
   const summary = await startRun(resolved, { logger: quiet }).result
   expect(summary.error).toBeUndefined()
+  expect(summary.workers?.producers ?? 1).toBe(workers)
   expect(summary.streams.e2e).toMatchObject({ sent: 40, received: 40, lost: 0, duplicates: 0 })
   // Every measured message came back to its device: rtt has one value per message, and a round
   // trip is longer than the one-way trip it contains.
@@ -47,6 +48,14 @@ describe.skipIf(!mosquitto)('command round trip (rtt)', () => {
   it('MQTT 3.1.1: answered on the templated reply topic', async () => {
     await roundTrip('3.1.1')
   }, 30_000)
+
+  it.each(['5', '3.1.1'] as const)(
+    'sharded (run.workers: 2), MQTT %s: the consumer worker answers, each producer worker records its devices’ rtt',
+    async (version) => {
+      await roundTrip(version, 2)
+    },
+    30_000,
+  )
 
   it('refuses a reply topic with a shared connection pool, naming the field', async () => {
     const err = await resolveScenario(

@@ -24,11 +24,6 @@ describe('run.workers beyond 1 refuses what runs on one thread only', () => {
       /device groups/,
     ],
     ['fan-out', { consumer: { mode: 'fanout', connections: 2 } }, /consumer\.mode: fanout/],
-    [
-      'a reply topic',
-      { producer: { ...base.producer, connections: 'per-device', replyTopic: 'r/{device}' } },
-      /producer\.replyTopic/,
-    ],
   ])('%s: a clear error naming run.workers', async (_, extra, what) => {
     const scenario = { ...base, ...extra } as Record<string, unknown>
     if (scenario.producer === undefined) delete scenario.producer
