@@ -1,3 +1,4 @@
+import { guardHooks } from './guard-hooks.ts'
 import type { RunTelemetryHooks } from './hooks.ts'
 import { absorbFigures, recordReceive, recordSend, recordSettled } from './latency-figures.ts'
 import { type MessageSpanLabels, MessageSpans } from './message-spans.ts'
@@ -101,7 +102,7 @@ export function createRunTelemetry(o: RunTelemetryOptions): RunTelemetryHooks {
     }
   }
   if (spans) hooks.onBridgeForward = (info) => spans.onBridge(info)
-  const guarded = guardAll(hooks)
+  const guarded = guardHooks(hooks)
   // Each worker thread of a sharded run records its own metrics and traces its own role; spans
   // need an exporter the worker can set up again from the environment it inherits.
   if ((m || spans) && (!tracing || tracing.portable)) {
@@ -133,21 +134,6 @@ export function createRunTelemetry(o: RunTelemetryOptions): RunTelemetryHooks {
 
 /** The module each worker thread of a sharded run imports for its per-message metrics. */
 const WORKER_TELEMETRY = new URL('./worker-telemetry.ts', import.meta.url).href
-
-/** Every hook catches its own errors: telemetry must never break a run. Hooks take one argument (no rest arrays on the hot path). */
-function guardAll(h: RunTelemetryHooks): RunTelemetryHooks {
-  const out: Record<string, (info: unknown) => unknown> = {}
-  for (const [name, fn] of Object.entries(h) as Array<[string, (info: unknown) => unknown]>) {
-    out[name] = (info) => {
-      try {
-        return fn(info)
-      } catch {
-        return undefined
-      }
-    }
-  }
-  return out as RunTelemetryHooks
-}
 
 /** Leg names exposed as the `leg` attribute of `iotload.leg.latency`. */
 export const LATENCY_LEGS = LEGS

@@ -14,6 +14,7 @@ import {
   recordSettled,
   takeFigures,
 } from './latency-figures.ts'
+import { guardHooks } from './guard-hooks.ts'
 import { type MessageSpanLabels, MessageSpans } from './message-spans.ts'
 import type { Sampling } from './sampling.ts'
 import { createTracing, type Tracing } from './tracing.ts'
@@ -59,38 +60,23 @@ export function workerTelemetry(
       )
   }
   // Like the main thread's hooks: a telemetry fault never reaches the run.
-  return {
+  const perMessage: Omit<WorkerTelemetry, 'take' | 'close'> = guardHooks({
     onSend(info) {
-      try {
-        if (metrics) recordSend(f, info)
-        return spans?.onSend(info)
-      } catch {
-        return undefined
-      }
+      if (metrics) recordSend(f, info)
+      return spans?.onSend(info)
     },
     onPublishSettled(info) {
-      try {
-        if (metrics) recordSettled(f, info)
-        spans?.onSettled(info)
-      } catch {}
+      if (metrics) recordSettled(f, info)
+      spans?.onSettled(info)
     },
     onReceive(info) {
-      try {
-        if (metrics) recordReceive(f, info)
-        spans?.onReceive(info)
-      } catch {}
+      if (metrics) recordReceive(f, info)
+      spans?.onReceive(info)
     },
-    ...(spans
-      ? {
-          onBridgeForward(info) {
-            try {
-              return spans?.onBridge(info)
-            } catch {
-              return undefined
-            }
-          },
-        }
-      : {}),
+    ...(spans ? { onBridgeForward: (info) => spans?.onBridge(info) } : {}),
+  } satisfies Omit<WorkerTelemetry, 'take' | 'close'>)
+  return {
+    ...perMessage,
     take: () => takeFigures(f),
     async close() {
       if (!tracing) return

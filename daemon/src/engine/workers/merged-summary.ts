@@ -63,6 +63,13 @@ const worst = (
   max: Math.max(a.max, b.max),
 })
 
+type LatencyCount = { count: number; p50: number; p99: number; max: number }
+/** Two workers' connect latencies as one: counts add, percentiles are the worse worker's. */
+const bothLatencies = (a: LatencyCount, b: LatencyCount): LatencyCount => ({
+  count: a.count + b.count,
+  ...worst(a, b),
+})
+
 /**
  * The fleet's generator verdict from its workers': limited if any worker was (each names itself),
  * rates summed, and lag and delay figures the worst worker's (percentiles of threads do not add).
@@ -116,10 +123,7 @@ function sumStats(a: FleetConnectStats, b: FleetConnectStats): FleetConnectStats
   if (a.connectRate !== undefined || b.connectRate !== undefined)
     out.connectRate = (a.connectRate ?? 0) + (b.connectRate ?? 0)
   if (a.connectLatencyUs && b.connectLatencyUs)
-    out.connectLatencyUs = {
-      count: a.connectLatencyUs.count + b.connectLatencyUs.count,
-      ...worst(a.connectLatencyUs, b.connectLatencyUs),
-    }
+    out.connectLatencyUs = bothLatencies(a.connectLatencyUs, b.connectLatencyUs)
   if (a.failuresByCause || b.failuresByCause)
     out.failuresByCause = addCounts(a.failuresByCause, b.failuresByCause)
   if (a.tolerated !== undefined || b.tolerated !== undefined)
@@ -147,10 +151,7 @@ function sumStorms(a: StormStats, b: StormStats): StormStats {
     reconnected: a.reconnected + b.reconnected,
     failed: a.failed + b.failed,
     reconnectMs: Math.max(a.reconnectMs, b.reconnectMs),
-    connectLatencyUs: {
-      count: a.connectLatencyUs.count + b.connectLatencyUs.count,
-      ...worst(a.connectLatencyUs, b.connectLatencyUs),
-    },
+    connectLatencyUs: bothLatencies(a.connectLatencyUs, b.connectLatencyUs),
     failuresByCause: addCounts(a.failuresByCause, b.failuresByCause),
   }
 }
