@@ -64,6 +64,10 @@ export const DAEMON_SETTINGS: Array<[string, string]> = [
   ['IOTLOAD_MAX_RUN_TIME', 'Longest duration + warmup + drain of a scenario. Default `168h` (7 days).'],
   ['IOTLOAD_MAX_PAYLOAD_BYTES', 'Largest `producer.payloadSize`. Default `1048576` (1 MiB).'],
   [
+    'IOTLOAD_MAX_WORKERS',
+    'Largest `run.workers` a scenario may ask: each worker thread loads its plugins and clients again. Default `64`.',
+  ],
+  [
     'IOTLOAD_CLUSTER_URL',
     'Redis URL (`redis://`, `rediss://` for TLS, password in the URL or IOTLOAD_CLUSTER_PASSWORD) to join a cluster.',
   ],

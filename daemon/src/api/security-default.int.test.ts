@@ -152,6 +152,8 @@ describe.skipIf(!up)(
       }
       await refused(await postRun(d.url, scenario({ run: { drain: '876000h' } })), 400, 'producer.duration')
       await refused(await postRun(d.url, scenario({ name: 'n'.repeat(900_000) })), 400, 'name')
+      // REST runs shard now: a request may not start more threads than the operator allows.
+      await refused(await postRun(d.url, scenario({ run: { workers: 200 } })), 400, 'run.workers')
       await nothingRan(d.url, db)
       expect(d.stderr()).not.toMatch(/n{300}/)
     })

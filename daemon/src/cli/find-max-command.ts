@@ -93,6 +93,7 @@ export async function findMaxCommand(argv: string[], env: NodeJS.ProcessEnv = pr
         'max-devices': { type: 'string' },
         'max-run-time': { type: 'string' },
         'max-payload-bytes': { type: 'string' },
+        'max-workers': { type: 'string' },
       },
     }))
   } catch (err) {
@@ -120,6 +121,7 @@ export async function findMaxCommand(argv: string[], env: NodeJS.ProcessEnv = pr
         maxDevices: str('max-devices'),
         maxRunTime: str('max-run-time'),
         maxPayloadBytes: str('max-payload-bytes'),
+        maxWorkers: str('max-workers'),
       },
       env,
     )

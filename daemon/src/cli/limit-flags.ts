@@ -11,6 +11,8 @@ export interface LimitFlags {
   maxRunTime?: string | undefined
   /** `--max-payload-bytes 4194304` (IOTLOAD_MAX_PAYLOAD_BYTES) */
   maxPayloadBytes?: string | undefined
+  /** `--max-workers 128` (IOTLOAD_MAX_WORKERS) */
+  maxWorkers?: string | undefined
 }
 
 function count(value: string, flag: string, max: number): number {
@@ -41,5 +43,7 @@ export function limitsFrom(flags: LimitFlags, env: NodeJS.ProcessEnv): Partial<S
   }
   const payload = flags.maxPayloadBytes ?? env.IOTLOAD_MAX_PAYLOAD_BYTES
   if (payload !== undefined) out.maxPayloadBytes = count(payload, '--max-payload-bytes', 1e9)
+  const workers = flags.maxWorkers ?? env.IOTLOAD_MAX_WORKERS
+  if (workers !== undefined) out.maxWorkers = count(workers, '--max-workers', 256)
   return out
 }

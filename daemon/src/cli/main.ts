@@ -29,7 +29,7 @@ ${RESULTS_USAGE}
                                      REST API (docs/rest-api.md, docs/security.md); non-loopback binds need a token
 
 limits (run and daemon; a scenario cannot raise them):
-  --max-rate 5000000/s  --max-devices 1000000  --max-run-time 168h  --max-payload-bytes 1048576
+  --max-rate 5000000/s  --max-devices 1000000  --max-run-time 168h  --max-payload-bytes 1048576  --max-workers 64
 
 Scenario fields can be overridden by environment: IOTLOAD_PRODUCER_DEVICES=2000, IOTLOAD_BROKER_URL=…
 With no scenario file (iotload run -), the scenario comes from IOTLOAD_* variables alone.
@@ -76,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
         'max-devices': { type: 'string' },
         'max-run-time': { type: 'string' },
         'max-payload-bytes': { type: 'string' },
+        'max-workers': { type: 'string' },
       },
     })
   } catch (err) {
@@ -110,6 +111,7 @@ export async function main(argv: string[]): Promise<number> {
     maxDevices: opt(values['max-devices']),
     maxRunTime: opt(values['max-run-time']),
     maxPayloadBytes: opt(values['max-payload-bytes']),
+    maxWorkers: opt(values['max-workers']),
   }
   switch (command) {
     case 'run': {

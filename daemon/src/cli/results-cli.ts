@@ -44,6 +44,7 @@ export async function resultsCli(argv: string[]): Promise<number> {
         'max-devices': { type: 'string' },
         'max-run-time': { type: 'string' },
         'max-payload-bytes': { type: 'string' },
+        'max-workers': { type: 'string' },
       },
     })
   } catch (err) {
@@ -89,6 +90,7 @@ export async function resultsCli(argv: string[]): Promise<number> {
             maxDevices: str(v['max-devices']),
             maxRunTime: str(v['max-run-time']),
             maxPayloadBytes: str(v['max-payload-bytes']),
+            maxWorkers: str(v['max-workers']),
           },
           process.env,
         )

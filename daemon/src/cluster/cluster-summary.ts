@@ -105,7 +105,7 @@ export function clusterSummary(
         status: prods.get(x.member)?.status ?? 'lost',
         sent: prods.get(x.member)?.sent ?? 0,
         generatorLimited: prods.get(x.member)?.generatorLimited ?? false,
-        ...(prods.get(x.member)?.workers ? { workers: prods.get(x.member)?.workers } : {}),
+        ...workersOf(prods.get(x.member)?.workers),
       })),
       consumers: plan.consumers,
       bridges: plan.bridges,
@@ -124,4 +124,17 @@ export function clusterSummary(
     },
   }
   return { summary, rows: [row, ...legRows], sent }
+}
+
+/**
+ * A producer's worker threads as its report in Redis gave them: numbers only, so a report (any
+ * cluster member can write one) puts nothing else into the stored summary.
+ */
+export function workersOf(w: unknown): { workers?: { producers: number; threads: number; mergeMs: number } } {
+  if (typeof w !== 'object' || w === null) return {}
+  const { producers, threads, mergeMs } = w as Record<string, unknown>
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
+  return typeof producers === 'number'
+    ? { workers: { producers: n(producers), threads: n(threads), mergeMs: n(mergeMs) } }
+    : {}
 }

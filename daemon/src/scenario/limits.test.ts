@@ -35,6 +35,12 @@ describe('checkLimits', () => {
     expect(pathOf(scenario({ envelope: 'binary', payloadSize: 1024 * 1024 + 1 }))).toBe(
       'producer.payloadSize',
     )
+    expect(pathOf(scenario({}, { run: { workers: 64 } }))).toBeUndefined()
+    expect(pathOf(scenario({}, { run: { workers: 65 } }))).toBe('run.workers')
+    expect(
+      pathOf(scenario({}, { run: { workers: 65 } }), { ...DEFAULT_LIMITS, maxWorkers: 128 }),
+    ).toBeUndefined()
+    expect(pathOf(scenario({}, { run: { workers: 'auto' } }))).toBeUndefined()
   })
 
   it('lets the operator raise a cap', () => {

@@ -45,6 +45,11 @@ export function checkLimits(s: Scenario, limits: ScenarioLimits): void {
       'producer.payloadSize',
       `${n(p.payloadSize)} bytes; the limit is ${n(limits.maxPayloadBytes)} (raise it with --max-payload-bytes)`,
     )
+  if (typeof s.run.workers === 'number' && s.run.workers > limits.maxWorkers)
+    throw new ConfigError(
+      'run.workers',
+      `${n(s.run.workers)} worker threads; the limit is ${n(limits.maxWorkers)} (raise it with --max-workers)`,
+    )
   const delay = s.bridge?.delay
   const delayMs =
     typeof delay === 'number'

@@ -16,6 +16,8 @@ export interface ScenarioLimits {
   maxRunTimeMs: number
   /** `producer.payloadSize`, bytes. @default 1 MiB */
   maxPayloadBytes: number
+  /** `run.workers`: threads one run may start (each loads its plugins and clients). @default 64 */
+  maxWorkers: number
 }
 
 /** The defaults of `ScenarioLimits`. */
@@ -24,6 +26,7 @@ export const DEFAULT_LIMITS: Readonly<ScenarioLimits> = Object.freeze({
   maxDevices: 1_000_000,
   maxRunTimeMs: 7 * 24 * 3_600_000,
   maxPayloadBytes: 1024 * 1024,
+  maxWorkers: 64,
 })
 
 /** Longest scenario `name`, in characters (a fixed schema rule, not a limit). */

@@ -25,7 +25,7 @@ function startDescription(policy: TrustPolicy): string {
   return [
     'The body is a scenario, as JSON (Content-Type: application/json) or YAML (application/yaml); any other type, or none, is 415.',
     'It is validated completely (core fields, the plugin config, files and modules it names) before anything starts; a refusal is 400 naming the field.',
-    `Limits of this daemon (raised only by its flags): ${n(l.maxRate)} msg/s in all (--max-rate), ${n(l.maxDevices)} devices or connections (--max-devices), ${n(l.maxRunTimeMs / 3_600_000)} h of duration + warmup + drain (--max-run-time), payloadSize ${n(l.maxPayloadBytes)} bytes (--max-payload-bytes), name 200 characters.`,
+    `Limits of this daemon (raised only by its flags): ${n(l.maxRate)} msg/s in all (--max-rate), ${n(l.maxDevices)} devices or connections (--max-devices), ${n(l.maxRunTimeMs / 3_600_000)} h of duration + warmup + drain (--max-run-time), payloadSize ${n(l.maxPayloadBytes)} bytes (--max-payload-bytes), ${n(l.maxWorkers)} run.workers (--max-workers), name 200 characters.`,
     `Untrusted input: plugins by short name, @iotload/broker-*, or --plugin-allow; bridge.transform.module only inside --transform-dir (${policy.transformDir ? 'set' : 'not set: refused'}); \${file:…} and TLS files only inside --secrets-dir (${policy.secretsDir ? 'set' : 'not set: refused'}); \${env:…} only IOTLOAD_SECRET_* and --secret-env names; references only in broker.auth.*, broker.tls.* and fields a plugin marks secret; setup/faults/teardown exec commands only with --allow-exec (${policy.allowExec ? 'set' : 'not set: refused'}).`,
   ].join(' ')
 }
