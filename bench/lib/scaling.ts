@@ -23,7 +23,7 @@ export function scalingSection(results: SuiteFigures[]): string[] {
   if (!cpu) return []
   const whole = find(cpu.figures, /NATS core, producer \+ consumer in one process, workers: 1$/)?.value
   const producer = find(cpu.figures, /NATS core, producer side only/)?.value
-  const auto = find(cpu.figures, /NATS core, workers: auto/)?.value
+  const sharded = find(cpu.figures, /NATS core, workers: 2 \(all threads/)?.value
   const merges = cpu.figures
     .filter((f) => /^main-thread merge of one second, (\d+) worker/.test(f.metric))
     .map((f) => ({ w: Number(/(\d+) worker/.exec(f.metric)![1]), ms: f.value }))
@@ -50,8 +50,8 @@ export function scalingSection(results: SuiteFigures[]): string[] {
     '',
     `Measured by the cpu suite (${cpu.measuredAt}) at 20,000 msg/s over NATS core: a message costs`,
     `${whole.toLocaleString('en-US')} ns of CPU end to end with \`workers: 1\`, of which ${producer.toLocaleString('en-US')} ns on the producer side`,
-    `(consumer disabled) and so about ${consumer.toLocaleString('en-US')} ns on the consumer side; with \`workers: auto\` the`,
-    `process spent ${auto ? `${auto.toLocaleString('en-US')} ns` : 'n/a'} per message (all threads). These costs include this`,
+    `(consumer disabled) and so about ${consumer.toLocaleString('en-US')} ns on the consumer side; with \`workers: 2\` the`,
+    `process spent ${sharded ? `${sharded.toLocaleString('en-US')} ns` : 'n/a'} per message (all threads). These costs include this`,
     "machine's contention (2 cores shared with the brokers and other work), so they are upper bounds.",
     '',
     `- **msg/s per producer worker** ≈ 1 s / ${producer.toLocaleString('en-US')} ns ≈ **${k(perProducerCore)} msg/s per core** at this per-message cost`,

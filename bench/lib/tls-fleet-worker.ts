@@ -1,7 +1,7 @@
 /**
  * One side of the TLS fleet bench, in a process of its own so each side's RSS growth is its own:
  * `raw` opens the connections with plain mqtt.js; `iotload` runs the fleet as a scenario
- * (`iotload-auto`: the same with `run.workers: auto`, the fleet sharded across threads). Prints
+ * (`iotload-sharded`: the same with `run.workers: 2`, the fleet sharded across threads). Prints
  * one JSON line. Arguments: side, broker URL, CA file, identities CSV, devices.
  */
 import { readFileSync } from 'node:fs'
@@ -62,7 +62,7 @@ async function raw(): Promise<void> {
   console.log(JSON.stringify({ connectMs, rssMb, failed }))
 }
 
-async function iotload(workers: 1 | 'auto'): Promise<void> {
+async function iotload(workers: 1 | 2): Promise<void> {
   const resolved = await resolveScenario(
     {
       name: 'bench tls fleet',
@@ -116,5 +116,5 @@ async function iotload(workers: 1 | 'auto'): Promise<void> {
   )
 }
 
-await (side === 'raw' ? raw() : iotload(side === 'iotload-auto' ? 'auto' : 1))
+await (side === 'raw' ? raw() : iotload(side === 'iotload-sharded' ? 2 : 1))
 process.exit(0)

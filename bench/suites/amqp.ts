@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type FindMaxOutput, findMax, findMaxNotes, limitOf } from '../lib/find-max.ts'
+import { type FindMaxOutput, findMax, capacityTarget, findMaxNotes, limitOf } from '../lib/find-max.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
 
 const BROKER_URL = 'amqp://127.0.0.1:5672'
@@ -108,8 +108,7 @@ const suite: BenchSuite = {
           value: Math.round(raw),
         },
         ratio: Number(ratio.toFixed(3)),
-        target: single === undefined ? '≥ 0.8' : `≥ 0.8, and ≥ workers: 1 (${single})`,
-        met: ratio >= 0.8 && (single === undefined || ratio >= single),
+        ...capacityTarget(0.8, ratio, single, r),
         notes: findMaxNotes(r),
       })
     }

@@ -5,7 +5,7 @@ import mqtt, { type MqttClient } from 'mqtt'
 import { openConnections, closeAll } from '../../daemon/src/engine/device-connections.ts'
 import { createLogger } from '../../daemon/src/log/logger.ts'
 import { resolveScenario } from '../../daemon/src/scenario/load-scenario.ts'
-import { type FindMaxOutput, findMax, findMaxNotes, limitOf } from '../lib/find-max.ts'
+import { type FindMaxOutput, findMax, capacityTarget, findMaxNotes, limitOf } from '../lib/find-max.ts'
 import { type RawProbe, rawLosslessRate, rawProbe, settle } from '../lib/raw-lossless.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
 
@@ -178,8 +178,7 @@ function capacityFigure(
     unit: 'msg/s',
     baseline: { name: raw.name, value: Math.round(raw.rate) },
     ratio: Number(ratio.toFixed(3)),
-    target: single === undefined ? `≥ ${floor}` : `≥ ${floor}, and ≥ workers: 1 (${single})`,
-    met: ratio >= floor && (single === undefined || ratio >= single),
+    ...capacityTarget(floor, ratio, single, r),
     notes: `${findMaxNotes(r)}. Baseline: ${raw.notes}`,
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
-import { type FindMaxOutput, findMax, findMaxNotes, limitOf } from '../lib/find-max.ts'
+import { type FindMaxOutput, findMax, capacityTarget, findMaxNotes, limitOf } from '../lib/find-max.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
 
 const NATS_URL = 'nats://127.0.0.1:4222'
@@ -83,7 +83,7 @@ function iotloadFindMax(
   mode: Mode,
   stream: string,
   raw: number,
-  workers: 1 | 'auto' = 1,
+  workers: 1 | 2 | 'auto' = 1,
 ): Promise<FindMaxOutput> {
   const tag = `biot${randomUUID().slice(0, 8)}`
   return findMax(
@@ -116,7 +116,7 @@ async function deleteStreams(names: string[]): Promise<void> {
 
 async function measure(
   mode: Mode,
-  workers: 1 | 'auto' = 1,
+  workers: 1 | 2 | 'auto' = 1,
   single?: number,
   known?: number,
 ): Promise<BenchFigure> {
@@ -140,8 +140,7 @@ async function measure(
         value: Math.round(raw),
       },
       ratio: Number(ratio.toFixed(3)),
-      target: single === undefined ? '≥ 0.8' : `≥ 0.8, and ≥ workers: 1 (${single})`,
-      met: ratio >= 0.8 && (single === undefined || ratio >= single),
+      ...capacityTarget(0.8, ratio, single, r),
       notes: findMaxNotes(r),
     }
   } finally {
@@ -156,7 +155,10 @@ const suite: BenchSuite = {
   async run(): Promise<BenchFigure[]> {
     const core = await measure('core')
     const coreAuto = await measure('core', 'auto', core.ratio, core.baseline?.value)
-    return [core, coreAuto, await measure('jetstream')]
+    // auto leaves a broker on this machine half the cores (one thread on 2 cores): what two
+    // producer workers hold beside nats-server, asked for by number.
+    const coreTwo = await measure('core', 2, core.ratio, core.baseline?.value)
+    return [core, coreAuto, coreTwo, await measure('jetstream')]
   },
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import * as zmq from 'zeromq'
-import { type FindMaxOutput, findMax, findMaxNotes, limitOf } from '../lib/find-max.ts'
+import { type FindMaxOutput, findMax, capacityTarget, findMaxNotes, limitOf } from '../lib/find-max.ts'
 import { type RawProbe, rawLosslessRate, rawProbe, settle } from '../lib/raw-lossless.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
 import { freePort } from '@iotload/sdk/testing'
@@ -193,8 +193,7 @@ const suite: BenchSuite = {
         unit: 'msg/s',
         baseline: { name: raw.name, value: Math.round(raw.rate) },
         ratio: Number(ratio.toFixed(3)),
-        target: single === undefined ? '≥ 0.8' : `≥ 0.8, and ≥ workers: 1 (${single})`,
-        met: ratio >= 0.8 && (single === undefined || ratio >= single),
+        ...capacityTarget(0.8, ratio, single, r),
         notes: `iotload adds the JSON envelope, scheduling and HdrHistogram recording per message in the same process. ${findMaxNotes(r)}. Baseline: ${raw.notes}`,
       })
     }

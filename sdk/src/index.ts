@@ -1,5 +1,6 @@
 export { monoUs, nowUs } from './clock.ts'
 export { type AuthConfig, authSchema } from './config/auth.ts'
+export { hostOf, hostsOf } from './config/broker-host.ts'
 export { isSecretField, secretField } from './config/secret.ts'
 export {
   durationMsSchema,

@@ -113,6 +113,13 @@ export interface BrokerPlugin<C = unknown> {
   readonly wildcardSyntax?: WildcardSyntax
   /** Opens one connection; rejects with a `ConnectionError` whose `kind` says why. */
   connect(config: C, ctx: PluginContext): Promise<BrokerConnection>
+  /**
+   * Hosts of the broker processes `config` reaches (`127.0.0.1`, `kafka-0.svc`), for
+   * `run.workers: auto`, which leaves a broker on the run's own machine half its cores. An empty
+   * list: the run's own sockets are the only ends (a brokerless path). Absent: iotload cannot tell,
+   * and `auto` counts every core.
+   */
+  brokerHosts?(config: C): string[]
 }
 
 /**
@@ -132,6 +139,7 @@ export function definePlugin<S extends z.ZodType>(plugin: {
   capabilities: PluginCapabilities
   wildcardSyntax?: WildcardSyntax
   connect(config: z.output<S>, ctx: PluginContext): Promise<BrokerConnection>
+  brokerHosts?(config: z.output<S>): string[]
 }): BrokerPlugin<z.output<S>> {
   return plugin as BrokerPlugin<z.output<S>>
 }

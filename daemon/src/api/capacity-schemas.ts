@@ -34,6 +34,8 @@ const curvePoint = z.object({
     .nullable(),
   /** CPU cores the daemon process used while the probe sent. */
   cpu: z.number().optional(),
+  /** Producer threads the probe ran (`run.workers` as resolved); absent in searches stored before it was kept. */
+  producerWorkers: z.number().optional(),
 })
 
 /** The answer once the search ended. */

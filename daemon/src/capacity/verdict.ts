@@ -58,6 +58,8 @@ export interface CurvePoint {
   } | null
   /** CPU cores this process used while the probe ran (1.0 = one core flat out). */
   cpu?: number
+  /** Producer threads the probe ran (`run.workers` as resolved; 1: the main thread alone). */
+  producerWorkers: number
 }
 
 /** Event-loop delay (p99) worth a note beside a latency failure, µs. */
@@ -151,5 +153,6 @@ export function curvePoint(
         }
       : null,
     ...(cpu !== undefined ? { cpu: Math.round(cpu * 100) / 100 } : {}),
+    producerWorkers: summary.workers?.producers ?? 1,
   }
 }

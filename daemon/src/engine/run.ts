@@ -20,7 +20,7 @@ import { guard, type RunTelemetry } from './telemetry-hooks.ts'
 import { type LastSecond, type LiveStatus, lastSecondOf, scheduleTimes } from './live-status.ts'
 import { measuredSeconds, newRunId } from './run-window.ts'
 import { startShardedRun } from './workers/sharded-run.ts'
-import { producerWorkers } from './workers/worker-count.ts'
+import { workerPlan } from './workers/worker-count.ts'
 
 export type { LiveStatus }
 
@@ -66,14 +66,15 @@ export { measuredSeconds, newRunId } from './run-window.ts'
  */
 export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): RunHandle {
   // `run.workers` > 1: the fleet sharded across worker threads (engine/workers), on the real clock.
-  const workers = options.clock ? 1 : producerWorkers(resolved.scenario, options.telemetry)
-  if (workers > 1) return startShardedRun(resolved, options, workers)
-  if (resolved.scenario.run.workers !== 1 && !options.clock)
+  const plan = options.clock ? { producers: 1 } : workerPlan(resolved, options.telemetry)
+  if (plan.producers > 1) return startShardedRun(resolved, options, plan)
+  if (resolved.scenario.run.workers !== 1 && !options.clock && !plan.note)
     (options.logger ?? createLogger()).warn(
       'run.workers: running on one thread (per-message hooks that cannot be sharded, or one device)',
     )
   const id = options.id ?? newRunId()
   const logger = (options.logger ?? createLogger()).child({ run: id })
+  if (plan.note) logger.info(plan.note)
   const s = resolved.scenario
   const telemetry = options.telemetry ?? {}
   const clock = options.clock ?? systemClock
@@ -269,6 +270,7 @@ export function startRun(resolved: ResolvedScenario, options: RunOptions = {}): 
       slo: resolved.slo,
       consumerEnabled: consumer !== undefined,
       measureStartUs: producer.measureStartUs,
+      ...(plan.note ? { runHints: [plan.note] } : {}),
       ...(error ? { error } : {}),
     })
     // Failed runs print no figures; a run without seqs (or a consumer) knows no loss per window,

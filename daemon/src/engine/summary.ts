@@ -163,6 +163,8 @@ export interface SummaryInputs {
   queued?: number
   /** Broker plugins the run used (for the environment). @default [plugin] */
   pluginNames?: string[]
+  /** Hints of the run itself, before the recorder's (how `run.workers: auto` was resolved). */
+  runHints?: string[]
   error?: string
 }
 
@@ -290,7 +292,7 @@ export function buildSummary(i: SummaryInputs): {
   if (via === 'correlation') summary.timestamps.expiredIds = i.recorder.correlationExpired
   const devices = i.consumerEnabled ? i.recorder.deviceFigures() : []
   if (devices.length > 0) summary.devices = worstDevices(devices)
-  const hints = i.recorder.hints()
+  const hints = [...(i.runHints ?? []), ...i.recorder.hints()]
   if (hints.length > 0) summary.hints = hints
   if (i.error) summary.error = i.error
   return { summary, rows, devices }

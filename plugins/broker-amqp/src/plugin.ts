@@ -1,4 +1,4 @@
-import { type BrokerConnection, definePlugin, importLib } from '@iotload/sdk'
+import { type BrokerConnection, definePlugin, hostsOf, importLib } from '@iotload/sdk'
 import { AmqpConnection } from './amqp-connection.ts'
 import { amqpConfigSchema } from './config.ts'
 import { toConnectionError } from './connect-error.ts'
@@ -66,4 +66,5 @@ export const amqpPlugin = definePlugin({
     ctx.onStatus?.('connected')
     return connection
   },
+  brokerHosts: (config) => hostsOf([config.url]),
 })

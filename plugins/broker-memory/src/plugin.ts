@@ -28,4 +28,6 @@ export const memoryPlugin = definePlugin({
     ctx.onStatus?.('connected')
     return connection
   },
+  // The bus lives in the run's own process: nothing else needs this machine's cores.
+  brokerHosts: () => [],
 })

@@ -1,6 +1,7 @@
 import {
   type BrokerConnection,
   definePlugin,
+  hostsOf,
   importLib,
   loadTlsMaterial,
   type PluginContext,
@@ -101,4 +102,5 @@ export const mqttPlugin = definePlugin({
     ctx.onStatus?.('connected')
     return connection
   },
+  brokerHosts: (config) => hostsOf([config.url]),
 })

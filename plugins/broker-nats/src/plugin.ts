@@ -1,4 +1,4 @@
-import { ConnectionError, definePlugin, describeError, importLib } from '@iotload/sdk'
+import { ConnectionError, definePlugin, describeError, hostsOf, importLib } from '@iotload/sdk'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { type NatsConfig, natsConfigSchema, serverList } from './config.ts'
 import { connectOptions } from './connect-options.ts'
@@ -72,4 +72,5 @@ export default definePlugin({
       )
     }
   },
+  brokerHosts: (config: NatsConfig) => hostsOf(serverList(config)),
 })

@@ -2,6 +2,7 @@ import {
   type BrokerConnection,
   type ConnectionRole,
   definePlugin,
+  hostsOf,
   importLib,
   loadTlsMaterial,
   type PluginContext,
@@ -81,4 +82,5 @@ export const pulsarPlugin = definePlugin({
     ctx.onStatus?.('connected')
     return new PulsarConnection(config, ctx, env, queryToken)
   },
+  brokerHosts: (config) => hostsOf([config.url]),
 })

@@ -1,6 +1,7 @@
 import { definePlugin, importLib } from '@iotload/sdk'
 import { zeromqConfigSchema } from './config.ts'
 import { openConnection } from './open-connection.ts'
+import { zeromqPeerHosts } from './peer-hosts.ts'
 import { ZEROMQ_WILDCARDS } from './topic-filter.ts'
 
 /**
@@ -24,6 +25,7 @@ export const zeromqPlugin = definePlugin({
     const zmq = await importLib(() => import('zeromq'), 'zeromq', '@iotload/broker-zeromq')
     return openConnection(zmq, config, ctx)
   },
+  brokerHosts: zeromqPeerHosts,
 })
 
 export default zeromqPlugin

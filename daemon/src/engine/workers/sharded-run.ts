@@ -22,6 +22,7 @@ import { buildSummary, type RunSummary, ratePerSecond } from '../summary.ts'
 import { guard, type RunTelemetry } from '../telemetry-hooks.ts'
 import { MergedRecorderView, mergeWorkerConnections, mergeWorkerGenerators } from './merged-summary.ts'
 import { SecondMerger } from './second-merger.ts'
+import type { WorkerPlan } from './worker-count.ts'
 import type { WorkerEvents } from './worker-events.ts'
 import type { ConsumerFinal, ProducerFinal, WorkerBroker } from './worker-protocol.ts'
 import { WorkerThread } from './worker-thread.ts'
@@ -68,7 +69,7 @@ function checkFleetConnectFailures(threads: WorkerThread[], p: ProducerConfig): 
 }
 
 /**
- * A run whose device fleet is sharded across `producers` worker threads (a device lives in one),
+ * A run whose device fleet is sharded across `plan.producers` worker threads (a device lives in one),
  * with the consumer and iotload's bridge in a worker of their own. Each worker records its own
  * histograms; every second the main thread merges their encoded histograms exactly (as the cluster
  * merges daemons), so the store, live lines, telemetry and SLOs see one run, percentiles included.
@@ -77,10 +78,11 @@ function checkFleetConnectFailures(threads: WorkerThread[], p: ProducerConfig): 
 export function startShardedRun(
   resolved: ResolvedScenario,
   options: ShardedRunOptions,
-  producers: number,
+  plan: WorkerPlan,
 ): ShardedRunHandle {
   const id = options.id ?? newRunId()
   const logger = (options.logger ?? createLogger()).child({ run: id })
+  if (plan.note) logger.info(plan.note)
   const s = resolved.scenario
   const p = s.producer
   const clock = systemClock
@@ -89,7 +91,7 @@ export function startShardedRun(
   const onSecondTelemetry = guard(telemetry.onSecond?.bind(telemetry))
   const onRunEndTelemetry = guard(telemetry.onRunEnd?.bind(telemetry))
   const curve = producerCurve(p)
-  const shards = splitFleet(p.devices, producers)
+  const shards = splitFleet(p.devices, plan.producers)
   const policy = resolved.policy
   if (!policy) throw new Error('a sharded run needs the policy its scenario was resolved under')
   const recorded = resolved.recordedPayload
@@ -346,6 +348,7 @@ export function startShardedRun(
       slo: resolved.slo,
       consumerEnabled: s.consumer.enabled,
       measureStartUs,
+      ...(plan.note ? { runHints: [plan.note] } : {}),
       ...(error ? { error } : {}),
     })
     // Without the consumer's answer, a window's sends still follow from the schedule, but its

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import type { RunTelemetry } from '@iotload/sdk'
-import type { Scenario } from '../../scenario/schema.ts'
+import type { ResolvedScenario } from '../../scenario/load-scenario.ts'
+import { type BrokerPlacement, brokerPlacement } from './broker-placement.ts'
 
 /**
  * Hooks called per message that cannot follow a run into its workers. A telemetry that offers
@@ -12,24 +13,50 @@ function perMessageHooks(t: RunTelemetry | undefined): boolean {
   return !!(t?.onSend || t?.onReceive || t?.onPublishSettled || t?.onBridgeForward)
 }
 
+/** What a run's producer side gets: worker threads (1: the main thread alone), and why `auto` gave fewer than cores. */
+export interface WorkerPlan {
+  producers: number
+  /** In plain words, for the summary's hints and the log: `auto` left cores to a broker on this machine. */
+  note?: string
+}
+
+/** The machine a plan is made for: its cores and where the run's brokers are. */
+export interface PlanMachine {
+  cores: number
+  placement: BrokerPlacement
+}
+
 /**
- * Producer worker threads for a run: `run.workers`, with `auto` one per core capped by the fleet's
- * devices, and 1 (everything on the main thread, today's engine) where a worker cannot do the job:
- * per-message hooks that offer no `sharding`, or `consumer.external` (whose
- * correlation and warm-up bookkeeping needs the sends in the consumer's process).
- * `auto` counts producers only, so two cores run three busy threads (two producers, the consumer).
- * One producer worker beside the consumer's (a thread per core) was measured on 2026-12-05: the
- * seed's Kafka example at 10k msg/s became LIMITED (send lag p99 18 ms) and RabbitMQ with confirms
- * held no more (0.61 of raw against 0.81 with workers: 1), so the count stays one per core.
+ * Producer worker threads for a run: `run.workers`, capped by the fleet's devices; 1 (everything
+ * on the main thread, today's engine) where a worker cannot do the job: per-message hooks that
+ * offer no `sharding`, or `consumer.external` (whose correlation and warm-up bookkeeping needs the
+ * sends in the consumer's process).
+ *
+ * `auto` is one producer worker per core the generator can have. A broker on this machine needs
+ * cores too, so it is left half of them (2 cores: one thread, as `workers: 1`). Measured on 2
+ * cores (2026-12-05), sharding beside a local broker cost Mosquitto (QoS 0: 0.84 of workers: 1)
+ * and RabbitMQ (0.89): each extra thread takes CPU the broker needs. Brokers elsewhere, or none
+ * (ZeroMQ's own sockets), leave the generator every core. `auto` counts producers only: N
+ * producer workers run beside the consumer's.
  */
-export function producerWorkers(
-  s: Scenario,
+export function workerPlan(
+  resolved: ResolvedScenario,
   telemetry?: RunTelemetry,
-  cores: number = availableParallelism(),
-): number {
+  machine: PlanMachine = { cores: availableParallelism(), placement: brokerPlacement(resolved) },
+): WorkerPlan {
+  const s = resolved.scenario
   const asked = s.run.workers
-  if (asked === 1) return 1
-  if (s.consumer.external || perMessageHooks(telemetry)) return 1
-  const n = asked === 'auto' ? cores : asked
-  return Math.max(1, Math.min(n, s.producer.devices))
+  if (asked === 1) return { producers: 1 }
+  if (s.consumer.external || perMessageHooks(telemetry)) return { producers: 1 }
+  const cap = (n: number) => Math.max(1, Math.min(n, s.producer.devices))
+  if (asked !== 'auto') return { producers: cap(asked) }
+  const { cores, placement } = machine
+  if (placement.where !== 'local') return { producers: cap(cores) }
+  const producers = cap(Math.floor(cores / 2))
+  if (producers >= cap(cores)) return { producers }
+  const threads = producers === 1 ? 'one thread' : `${producers} producer workers`
+  return {
+    producers,
+    note: `run.workers auto ran ${threads}: the broker at ${placement.host} shares this machine's ${cores} cores and auto leaves it half; set run.workers to a number to choose`,
+  }
 }

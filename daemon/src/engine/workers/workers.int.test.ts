@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createTelemetry, type Telemetry } from '@iotload/otel'
@@ -108,6 +108,22 @@ async function samples(t: Telemetry, run: string, metric: string): Promise<strin
       return `${name}{${bucket}} ${l.slice(l.lastIndexOf(' ') + 1)}`
     })
 }
+
+describe.skipIf(!nats)('run.workers: auto beside a broker on this machine', () => {
+  it('leaves nats-server on 127.0.0.1 half the cores, and the summary says so', async () => {
+    const cores = availableParallelism()
+    const { summary } = await runWith('auto')
+    expect(summary.run.status).toBe('completed')
+    const producers = Math.min(6, Math.max(1, Math.floor(cores / 2)))
+    if (producers === 1) expect(summary.workers).toBeUndefined()
+    else expect(summary.workers?.producers).toBe(producers)
+    const threads = producers === 1 ? 'one thread' : `${producers} producer workers`
+    expect(summary.hints).toContain(
+      `run.workers auto ran ${threads}: the broker at 127.0.0.1 shares this machine's ${cores} cores and auto leaves it half; set run.workers to a number to choose`,
+    )
+    expect(summary.streams.e2e).toMatchObject({ sent: 1800, received: 1800, lost: 0 })
+  })
+})
 
 describe.skipIf(!nats)('run.workers with metrics on (as the daemon and --metrics-port run)', () => {
   it('stays sharded, and its histograms count every message once, as one thread does', async () => {
