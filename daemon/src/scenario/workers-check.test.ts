@@ -23,7 +23,6 @@ describe('run.workers beyond 1 refuses what runs on one thread only', () => {
       },
       /device groups/,
     ],
-    ['fan-out', { consumer: { mode: 'fanout', connections: 2 } }, /consumer\.mode: fanout/],
   ])('%s: a clear error naming run.workers', async (_, extra, what) => {
     const scenario = { ...base, ...extra } as Record<string, unknown>
     if (scenario.producer === undefined) delete scenario.producer
@@ -53,6 +52,8 @@ describe('run.workers beyond 1 refuses what runs on one thread only', () => {
     ).resolves.toBeDefined()
     const r = await resolveScenario(base)
     expect(r.scenario.run.workers).toBe(2)
+    const fanout = await resolveScenario({ ...base, consumer: { mode: 'fanout', connections: 2 } })
+    expect(fanout.scenario.run.workers).toBe(2)
     const faulted = await resolveScenario({
       ...base,
       faults: [{ at: '1s', exec: 'true' }],

@@ -14,7 +14,6 @@ export function checkWorkers(s: Scenario): void {
     )
   const oneThreadOnly: Array<[boolean, string]> = [
     [s.groups.length > 1, 'device groups (producers:)'],
-    [s.consumer.mode === 'fanout', 'consumer.mode: fanout'],
     [
       s.producer.identities !== undefined && s.producer.connections !== 'per-device',
       'producer.identities with a shared connection pool',

@@ -21,13 +21,17 @@ export class MergedRecorderView implements SummaryRecorder {
   readonly timestampResolutionUs: number | undefined
   readonly externalAmbiguous: number
   readonly correlationExpired: number
+  /** Subscribers that each receive every message (`consumer.mode: fanout`); 1 otherwise. */
+  readonly fanout: number
 
   constructor(
     readonly total: Counters,
     merger: SecondMerger,
     producers: ProducerFinal[],
     private readonly consumer: ConsumerFinal | undefined,
+    fanout = 1,
   ) {
+    this.fanout = fanout
     this.streams = new Map(
       [...merger.streams].map(([name, m]) => [name, { cumulative: () => cumulativeOf(m) }]),
     )

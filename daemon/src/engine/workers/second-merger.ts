@@ -154,6 +154,9 @@ export class SecondMerger {
       streams.push({ stream: name, snapshot: this.mergeStream(name, list) })
     const merged: SecondReport = { second: reports[0]?.second ?? this.next, warmup, counters, gaps, streams }
     if (generator) merged.generator = generator
+    // Per-subscriber figures come from the one consumer worker alone.
+    const subscribers = reports.find((r) => r.subscribers)?.subscribers
+    if (subscribers) merged.subscribers = subscribers
     this.mergeUs += (performance.now() - t0) * 1000
     return merged
   }

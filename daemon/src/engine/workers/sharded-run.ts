@@ -200,11 +200,13 @@ export function startShardedRun(
     return { sentAll, sent, unique, errors, inFlight }
   }
 
+  // In a fan-out every subscriber owes every message.
+  const fanout = s.consumer.enabled && s.consumer.mode === 'fanout' ? s.consumer.connections : 1
   const drain = async (consumerOn: boolean) => {
     const untilUs = clock.nowUs() + (stopRequested ? STOP_DRAIN_MS : s.run.drain) * 1000
     while (clock.nowUs() < untilUs && !failure) {
       const x = progress()
-      if (consumerOn ? x.unique + x.errors >= x.sentAll : x.inFlight === 0) break
+      if (consumerOn ? x.unique + x.errors * fanout >= x.sentAll * fanout : x.inFlight === 0) break
       await sleep(25)
     }
     return Math.max(0, (untilUs - clock.nowUs()) / 1000)
@@ -301,6 +303,7 @@ export function startShardedRun(
         type: 'finish',
         settleMs: 0,
         sends: producerFinals.flatMap((f) => f.sends),
+        sentMeasured: producerFinals.reduce((n, f) => n + f.sentMeasured, 0),
         askBacklog: startedAt !== null && !error && !failure,
       })
       const f = await consumerThread.whenFinal()
@@ -309,9 +312,12 @@ export function startShardedRun(
     if (merger) emit(merger.flush())
     // Every send of the fleet (warm-up included), in the schedule's order, as lossBetween counts them.
     const issued = producerFinals.reduce((n, f) => n + f.sends.reduce((k, d) => k + d.lastSentSeq + 1, 0), 0)
-    // A consumer of a failed run, or only a bridge's, holds no figures worth the wait.
+    // A consumer of a failed run, or only a bridge's, holds no figures worth the wait; nor does a
+    // fan-out's (a window's loss is per subscriber: unknown, as in a single-thread run).
     const lossBetween =
-      !error && !failure && s.consumer.enabled ? await consumerLoss(consumerThread, issued) : undefined
+      !error && !failure && s.consumer.enabled && fanout === 1
+        ? await consumerLoss(consumerThread, issued)
+        : undefined
     await Promise.all(threads.map((t) => t.terminate()))
     await faults.teardown()
     secrets.closeScope(id)
@@ -324,7 +330,13 @@ export function startShardedRun(
       measuredS > 0
         ? curve.meanRate(fromUs, fromUs + measuredS * 1e6)
         : curve.meanRate(fromUs, fromUs + p.duration * 1000)
-    const view = new MergedRecorderView(total, merger ?? new SecondMerger(0), producerFinals, consumerFinal)
+    const view = new MergedRecorderView(
+      total,
+      merger ?? new SecondMerger(0),
+      producerFinals,
+      consumerFinal,
+      fanout,
+    )
     const generator = mergeWorkerGenerators(
       producerFinals.map((g, k) => ({ label: `worker ${k + (consumerOn ? 1 : 0)}`, g: g.generator })),
     )
@@ -364,6 +376,7 @@ export function startShardedRun(
       })
     }
     judgeRecovery(summary, resolved.slo, summary.faults)
+    if (consumerFinal?.subscribers && summary.run.measured) summary.subscribers = consumerFinal.subscribers
     summary.workers = {
       producers: shards.length,
       threads: threads.length,

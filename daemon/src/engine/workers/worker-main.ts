@@ -10,6 +10,7 @@ import { secrets } from '../../log/secret-registry.ts'
 import { BridgeRole } from '../bridge-role.ts'
 import { type ClockTimer, systemClock } from '../clock.ts'
 import { ConsumerRole } from '../consumer.ts'
+import { FanoutBreakdown, laneKey } from '../fanout-breakdown.ts'
 import type { ProducerRole } from '../producer.ts'
 import { type FleetConnectStats, runErrorText } from '../producer-fleet.ts'
 import { lossBetween } from '../fault-loss.ts'
@@ -46,6 +47,11 @@ const consumer =
   init.role === 'consumer' && init.scenario.consumer.enabled
     ? new ConsumerRole(resolved, init.runId, recorder, logger, telemetry ?? {}, clock)
     : undefined
+// A fan-out's subscribers are lanes of this recorder, as in a single-thread run (run.ts).
+const fanout =
+  consumer && s.consumer.mode === 'fanout' ? new FanoutBreakdown(s.consumer.connections) : undefined
+recorder.laneTap = fanout
+recorder.fanout = fanout ? s.consumer.connections : 1
 const bridge =
   init.role === 'consumer' && s.bridge
     ? new BridgeRole(resolved, init.runId, recorder, logger, telemetry ?? {})
@@ -60,6 +66,7 @@ const warmupOf = (n: number) => n * 1e6 < s.producer.warmup * 1000
 const roll = (): SecondReport => {
   const report = recorder.rollSecond(second, warmupOf(second))
   if (producer) report.generator = producer.health.rollSecond()
+  if (fanout) report.subscribers = fanout.rollSecond()
   second++
   return report
 }
@@ -136,13 +143,20 @@ async function finish(m: Extract<ToWorker, { type: 'finish' }>): Promise<void> {
     for (const d of m.sends ?? [])
       recorder.devices.absorbSends(d.dev, d.sent, d.firstMeasuredSeq, d.lastSentSeq)
     const sequenced = !recorder.externalMode || s.consumer.external?.seqPath !== undefined
+    // Measured sends after a subscriber's last delivery from their device (lane 0: the consumer).
+    const undeliveredTo = (lane: number) => {
+      let n = 0
+      if (sequenced)
+        for (const d of m.sends ?? []) {
+          if (d.firstMeasuredSeq < 0) continue
+          const key = lane === 0 ? d.dev : laneKey(d.dev, lane)
+          const from = Math.max(d.firstMeasuredSeq, recorder.sequences.highest(key) + 1)
+          if (d.lastSentSeq >= from) n += d.lastSentSeq - from + 1
+        }
+      return n
+    }
     let undelivered = 0
-    if (sequenced)
-      for (const d of m.sends ?? []) {
-        if (d.firstMeasuredSeq < 0) continue
-        const from = Math.max(d.firstMeasuredSeq, recorder.sequences.highest(d.dev) + 1)
-        if (d.lastSentSeq >= from) undelivered += d.lastSentSeq - from + 1
-      }
+    for (let lane = 0; lane < recorder.fanout; lane++) undelivered += undeliveredTo(lane)
     final = {
       role: 'consumer',
       devices: recorder.deviceFigures(),
@@ -158,6 +172,7 @@ async function finish(m: Extract<ToWorker, { type: 'finish' }>): Promise<void> {
       correlationExpired: recorder.correlationExpired,
       queued,
       bridge: bridge?.stats ?? null,
+      ...(fanout ? { subscribers: fanout.summary(m.sentMeasured ?? 0, undeliveredTo) } : {}),
     }
   }
   post({ type: 'final', report, final, ...telemetryTaken(), ...eventsTaken() })

@@ -6,6 +6,7 @@ import type { Scenario } from '../../scenario/schema.ts'
 import type { TrustPolicy } from '../../scenario/trust-policy.ts'
 import type { DeviceFigure } from '../device-figures.ts'
 import type { DeviceShard } from '../device-shard.ts'
+import type { SubscriberSummary } from '../fanout-breakdown.ts'
 import type { GeneratorReport } from '../generator-health.ts'
 import type { FleetConnectStats } from '../producer-fleet.ts'
 import type { ExternalVia, LegHosts, SecondReport } from '../recorder.ts'
@@ -60,7 +61,14 @@ export type ToWorker =
   | { type: 'start'; t0: number }
   | { type: 'stop' }
   /** Producers: settle, close and report. Consumer: close and report, with every producer's sends. */
-  | { type: 'finish'; settleMs: number; sends?: DeviceSends[]; askBacklog?: boolean }
+  | {
+      type: 'finish'
+      settleMs: number
+      sends?: DeviceSends[]
+      /** The fleet's measured sends: what each fan-out subscriber is held to. */
+      sentMeasured?: number
+      askBacklog?: boolean
+    }
   /**
    * Consumer, after its final report: the sends intended in each window ([from, to) µs) and those
    * never received, for the fault timeline's figures (the sequences live in the consumer).
@@ -95,6 +103,8 @@ export interface ConsumerFinal {
   correlationExpired: number
   queued: number | undefined
   bridge: unknown
+  /** Per subscriber of a fan-out (`consumer.mode: fanout`), each held to every measured send. */
+  subscribers?: SubscriberSummary[]
 }
 
 /** Worker → main thread. */
