@@ -40,7 +40,33 @@ async function loadSuites(names: string[]): Promise<BenchSuite[]> {
 
 function machine(): string {
   const [one, five] = loadavg()
-  return `${cpus().length} cores, load ${one?.toFixed(1)}/${five?.toFixed(1)} (1/5 min), node ${process.version}`
+  const model = cpus()[0]
+  const cpu = model ? `, ${model.model.trim()} at ${model.speed} MHz` : ''
+  return `${cpus().length} cores${cpu}, load ${one?.toFixed(1)}/${five?.toFixed(1)} (1/5 min), node ${process.version}`
+}
+
+/** The machine's CPU time so far (Linux /proc/stat, in ticks): all of it, and what the hypervisor stole. */
+async function cpuTicks(): Promise<{ steal: number; total: number } | undefined> {
+  try {
+    const first = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? ''
+    const ticks = first.trim().split(/\s+/).slice(1).map(Number)
+    return { steal: ticks[7] ?? 0, total: ticks.reduce((a, b) => a + b, 0) }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The share of the machine's CPU time the hypervisor gave other guests while a suite ran: a
+ * shared VM's noise, stated beside its figures.
+ */
+function stealShare(
+  before: { steal: number; total: number } | undefined,
+  after: { steal: number; total: number } | undefined,
+): string {
+  if (!before || !after || after.total <= before.total) return ''
+  const share = (after.steal - before.steal) / (after.total - before.total)
+  return `, CPU steal ${(share * 100).toFixed(1)} % during the suite`
 }
 
 function fmt(n: number): string {
@@ -155,12 +181,14 @@ async function main(): Promise<void> {
       process.stderr.write(`bench ${suite.name}: SKIPPED, ${result.skipped}\n`)
     } else {
       process.stderr.write(`bench ${suite.name}: running…\n`)
+      const ticks = await cpuTicks()
       try {
         result.figures = await suite.run()
       } catch (err) {
         result.error = (err as Error).message
         process.stderr.write(`bench ${suite.name}: FAILED ${(err as Error).stack}\n`)
       }
+      result.machine += stealShare(ticks, await cpuTicks())
     }
     // Re-read before writing: another `npm run bench <suite>` may have finished meanwhile.
     try {
