@@ -49,7 +49,8 @@ function machine(): string {
 async function cpuTicks(): Promise<{ steal: number; total: number } | undefined> {
   try {
     const first = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? ''
-    const ticks = first.trim().split(/\s+/).slice(1).map(Number)
+    // user nice system idle iowait irq softirq steal: guest time is already inside user and nice.
+    const ticks = first.trim().split(/\s+/).slice(1, 9).map(Number)
     return { steal: ticks[7] ?? 0, total: ticks.reduce((a, b) => a + b, 0) }
   } catch {
     return undefined

@@ -135,7 +135,7 @@ export type SummaryRecorder = Pick<
   | 'hints'
 > & {
   readonly streams: ReadonlyMap<string, { cumulative(): StreamSnapshot }>
-  /** Subscribers that each receive every message (fan-out); 1 when absent (a sharded run). */
+  /** Subscribers that each receive every message (fan-out); 1 when absent. */
   readonly fanout?: number
 }
 

@@ -253,9 +253,9 @@ export const runOptionsSchema = z
       .refine((ms) => ms <= 100, 'must be at most 100ms (a coarser schedule would be a burst)')
       .default(0.5),
     /**
-     * Worker threads the device fleet is sharded across (`auto`: one per core, capped by devices);
-     * the consumer and iotload's bridge then get a worker of their own. 1 runs everything on the
-     * main thread. @default 1
+     * Worker threads the device fleet is sharded across (`auto`: one per core, or one per two cores
+     * beside a broker on this machine, capped by devices); the consumer and iotload's bridge then
+     * get a worker of their own. 1 runs everything on the main thread. @default 1
      */
     workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default(1),
     /** Generator self-checks: beyond these the result is marked `generator-limited`. */

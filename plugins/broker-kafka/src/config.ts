@@ -138,6 +138,15 @@ export function bootstrapServers(config: KafkaConfig): string[] {
     .split(',')
 }
 
+/**
+ * Where the client really dials, for `brokerHosts`: each bootstrap server through `addressMap`, and
+ * every address the map sends advertised brokers to.
+ */
+export function dialledServers(config: KafkaConfig): string[] {
+  const map = config.addressMap ?? {}
+  return [...new Set([...bootstrapServers(config).map((s) => map[s] ?? s), ...Object.values(map)])]
+}
+
 /** Whether TLS is on: a `tls` section or a `kafka+ssl://` URL. */
 export function usesTls(config: KafkaConfig): boolean {
   return config.tls !== undefined || (config.url?.startsWith('kafka+ssl://') ?? false)

@@ -1,7 +1,7 @@
 import { type BrokerConnection, definePlugin, hostsOf, importLib } from '@iotload/sdk'
 import { cachingPartitioner } from './caching-partitioner.ts'
 import { kafkaClientOptions } from './client-options.ts'
-import { bootstrapServers, kafkaConfigSchema } from './config.ts'
+import { dialledServers, kafkaConfigSchema } from './config.ts'
 import { KafkaConnection } from './kafka-connection.ts'
 import { useLinearGrouping } from './linear-grouping.ts'
 import { watchedSocketFactory } from './socket-factory.ts'
@@ -43,7 +43,7 @@ export const kafkaPlugin = definePlugin({
     ctx.onStatus?.('connected')
     return connection
   },
-  brokerHosts: (config) => hostsOf(bootstrapServers(config)),
+  brokerHosts: (config) => hostsOf(dialledServers(config)),
 })
 
 export default kafkaPlugin

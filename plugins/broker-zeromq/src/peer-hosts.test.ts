@@ -19,6 +19,17 @@ describe('zeromqPeerHosts: what a run dials beyond its own sockets', () => {
     expect(hosts({ endpoints })).toEqual([])
   })
 
+  it('a wildcard or loopback bind is what a loopback connect on its port reaches', () => {
+    const endpoints = (bind: string, connect: string) => ({
+      endpoints: { producer: { connect }, consumer: { bind } },
+    })
+    expect(hosts(endpoints('tcp://*:5556', 'tcp://127.0.0.1:5556'))).toEqual([])
+    expect(hosts(endpoints('tcp://0.0.0.0:5556', 'tcp://localhost:5556'))).toEqual([])
+    expect(hosts(endpoints('tcp://127.0.0.1:5556', 'tcp://localhost:5556'))).toEqual([])
+    // Another port is another socket: someone else's.
+    expect(hosts(endpoints('tcp://*:5556', 'tcp://127.0.0.1:5557'))).toEqual(['127.0.0.1'])
+  })
+
   it('a proxy both sides dial is a broker, ipc on this machine', () => {
     expect(
       hosts({

@@ -13,13 +13,13 @@ describe('hostOf: the host of a broker address', () => {
     expect(hostOf('tcp://[::1]:5555')).toBe('::1')
   })
 
-  it('gives undefined for an address without a host', () => {
-    expect(hostOf('ipc:///tmp/sock')).toBeUndefined()
+  it('an address without a host is localhost, where clients dial; an unreadable one is undefined', () => {
+    expect(hostOf('amqp:///vhost')).toBe('localhost')
     expect(hostOf('')).toBeUndefined()
     expect(hostOf('::::')).toBeUndefined()
   })
 
-  it('hostsOf leaves unknown ones out', () => {
-    expect(hostsOf(['a:1', 'ipc:///x', 'nats://b:4222'])).toEqual(['a', 'b'])
+  it('hostsOf names each host once and leaves unreadable ones out', () => {
+    expect(hostsOf(['a:1', 'a:2', '::::', 'nats://b:4222'])).toEqual(['a', 'b'])
   })
 })

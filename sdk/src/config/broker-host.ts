@@ -1,9 +1,11 @@
 /**
  * The host of a broker address, for `BrokerPlugin.brokerHosts`: `mqtts://u:p@Broker:8883` →
  * `broker`, `tcp://[::1]:5555` → `::1`, `kafka-0:9092` → `kafka-0`. Credentials and ports are
- * dropped; an address that names no host gives `undefined`.
+ * dropped. An address without a host (`amqp:///vhost`) is `localhost`, where clients then dial;
+ * one that cannot be read gives `undefined`.
  */
 export function hostOf(address: string): string | undefined {
+  if (address.trim() === '') return undefined
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(address) ? address : `tcp://${address}`
   let host: string
   try {
@@ -12,10 +14,10 @@ export function hostOf(address: string): string | undefined {
     return undefined
   }
   host = host.replace(/^\[(.*)\]$/, '$1').toLowerCase()
-  return host === '' ? undefined : host
+  return host === '' ? 'localhost' : host
 }
 
-/** `hostOf` over several addresses, unknown ones left out. */
+/** `hostOf` over several addresses, each host once, unreadable ones left out. */
 export function hostsOf(addresses: readonly string[]): string[] {
-  return addresses.map(hostOf).filter((h): h is string => h !== undefined)
+  return [...new Set(addresses.map(hostOf).filter((h): h is string => h !== undefined))]
 }

@@ -17,6 +17,32 @@ export interface ThisMachine {
 const LOOPBACK_V4 = /^127\.\d+\.\d+\.\d+$/
 
 /**
+ * One spelling per address: brackets, a zone id and a trailing dot dropped, IPv4 shorthand
+ * (`127.1`) and IPv6 (`0:0:0:0:0:0:0:1`) in their canonical form, an IPv4-mapped IPv6 address
+ * (`::ffff:7f00:1`, `::ffff:127.0.0.1`) as its IPv4.
+ */
+export function canonicalHost(host: string): string {
+  let h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/%.*$/, '')
+    .replace(/\.$/, '')
+  try {
+    h = h.includes(':') ? new URL(`http://[${h}]`).hostname.slice(1, -1) : new URL(`http://${h}`).hostname
+  } catch {
+    return h
+  }
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h)
+  if (mapped) {
+    const hi = Number.parseInt(mapped[1]!, 16)
+    const lo = Number.parseInt(mapped[2]!, 16)
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`
+  }
+  return h.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1')
+}
+
+/**
  * Loopback and unspecified addresses, `localhost` names, the host name and every interface's
  * address. A DNS name that resolves here but is none of those counts as elsewhere (no lookup: the
  * decision is made before anything connects).
@@ -27,10 +53,10 @@ export function thisMachine(): ThisMachine {
   own.add(name)
   own.add(name.split('.')[0] ?? name)
   for (const list of Object.values(networkInterfaces()))
-    for (const a of list ?? []) own.add(a.address.toLowerCase().replace(/%.*$/, ''))
+    for (const a of list ?? []) own.add(canonicalHost(a.address))
   return {
     isOwn(host) {
-      const h = host.toLowerCase().replace(/^::ffff:/, '')
+      const h = canonicalHost(host)
       if (own.has(h) || h.endsWith('.localhost')) return true
       return isIP(h) === 4 && LOOPBACK_V4.test(h)
     },
@@ -42,7 +68,9 @@ function hostsOf(broker: ResolvedBroker): string[] | undefined {
   if (typeof broker.plugin.brokerHosts !== 'function') return undefined
   try {
     const hosts: unknown = broker.plugin.brokerHosts(broker.config)
-    return Array.isArray(hosts) && hosts.every((h) => typeof h === 'string') ? hosts : undefined
+    if (!Array.isArray(hosts)) return undefined
+    const copy = Array.from(hosts as unknown[])
+    return copy.every((h) => typeof h === 'string') ? copy : undefined
   } catch {
     return undefined
   }

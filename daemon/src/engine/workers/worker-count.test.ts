@@ -11,8 +11,11 @@ const resolvedWith = (workers: number | 'auto', extra: Record<string, unknown> =
     ...extra,
   })
 
-const elsewhere = (cores: number): PlanMachine => ({ cores, placement: { where: 'elsewhere' } })
-const local = (cores: number): PlanMachine => ({ cores, placement: { where: 'local', host: '127.0.0.1' } })
+const elsewhere = (cores: number): PlanMachine => ({ cores, placement: () => ({ where: 'elsewhere' }) })
+const local = (cores: number): PlanMachine => ({
+  cores,
+  placement: () => ({ where: 'local', host: '127.0.0.1' }),
+})
 
 describe('workerPlan: producer threads of a run', () => {
   it('workers: 1 is the main thread alone, on any machine', async () => {
@@ -29,7 +32,7 @@ describe('workerPlan: producer threads of a run', () => {
     expect(workerPlan(r, undefined, elsewhere(2))).toEqual({ producers: 2 })
     expect(workerPlan(r, undefined, elsewhere(64)).producers).toBe(10)
     expect(workerPlan(r, undefined, elsewhere(1)).producers).toBe(1)
-    expect(workerPlan(r, undefined, { cores: 4, placement: { where: 'unknown' } }).producers).toBe(4)
+    expect(workerPlan(r, undefined, { cores: 4, placement: () => ({ where: 'unknown' }) }).producers).toBe(4)
   })
 
   it('auto beside a broker on this machine leaves it half the cores, and says so', async () => {
@@ -37,6 +40,11 @@ describe('workerPlan: producer threads of a run', () => {
     const two = workerPlan(r, undefined, local(2))
     expect(two.producers).toBe(1)
     expect(two.note).toMatch(/auto ran one thread: the broker at 127\.0\.0\.1 shares this machine's 2 cores/)
+    // A number never asks where the broker is.
+    const asked = () => {
+      throw new Error('placement asked for')
+    }
+    expect(workerPlan(await resolvedWith(3), undefined, { cores: 2, placement: asked }).producers).toBe(3)
     const eight = workerPlan(r, undefined, local(8))
     expect(eight.producers).toBe(4)
     expect(eight.note).toMatch(/auto ran 4 producer workers/)
@@ -70,6 +78,12 @@ describe('brokerPlacement: where the run’s brokers are, as their plugins say',
     expect(brokerPlacement(await mqtt('mqtt://broker.example:1883'), machine)).toEqual({ where: 'elsewhere' })
   })
 
+  it('an IPv4-mapped loopback in a URL is local too', async () => {
+    expect(brokerPlacement(await mqtt('mqtt://[::ffff:127.0.0.1]:1883'), thisMachine())).toMatchObject({
+      where: 'local',
+    })
+  })
+
   it('the in-process memory broker is nowhere else to leave cores for', async () => {
     expect(brokerPlacement(await resolvedWith('auto'), machine)).toEqual({ where: 'elsewhere' })
   })
@@ -95,9 +109,21 @@ describe('brokerPlacement: where the run’s brokers are, as their plugins say',
 
   it('thisMachine knows loopback, localhost names and its own interfaces', () => {
     const m = thisMachine()
-    for (const own of ['127.0.0.1', '127.3.0.9', 'LOCALHOST', 'a.localhost', '::1', '::ffff:127.0.0.1'])
-      expect(m.isOwn(own), own).toBe(true)
-    for (const other of ['broker.example', '10.255.255.254', '128.0.0.1', '::2'])
+    const own = [
+      '127.0.0.1',
+      '127.3.0.9',
+      '127.1',
+      'LOCALHOST',
+      'localhost.',
+      'a.localhost',
+      '::1',
+      '[::1]',
+      '0:0:0:0:0:0:0:1',
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+    ]
+    for (const h of own) expect(m.isOwn(h), h).toBe(true)
+    for (const other of ['broker.example', '10.255.255.254', '128.0.0.1', '::2', '::ffff:8.8.8.8'])
       expect(m.isOwn(other), other).toBe(false)
   })
 })

@@ -23,7 +23,7 @@ export interface WorkerPlan {
 /** The machine a plan is made for: its cores and where the run's brokers are. */
 export interface PlanMachine {
   cores: number
-  placement: BrokerPlacement
+  placement: () => BrokerPlacement
 }
 
 /**
@@ -33,7 +33,8 @@ export interface PlanMachine {
  * sends in the consumer's process).
  *
  * `auto` is one producer worker per core the generator can have. A broker on this machine needs
- * cores too, so it is left half of them (2 cores: one thread, as `workers: 1`). Measured on 2
+ * cores too, so producer workers get half of them (2 cores: one thread, as `workers: 1`; 8 cores:
+ * 4 producer workers and the consumer's, leaving the broker about 3). Measured on 2
  * cores (2026-12-05), sharding beside a local broker cost Mosquitto (QoS 0: 0.84 of workers: 1)
  * and RabbitMQ (0.89): each extra thread takes CPU the broker needs. Brokers elsewhere, or none
  * (ZeroMQ's own sockets), leave the generator every core. `auto` counts producers only: N
@@ -42,7 +43,7 @@ export interface PlanMachine {
 export function workerPlan(
   resolved: ResolvedScenario,
   telemetry?: RunTelemetry,
-  machine: PlanMachine = { cores: availableParallelism(), placement: brokerPlacement(resolved) },
+  machine: PlanMachine = { cores: availableParallelism(), placement: () => brokerPlacement(resolved) },
 ): WorkerPlan {
   const s = resolved.scenario
   const asked = s.run.workers
@@ -50,13 +51,15 @@ export function workerPlan(
   if (s.consumer.external || perMessageHooks(telemetry)) return { producers: 1 }
   const cap = (n: number) => Math.max(1, Math.min(n, s.producer.devices))
   if (asked !== 'auto') return { producers: cap(asked) }
-  const { cores, placement } = machine
+  // Asked only for auto: a run with a number never looks at where its broker is.
+  const cores = machine.cores
+  const placement = machine.placement()
   if (placement.where !== 'local') return { producers: cap(cores) }
   const producers = cap(Math.floor(cores / 2))
   if (producers >= cap(cores)) return { producers }
   const threads = producers === 1 ? 'one thread' : `${producers} producer workers`
   return {
     producers,
-    note: `run.workers auto ran ${threads}: the broker at ${placement.host} shares this machine's ${cores} cores and auto leaves it half; set run.workers to a number to choose`,
+    note: `run.workers auto ran ${threads}: the broker at ${placement.host} shares this machine's ${cores} cores, so auto gives producer workers half of them; set run.workers to a number to choose`,
   }
 }
