@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  groupShards,
   countInShard,
   type DeviceShard,
   identitiesOfShard,
@@ -7,6 +8,7 @@ import {
   splitFleet,
   wholeFleet,
 } from './device-shard.ts'
+import type { ProducerGroup } from '../scenario/schema.ts'
 import { RateCurve } from './rate-curve.ts'
 import { OpenLoopScheduler } from './scheduler.ts'
 import { ManualClock } from './testing/manual-clock.ts'
@@ -92,5 +94,31 @@ describe('identitiesOfShard', () => {
       ['row-0', 'row-1', 'row-2', 'row-0', 'row-1'],
       ['row-2', 'row-0', 'row-1', 'row-2', 'row-0'],
     ])
+  })
+})
+
+describe('groupShards', () => {
+  const group = (name: string, firstDevice: number, devices: number) =>
+    ({ name, config: { firstDevice, devices } }) as unknown as ProducerGroup
+  // Groups of 2 and 3 devices, numbered on from device 10.
+  const groups = [group('a', 10, 2), group('b', 12, 3)]
+  const slices = (from: number, count: number) =>
+    groupShards(groups, { from, count, fleet: 5 }).map((g) => [
+      g.group.name,
+      g.shard.from,
+      g.shard.count,
+      g.shard.fleet,
+    ])
+
+  it('cuts a shard that straddles two groups into each group’s own numbering', () => {
+    expect(slices(0, 3)).toEqual([
+      ['a', 0, 2, 2],
+      ['b', 0, 1, 3],
+    ])
+    expect(slices(3, 2)).toEqual([['b', 1, 2, 3]])
+  })
+
+  it('leaves out the groups a shard does not reach', () => {
+    expect(slices(2, 3)).toEqual([['b', 0, 3, 3]])
   })
 })

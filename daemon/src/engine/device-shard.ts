@@ -1,4 +1,5 @@
 import type { IdentityTable } from '../scenario/identities-file.ts'
+import type { ProducerGroup } from '../scenario/schema.ts'
 
 /**
  * A contiguous slice of a fleet's devices, scheduled on the fleet's own schedule: send n of the
@@ -62,4 +63,24 @@ export function splitFleet(devices: number, parts: number): DeviceShard[] {
     from += count
   }
   return shards
+}
+
+/**
+ * Each device group's slice of a fleet shard, in the group's own numbering: groups number their
+ * devices on from one to the next, so a shard of the fleet may hold the end of one group and the
+ * start of the next. Groups the shard does not reach are left out.
+ */
+export function groupShards(
+  groups: readonly ProducerGroup[],
+  shard: DeviceShard,
+): Array<{ group: ProducerGroup; shard: DeviceShard }> {
+  const first = groups[0]?.config.firstDevice ?? 0
+  return groups.flatMap((group) => {
+    const start = group.config.firstDevice - first
+    const from = Math.max(shard.from, start)
+    const to = Math.min(shard.from + shard.count, start + group.config.devices)
+    return to > from
+      ? [{ group, shard: { from: from - start, count: to - from, fleet: group.config.devices } }]
+      : []
+  })
 }

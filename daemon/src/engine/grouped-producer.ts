@@ -52,6 +52,8 @@ export class GroupedProducer implements FleetProducer {
     logger: Logger,
     telemetry: RunTelemetry = {},
     options: ProducerRoleOptions = {},
+    /** A group's own options (a worker's shard of it, on the group's whole schedule). */
+    groupOptions: (group: ProducerGroup) => ProducerRoleOptions = () => ({}),
   ) {
     const g = resolved.scenario.run.generator
     this.health =
@@ -72,7 +74,7 @@ export class GroupedProducer implements FleetProducer {
           recorder,
           logger.child({ group: group.name }),
           telemetry,
-          { ...options, health: this.health },
+          { ...options, ...groupOptions(group), health: this.health },
         ),
     )
     const roles = this.roles
@@ -94,6 +96,15 @@ export class GroupedProducer implements FleetProducer {
 
   plannedInSecond(second: number): number {
     return this.sum((r) => r.plannedInSecond(second))
+  }
+
+  shardPlannedRate(measuredS: number): number {
+    return this.sum((r) => r.shardPlannedRate(measuredS))
+  }
+
+  /** Every group's devices' sends, for the per-device accounting of a sharded run. */
+  deviceSends(): ReturnType<ProducerRole['deviceSends']> {
+    return this.roles.flatMap((r) => r.deviceSends())
   }
 
   /** Connects group after group; the first group with a failure stops the rest (its error is thrown). */

@@ -156,6 +156,12 @@ export class ProducerRole {
     return this.curve.meanRate(fromUs, fromUs + measuredS * 1e6)
   }
 
+  /** This role's share of `plannedRate`: its shard's devices of the fleet's (all of it without a shard). */
+  shardPlannedRate(measuredS: number): number {
+    const share = this.shard ? this.shard.count / this.shard.fleet : 1
+    return this.plannedRate(measuredS) * share
+  }
+
   /** Sends planned in second `second` of the schedule (0-based): that second's target rate. */
   plannedInSecond(second: number): number {
     return this.curve.meanRate(second * 1e6, (second + 1) * 1e6)

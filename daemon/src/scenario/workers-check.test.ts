@@ -11,17 +11,20 @@ const base = {
 }
 
 describe('run.workers beyond 1 refuses what runs on one thread only', () => {
+  const group = (name: string, extra: Record<string, unknown> = {}) => ({
+    name,
+    devices: 2,
+    rate: '1/s',
+    duration: '10s',
+    warmup: '0s',
+    topic: `${name}/{device}`,
+    ...extra,
+  })
   it.each([
     [
-      'device groups',
-      {
-        producer: undefined,
-        producers: [
-          { name: 'a', devices: 2, rate: '1/s', duration: '10s', warmup: '0s', topic: 'a/{device}' },
-          { name: 'b', devices: 2, rate: '1/s', duration: '10s', warmup: '0s', topic: 'b/{device}' },
-        ],
-      },
-      /device groups/,
+      'device groups with maxConnectFailures',
+      { producer: undefined, producers: [group('a'), group('b', { maxConnectFailures: 1 })] },
+      /device groups with maxConnectFailures/,
     ],
   ])('%s: a clear error naming run.workers', async (_, extra, what) => {
     const scenario = { ...base, ...extra } as Record<string, unknown>
@@ -54,6 +57,12 @@ describe('run.workers beyond 1 refuses what runs on one thread only', () => {
     expect(r.scenario.run.workers).toBe(2)
     const fanout = await resolveScenario({ ...base, consumer: { mode: 'fanout', connections: 2 } })
     expect(fanout.scenario.run.workers).toBe(2)
+    const groups = await resolveScenario({
+      ...base,
+      producer: undefined,
+      producers: [group('a'), group('b')],
+    })
+    expect(groups.scenario.run.workers).toBe(2)
     const faulted = await resolveScenario({
       ...base,
       faults: [{ at: '1s', exec: 'true' }],

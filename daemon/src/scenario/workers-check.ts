@@ -1,4 +1,5 @@
 import { ConfigError } from '@iotload/sdk'
+import { recordedPayloadSpec } from './recorded-payload.ts'
 import type { Scenario } from './schema.ts'
 
 /**
@@ -12,8 +13,14 @@ export function checkWorkers(s: Scenario): void {
       'run.workers',
       'consumer.external needs run.workers: 1 (its correlation and warm-up bookkeeping needs the sends in the consumer’s thread)',
     )
+  const grouped = s.grouped ? s.groups.map((g) => g.config) : []
   const oneThreadOnly: Array<[boolean, string]> = [
-    [s.groups.length > 1, 'device groups (producers:)'],
+    [grouped.some((g) => g.identities !== undefined), 'device groups with identities'],
+    [
+      grouped.some((g) => recordedPayloadSpec(g.payload) !== undefined),
+      'device groups with a recorded payload',
+    ],
+    [grouped.some((g) => g.maxConnectFailures !== undefined), 'device groups with maxConnectFailures'],
     [
       s.producer.identities !== undefined && s.producer.connections !== 'per-device',
       'producer.identities with a shared connection pool',

@@ -1,6 +1,7 @@
 import type * as hdr from 'hdr-histogram-js'
 import { Counters } from '../counters.ts'
 import type { GeneratorSecond } from '../generator-health.ts'
+import type { GroupSecond } from '../group-breakdown.ts'
 import { decodeHistogram, encodeHistogram, type LatencyStats, mergeEncoded, statsOf } from '../histogram.ts'
 import type { SecondReport, StreamSecond } from '../recorder.ts'
 import type { StreamSnapshot } from '../latency-stream.ts'
@@ -66,6 +67,26 @@ function worstGenerator(
     eventLoopDelayMaxUs: Math.max(a.eventLoopDelayMaxUs, b.eventLoopDelayMaxUs),
     inFlightPeak: a.inFlightPeak + b.inFlightPeak,
   }
+}
+
+/**
+ * One second's per-group figures: the producer workers count each group's sends, the consumer
+ * worker its arrivals and latencies (the producers' own percentiles are 0, nothing arrived there).
+ */
+function mergeGroups(reports: SecondReport[]): GroupSecond[] | undefined {
+  const byName = new Map<string, GroupSecond>()
+  for (const r of reports)
+    for (const g of r.groups ?? []) {
+      const m = byName.get(g.group)
+      if (!m) byName.set(g.group, { ...g })
+      else {
+        m.sent += g.sent
+        m.received += g.received
+        m.p50 = Math.max(m.p50, g.p50)
+        m.p99 = Math.max(m.p99, g.p99)
+      }
+    }
+  return byName.size > 0 ? [...byName.values()] : undefined
 }
 
 /**
@@ -157,6 +178,8 @@ export class SecondMerger {
     // Per-subscriber figures come from the one consumer worker alone.
     const subscribers = reports.find((r) => r.subscribers)?.subscribers
     if (subscribers) merged.subscribers = subscribers
+    const groups = mergeGroups(reports)
+    if (groups) merged.groups = groups
     this.mergeUs += (performance.now() - t0) * 1000
     return merged
   }

@@ -90,7 +90,12 @@ export function startShardedRun(
   const telemetry = options.telemetry ?? {}
   const onSecondTelemetry = guard(telemetry.onSecond?.bind(telemetry))
   const onRunEndTelemetry = guard(telemetry.onRunEnd?.bind(telemetry))
-  const curve = producerCurve(p)
+  // The fleet's planned rate: its groups' own curves added (one group without `producers:`).
+  const groupCurves = s.groups.map((g) => ({ name: g.name, curve: producerCurve(g.config) }))
+  const curve = {
+    meanRate: (fromUs: number, toUs: number) =>
+      groupCurves.reduce((n, g) => n + g.curve.meanRate(fromUs, toUs), 0),
+  }
   const shards = splitFleet(p.devices, plan.producers)
   const policy = resolved.policy
   if (!policy) throw new Error('a sharded run needs the policy its scenario was resolved under')
@@ -108,6 +113,7 @@ export function startShardedRun(
     broker: brokerOf(resolved.broker),
     bridgeBroker: resolved.bridgeBroker ? brokerOf(resolved.bridgeBroker) : undefined,
     consumerFilter: resolved.consumerFilter,
+    ...(resolved.consumerFilters ? { consumerFilters: resolved.consumerFilters } : {}),
     policy,
     secrets: resolved.secrets,
     ...(telemetry.sharding
@@ -297,6 +303,12 @@ export function startShardedRun(
     producerFinals = (
       await Promise.all(threads.filter((t) => t.init.role === 'producer').map((t) => t.whenFinal()))
     ).filter((f): f is ProducerFinal => f?.role === 'producer')
+    const measureStartUs = producerFinals[0]?.measureStartUs ?? 0
+    const measuredS = measuredSeconds(startedAt !== null, measureStartUs, p.duration, stopAtUs)
+    const fromUs = p.warmup * 1000
+    // Planned sends per second over the measured time (the whole schedule when nothing was measured).
+    const plannedOver = (c: { meanRate(fromUs: number, toUs: number): number }) =>
+      c.meanRate(fromUs, fromUs + (measuredS > 0 ? measuredS * 1e6 : p.duration * 1000))
     const consumerThread = threads.find((t) => t.init.role === 'consumer')
     if (consumerThread) {
       consumerThread.post({
@@ -304,6 +316,9 @@ export function startShardedRun(
         settleMs: 0,
         sends: producerFinals.flatMap((f) => f.sends),
         sentMeasured: producerFinals.reduce((n, f) => n + f.sentMeasured, 0),
+        ...(s.grouped
+          ? { groupTargets: Object.fromEntries(groupCurves.map((g) => [g.name, plannedOver(g.curve)])) }
+          : {}),
         askBacklog: startedAt !== null && !error && !failure,
       })
       const f = await consumerThread.whenFinal()
@@ -313,9 +328,9 @@ export function startShardedRun(
     // Every send of the fleet (warm-up included), in the schedule's order, as lossBetween counts them.
     const issued = producerFinals.reduce((n, f) => n + f.sends.reduce((k, d) => k + d.lastSentSeq + 1, 0), 0)
     // A consumer of a failed run, or only a bridge's, holds no figures worth the wait; nor does a
-    // fan-out's (a window's loss is per subscriber: unknown, as in a single-thread run).
+    // fan-out's or a grouped fleet's (their windows' loss is unknown, as in a single-thread run).
     const lossBetween =
-      !error && !failure && s.consumer.enabled && fanout === 1
+      !error && !failure && s.consumer.enabled && fanout === 1 && !s.grouped
         ? await consumerLoss(consumerThread, issued)
         : undefined
     await Promise.all(threads.map((t) => t.terminate()))
@@ -323,13 +338,7 @@ export function startShardedRun(
     secrets.closeScope(id)
     error ??= failure
     const finalStatus: RunStatus = error ? 'failed' : stopRequested ? 'stopped' : 'completed'
-    const measureStartUs = producerFinals[0]?.measureStartUs ?? 0
-    const measuredS = measuredSeconds(startedAt !== null, measureStartUs, p.duration, stopAtUs)
-    const fromUs = p.warmup * 1000
-    const totalRate =
-      measuredS > 0
-        ? curve.meanRate(fromUs, fromUs + measuredS * 1e6)
-        : curve.meanRate(fromUs, fromUs + p.duration * 1000)
+    const totalRate = plannedOver(curve)
     const view = new MergedRecorderView(
       total,
       merger ?? new SecondMerger(0),
@@ -377,6 +386,7 @@ export function startShardedRun(
     }
     judgeRecovery(summary, resolved.slo, summary.faults)
     if (consumerFinal?.subscribers && summary.run.measured) summary.subscribers = consumerFinal.subscribers
+    if (consumerFinal?.groups && summary.run.measured) summary.groups = consumerFinal.groups
     summary.workers = {
       producers: shards.length,
       threads: threads.length,

@@ -11,6 +11,8 @@ import { BridgeRole } from '../bridge-role.ts'
 import { type ClockTimer, systemClock } from '../clock.ts'
 import { ConsumerRole } from '../consumer.ts'
 import { FanoutBreakdown, laneKey } from '../fanout-breakdown.ts'
+import { GroupBreakdown } from '../group-breakdown.ts'
+import type { GroupedProducer } from '../grouped-producer.ts'
 import type { ProducerRole } from '../producer.ts'
 import { type FleetConnectStats, runErrorText } from '../producer-fleet.ts'
 import { lossBetween } from '../fault-loss.ts'
@@ -41,12 +43,15 @@ const s = resolved.scenario
 const events = new WorkerEventLog()
 const recorder = workerRecorder(init.runId, events)
 const telemetry = await workerTelemetryOf(init)
-const producer: ProducerRole | undefined =
+const producer: ProducerRole | GroupedProducer | undefined =
   init.role === 'producer' ? shardProducer(resolved, init, recorder, logger, telemetry ?? {}) : undefined
 const consumer =
   init.role === 'consumer' && init.scenario.consumer.enabled
     ? new ConsumerRole(resolved, init.runId, recorder, logger, telemetry ?? {}, clock)
     : undefined
+// Device groups: producers count each group's sends, the consumer its arrivals and latencies.
+const groups = s.grouped ? new GroupBreakdown(init.scenario.groups) : undefined
+recorder.groupTap = groups
 // A fan-out's subscribers are lanes of this recorder, as in a single-thread run (run.ts).
 const fanout =
   consumer && s.consumer.mode === 'fanout' ? new FanoutBreakdown(s.consumer.connections) : undefined
@@ -66,6 +71,7 @@ const warmupOf = (n: number) => n * 1e6 < s.producer.warmup * 1000
 const roll = (): SecondReport => {
   const report = recorder.rollSecond(second, warmupOf(second))
   if (producer) report.generator = producer.health.rollSecond()
+  if (groups) report.groups = groups.rollSecond()
   if (fanout) report.subscribers = fanout.rollSecond()
   second++
   return report
@@ -109,7 +115,7 @@ async function start(t0: number): Promise<void> {
   post({ type: 'scheduled' })
 }
 
-function sendsOf(p: ProducerRole): DeviceSends[] {
+function sendsOf(p: ProducerRole | GroupedProducer): DeviceSends[] {
   return p.deviceSends()
 }
 
@@ -126,7 +132,7 @@ async function finish(m: Extract<ToWorker, { type: 'finish' }>): Promise<void> {
   let final: ProducerFinal | ConsumerFinal
   if (producer) {
     const measuredS = measuredSeconds(started, producer.measureStartUs, s.producer.duration, stopAtUs)
-    const target = (producer.plannedRate(measuredS) * (init.shard?.count ?? 1)) / (init.shard?.fleet ?? 1)
+    const target = producer.shardPlannedRate(measuredS)
     final = {
       role: 'producer',
       sends: sendsOf(producer),
@@ -157,9 +163,10 @@ async function finish(m: Extract<ToWorker, { type: 'finish' }>): Promise<void> {
     }
     let undelivered = 0
     for (let lane = 0; lane < recorder.fanout; lane++) undelivered += undeliveredTo(lane)
+    const devices = recorder.deviceFigures()
     final = {
       role: 'consumer',
-      devices: recorder.deviceFigures(),
+      devices,
       undelivered,
       firstMeasuredRecvUs: recorder.firstMeasuredRecvUs,
       lastMeasuredRecvUs: recorder.lastMeasuredRecvUs,
@@ -173,6 +180,7 @@ async function finish(m: Extract<ToWorker, { type: 'finish' }>): Promise<void> {
       queued,
       bridge: bridge?.stats ?? null,
       ...(fanout ? { subscribers: fanout.summary(m.sentMeasured ?? 0, undeliveredTo) } : {}),
+      ...(groups ? { groups: groups.summary(devices, (name) => m.groupTargets?.[name] ?? 0) } : {}),
     }
   }
   post({ type: 'final', report, final, ...telemetryTaken(), ...eventsTaken() })

@@ -7,6 +7,7 @@ import type { TrustPolicy } from '../../scenario/trust-policy.ts'
 import type { DeviceFigure } from '../device-figures.ts'
 import type { DeviceShard } from '../device-shard.ts'
 import type { SubscriberSummary } from '../fanout-breakdown.ts'
+import type { GroupSummary } from '../group-breakdown.ts'
 import type { GeneratorReport } from '../generator-health.ts'
 import type { FleetConnectStats } from '../producer-fleet.ts'
 import type { ExternalVia, LegHosts, SecondReport } from '../recorder.ts'
@@ -32,6 +33,8 @@ export interface WorkerInit {
   broker: WorkerBroker
   bridgeBroker: WorkerBroker | undefined
   consumerFilter: string
+  /** Every filter the consumer subscribes to (device groups with topics of their own). */
+  consumerFilters?: string[]
   /** The policy the main thread resolved the scenario under: a worker loads nothing it would refuse. */
   policy: TrustPolicy
   secrets: string[]
@@ -67,6 +70,8 @@ export type ToWorker =
       sends?: DeviceSends[]
       /** The fleet's measured sends: what each fan-out subscriber is held to. */
       sentMeasured?: number
+      /** Sends planned per second over the measured time, per device group. */
+      groupTargets?: Record<string, number>
       askBacklog?: boolean
     }
   /**
@@ -105,6 +110,8 @@ export interface ConsumerFinal {
   bridge: unknown
   /** Per subscriber of a fan-out (`consumer.mode: fanout`), each held to every measured send. */
   subscribers?: SubscriberSummary[]
+  /** Per device group (`producers:`). */
+  groups?: GroupSummary[]
 }
 
 /** Worker → main thread. */

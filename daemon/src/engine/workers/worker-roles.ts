@@ -4,8 +4,11 @@ import type { ResolvedBroker, ResolvedScenario } from '../../scenario/load-scena
 import { readDevicePem } from '../../scenario/device-tls.ts'
 import { loadScenarioPlugin } from '../../scenario/plugin-policy.ts'
 import { compileRecordedPayload } from '../../scenario/recorded-payload.ts'
+import type { ProducerConfig } from '../../scenario/schema.ts'
 import { parseSlo } from '../../scenario/slo.ts'
 import { systemClock } from '../clock.ts'
+import { type DeviceShard, groupShards, wholeFleet } from '../device-shard.ts'
+import { GroupedProducer } from '../grouped-producer.ts'
 import { producerCurve } from '../rate-curve.ts'
 import { ProducerRole } from '../producer.ts'
 import { allowedConnectFailures, fleetConnectionCount } from '../producer-fleet.ts'
@@ -26,27 +29,37 @@ async function brokerOf(b: WorkerBroker, path: string, init: WorkerInit): Promis
   }
 }
 
+/** A producer config cut to a shard of it: its devices, and its share of the pool and connect pace. */
+function cutToShard(p: ProducerConfig, shard: DeviceShard): void {
+  // maxConnectFailures is the fleet's: each worker may go on up to the fleet's allowance, and the
+  // main thread checks the fleet's total once every worker connected (sharded-run.ts).
+  if (p.maxConnectFailures !== undefined)
+    p.maxConnectFailures = allowedConnectFailures(
+      p.maxConnectFailures,
+      fleetConnectionCount({ ...p, devices: shard.fleet }),
+    )
+  p.firstDevice += shard.from
+  p.devices = shard.count
+  // A shared pool keeps its share of connections (at least one per worker).
+  if (typeof p.connections === 'number')
+    p.connections = Math.max(1, Math.round((p.connections * shard.count) / shard.fleet))
+  // The workers connect in parallel: each paces its share, so the fleet keeps the asked rate.
+  if (p.connectRate !== undefined) p.connectRate = (p.connectRate * shard.count) / shard.fleet
+  p.connectConcurrency = Math.max(1, Math.round((p.connectConcurrency * shard.count) / shard.fleet))
+}
+
 /** The ResolvedScenario a worker runs its role on: the producer's devices cut to its shard. */
 export async function resolvedFor(init: WorkerInit): Promise<ResolvedScenario> {
   const scenario = structuredClone(init.scenario)
   const shard = init.shard
   if (init.role === 'producer' && shard) {
-    const p = scenario.producer
-    // maxConnectFailures is the fleet's: each worker may go on up to the fleet's allowance, and the
-    // main thread checks the fleet's total once every worker connected (sharded-run.ts).
-    if (p.maxConnectFailures !== undefined)
-      p.maxConnectFailures = allowedConnectFailures(
-        p.maxConnectFailures,
-        fleetConnectionCount({ ...p, devices: shard.fleet }),
-      )
-    p.firstDevice += shard.from
-    p.devices = shard.count
-    // A shared pool keeps its share of connections (at least one per worker).
-    if (typeof p.connections === 'number')
-      p.connections = Math.max(1, Math.round((p.connections * shard.count) / shard.fleet))
-    // The workers connect in parallel: each paces its share, so the fleet keeps the asked rate.
-    if (p.connectRate !== undefined) p.connectRate = (p.connectRate * shard.count) / shard.fleet
-    p.connectConcurrency = Math.max(1, Math.round((p.connectConcurrency * shard.count) / shard.fleet))
+    // Device groups: each group the shard reaches, cut to its slice (the fleet summary is only read).
+    if (scenario.grouped)
+      scenario.groups = groupShards(scenario.groups, shard).map(({ group, shard: slice }) => {
+        cutToShard(group.config, slice)
+        return group
+      })
+    else cutToShard(scenario.producer, shard)
   }
   const identities = init.identities
   return {
@@ -59,6 +72,7 @@ export async function resolvedFor(init: WorkerInit): Promise<ResolvedScenario> {
       : undefined,
     slo: parseSlo(scenario.slo),
     consumerFilter: init.consumerFilter,
+    ...(init.consumerFilters ? { consumerFilters: init.consumerFilters } : {}),
     ...(init.deviceTls ? { deviceTls: init.deviceTls } : {}),
     ...(init.recordedPayload
       ? {
@@ -106,14 +120,29 @@ export function workerRecorder(runId: string, events: WorkerEventLog): RunRecord
   return recorder
 }
 
-/** The producer role of a worker: its shard of the fleet on the whole fleet's schedule. */
+/**
+ * The producer role of a worker: its shard of the fleet on the whole fleet's schedule; with device
+ * groups, each group's slice on that group's whole schedule.
+ */
 export function shardProducer(
   resolved: ResolvedScenario,
   init: WorkerInit,
   recorder: RunRecorder,
   logger: Logger,
   telemetry: RunTelemetry,
-): ProducerRole {
+): ProducerRole | GroupedProducer {
+  if (resolved.scenario.grouped) {
+    const whole = new Map(init.scenario.groups.map((g) => [g.name, g.config]))
+    const slices = new Map(
+      groupShards(init.scenario.groups, init.shard ?? wholeFleet(init.scenario.producer.devices)).map(
+        ({ group, shard }) => [group.name, shard],
+      ),
+    )
+    return new GroupedProducer(resolved, init.runId, recorder, logger, telemetry, {}, (g) => ({
+      shard: slices.get(g.name) ?? wholeFleet(g.config.devices),
+      curve: producerCurve(whole.get(g.name) ?? g.config),
+    }))
+  }
   return new ProducerRole(resolved, init.runId, recorder, logger, telemetry, {
     ...(init.shard ? { shard: init.shard, curve: producerCurve(init.scenario.producer) } : {}),
   })

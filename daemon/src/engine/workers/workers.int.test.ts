@@ -10,6 +10,7 @@ import { requireService } from '@iotload/sdk/testing'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { createLogger } from '../../log/logger.ts'
 import { resolveScenario } from '../../scenario/load-scenario.ts'
+import type { SecondReport } from '../recorder.ts'
 import { newRunId, startRun } from '../run.ts'
 import { recordingStore } from '../testing/recording-store.ts'
 
@@ -109,6 +110,78 @@ async function samples(t: Telemetry, run: string, metric: string): Promise<strin
     })
 }
 
+describe.skipIf(!nats)('run.workers with device groups (producers:)', () => {
+  /** Two groups at their own rates; with 2 workers the first shard holds group a and one of b. */
+  async function grouped(workers: 1 | 2) {
+    const tag = `g${randomUUID().slice(0, 8)}`
+    const group = (name: string, devices: number, rate: string) => ({
+      name,
+      devices,
+      rate,
+      duration: '3s',
+      warmup: '1s',
+      topic: `${tag}.${name}.{device}`,
+    })
+    const resolved = await resolveScenario({
+      broker: { plugin: 'nats', url: 'nats://127.0.0.1:4222', mode: 'core' },
+      producers: [group('meters', 2, '50/s'), group('cams', 3, '20/s')],
+      run: { drain: '3s', workers },
+    })
+    const seconds: SecondReport[] = []
+    const summary = await startRun(resolved, { onSecond: (r) => seconds.push(r) }).result
+    expect(summary.run.status).toBe('completed')
+    const perSecond = (name: string, key: 'sent' | 'received') =>
+      seconds.reduce((n, r) => n + (r.groups?.find((g) => g.group === name)?.[key] ?? 0), 0)
+    return {
+      groups: summary.groups?.map((g) => ({
+        group: g.group,
+        firstDevice: g.firstDevice,
+        sent: g.sent,
+        received: g.received,
+        lost: g.lost,
+        undelivered: g.undelivered,
+        targetRate: g.targetRate,
+        perSecond: [perSecond(g.group, 'sent'), perSecond(g.group, 'received')],
+        latencyCount: g.latency.raw.count,
+      })),
+      targets: seconds.map((r) => r.targetRate),
+      workers: summary.workers?.producers,
+    }
+  }
+
+  it('workers: 2 gives each group the sends, arrivals and targets one thread gives it', async () => {
+    const one = await grouped(1)
+    const two = await grouped(2)
+    expect(one.groups).toEqual([
+      {
+        group: 'meters',
+        firstDevice: 0,
+        sent: 300,
+        received: 300,
+        lost: 0,
+        undelivered: 0,
+        targetRate: 100,
+        perSecond: [300, 300],
+        latencyCount: 300,
+      },
+      {
+        group: 'cams',
+        firstDevice: 2,
+        sent: 180,
+        received: 180,
+        lost: 0,
+        undelivered: 0,
+        targetRate: 60,
+        perSecond: [180, 180],
+        latencyCount: 180,
+      },
+    ])
+    expect(two.workers).toBe(2)
+    expect(two.groups).toEqual(one.groups)
+    expect(two.targets).toEqual(one.targets)
+  })
+})
+
 describe.skipIf(!nats)('run.workers: auto beside a broker on this machine', () => {
   it('leaves nats-server on 127.0.0.1 half the cores, and the summary says so', async () => {
     const cores = availableParallelism()
@@ -119,7 +192,7 @@ describe.skipIf(!nats)('run.workers: auto beside a broker on this machine', () =
     else expect(summary.workers?.producers).toBe(producers)
     const threads = producers === 1 ? 'one thread' : `${producers} producer workers`
     expect(summary.hints).toContain(
-      `run.workers auto ran ${threads}: the broker at 127.0.0.1 shares this machine's ${cores} cores and auto leaves it half; set run.workers to a number to choose`,
+      `run.workers auto ran ${threads}: the broker at 127.0.0.1 shares this machine's ${cores} cores, so auto gives producer workers half of them; set run.workers to a number to choose`,
     )
     expect(summary.streams.e2e).toMatchObject({ sent: 1800, received: 1800, lost: 0 })
   })
