@@ -41,7 +41,7 @@ async function loadSuites(names: string[]): Promise<BenchSuite[]> {
 function machine(): string {
   const [one, five] = loadavg()
   const model = cpus()[0]
-  const cpu = model ? `, ${model.model.trim()} at ${model.speed} MHz` : ''
+  const cpu = model ? `, ${model.model.trim()}${model.speed > 0 ? ` at ${model.speed} MHz` : ''}` : ''
   return `${cpus().length} cores${cpu}, load ${one?.toFixed(1)}/${five?.toFixed(1)} (1/5 min), node ${process.version}`
 }
 

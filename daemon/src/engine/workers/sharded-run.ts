@@ -12,6 +12,7 @@ import { runFaultTimeline } from '../fault-timeline.ts'
 import { identitiesOfShard, splitFleet } from '../device-shard.ts'
 import { type LastSecond, type LiveStatus, lastSecondOf, scheduleTimes } from '../live-status.ts'
 import { allowedConnectFailures, fleetConnectionCount, runErrorText } from '../producer-fleet.ts'
+import { GroupBreakdown } from '../group-breakdown.ts'
 import { producerCurve } from '../rate-curve.ts'
 import type { SecondReport } from '../recorder.ts'
 import { measuredSeconds, newRunId } from '../run-window.ts'
@@ -309,6 +310,7 @@ export function startShardedRun(
     // Planned sends per second over the measured time (the whole schedule when nothing was measured).
     const plannedOver = (c: { meanRate(fromUs: number, toUs: number): number }) =>
       c.meanRate(fromUs, fromUs + (measuredS > 0 ? measuredS * 1e6 : p.duration * 1000))
+    const groupTargets = Object.fromEntries(groupCurves.map((g) => [g.name, plannedOver(g.curve)]))
     const consumerThread = threads.find((t) => t.init.role === 'consumer')
     if (consumerThread) {
       consumerThread.post({
@@ -316,9 +318,7 @@ export function startShardedRun(
         settleMs: 0,
         sends: producerFinals.flatMap((f) => f.sends),
         sentMeasured: producerFinals.reduce((n, f) => n + f.sentMeasured, 0),
-        ...(s.grouped
-          ? { groupTargets: Object.fromEntries(groupCurves.map((g) => [g.name, plannedOver(g.curve)])) }
-          : {}),
+        ...(s.grouped ? { groupTargets } : {}),
         askBacklog: startedAt !== null && !error && !failure,
       })
       const f = await consumerThread.whenFinal()
@@ -386,7 +386,11 @@ export function startShardedRun(
     }
     judgeRecovery(summary, resolved.slo, summary.faults)
     if (consumerFinal?.subscribers && summary.run.measured) summary.subscribers = consumerFinal.subscribers
-    if (consumerFinal?.groups && summary.run.measured) summary.groups = consumerFinal.groups
+    // Without a consumer worker (no consumer, no bridge), the groups' targets still stand, as on one thread.
+    const groupSummaries =
+      consumerFinal?.groups ??
+      (s.grouped ? new GroupBreakdown(s.groups).summary([], (name) => groupTargets[name] ?? 0) : undefined)
+    if (groupSummaries && summary.run.measured) summary.groups = groupSummaries
     summary.workers = {
       producers: shards.length,
       threads: threads.length,

@@ -180,7 +180,10 @@ async function finish(m: Extract<ToWorker, { type: 'finish' }>): Promise<void> {
       queued,
       bridge: bridge?.stats ?? null,
       ...(fanout ? { subscribers: fanout.summary(m.sentMeasured ?? 0, undeliveredTo) } : {}),
-      ...(groups ? { groups: groups.summary(devices, (name) => m.groupTargets?.[name] ?? 0) } : {}),
+      // As one thread: a bridge without a consumer measures no device's arrivals.
+      ...(groups
+        ? { groups: groups.summary(s.consumer.enabled ? devices : [], (name) => m.groupTargets?.[name] ?? 0) }
+        : {}),
     }
   }
   post({ type: 'final', report, final, ...telemetryTaken(), ...eventsTaken() })

@@ -29,6 +29,15 @@ async function brokerOf(b: WorkerBroker, path: string, init: WorkerInit): Promis
   }
 }
 
+/**
+ * A shard's whole share of `n` (a pool's connections, the connect concurrency): cumulative, so the
+ * shares of a fleet's shards add up to `n` (each at least 1) however unevenly the fleet is cut.
+ */
+export function shareOf(n: number, shard: DeviceShard): number {
+  const upTo = (devices: number) => Math.floor((n * devices) / shard.fleet)
+  return Math.max(1, upTo(shard.from + shard.count) - upTo(shard.from))
+}
+
 /** A producer config cut to a shard of it: its devices, and its share of the pool and connect pace. */
 function cutToShard(p: ProducerConfig, shard: DeviceShard): void {
   // maxConnectFailures is the fleet's: each worker may go on up to the fleet's allowance, and the
@@ -41,11 +50,10 @@ function cutToShard(p: ProducerConfig, shard: DeviceShard): void {
   p.firstDevice += shard.from
   p.devices = shard.count
   // A shared pool keeps its share of connections (at least one per worker).
-  if (typeof p.connections === 'number')
-    p.connections = Math.max(1, Math.round((p.connections * shard.count) / shard.fleet))
+  if (typeof p.connections === 'number') p.connections = shareOf(p.connections, shard)
   // The workers connect in parallel: each paces its share, so the fleet keeps the asked rate.
   if (p.connectRate !== undefined) p.connectRate = (p.connectRate * shard.count) / shard.fleet
-  p.connectConcurrency = Math.max(1, Math.round((p.connectConcurrency * shard.count) / shard.fleet))
+  p.connectConcurrency = shareOf(p.connectConcurrency, shard)
 }
 
 /** The ResolvedScenario a worker runs its role on: the producer's devices cut to its shard. */

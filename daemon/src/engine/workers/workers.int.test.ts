@@ -112,7 +112,7 @@ async function samples(t: Telemetry, run: string, metric: string): Promise<strin
 
 describe.skipIf(!nats)('run.workers with device groups (producers:)', () => {
   /** Two groups at their own rates; with 2 workers the first shard holds group a and one of b. */
-  async function grouped(workers: 1 | 2) {
+  async function grouped(workers: 1 | 2, consumer: Record<string, unknown> = {}) {
     const tag = `g${randomUUID().slice(0, 8)}`
     const group = (name: string, devices: number, rate: string) => ({
       name,
@@ -125,6 +125,7 @@ describe.skipIf(!nats)('run.workers with device groups (producers:)', () => {
     const resolved = await resolveScenario({
       broker: { plugin: 'nats', url: 'nats://127.0.0.1:4222', mode: 'core' },
       producers: [group('meters', 2, '50/s'), group('cams', 3, '20/s')],
+      consumer,
       run: { drain: '3s', workers },
     })
     const seconds: SecondReport[] = []
@@ -179,6 +180,16 @@ describe.skipIf(!nats)('run.workers with device groups (producers:)', () => {
     expect(two.workers).toBe(2)
     expect(two.groups).toEqual(one.groups)
     expect(two.targets).toEqual(one.targets)
+  })
+
+  it('without a consumer, each group still has its target, as on one thread', async () => {
+    const one = await grouped(1, { enabled: false })
+    const two = await grouped(2, { enabled: false })
+    expect(one.groups?.map((g) => [g.group, g.targetRate])).toEqual([
+      ['meters', 100],
+      ['cams', 60],
+    ])
+    expect(two.groups).toEqual(one.groups)
   })
 })
 

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest'
+import { splitFleet } from '../device-shard.ts'
+import { shareOf } from './worker-roles.ts'
+
+describe('shareOf: a shard’s part of a pool or a connect concurrency', () => {
+  it('adds up to the whole over a fleet’s shards, however unevenly cut', () => {
+    for (const [n, devices, parts] of [
+      [3, 10, 2],
+      [3, 10, 3],
+      [7, 100, 4],
+      [10, 30, 16],
+    ] as const) {
+      const shares = splitFleet(devices, parts).map((s) => shareOf(n, s))
+      expect(
+        shares.reduce((a, b) => a + b, 0),
+        `${n} over ${parts}`,
+      ).toBe(Math.max(n, parts))
+    }
+  })
+
+  it('a group cut 25 + 5 keeps its 3 connections (rounding each gave 4)', () => {
+    expect(
+      shareOf(3, { from: 0, count: 25, fleet: 30 }) + shareOf(3, { from: 25, count: 5, fleet: 30 }),
+    ).toBe(3)
+  })
+})
