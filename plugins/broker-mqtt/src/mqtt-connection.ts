@@ -12,6 +12,9 @@ import {
 import type { IClientPublishOptions, MqttClient } from 'mqtt'
 import { compileMqttFilter } from './topic-filter.ts'
 
+/** How long a graceful end waits for the acknowledgements of publishes in flight. */
+const CLOSE_GRACE_MS = 3000
+
 interface Route {
   /** MQTT 5 subscription identifier, so overlapping filters are routed exactly. */
   id: number
@@ -191,8 +194,42 @@ export class MqttConnection implements BrokerConnection {
   close(): Promise<void> {
     this.pausedBy = 0
     this.releaseHeld()
-    this.closing ??= this.client.endAsync().catch(() => this.client.endAsync(true))
+    this.closing ??= this.end()
     return this.closing
+  }
+
+  /**
+   * mqtt.js ends gracefully (DISCONNECT, so the broker keeps the will) only once every QoS 1/2
+   * publish in flight is acknowledged, and it stops reconnecting first: over a link that is gone,
+   * that wait never ended, and a run stopped during an outage hung in close. Without a link the end
+   * is immediate; with one, the acknowledgements get CLOSE_GRACE_MS, then the socket goes. Publishes
+   * still unacknowledged then fail ("Connection closed") instead of never settling.
+   */
+  private async end(): Promise<void> {
+    try {
+      await this.endClient()
+    } finally {
+      // mqtt.js flushes them itself only for a clean session that never reconnects.
+      ;(this.client as unknown as { _flush?: () => void })._flush?.()
+    }
+  }
+
+  private async endClient(): Promise<void> {
+    const client = this.client
+    if (!client.connected) {
+      await client.endAsync(true).catch(() => {})
+      return
+    }
+    const letGo = setTimeout(() => client.emit('outgoingEmpty'), CLOSE_GRACE_MS)
+    const destroy = setTimeout(() => client.stream?.destroy(), 2 * CLOSE_GRACE_MS)
+    try {
+      await client.endAsync()
+    } catch {
+      await client.endAsync(true).catch(() => {})
+    } finally {
+      clearTimeout(letGo)
+      clearTimeout(destroy)
+    }
   }
 
   private releaseHeld(): void {
