@@ -177,7 +177,10 @@ format_storage() {
   rm -rf "$DATA" && mkdir -p "$DATA"
   local id
   # What `StorageTool random-uuid` prints (16 random bytes, URL-safe base64), without a JVM start.
-  id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  # Like Kafka's own Uuid.randomUuid, draw again when it starts with '-': the option parser would
+  # read it as an option and fail the start (1 start in 64).
+  id=-
+  while [[ $id == -* ]]; do id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'); done
   java_cp kafka.tools.StorageTool format -t "$id" -c "$RUN/server.properties" \
     --add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASS]" \
     --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASS]" >"$LOGS/format.log" 2>&1 \
