@@ -46,19 +46,44 @@ export async function subscribeReplies(
 /** Answers a consumed message on the connection that received it. */
 export type Replier = (conn: BrokerConnection, msg: InboundMessage, meta: DecodedMeta) => void
 
+/** Where one device group's answers go: its devices' ids, its reply topic, its QoS. */
+interface ReplyRoute {
+  fromDevice: number
+  toDevice: number
+  topicOf: (vars: { device: number; run: string }) => string
+  qos: 0 | 1 | 2
+}
+
+/** The groups that set a reply topic, by their device ids (contiguous across groups). */
+function replyRoutes(resolved: ResolvedScenario): ReplyRoute[] {
+  const routes: ReplyRoute[] = []
+  resolved.scenario.groups.forEach(({ config }, i) => {
+    if (config.replyTopic === undefined) return
+    const field = resolved.scenario.grouped ? `producers[${i}].replyTopic` : 'producer.replyTopic'
+    routes.push({
+      fromDevice: config.firstDevice,
+      toDevice: config.firstDevice + config.devices,
+      topicOf: compileTextTemplate(config.replyTopic, field),
+      qos: config.qos,
+    })
+  })
+  return routes
+}
+
 /**
  * The consumer's side: answers each of this run's messages to the device, on the MQTT 5 response
- * topic it carries or else `producer.replyTopic` rendered for its device, echoing the payload
- * (so the device finds its own send stamps). Undefined without `producer.replyTopic`. A failed
- * answer is only missing from `rtt`; the count of answers received shows it.
+ * topic it carries or else its group's `replyTopic` rendered for the device, at its group's QoS,
+ * echoing the payload (so the device finds its own send stamps). Undefined when no group sets a
+ * `replyTopic`; a device of a group without one gets no answer. A failed answer is only missing
+ * from `rtt`; the count of answers received shows it.
  */
 export function consumerReplier(resolved: ResolvedScenario, runId: string): Replier | undefined {
-  const template = resolved.scenario.producer.replyTopic
-  if (template === undefined) return undefined
-  const topicOf = compileTextTemplate(template, 'producer.replyTopic')
-  const qos = resolved.scenario.producer.qos
+  const routes = replyRoutes(resolved)
+  if (routes.length === 0) return undefined
   return (conn, msg, meta) => {
-    const topic = msg.responseTopic ?? topicOf({ device: meta.dev, run: runId })
-    conn.publish(topic, { payload: msg.payload, qos }).catch(() => {})
+    const route = routes.find((r) => meta.dev >= r.fromDevice && meta.dev < r.toDevice)
+    if (route === undefined) return
+    const topic = msg.responseTopic ?? route.topicOf({ device: meta.dev, run: runId })
+    conn.publish(topic, { payload: msg.payload, qos: route.qos }).catch(() => {})
   }
 }
