@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { type FindMaxOutput, findMax, capacityTarget, findMaxNotes, limitOf } from '../lib/find-max.ts'
+import { hotPathCosts } from '../lib/hot-path-floor.ts'
+import { processCpu } from '../lib/proc-cpu.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
 
 const NATS_URL = 'nats://127.0.0.1:4222'
@@ -15,13 +18,21 @@ const WINDOW = 256
 
 type Mode = 'core' | 'jetstream'
 
+/** The raw loop's rate and what its messages cost: the client's and nats-server's CPU ns per message. */
+interface RawRun {
+  rate: number
+  clientNs: number
+  /** Undefined where nats-server's CPU cannot be read (no /proc, or not a local process). */
+  serverNs?: number
+}
+
 /**
  * Baseline: the NATS client itself, end to end. `DEVICES` connections publish flat out, at most
  * `WINDOW` unconfirmed each (core: a flush after every `WINDOW` messages; JetStream: `WINDOW`
  * PubAcks in flight); one subscriber (JetStream: a durable pull consumer with explicit acks, as
  * the plugin uses) counts arrivals after a warm-up.
  */
-async function rawRate(mode: Mode, stream: string): Promise<number> {
+async function rawRun(mode: Mode, stream: string): Promise<RawRun> {
   const tag = `braw${randomUUID().slice(0, 8)}`
   const sub = await connect({ servers: NATS_URL })
   const pubs = await Promise.all(Array.from({ length: DEVICES }, () => connect({ servers: NATS_URL })))
@@ -64,15 +75,25 @@ async function rawRate(mode: Mode, stream: string): Promise<number> {
     }
   })
   await new Promise((r) => setTimeout(r, WARMUP_S * 1000))
+  const server = processCpu('nats-server')
   const start = received
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
+  const server0 = server?.()
   await new Promise((r) => setTimeout(r, MEASURE_S * 1000))
-  const rate = ((received - start) * 1000) / (performance.now() - t0)
+  const cpu = process.cpuUsage(cpu0)
+  const serverS = server && server0 !== undefined ? server() - server0 : undefined
+  const n = received - start
+  const rate = (n * 1000) / (performance.now() - t0)
   stop = true
   await Promise.all(loops)
   await stopConsumer()
   await Promise.all([sub, ...pubs].map((c) => c.close()))
-  return rate
+  return {
+    rate,
+    clientNs: n > 0 ? ((cpu.user + cpu.system) * 1000) / n : 0,
+    ...(serverS !== undefined && n > 0 ? { serverNs: (serverS * 1e9) / n } : {}),
+  }
 }
 
 /**
@@ -124,7 +145,7 @@ async function measure(
   const rawStream = `BENCH_RAW_${id}`
   const iotStream = `BENCH_IOT_${id}`
   try {
-    const raw = known ?? (await rawRate(mode, rawStream))
+    const raw = known ?? (await rawRun(mode, rawStream)).rate
     const r = await iotloadFindMax(mode, iotStream, raw, workers)
     const best = r.sustainedRate ?? 0
     const ratio = raw > 0 ? best / raw : 0
@@ -149,6 +170,39 @@ async function measure(
 }
 
 /** iotload's max sustained end-to-end rate through NATS, core and JetStream, against the raw client. */
+/**
+ * The most of the raw client's rate that iotload could reach on this machine, from CPU alone: each
+ * message costs at least the client library's batched work and nats-server's (both as measured
+ * in the raw loop) plus iotload's own send and receive work in a tight loop (no timers, no
+ * per-device writes), so the machine's cores hold at most cores / that sum messages a second.
+ * Optimistic by construction: a run pays for its schedule and its devices' writes on top.
+ */
+async function cpuBudget(): Promise<BenchFigure | undefined> {
+  const raw = await rawRun('core', '')
+  if (raw.serverNs === undefined || raw.rate <= 0) return undefined
+  const hot = hotPathCosts()
+  const iotloadNs = hot.renderEncodeBuffer + hot.onPayload
+  const perMessageNs = raw.clientNs + raw.serverNs + iotloadNs
+  const cores = availableParallelism()
+  const ceiling = (cores * 1e9) / perMessageNs
+  const ratio = Math.min(1, ceiling / raw.rate)
+  // What 0.8 of the raw rate leaves iotload per message once the client and the server are paid.
+  const allowedNs = (cores * 1e9) / (0.8 * raw.rate) - raw.clientNs - raw.serverNs
+  const ns = (x: number) => `${Math.round(x).toLocaleString('en-US')} ns`
+  return {
+    suite: 'nats',
+    metric: `core NATS: the most iotload could reach on these ${cores} cores, from CPU per message alone (an upper bound)`,
+    value: Math.round(Math.min(ceiling, raw.rate)),
+    unit: 'msg/s',
+    baseline: {
+      name: `raw @nats-io client, ${DEVICES} publishers (${WINDOW} unacked each) + 1 subscriber`,
+      value: Math.round(raw.rate),
+    },
+    ratio: Number(ratio.toFixed(3)),
+    notes: `${cores} cores / (raw client ${ns(raw.clientNs)} + nats-server ${ns(raw.serverNs)} + iotload's own send and receive in a tight loop ${ns(iotloadNs)} (render + envelope + buffer ${ns(hot.renderEncodeBuffer)}, decode + record ${ns(hot.onPayload)})) per message = ${Math.round(ceiling).toLocaleString('en-US')} msg/s. 0.8 of the raw rate would leave iotload ${ns(allowedNs)} per message for all it adds to the client's work, its schedule's timer wakes and each device's own socket writes included; its tight loop alone takes ${ns(iotloadNs)}.`,
+  }
+}
+
 const suite: BenchSuite = {
   name: 'nats',
   requires: [{ name: 'NATS', host: '127.0.0.1', port: 4222 }],
@@ -158,7 +212,8 @@ const suite: BenchSuite = {
     // auto leaves a broker on this machine half the cores (one thread on 2 cores): what two
     // producer workers hold beside nats-server, asked for by number.
     const coreTwo = await measure('core', 2, core.ratio, core.baseline?.value)
-    return [core, coreAuto, coreTwo, await measure('jetstream')]
+    const budget = await cpuBudget()
+    return [core, coreAuto, coreTwo, ...(budget ? [budget] : []), await measure('jetstream')]
   },
 }
 
