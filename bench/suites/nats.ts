@@ -5,6 +5,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { type FindMaxOutput, findMax, capacityTarget, findMaxNotes, limitOf } from '../lib/find-max.ts'
 import { hotPathCosts } from '../lib/hot-path-floor.ts'
 import { processCpu } from '../lib/proc-cpu.ts'
+import { type RawProbe, rawLosslessRate, rawProbe, settle } from '../lib/raw-lossless.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
 
 const NATS_URL = 'nats://127.0.0.1:4222'
@@ -15,6 +16,8 @@ const MEASURE_S = 5
 const WARMUP_S = 1
 /** Unacknowledged publishes per raw publisher. */
 const WINDOW = 256
+/** Length of one paced raw probe. */
+const PACED_S = 4
 
 type Mode = 'core' | 'jetstream'
 
@@ -93,6 +96,66 @@ async function rawRun(mode: Mode, stream: string): Promise<RawRun> {
     rate,
     clientNs: n > 0 ? ((cpu.user + cpu.system) * 1000) / n : 0,
     ...(serverS !== undefined && n > 0 ? { serverNs: (serverS * 1e9) / n } : {}),
+  }
+}
+
+/**
+ * One probe of the raw client sending as iotload's devices do (core NATS): `DEVICES` publishers,
+ * each on a 1 ms tick sending the share of `rate` its schedule owes by then (open loop), one
+ * subscriber; judged as a find-max probe is (`rawProbe`). nats-server drops a subscriber that
+ * falls behind (a slow consumer): that shows as lost.
+ */
+async function rawPacedProbe(rate: number): Promise<RawProbe> {
+  const tag = `bpaced${randomUUID().slice(0, 8)}`
+  const sub = await connect({ servers: NATS_URL })
+  const pubs = await Promise.all(Array.from({ length: DEVICES }, () => connect({ servers: NATS_URL })))
+  try {
+    let received = 0
+    sub.subscribe(`${tag}.*`, {
+      callback: () => {
+        received++
+      },
+    })
+    await sub.flush()
+    const payload = new Uint8Array(PAYLOAD_BYTES).fill(120)
+    let sent = 0
+    const t0 = performance.now()
+    const end = t0 + PACED_S * 1000
+    const loops = pubs.map(async (nc, i) => {
+      const subject = `${tag}.${i}`
+      let mine = 0
+      while (performance.now() < end) {
+        const due = Math.floor(((performance.now() - t0) / 1000) * (rate / DEVICES))
+        for (; mine < due; mine++) nc.publish(subject, payload)
+        await new Promise((r) => setTimeout(r, 1))
+      }
+      sent += mine
+      await nc.flush()
+    })
+    await Promise.all(loops)
+    const onTime = received
+    await settle(() => received)
+    return rawProbe({ rate, seconds: PACED_S, sent, accepted: sent, onTime, received })
+  } finally {
+    await Promise.all([sub, ...pubs].map((c) => c.close().catch(() => undefined)))
+  }
+}
+
+/** iotload's core NATS capacity against the raw client paced as its devices send: what iotload itself adds. */
+async function againstPaced(core: BenchFigure): Promise<BenchFigure> {
+  const raw = core.baseline?.value ?? 0
+  const paced = await rawLosslessRate(raw, rawPacedProbe)
+  return {
+    suite: 'nats',
+    metric: `max sustained e2e rate, core NATS, workers: 1, against the raw client paced as iotload's ${DEVICES} devices send (1 ms ticks)`,
+    value: core.value,
+    unit: 'msg/s',
+    baseline: {
+      name: `raw @nats-io client paced: highest lossless rate, ${DEVICES} publishers on 1 ms ticks + 1 subscriber`,
+      value: Math.round(paced.rate),
+    },
+    ratio: paced.rate > 0 ? Number((core.value / paced.rate).toFixed(3)) : 0,
+    notes: `Flat out the same client held ${raw.toLocaleString('en-US')} msg/s; paced it held ${Math.round(paced.rate).toLocaleString('en-US')} (${raw > 0 ? (paced.rate / raw).toFixed(2) : '0'} of that), searched as find-max searches (${PACED_S} s probes): ${paced.curve}`,
   }
 }
 
@@ -213,7 +276,8 @@ const suite: BenchSuite = {
     // producer workers hold beside nats-server, asked for by number.
     const coreTwo = await measure('core', 2, core.ratio, core.baseline?.value)
     const budget = await cpuBudget()
-    return [core, coreAuto, coreTwo, ...(budget ? [budget] : []), await measure('jetstream')]
+    const paced = await againstPaced(core)
+    return [core, coreAuto, coreTwo, paced, ...(budget ? [budget] : []), await measure('jetstream')]
   },
 }
 
