@@ -110,7 +110,11 @@ async function rawPacedProbe(rate: number): Promise<RawProbe> {
 }
 
 /** `iotload find-max`, producer → exchange → consumer, QoS 1 (confirms + persistent), up to twice the raw ceiling. */
-function iotloadFindMax(raw: number, workers: 1 | 'auto' = 1): Promise<FindMaxOutput> {
+function iotloadFindMax(
+  raw: number,
+  workers: 1 | 'auto' = 1,
+  run: Record<string, unknown> = {},
+): Promise<FindMaxOutput> {
   const tag = `bench-iot-${randomUUID().slice(0, 8)}`
   return findMax(
     {
@@ -127,7 +131,7 @@ function iotloadFindMax(raw: number, workers: 1 | 'auto' = 1): Promise<FindMaxOu
         qos: 1,
       },
       consumer: { topic: `${tag}/+/telemetry` },
-      run: { workers },
+      run: { workers, ...run },
     },
     { from: raw / 16, to: raw * 2, probeDuration: `${MEASURE_S}s`, warmup: `${WARMUP_S}s` },
   )
@@ -163,6 +167,25 @@ const suite: BenchSuite = {
         notes: findMaxNotes(r),
       })
     }
+    // A coarser schedule batches each device's sends per turn, closer to the raw loop's bursts: what
+    // the default 0.5 ms resolution costs in capacity, bought back with up to 2 ms of send lag.
+    const coarse = await iotloadFindMax(raw, 1, { scheduleResolution: '2ms' })
+    const coarseRatio = raw > 0 ? (coarse.sustainedRate ?? 0) / raw : 0
+    figures.push({
+      suite: 'amqp',
+      metric: `max sustained e2e rate, ${DEVICES} devices, QoS 1 (confirms + persistent), workers: 1, run.scheduleResolution 2ms (find-max)`,
+      limitedBy: limitOf(coarse),
+      value: Math.round(coarse.sustainedRate ?? 0),
+      unit: 'msg/s',
+      baseline: {
+        name: `raw amqplib, ${DEVICES} confirm publishers (256 in flight) + 1 no-ack consumer`,
+        value: Math.round(raw),
+      },
+      ratio: Number(coarseRatio.toFixed(3)),
+      target: `≥ 0.8 with a setting that is not the default: sends wait up to 2 ms for their turn (counted in the corrected latency)`,
+      met: coarseRatio >= 0.8,
+      notes: findMaxNotes(coarse),
+    })
     // Like for like: raw amqplib paced as the devices are, so the gap to the flat-out baseline
     // splits into what pacing costs the broker and what iotload itself adds.
     const paced = await rawLosslessRate(raw, rawPacedProbe)
