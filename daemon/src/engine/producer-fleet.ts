@@ -50,6 +50,12 @@ export function runErrorText(err: unknown, describe: (err: unknown) => string): 
     : text
 }
 
+/** A worker's slice of a fleet, as its connections see it. */
+export interface FleetShard {
+  /** Its first connection among the whole fleet's. */
+  firstConnection: number
+}
+
 /** How long `close()` waits for a storm still reconnecting before closing what is open. */
 const STORM_CLOSE_WAIT_MS = 10_000
 
@@ -74,9 +80,10 @@ export class ProducerFleet {
     private readonly progress?: ConnectProgress,
     /**
      * A worker's shard of a fleet: with a connection per device it may go on with none of its
-     * own open, since the main thread judges the fleet's failures as a whole (sharded-run.ts).
+     * own open, since the main thread judges the fleet's failures as a whole (sharded-run.ts),
+     * and a reconnect storm picks its connections on the whole fleet's numbering.
      */
-    private readonly shardOfFleet = false,
+    private readonly shard?: FleetShard,
   ) {}
 
   private connectOptions() {
@@ -115,7 +122,8 @@ export class ProducerFleet {
       ...(this.progress ? { progress: this.progress } : {}),
     })
     const allowed = allowedConnectFailures(p.maxConnectFailures, count)
-    const someOpen = opened.connections.length > 0 || (this.shardOfFleet && p.connections === 'per-device')
+    const someOpen =
+      opened.connections.length > 0 || (this.shard !== undefined && p.connections === 'per-device')
     const tolerated = opened.failed > 0 && opened.failed <= allowed && someOpen
     // A device whose connect failed (within maxConnectFailures) keeps its slot, absent: it sends nothing.
     this.connections =
@@ -177,6 +185,7 @@ export class ProducerFleet {
       const stats = await reconnectStorm({
         connections: this.connections,
         fraction,
+        firstIndex: this.shard?.firstConnection ?? 0,
         reopen: deviceConnector(this.connectOptions()),
         clock: this.clock,
         atUs,

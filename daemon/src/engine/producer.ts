@@ -38,6 +38,11 @@ export interface ProducerRoleOptions {
   shard?: DeviceShard
   /** The whole fleet's rate curve, for a shard (its own scenario holds only its devices). */
   curve?: RateCurve
+  /**
+   * A shard's first connection among the whole fleet's, where a reconnect storm's choice starts:
+   * with a shared pool, where its share of the pool starts. @default the shard's first device
+   */
+  firstConnection?: number
 }
 
 /**
@@ -92,7 +97,7 @@ export class ProducerRole {
       logger,
       this.clock,
       this.connectProgress,
-      options.shard !== undefined,
+      options.shard ? { firstConnection: options.firstConnection ?? options.shard.from } : undefined,
     )
     this.onSend = guard(telemetry.onSend?.bind(telemetry))
     this.onSettled = guard(telemetry.onPublishSettled?.bind(telemetry))

@@ -26,6 +26,11 @@ export interface StormOptions {
   connections: BrokerConnection[]
   /** Share of the connections to drop, (0, 1], spread evenly across the fleet. */
   fraction: number
+  /**
+   * Where `connections` start among the whole fleet's, when they are a worker's slice of it: the
+   * slices then drop exactly the connections one thread would. @default 0
+   */
+  firstIndex?: number
   /** Opens connection i again (same device, client id and credentials). */
   reopen: (i: number) => Promise<BrokerConnection>
   clock: EngineClock
@@ -33,10 +38,17 @@ export interface StormOptions {
   atUs: number
 }
 
-/** Indexes of `count` connections to drop for `fraction`, spread evenly (every other one for 0.5). */
-export function stormIndexes(count: number, fraction: number): number[] {
+/**
+ * Indexes of `count` connections to drop for `fraction`, spread evenly (every other one for 0.5).
+ * The choice is made on the whole fleet's numbering (`first` is this slice's first connection in
+ * it), so a fleet cut into slices drops the same connections as the fleet in one piece.
+ */
+export function stormIndexes(count: number, fraction: number, first = 0): number[] {
   const out: number[] = []
-  for (let j = 0; j < count; j++) if (Math.floor((j + 1) * fraction) > Math.floor(j * fraction)) out.push(j)
+  for (let j = 0; j < count; j++) {
+    const g = first + j
+    if (Math.floor((g + 1) * fraction) > Math.floor(g * fraction)) out.push(j)
+  }
   return out
 }
 
@@ -72,7 +84,7 @@ class ReconnectingConnection implements BrokerConnection {
  * faces after a site power cut. Sends to a dropped device wait for its new connection.
  */
 export async function reconnectStorm(o: StormOptions): Promise<StormStats> {
-  const indexes = stormIndexes(o.connections.length, o.fraction)
+  const indexes = stormIndexes(o.connections.length, o.fraction, o.firstIndex)
   const t0 = o.clock.nowUs()
   const settle = indexes.map(() => {
     let resolve!: (c: BrokerConnection) => void

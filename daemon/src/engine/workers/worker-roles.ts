@@ -38,6 +38,15 @@ export function shareOf(n: number, shard: DeviceShard): number {
   return Math.max(1, upTo(shard.from + shard.count) - upTo(shard.from))
 }
 
+/**
+ * A shard's first connection among its whole fleet's (a reconnect storm picks on that numbering):
+ * its first device's, or where its share of a shared pool starts (the same cut as `shareOf`).
+ */
+export function firstConnectionOf(p: ProducerConfig, shard: DeviceShard): number {
+  if (typeof p.connections !== 'number') return shard.from
+  return Math.floor((p.connections * shard.from) / shard.fleet)
+}
+
 /** A producer config cut to a shard of it: its devices, and its share of the pool and connect pace. */
 function cutToShard(p: ProducerConfig, shard: DeviceShard): void {
   // maxConnectFailures is the fleet's: each worker may go on up to the fleet's allowance, and the
@@ -146,12 +155,20 @@ export function shardProducer(
         ({ group, shard }) => [group.name, shard],
       ),
     )
-    return new GroupedProducer(resolved, init.runId, recorder, logger, telemetry, {}, (g) => ({
-      shard: slices.get(g.name) ?? wholeFleet(g.config.devices),
-      curve: producerCurve(whole.get(g.name) ?? g.config),
-    }))
+    return new GroupedProducer(resolved, init.runId, recorder, logger, telemetry, {}, (g) => {
+      const config = whole.get(g.name) ?? g.config
+      const shard = slices.get(g.name) ?? wholeFleet(g.config.devices)
+      return { shard, curve: producerCurve(config), firstConnection: firstConnectionOf(config, shard) }
+    })
   }
+  const shard = init.shard
   return new ProducerRole(resolved, init.runId, recorder, logger, telemetry, {
-    ...(init.shard ? { shard: init.shard, curve: producerCurve(init.scenario.producer) } : {}),
+    ...(shard
+      ? {
+          shard,
+          curve: producerCurve(init.scenario.producer),
+          firstConnection: firstConnectionOf(init.scenario.producer, shard),
+        }
+      : {}),
   })
 }

@@ -97,6 +97,33 @@ describe.skipIf(!nats)('run.workers (real NATS)', () => {
   }, 90_000)
 })
 
+describe.skipIf(!nats)('run.workers with a reconnect storm', () => {
+  /** 10 devices, 10 % of them dropped and reconnected at 1 s. */
+  async function stormWith(workers: number) {
+    const resolved = await resolveScenario({
+      name: `storm-workers-${workers}`,
+      broker: { plugin: 'nats', url: 'nats://127.0.0.1:4222', mode: 'core' },
+      producer: {
+        devices: 10,
+        totalRate: '200/s',
+        duration: '2s',
+        reconnectStorm: { at: '1s', fraction: 0.1 },
+        topic: `s${randomUUID().slice(0, 8)}.{device}`,
+      },
+      run: { drain: '2s', workers },
+    })
+    return startRun(resolved, { logger: createLogger({ level: 'error' }) }).result
+  }
+
+  it("drops the connections one thread drops: 1 of 10 over two workers' 5 + 5 (each dropped none before)", async () => {
+    const one = await stormWith(1)
+    const two = await stormWith(2)
+    expect(two.workers).toMatchObject({ producers: 2 })
+    expect(one.connections?.storm).toMatchObject({ dropped: 1, reconnected: 1, failed: 0 })
+    expect(two.connections?.storm).toMatchObject({ dropped: 1, reconnected: 1, failed: 0 })
+  }, 60_000)
+})
+
 /** A metric's samples from the Prometheus text, by the `le` or `leg` label, for one run. */
 async function samples(t: Telemetry, run: string, metric: string): Promise<string[]> {
   const { body } = await t.metrics.text()
