@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { ChannelModel } from 'amqplib'
 import { type FindMaxOutput, findMax, capacityTarget, findMaxNotes, limitOf } from '../lib/find-max.ts'
 import { type RawProbe, rawLosslessRate, rawProbe, settle } from '../lib/raw-lossless.ts'
 import type { BenchFigure, BenchSuite } from '../lib/types.ts'
@@ -13,23 +14,50 @@ const WARMUP_S = 2
 /** Length of one paced raw probe. */
 const PACED_S = 5
 
+/** Raw amqplib's ends of a run: `DEVICES` publisher connections and one no-ack consumer counting arrivals. */
+interface RawEnds {
+  tag: string
+  producers: ChannelModel[]
+  received: number
+  close(): Promise<void>
+}
+
+/** Connects the raw ends, the consumer bound to `<tag>.*.telemetry` on the exchange iotload uses. */
+async function rawEnds(prefix: string): Promise<RawEnds> {
+  const amqp = await import('amqplib')
+  const tag = `${prefix}-${randomUUID().slice(0, 8)}`
+  const consumer = await amqp.connect(BROKER_URL)
+  const producers = await Promise.all(Array.from({ length: DEVICES }, () => amqp.connect(BROKER_URL)))
+  const ends: RawEnds = {
+    tag,
+    producers,
+    received: 0,
+    close: async () => {
+      await Promise.all([consumer, ...producers].map((c) => c.close().catch(() => {})))
+    },
+  }
+  try {
+    const cch = await consumer.createChannel()
+    await cch.assertExchange(EXCHANGE, 'topic', { durable: true })
+    const q = await cch.assertQueue('', { exclusive: true, autoDelete: true })
+    await cch.bindQueue(q.queue, EXCHANGE, `${tag}.*.telemetry`)
+    await cch.consume(q.queue, () => ends.received++, { noAck: true })
+    return ends
+  } catch (err) {
+    await ends.close()
+    throw err
+  }
+}
+
 /**
  * Baseline: what amqplib itself sustains end to end on this machine. `DEVICES` connections each
  * publish persistent messages on a confirm channel with up to 256 unconfirmed in flight, to the
  * same topic exchange iotload uses; one no-ack consumer counts arrivals after a warm-up.
  */
 export async function rawRate(): Promise<number> {
-  const amqp = await import('amqplib')
-  const tag = `bench-raw-${randomUUID().slice(0, 8)}`
-  const consumer = await amqp.connect(BROKER_URL)
-  const producers = await Promise.all(Array.from({ length: DEVICES }, () => amqp.connect(BROKER_URL)))
+  const ends = await rawEnds('bench-raw')
+  const { tag, producers } = ends
   try {
-    const cch = await consumer.createChannel()
-    await cch.assertExchange(EXCHANGE, 'topic', { durable: true })
-    const q = await cch.assertQueue('', { exclusive: true, autoDelete: true })
-    await cch.bindQueue(q.queue, EXCHANGE, `${tag}.*.telemetry`)
-    let received = 0
-    await cch.consume(q.queue, () => received++, { noAck: true })
     let stop = false
     const payload = Buffer.alloc(PAYLOAD_BYTES, 7)
     const loops = producers.map(async (p, i) => {
@@ -49,15 +77,15 @@ export async function rawRate(): Promise<number> {
       await Promise.all(window)
     })
     await new Promise((r) => setTimeout(r, WARMUP_S * 1000))
-    const start = received
+    const start = ends.received
     const t0 = performance.now()
     await new Promise((r) => setTimeout(r, MEASURE_S * 1000))
-    const rate = ((received - start) * 1000) / (performance.now() - t0)
+    const rate = ((ends.received - start) * 1000) / (performance.now() - t0)
     stop = true
     await Promise.all(loops)
     return rate
   } finally {
-    await Promise.all([consumer, ...producers].map((c) => c.close().catch(() => {})))
+    await ends.close()
   }
 }
 
@@ -69,17 +97,9 @@ export async function rawRate(): Promise<number> {
  * travels and is confirmed on its own, as a device's would be.
  */
 async function rawPacedProbe(rate: number): Promise<RawProbe> {
-  const amqp = await import('amqplib')
-  const tag = `bench-paced-${randomUUID().slice(0, 8)}`
-  const consumer = await amqp.connect(BROKER_URL)
-  const producers = await Promise.all(Array.from({ length: DEVICES }, () => amqp.connect(BROKER_URL)))
+  const ends = await rawEnds('bench-paced')
+  const { tag, producers } = ends
   try {
-    const cch = await consumer.createChannel()
-    await cch.assertExchange(EXCHANGE, 'topic', { durable: true })
-    const q = await cch.assertQueue('', { exclusive: true, autoDelete: true })
-    await cch.bindQueue(q.queue, EXCHANGE, `${tag}.*.telemetry`)
-    let received = 0
-    await cch.consume(q.queue, () => received++, { noAck: true })
     const channels = await Promise.all(producers.map((p) => p.createConfirmChannel()))
     const payload = Buffer.alloc(PAYLOAD_BYTES, 7)
     let sent = 0
@@ -100,12 +120,12 @@ async function rawPacedProbe(rate: number): Promise<RawProbe> {
       sent += mine
     })
     await Promise.all(loops)
-    const onTime = received
+    const onTime = ends.received
     await Promise.all(channels.map((ch) => ch.waitForConfirms().catch(() => undefined)))
-    await settle(() => received)
-    return rawProbe({ rate, seconds: PACED_S, sent, accepted, onTime, received })
+    await settle(() => ends.received)
+    return rawProbe({ rate, seconds: PACED_S, sent, accepted, onTime, received: ends.received })
   } finally {
-    await Promise.all([consumer, ...producers].map((c) => c.close().catch(() => {})))
+    await ends.close()
   }
 }
 
